@@ -1,0 +1,112 @@
+//! What a backend says about its SQL: quoting, the version table's statements, splitting rules.
+//!
+//! A [`Dialect`] only produces text and facts; it never talks to a database. The same dialect
+//! serves the online [`crate::Executor`] and the offline `--sql` script.
+
+use crate::split::SplitRules;
+
+/// Where the version table lives and what it is called.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionTable {
+    /// Table name; Alembic's default is `alembic_version`.
+    pub name: String,
+    /// Schema (PostgreSQL schema, MySQL database); `None` for the connection's default.
+    pub schema: Option<String>,
+}
+
+impl Default for VersionTable {
+    fn default() -> Self {
+        VersionTable {
+            name: "alembic_version".to_string(),
+            schema: None,
+        }
+    }
+}
+
+/// The SQL flavour of one backend.
+pub trait Dialect: Send + Sync {
+    /// The dialect's name as revision files name it: `sqlite`, `postgresql` or `mysql`.
+    fn name(&self) -> &'static str;
+
+    /// Quote an identifier when it needs quoting (as SQLAlchemy does: only names that are not
+    /// plain lowercase identifiers or that are reserved words).
+    fn quote_identifier(&self, ident: &str) -> String;
+
+    /// The qualified, quoted name of the version table.
+    fn version_table_name(&self, table: &VersionTable) -> String {
+        match &table.schema {
+            Some(schema) => format!(
+                "{}.{}",
+                self.quote_identifier(schema),
+                self.quote_identifier(&table.name)
+            ),
+            None => self.quote_identifier(&table.name),
+        }
+    }
+
+    /// A string literal holding `value`.
+    fn string_literal(&self, value: &str) -> String {
+        format!("'{}'", value.replace('\'', "''"))
+    }
+
+    /// `CREATE TABLE` for the version table exactly as Alembic lays it out:
+    /// `version_num VARCHAR(32) NOT NULL`, primary key `<table>_pkc`.
+    fn create_version_table(&self, table: &VersionTable) -> String {
+        format!(
+            "CREATE TABLE {} (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT {} PRIMARY KEY (version_num)\n)",
+            self.version_table_name(table),
+            self.quote_identifier(&format!("{}_pkc", table.name))
+        )
+    }
+
+    /// `INSERT` of one head into the version table.
+    fn insert_version(&self, table: &VersionTable, id: &str) -> String {
+        format!(
+            "INSERT INTO {} (version_num) VALUES ({})",
+            self.version_table_name(table),
+            self.string_literal(id)
+        )
+    }
+
+    /// `UPDATE` of one head to another.
+    fn update_version(&self, table: &VersionTable, from: &str, to: &str) -> String {
+        format!(
+            "UPDATE {} SET version_num={} WHERE {}.version_num = {}",
+            self.version_table_name(table),
+            self.string_literal(to),
+            self.version_table_name(table),
+            self.string_literal(from)
+        )
+    }
+
+    /// `DELETE` of one head.
+    fn delete_version(&self, table: &VersionTable, id: &str) -> String {
+        format!(
+            "DELETE FROM {} WHERE {}.version_num = {}",
+            self.version_table_name(table),
+            self.version_table_name(table),
+            self.string_literal(id)
+        )
+    }
+
+    /// `DELETE` of every row (`stamp --purge`).
+    fn purge_versions(&self, table: &VersionTable) -> String {
+        format!("DELETE FROM {}", self.version_table_name(table))
+    }
+
+    /// Whether DDL runs inside transactions (true for SQLite and PostgreSQL, false for MySQL).
+    fn transactional_ddl(&self) -> bool;
+
+    /// How statements are separated in this dialect.
+    fn split_rules(&self) -> SplitRules;
+
+    /// The statement that opens a transaction in an offline script.
+    fn begin_statement(&self) -> &'static str {
+        "BEGIN"
+    }
+
+    /// The statement that commits a transaction in an offline script.
+    fn commit_statement(&self) -> &'static str {
+        "COMMIT"
+    }
+}

@@ -1,0 +1,100 @@
+//! The connection to one database, as the [`crate::Migrator`] drives it.
+//!
+//! An executor only talks to its database: it runs statements, opens and closes
+//! transactions, reads the version table and holds the migration lock. Everything else
+//! (planning, version bookkeeping, error reports) lives once, in the migrator.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::dialect::{Dialect, VersionTable};
+
+/// An error reported by a database or its driver, already free of any password.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DatabaseError {
+    /// The server's or driver's message, one line where possible.
+    pub message: String,
+    /// What kind of failure this is.
+    pub kind: DatabaseErrorKind,
+}
+
+/// The kind of a [`DatabaseError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseErrorKind {
+    /// The database could not be reached or refused the login.
+    Connect,
+    /// The migration lock could not be had in time.
+    LockTimeout,
+    /// A statement failed.
+    Statement,
+    /// Anything else.
+    Other,
+}
+
+impl DatabaseError {
+    /// A [`DatabaseErrorKind::Statement`] error.
+    pub fn statement(message: impl Into<String>) -> Self {
+        DatabaseError {
+            message: message.into(),
+            kind: DatabaseErrorKind::Statement,
+        }
+    }
+
+    /// A [`DatabaseErrorKind::Connect`] error.
+    pub fn connect(message: impl Into<String>) -> Self {
+        DatabaseError {
+            message: message.into(),
+            kind: DatabaseErrorKind::Connect,
+        }
+    }
+
+    /// A [`DatabaseErrorKind::LockTimeout`] error.
+    pub fn lock_timeout(message: impl Into<String>) -> Self {
+        DatabaseError {
+            message: message.into(),
+            kind: DatabaseErrorKind::LockTimeout,
+        }
+    }
+
+    /// A [`DatabaseErrorKind::Other`] error.
+    pub fn other(message: impl Into<String>) -> Self {
+        DatabaseError {
+            message: message.into(),
+            kind: DatabaseErrorKind::Other,
+        }
+    }
+}
+
+/// A live connection to one database, driven by the migrator.
+#[async_trait]
+pub trait Executor: Send {
+    /// The SQL flavour of this connection.
+    fn dialect(&self) -> &dyn Dialect;
+
+    /// Run one statement (no result rows are read).
+    async fn execute(&mut self, sql: &str) -> Result<(), DatabaseError>;
+
+    /// Open a transaction.
+    async fn begin(&mut self) -> Result<(), DatabaseError>;
+
+    /// Commit the open transaction.
+    async fn commit(&mut self) -> Result<(), DatabaseError>;
+
+    /// Roll back the open transaction.
+    async fn rollback(&mut self) -> Result<(), DatabaseError>;
+
+    /// The rows of the version table, or `None` when the table does not exist.
+    async fn read_versions(
+        &mut self,
+        table: &VersionTable,
+    ) -> Result<Option<Vec<String>>, DatabaseError>;
+
+    /// Take the migration lock, waiting at most `wait`; fail with
+    /// [`DatabaseErrorKind::LockTimeout`] when it cannot be had. Held until [`Executor::unlock`].
+    async fn lock(&mut self, table: &VersionTable, wait: Duration) -> Result<(), DatabaseError>;
+
+    /// Release the migration lock.
+    async fn unlock(&mut self, table: &VersionTable) -> Result<(), DatabaseError>;
+}

@@ -1,0 +1,105 @@
+//! One revision as read from its file: identity, parents, labels, message and its SQL.
+
+use std::path::PathBuf;
+
+/// The format a revision file is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScriptFormat {
+    /// An Alembic `*.py` revision, read (never executed).
+    Python,
+    /// A native `*.sql` revision with `-- migrate:` directives.
+    Sql,
+}
+
+/// One revision of the history, as its file declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revision {
+    /// The revision id (`revision = "ae1027a6acf"` / `-- Revision ID: ae1027a6acf`).
+    pub id: String,
+    /// The parents this revision revises (`down_revision`); empty for a base, several for a merge.
+    pub down_revisions: Vec<String>,
+    /// Branch labels declared on this revision (`branch_labels`).
+    pub branch_labels: Vec<String>,
+    /// Revisions or labels this revision depends on (`depends_on`), as written.
+    pub depends_on: Vec<String>,
+    /// The first line of the docstring / header: what `history` prints after the comma.
+    pub message: String,
+    /// The whole docstring or header comment (purpose, impact), as written.
+    pub doc: String,
+    /// The file this revision was read from.
+    pub path: PathBuf,
+    /// Which format the file is written in.
+    pub format: ScriptFormat,
+    /// SHA-256 of the file's bytes, lowercase hex.
+    pub checksum: String,
+    /// What `upgrade` runs.
+    pub upgrade: Migration,
+    /// What `downgrade` runs.
+    pub downgrade: Migration,
+}
+
+/// The SQL one direction of a revision runs, or why `migrate` cannot run it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Migration {
+    /// SQL that `migrate` can run: blocks in order, possibly with per-dialect variants.
+    Sql(Vec<SqlBlock>),
+    /// The file defines no function / section for this direction.
+    Missing,
+    /// The body uses something `migrate` cannot turn into SQL (an `op.create_table`, a query
+    /// result, application code): the revision stays in the graph, but running it is refused.
+    Unrunnable(Unrunnable),
+}
+
+/// Why a revision's body cannot be run by `migrate`, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unrunnable {
+    /// 1-based line in the revision file.
+    pub line: usize,
+    /// 1-based column in the revision file.
+    pub column: usize,
+    /// The construct that was found, e.g. `op.create_table(...)`.
+    pub construct: String,
+}
+
+/// A piece of SQL text from a revision file (one `op.execute` call, or one `.sql` section).
+///
+/// The text may hold several statements; the executor splits it per dialect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlBlock {
+    /// The SQL text exactly as Python would compute it / as written in the section.
+    pub sql: String,
+    /// 1-based line in the revision file where the SQL text starts.
+    pub line: usize,
+    /// False when the block must run outside a transaction (`autocommit_block`,
+    /// `-- migrate:upgrade transaction=false`).
+    pub transactional: bool,
+    /// Dialects this block is limited to (`sqlite`, `postgresql`, `mysql`); empty means all.
+    pub dialects: Vec<String>,
+}
+
+impl Migration {
+    /// The blocks to run on `dialect`: when any block names the dialect, exactly the blocks
+    /// naming it; otherwise the blocks that name no dialect.
+    ///
+    /// Returns `None` when the direction is [`Migration::Missing`] or [`Migration::Unrunnable`].
+    pub fn blocks_for(&self, dialect: &str) -> Option<Vec<&SqlBlock>> {
+        match self {
+            Migration::Sql(blocks) => {
+                let specific = blocks.iter().any(|b| b.dialects.iter().any(|d| d == dialect));
+                Some(
+                    blocks
+                        .iter()
+                        .filter(|b| {
+                            if specific {
+                                b.dialects.iter().any(|d| d == dialect)
+                            } else {
+                                b.dialects.is_empty()
+                            }
+                        })
+                        .collect(),
+                )
+            }
+            Migration::Missing | Migration::Unrunnable(_) => None,
+        }
+    }
+}
