@@ -494,6 +494,18 @@ impl RevisionMap {
                         let Some(first) = current.first() else {
                             return Err(didnt());
                         };
+                        let distinct: std::collections::BTreeSet<&String> =
+                            current.iter().collect();
+                        if distinct.len() > 1 {
+                            // Alembic warns and walks from whichever row the database returned
+                            // first, which can leave a version table that contradicts the graph.
+                            return Err(RevErr::revision(format!(
+                                "downgrade {} from multiple heads is ambiguous (current heads: {}); name the branch, as in `<branch>@{}`, or the target revision",
+                                rel.digits,
+                                current.join(", "),
+                                rel.digits
+                            )));
+                        }
                         label = Some(first.clone());
                         first.clone()
                     }

@@ -175,7 +175,16 @@ proptest! {
         let map = graph(&choices);
         let ids: Vec<String> = map.revisions().iter().map(|r| r.id.clone()).collect();
         let (mut rows, mut applied, mut ran) = (Vec::new(), BTreeSet::new(), Vec::new());
+        // Shown by the test harness when a case fails: the graph, then each command.
+        for r in map.revisions() {
+            eprintln!("{} down={:?} deps={:?}", r.id, r.down_revisions, r.depends_on);
+        }
         for (pick, n, up) in moves {
+            if up {
+                eprintln!("upgrade {}", ids[pick as usize % ids.len()]);
+            } else {
+                eprintln!("downgrade -{n}");
+            }
             let plan = if up {
                 map.plan_upgrade(&rows, &ids[pick as usize % ids.len()])
             } else {
