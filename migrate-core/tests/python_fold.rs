@@ -17,7 +17,12 @@ fn alembic_offline(blocks: &[SqlBlock]) -> String {
     let is_space = |c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c);
     blocks
         .iter()
-        .map(|b| format!("{};\n\n", b.sql.replace('\t', "    ").trim_matches(is_space)))
+        .map(|b| {
+            format!(
+                "{};\n\n",
+                b.sql.replace('\t', "    ").trim_matches(is_space)
+            )
+        })
         .collect()
 }
 
@@ -102,7 +107,10 @@ fn fstrings_percent_format_concat_dedent_text_fold_as_alembic_runs_them() {
 fn fold_results_are_byte_identical_to_cpython() {
     for file in ["fold/a1_fstrings.py", "fold/b2_bind.py"] {
         let rev = parse_fixture(file);
-        let ours: Vec<&str> = blocks(&rev.upgrade).iter().map(|b| b.sql.as_str()).collect();
+        let ours: Vec<&str> = blocks(&rev.upgrade)
+            .iter()
+            .map(|b| b.sql.as_str())
+            .collect();
         let mut python = cpython_executed(file);
         // Our blocks leave out the COMMIT statement, which only switches transactions off.
         python.retain(|s| !s.trim().eq_ignore_ascii_case("commit"));
@@ -117,7 +125,10 @@ fn bind_loops_autocommit_and_commit_fold_as_alembic_runs_them() {
     // Alembic prints the COMMIT itself; we emit no block for it but run what follows outside
     // a transaction.
     let mut rendered = alembic_offline(b);
-    rendered = rendered.replace("SELECT 'after block';\n\n", "SELECT 'after block';\n\ncommit;\n\n");
+    rendered = rendered.replace(
+        "SELECT 'after block';\n\n",
+        "SELECT 'after block';\n\ncommit;\n\n",
+    );
     assert_eq!(rendered, B2_ORACLE);
     let flags: Vec<(usize, bool)> = b.iter().map(|b| (b.line, b.transactional)).collect();
     assert_eq!(
@@ -142,7 +153,10 @@ fn block_line_is_where_the_sql_expression_starts() {
     let b = blocks(&rev.upgrade);
     assert_eq!(b[0].line, 29);
     // `op.execute(\n    "SELECT 'implicit' "...`: the text starts on the next line.
-    let implicit = b.iter().find(|b| b.sql.starts_with("SELECT 'implicit'")).unwrap();
+    let implicit = b
+        .iter()
+        .find(|b| b.sql.starts_with("SELECT 'implicit'"))
+        .unwrap();
     assert_eq!(implicit.line, 52);
     assert!(b.iter().all(|b| b.transactional && b.dialects.is_empty()));
 }

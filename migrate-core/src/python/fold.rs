@@ -643,6 +643,10 @@ impl<'a, 's> Folder<'a, 's> {
 
     fn simple(&mut self, i: &mut usize, transactional: bool) -> Folded<()> {
         let start = *i;
+        if self.is(*i, "...") && self.at_statement_end(*i + 1) {
+            *i += 1; // `...` as a statement does nothing
+            return Ok(());
+        }
         if self.is_name(*i) {
             let name = self.text(*i);
             if name == "pass" {
