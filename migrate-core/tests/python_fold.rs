@@ -7,10 +7,10 @@
 //! way. The exact bytes (before that rendering) are checked against CPython itself by running the
 //! fixture's `upgrade()` with stub `alembic` and `sqlalchemy` modules that record what is executed.
 
-mod common;
+mod python_common;
 
-use common::{cpython_executed, parse_fixture};
 use migrate_core::{Migration, SqlBlock};
+use python_common::{cpython_executed, parse_fixture};
 
 /// What Alembic's offline mode prints for the blocks of one revision.
 fn alembic_offline(blocks: &[SqlBlock]) -> String {

@@ -4,10 +4,10 @@
 //! `/work/shared/alembic-oracle/oracle.py tests/fixtures/python/headers sqlite:// history -v`
 //! (and `history`, whose text after the comma is `Revision.message`).
 
-mod common;
+mod python_common;
 
-use common::parse_fixture;
 use migrate_core::{Migration, ScriptFormat, SqlBlock};
+use python_common::parse_fixture;
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
@@ -45,7 +45,7 @@ fn checksum_is_sha256_of_the_file_bytes() {
             "-c",
             "import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())",
         ])
-        .arg(common::fixtures().join("headers/h1_plain.py"))
+        .arg(python_common::fixtures().join("headers/h1_plain.py"))
         .output()
         .unwrap();
     assert_eq!(r.checksum, String::from_utf8(out.stdout).unwrap().trim());

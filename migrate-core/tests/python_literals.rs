@@ -4,13 +4,13 @@
 //! with `eval`, then reads a revision file with one `op.execute(<literal>)` per form and compares
 //! the folded text byte for byte.
 
-mod common;
+mod python_common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{hex, parse_text};
 use migrate_core::Migration;
+use python_common::{hex, parse_text};
 
 /// Module constants the f-string forms refer to (written once, evaluated by both sides).
 const CONSTANTS: &str = r#"A = "it's"

@@ -247,6 +247,21 @@ impl<'a, 's> Folder<'a, 's> {
                         self.unrunnable(dot, format!("attribute .{method} of a {}", v.type_name()))
                     );
                 }
+                let known = match &v {
+                    Value::Str(_) => {
+                        matches!(method, "format" | "strip" | "lstrip" | "rstrip" | "join")
+                    }
+                    _ => false,
+                };
+                if !known {
+                    return Err(self.unrunnable(
+                        dot,
+                        match &v {
+                            Value::Str(_) => format!("str.{method}(...)"),
+                            other => format!(".{method}(...) on a {}", other.type_name()),
+                        },
+                    ));
+                }
                 *i += 2;
                 let (args, kwargs) = self.call_args(i)?;
                 v = self.method(dot, v, method, args, kwargs)?;
@@ -366,6 +381,15 @@ impl<'a, 's> Folder<'a, 's> {
                 }
                 let start = *i;
                 let Some(path) = self.dotted_path(i) else {
+                    // Name the call when it is one (`seed(...)`, `engine.connect(...)`).
+                    let mut k = start + 1;
+                    while self.is(k, ".") && self.is_name(k + 1) {
+                        k += 2;
+                    }
+                    if self.is(k, "(") {
+                        let written = self.written(start, k - 1);
+                        return Err(self.unrunnable(start, format!("{written}(...)")));
+                    }
                     return Err(
                         self.unrunnable(start, format!("name '{name}' is not a string constant"))
                     );
@@ -373,6 +397,12 @@ impl<'a, 's> Folder<'a, 's> {
                 let written = self.written(start, *i - 1);
                 if !self.is(*i, "(") {
                     return Err(self.unrunnable(start, written.to_string()));
+                }
+                if !(TEXT_PATHS.contains(&path.as_str())
+                    || path == "textwrap.dedent"
+                    || path == "alembic.op.get_bind")
+                {
+                    return Err(self.unrunnable(start, format!("{written}(...)")));
                 }
                 let (args, kwargs) = self.call_args(i)?;
                 self.call(start, &path, written, args, kwargs)
@@ -688,9 +718,12 @@ impl<'a, 's> Folder<'a, 's> {
                 let v = self.expr(i)?;
                 if self.is(*i, ",") {
                     *i += 1;
+                    if !self.is(*i, ")") {
+                        return Err(self.unrunnable(*i, "execute() with more than one argument"));
+                    }
                 }
                 if !self.is(*i, ")") {
-                    return Err(self.unrunnable(*i, "execute() with more than one argument"));
+                    return Err(self.unexpected(*i));
                 }
                 *i += 1;
                 self.expect_end(*i)?;

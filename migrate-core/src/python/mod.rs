@@ -33,8 +33,14 @@ use module::{FunctionDef, HeaderSlot, HeaderValue, Module, ScanError, HEADER_VAR
 /// blank line) and `Revision::doc` the whole stripped docstring (Alembic's `Script.longdoc`).
 pub fn parse_python_revision(path: &Path, text: &str) -> Result<Revision> {
     let file = File { path, src: text };
-    let toks =
-        lexer::tokenize(text).map_err(|e| file.error(e.line, e.line_start, e.offset, e.message))?;
+    let toks = lexer::tokenize(text).map_err(|e| {
+        file.error(
+            e.line,
+            e.line_start,
+            e.offset,
+            format!("invalid Python: {}", e.message),
+        )
+    })?;
     let module = module::scan(text, &toks).map_err(|e| file.scan_error(&toks, e))?;
 
     let slot = |n: usize| &module.header[n];
