@@ -270,3 +270,29 @@ fn text_must_come_from_sqlalchemy() {
         })
     );
 }
+
+#[test]
+fn a_name_the_function_assigns_later_is_local_throughout() {
+    // CPython raises UnboundLocalError here: `NAME` is local to upgrade() because it is
+    // assigned in it, so the module constant is not what the first line sees.
+    assert_refused(
+        "    op.execute(NAME)\n    NAME = 'other'",
+        7,
+        16,
+        "local variable 'NAME' referenced before assignment",
+    );
+}
+
+#[test]
+fn upgrade_with_parameters() {
+    let text = "revision = 'r'\ndef upgrade(engine_name: str) -> None:\n    pass\n";
+    let rev = parse_text("params.py", text).unwrap();
+    assert_eq!(
+        rev.upgrade,
+        Migration::Unrunnable(Unrunnable {
+            line: 2,
+            column: 13,
+            construct: "upgrade() with parameters".into()
+        })
+    );
+}

@@ -51,6 +51,8 @@ pub(crate) struct Folder<'a, 's> {
     pub(crate) toks: &'a [Token],
     pub(crate) names: &'a Names<'s>,
     pub(crate) locals: Vec<(&'s str, Value)>,
+    /// Names the function assigns anywhere in its body: Python makes them local throughout.
+    assigned: Vec<&'s str>,
     /// Blocks emitted so far.
     blocks: Vec<SqlBlock>,
     /// An `op.execute("COMMIT")` was seen: later blocks run outside a transaction.
@@ -70,6 +72,7 @@ impl<'a, 's> Folder<'a, 's> {
             toks,
             names,
             locals: Vec::new(),
+            assigned: Vec::new(),
             blocks: Vec::new(),
             after_commit: false,
         }
@@ -145,6 +148,9 @@ impl<'a, 's> Folder<'a, 's> {
         if let Some((_, v)) = self.locals.iter().rev().find(|(n, _)| *n == name) {
             return Some(v);
         }
+        if self.assigned.contains(&name) {
+            return None;
+        }
         match self.names.get(name) {
             Some(Binding::Value(v)) => Some(v),
             _ => None,
@@ -165,7 +171,7 @@ impl<'a, 's> Folder<'a, 's> {
     fn dotted_path(&self, i: &mut usize) -> Option<String> {
         let first = self.text(*i);
         let base = match self.names.get(first) {
-            Some(Binding::Path(p)) if !self.locals.iter().any(|(n, _)| *n == first) => p.clone(),
+            Some(Binding::Path(p)) if !self.assigned.contains(&first) => p.clone(),
             _ => return None,
         };
         let mut path = base;
@@ -378,6 +384,12 @@ impl<'a, 's> Folder<'a, 's> {
                     let v = v.clone();
                     *i += 1;
                     return Ok(v);
+                }
+                if self.assigned.contains(&name) {
+                    return Err(self.unrunnable(
+                        *i,
+                        format!("local variable '{name}' referenced before assignment"),
+                    ));
                 }
                 let start = *i;
                 let Some(path) = self.dotted_path(i) else {
@@ -602,6 +614,31 @@ impl<'a, 's> Folder<'a, 's> {
 
     /// Fold the body of a function whose `:` is just before token `body`.
     pub(crate) fn function(mut self, body: usize) -> Folded<Migration> {
+        let end = skip_body(self.toks, body);
+        for k in body..end {
+            if !self.is_name(k) {
+                continue;
+            }
+            let next = self.text(k + 1);
+            let prev = self.text(k.saturating_sub(1));
+            let at_start = matches!(
+                self.tok(k.saturating_sub(1)).kind,
+                Kind::Newline | Kind::Indent | Kind::Dedent
+            ) || prev == ";"
+                || k == body;
+            let assigns = next == "="
+                || next == ":"
+                || (next.ends_with('=') && !matches!(next, "==" | "<=" | ">=" | "!="));
+            if (at_start && assigns)
+                || (prev == "=" && next == "=")
+                || matches!(prev, "for" | "as" | "import")
+            {
+                let name = self.text(k);
+                if !self.assigned.contains(&name) {
+                    self.assigned.push(name);
+                }
+            }
+        }
         let mut i = body;
         self.body(&mut i, true)?;
         Ok(Migration::Sql(self.blocks))

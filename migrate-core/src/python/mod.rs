@@ -195,6 +195,14 @@ impl File<'_> {
                 construct: format!("a decorated or async {name}() function"),
             }));
         }
+        if let Some(at) = def.params {
+            let t = &toks[at];
+            return Ok(Migration::Unrunnable(Unrunnable {
+                line: t.line as usize,
+                column: t.column(self.src),
+                construct: format!("{name}() with parameters"),
+            }));
+        }
         match Folder::new(self.src, toks, &module.names).function(def.body) {
             Ok(m) => Ok(m),
             Err(Stop::Unrunnable(u)) => Ok(Migration::Unrunnable(u)),

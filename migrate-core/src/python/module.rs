@@ -76,6 +76,8 @@ pub(crate) struct FunctionDef {
     pub(crate) body: usize,
     /// Token index of a decorator or `async`, which make the function something else.
     pub(crate) unusual: Option<usize>,
+    /// Token index of the first parameter, when the function takes any.
+    pub(crate) params: Option<usize>,
 }
 
 /// What the module level holds.
@@ -306,7 +308,12 @@ impl<'a, 's> Scanner<'a, 's> {
                 ),
             ));
         }
-        let def = FunctionDef { body, unusual };
+        let params = (self.is(i + 2, "(") && !self.is(i + 3, ")")).then_some(i + 3);
+        let def = FunctionDef {
+            body,
+            unusual,
+            params,
+        };
         match name {
             "upgrade" => self.module.upgrade = Some(def),
             "downgrade" => self.module.downgrade = Some(def),
