@@ -526,7 +526,7 @@ impl<'a, 's> Folder<'a, 's> {
     /// One or more adjacent string literal tokens (implicit concatenation).
     fn strings(&mut self, i: &mut usize) -> Folded<Value> {
         let first = *i;
-        let mut out = String::new();
+        let mut out = String::with_capacity(self.tok(*i).text(self.src).len());
         let mut any_bytes = false;
         let mut any_str = false;
         while self.tok(*i).kind == Kind::Str {
@@ -953,27 +953,24 @@ pub(crate) fn skip_body(toks: &[Token], mut i: usize) -> usize {
 /// `(?<![:\w\x5c]):(\w+)(?![:\w])`), or a `\:` escape its compiler would rewrite.
 fn bind_parameter(sql: &str) -> Option<String> {
     let word = |c: char| c.is_alphanumeric() || c == '_';
-    let chars: Vec<(usize, char)> = sql.char_indices().collect();
-    for (n, &(at, c)) in chars.iter().enumerate() {
-        if c != ':' {
-            continue;
-        }
-        let prev = n.checked_sub(1).map(|p| chars[p].1);
+    let b = sql.as_bytes();
+    let mut from = 0;
+    while let Some(p) = b[from..].iter().position(|&c| c == b':') {
+        let at = from + p;
+        from = at + 1;
+        let prev = sql[..at].chars().next_back();
         if prev == Some('\\') {
             return Some("\\:".into());
         }
         if prev.is_some_and(|p| p == ':' || word(p)) {
             continue;
         }
-        let run = chars[n + 1..].iter().take_while(|(_, c)| word(*c)).count();
-        if run == 0 {
+        let rest = &sql[at + 1..];
+        let run = rest.find(|c: char| !word(c)).unwrap_or(rest.len());
+        if run == 0 || rest[run..].starts_with(':') {
             continue;
         }
-        let followed_by_colon = chars.get(n + 1 + run).is_some_and(|(_, c)| *c == ':');
-        if !followed_by_colon {
-            let end = chars.get(n + 1 + run).map_or(sql.len(), |(k, _)| *k);
-            return Some(sql[at..end].to_string());
-        }
+        return Some(sql[at..at + 1 + run].to_string());
     }
     None
 }

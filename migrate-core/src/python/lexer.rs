@@ -171,7 +171,13 @@ impl<'s> Lexer<'s> {
                     Some(b'\n' | b'\r') => {
                         self.newline();
                     }
-                    Some(_) => self.i += 1,
+                    Some(_) => {
+                        self.i += 1;
+                        self.i += b[self.i..]
+                            .iter()
+                            .position(|&c| c == q || c == b'\\' || c == b'\n' || c == b'\r')
+                            .unwrap_or(b.len() - self.i);
+                    }
                 }
             }
         } else {
@@ -198,7 +204,13 @@ impl<'s> Lexer<'s> {
                         self.i += 1;
                         break;
                     }
-                    Some(_) => self.i += 1,
+                    Some(_) => {
+                        self.i += 1;
+                        self.i += b[self.i..]
+                            .iter()
+                            .position(|&c| c == q || c == b'\\' || c == b'\n' || c == b'\r')
+                            .unwrap_or(b.len() - self.i);
+                    }
                 }
             }
         }
@@ -300,9 +312,10 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, LexError> {
         match c {
             b' ' | b'\t' | b'\x0c' => lx.i += 1,
             b'#' => {
-                while !matches!(b.get(lx.i), None | Some(b'\n' | b'\r')) {
-                    lx.i += 1;
-                }
+                lx.i += b[lx.i..]
+                    .iter()
+                    .position(|&c| c == b'\n' || c == b'\r')
+                    .unwrap_or(b.len() - lx.i);
             }
             b'\n' | b'\r' => {
                 if brackets.is_empty() {
@@ -389,16 +402,21 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, LexError> {
             }
             _ => {
                 let rest = &b[lx.i..];
-                let len = if OPS3.iter().any(|o| rest.starts_with(&o[..])) {
+                let second = rest.get(1).copied().unwrap_or(0);
+                let single = b"+-*/%@&|^~<>,:.;=!".contains(&c);
+                let len = if !b"=>*/<.".contains(&second) {
+                    usize::from(single)
+                } else if OPS3.iter().any(|o| rest.starts_with(&o[..])) {
                     3
                 } else if OPS2.iter().any(|o| rest.starts_with(&o[..])) {
                     2
-                } else if b"+-*/%@&|^~<>,:.;=!".contains(&c) {
-                    1
                 } else {
+                    usize::from(single)
+                };
+                if len == 0 {
                     let ch = src[lx.i..].chars().next().unwrap_or('?');
                     return Err(lx.error(start, format!("invalid character '{ch}'")));
-                };
+                }
                 lx.i += len;
                 lx.push(Kind::Op, start, lx.i, lx.line, lx.line_start);
             }

@@ -108,11 +108,12 @@ pub fn parse_python_revision(path: &Path, text: &str) -> Result<Revision> {
 
 /// Lowercase hex SHA-256.
 fn sha256_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(bytes);
     let mut out = String::with_capacity(64);
     for b in digest {
-        let _ = write!(out, "{b:02x}");
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
     }
     out
 }

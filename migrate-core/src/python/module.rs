@@ -630,30 +630,33 @@ impl<'a, 's> Scanner<'a, 's> {
             k += 2;
         }
         let value_at = k;
-        let folded = {
+        let first_header = targets.iter().find_map(|(n, _)| header_index(n));
+        let folded = if let Some(h) = first_header {
+            // A header value is a literal: no need to fold it again as a constant.
+            let value = self.header_literal(value_at, end, HEADER_VARS[h])?;
+            for (n, _) in &targets {
+                if let Some(h) = header_index(n) {
+                    self.module.header[h] = HeaderSlot::Literal {
+                        value: value.clone(),
+                        at: value_at,
+                    };
+                }
+            }
+            match value {
+                HeaderValue::None => Some(Value::None),
+                HeaderValue::Str(s) => Some(Value::Str(s)),
+                HeaderValue::Seq(_) => None,
+            }
+        } else {
             let mut f = Folder::new(self.src, self.toks, &self.module.names);
             let mut v = value_at;
             match f.expr(&mut v) {
-                Ok(value) if v == end => Ok(Some(value)),
-                Ok(_) => Ok(None),
-                Err(Stop::Syntax(s)) => Err(s),
-                Err(Stop::Unrunnable(_)) => Ok(None),
+                Ok(value) if v == end => Some(value),
+                Ok(_) => None,
+                Err(Stop::Syntax(s)) => return Err(ScanError::Syntax(s)),
+                Err(Stop::Unrunnable(_)) => None,
             }
         };
-        let header_targets: Vec<usize> = targets
-            .iter()
-            .filter_map(|(n, _)| header_index(n))
-            .collect();
-        if let Some(&h) = header_targets.first() {
-            let value = self.header_literal(value_at, end, HEADER_VARS[h])?;
-            for h in header_targets {
-                self.module.header[h] = HeaderSlot::Literal {
-                    value: value.clone(),
-                    at: value_at,
-                };
-            }
-        }
-        let folded = folded?;
         for (name, _) in targets {
             let binding = match &folded {
                 Some(v) => Binding::Value(v.clone()),

@@ -30,3 +30,4 @@ fn percent_and_format() {
         "a{'a'}z"
     );
 }
+
