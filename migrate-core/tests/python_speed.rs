@@ -10,7 +10,11 @@ use python_common::parse_text;
 
 /// A typical ~30-line revision, as `alembic revision` writes it, with SQL bodies.
 fn revision_file(n: usize) -> String {
-    let down = if n == 0 { "None".to_string() } else { format!("'{:012x}'", n - 1) };
+    let down = if n == 0 {
+        "None".to_string()
+    } else {
+        format!("'{:012x}'", n - 1)
+    };
     format!(
         r#""""Add table number {n}
 
