@@ -190,9 +190,9 @@ impl<'a> Splitter<'a> {
             let c = b[i];
             if c.is_ascii_whitespace() {
                 i += 1;
-            } else if c == b'-' && i + 1 < end && b[i + 1] == b'-' {
-                i = self.skip_line(i);
-            } else if c == b'#' && self.rules.hash_comments {
+            } else if (c == b'-' && i + 1 < end && b[i + 1] == b'-')
+                || (c == b'#' && self.rules.hash_comments)
+            {
                 i = self.skip_line(i);
             } else if c == b'/' && i + 1 < end && b[i + 1] == b'*' {
                 i = self.skip_block_comment(i);
