@@ -202,4 +202,29 @@ mod tests {
         assert_eq!(d.quote_identifier("a\"b"), "\"a\"\"b\"");
         assert_eq!(d.quote_identifier(""), "\"\"");
     }
+
+    // Expected text from `oracle.py DIR sqlite:// upgrade head --sql` and
+    // `downgrade head:base --sql` (Alembic 1.20.1).
+    #[test]
+    fn version_table_statements_match_alembic() {
+        let (d, t) = (SqliteDialect, VersionTable::default());
+        assert_eq!(
+            d.create_version_table(&t),
+            "CREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL, \n    \
+             CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n)"
+        );
+        assert_eq!(
+            d.insert_version(&t, "aaa111"),
+            "INSERT INTO alembic_version (version_num) VALUES ('aaa111') RETURNING version_num"
+        );
+        assert_eq!(
+            d.update_version(&t, "aaa111", "bbb222"),
+            "UPDATE alembic_version SET version_num='bbb222' WHERE \
+             alembic_version.version_num = 'aaa111'"
+        );
+        assert_eq!(
+            d.delete_version(&t, "aaa111"),
+            "DELETE FROM alembic_version WHERE alembic_version.version_num = 'aaa111'"
+        );
+    }
 }
