@@ -54,7 +54,8 @@ impl SidecarLock {
                     path.display()
                 ))
             })?;
-        let deadline = Instant::now() + wait;
+        // `None`: a wait too long to represent, i.e. wait for as long as it takes.
+        let deadline = Instant::now().checked_add(wait);
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(SidecarLock { file, path }),
@@ -67,7 +68,8 @@ impl SidecarLock {
                 }
             }
             let now = Instant::now();
-            if now >= deadline {
+            let remaining = deadline.map_or(POLL_INTERVAL, |d| d.saturating_duration_since(now));
+            if remaining.is_zero() {
                 return Err(DatabaseError::lock_timeout(format!(
                     "another migration is running on this database: the lock file {} was \
                      still locked after {:.1} s; wait for it to finish and retry (a stale lock \
@@ -76,7 +78,7 @@ impl SidecarLock {
                     wait.as_secs_f64()
                 )));
             }
-            tokio::time::sleep(POLL_INTERVAL.min(deadline - now)).await;
+            tokio::time::sleep(POLL_INTERVAL.min(remaining)).await;
         }
     }
 
