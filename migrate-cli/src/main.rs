@@ -2,6 +2,7 @@
 
 mod config;
 mod error;
+mod output;
 mod url;
 
 fn main() {}

@@ -193,9 +193,11 @@ impl IniFile {
                     Some(v) => self.interpolate(section, &name, v, names, origin, depth + 1)?,
                     None => match names.get(&name) {
                         Some(v) => v.clone(),
-                        None => return Err(fail(format!(
+                        None => {
+                            return Err(fail(format!(
                             "`%({name})s` names no key of the section, of [DEFAULT], nor `here`"
-                        ))),
+                        )))
+                        }
                     },
                 };
                 out.push_str(&value);
