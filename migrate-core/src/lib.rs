@@ -11,14 +11,23 @@
 pub mod dialect;
 pub mod error;
 pub mod executor;
+pub mod graph;
 pub mod migrator;
+pub mod offline;
+pub mod plan;
 pub mod python;
+mod resolve;
 pub mod revision;
+pub mod script;
 pub mod split;
 pub mod sqlfile;
 
 pub use dialect::{Dialect, VersionTable};
 pub use error::{Error, Result};
 pub use executor::{DatabaseError, DatabaseErrorKind, Executor};
+pub use graph::RevisionMap;
+pub use migrator::{AppliedStep, Event, EventSink, MigrateOptions, Migrator, Report};
+pub use plan::{Direction, Plan, Step, VersionChange};
 pub use revision::{Migration, Revision, ScriptFormat, SqlBlock, Unrunnable};
+pub use script::ScriptDirectory;
 pub use split::{split, SplitRules, Statement};

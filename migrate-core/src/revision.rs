@@ -85,7 +85,9 @@ impl Migration {
     pub fn blocks_for(&self, dialect: &str) -> Option<Vec<&SqlBlock>> {
         match self {
             Migration::Sql(blocks) => {
-                let specific = blocks.iter().any(|b| b.dialects.iter().any(|d| d == dialect));
+                let specific = blocks
+                    .iter()
+                    .any(|b| b.dialects.iter().any(|d| d == dialect));
                 Some(
                     blocks
                         .iter()

@@ -10,5 +10,7 @@ use crate::revision::Revision;
 /// Python would compute it.
 pub fn parse_python_revision(path: &Path, text: &str) -> Result<Revision> {
     let _ = (path, text);
-    Err(crate::Error::Graph("python revisions: not yet implemented".into()))
+    Err(crate::Error::Graph(
+        "python revisions: not yet implemented".into(),
+    ))
 }

@@ -1,0 +1,531 @@
+//! The revision graph: parents, children, dependencies, labels, heads and bases.
+//!
+//! Built once from the parsed revisions, validated (duplicate ids, unknown parents, cycles,
+//! labels used twice), then queried by index. The semantics follow Alembic 1.20's
+//! `RevisionMap`: "heads" ignore `depends_on` while "real heads" take it into account, a
+//! dependency that an ancestor already depends on is dropped from a revision's immediate down
+//! revisions ("normalized"), and branch labels spread to every descendant and down to the
+//! nearest branch or merge point.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::error::{Error, Result};
+use crate::revision::Revision;
+
+/// Index of a revision inside a [`RevisionMap`].
+pub(crate) type Node = usize;
+
+/// The validated graph of every revision of a project.
+#[derive(Debug, Clone)]
+pub struct RevisionMap {
+    pub(crate) revs: Vec<Revision>,
+    pub(crate) index: HashMap<String, Node>,
+    /// Branch label -> the revision that declares it.
+    pub(crate) labels: HashMap<String, Node>,
+    /// `down_revision` as declared.
+    pub(crate) down: Vec<Vec<Node>>,
+    /// `depends_on`, resolved to revisions (labels replaced by their revision).
+    pub(crate) deps: Vec<Vec<Node>>,
+    /// `deps` minus what an ancestor already depends on.
+    pub(crate) norm_deps: Vec<Vec<Node>>,
+    /// Children through `down_revision` only (Alembic's `nextrev`), in file order.
+    pub(crate) next: Vec<Vec<Node>>,
+    /// Children through `down_revision` or `depends_on` (Alembic's `_all_nextrev`).
+    pub(crate) all_next: Vec<Vec<Node>>,
+    /// Own and inherited branch labels.
+    pub(crate) branch_labels: Vec<BTreeSet<String>>,
+    pub(crate) heads: Vec<Node>,
+    pub(crate) real_heads: Vec<Node>,
+    pub(crate) bases: Vec<Node>,
+}
+
+fn describe(rev: &Revision) -> String {
+    format!("{} ({})", rev.id, rev.path.display())
+}
+
+impl RevisionMap {
+    /// Build and validate the graph of `revisions` (in the order their files were read).
+    ///
+    /// Fails, naming the files involved, on a duplicate revision id, a `down_revision` or
+    /// `depends_on` naming an unknown revision, a branch label used twice, an illegal character
+    /// in an id, and cycles.
+    ///
+    /// ```
+    /// use migrate_core::{RevisionMap, Revision, Migration, ScriptFormat};
+    /// let rev = |id: &str, down: &[&str]| Revision {
+    ///     id: id.into(),
+    ///     down_revisions: down.iter().map(|s| s.to_string()).collect(),
+    ///     branch_labels: vec![], depends_on: vec![],
+    ///     message: format!("rev {id}"), doc: String::new(),
+    ///     path: format!("{id}.sql").into(), format: ScriptFormat::Sql,
+    ///     checksum: String::new(),
+    ///     upgrade: Migration::Sql(vec![]), downgrade: Migration::Sql(vec![]),
+    /// };
+    /// let map = RevisionMap::new(vec![rev("a1", &[]), rev("b2", &["a1"]), rev("c3", &["a1"])]).unwrap();
+    /// let heads: Vec<&str> = map.heads().iter().map(|r| r.id.as_str()).collect();
+    /// assert_eq!(heads, ["b2", "c3"]);
+    /// assert!(map.is_branch_point("a1"));
+    /// ```
+    pub fn new(revisions: Vec<Revision>) -> Result<RevisionMap> {
+        let n = revisions.len();
+        let mut index: HashMap<String, Node> = HashMap::with_capacity(n);
+        for (i, rev) in revisions.iter().enumerate() {
+            if rev.id.is_empty() {
+                return Err(Error::Graph(format!(
+                    "{}: the revision id is empty",
+                    rev.path.display()
+                )));
+            }
+            let illegal: BTreeSet<char> = rev
+                .id
+                .chars()
+                .filter(|c| matches!(c, '@' | '-' | '+' | ':'))
+                .collect();
+            if !illegal.is_empty() {
+                let list: Vec<String> = illegal.iter().map(|c| c.to_string()).collect();
+                return Err(Error::Graph(format!(
+                    "Character(s) '{}' not allowed in revision identifier '{}' ({})",
+                    list.join(", "),
+                    rev.id,
+                    rev.path.display()
+                )));
+            }
+            if let Some(&prev) = index.get(&rev.id) {
+                return Err(Error::Graph(format!(
+                    "Revision {} is present more than once: in {} and in {}; give one of them a new id",
+                    rev.id,
+                    revisions[prev].path.display(),
+                    rev.path.display()
+                )));
+            }
+            index.insert(rev.id.clone(), i);
+        }
+        for rev in &revisions {
+            if rev.down_revisions.contains(&rev.id) {
+                return Err(Error::Graph(format!(
+                    "Self-loop is detected in revisions ({}): {} revises itself",
+                    rev.id,
+                    rev.path.display()
+                )));
+            }
+            if rev.depends_on.contains(&rev.id) {
+                return Err(Error::Graph(format!(
+                    "Dependency self-loop is detected in revisions ({}): {} depends on itself",
+                    rev.id,
+                    rev.path.display()
+                )));
+            }
+        }
+
+        // Branch labels (declared ones) live in the same namespace as revision ids.
+        let mut labels: HashMap<String, Node> = HashMap::new();
+        for (i, rev) in revisions.iter().enumerate() {
+            for label in &rev.branch_labels {
+                let taken = labels
+                    .get(label)
+                    .copied()
+                    .or_else(|| index.get(label).copied());
+                if let Some(other) = taken {
+                    return Err(Error::Graph(format!(
+                        "Branch name '{}' in revision {} already used by revision {} ({} and {})",
+                        label,
+                        rev.id,
+                        revisions[other].id,
+                        rev.path.display(),
+                        revisions[other].path.display()
+                    )));
+                }
+                labels.insert(label.clone(), i);
+            }
+        }
+
+        let lookup = |name: &str| {
+            index
+                .get(name)
+                .copied()
+                .or_else(|| labels.get(name).copied())
+        };
+        let mut down = Vec::with_capacity(n);
+        let mut deps = Vec::with_capacity(n);
+        for rev in &revisions {
+            let mut d = Vec::with_capacity(rev.down_revisions.len());
+            for parent in &rev.down_revisions {
+                match index.get(parent) {
+                    Some(&p) => {
+                        if !d.contains(&p) {
+                            d.push(p)
+                        }
+                    }
+                    None => {
+                        return Err(Error::Graph(format!(
+                        "Revision {} referenced from {} is not present; fix `down_revision` in {}",
+                        parent,
+                        rev.id,
+                        rev.path.display()
+                    )))
+                    }
+                }
+            }
+            let mut dp = Vec::with_capacity(rev.depends_on.len());
+            for dep in &rev.depends_on {
+                match lookup(dep) {
+                    Some(p) => {
+                        if !dp.contains(&p) {
+                            dp.push(p)
+                        }
+                    }
+                    None => {
+                        return Err(Error::Graph(format!(
+                            "Revision {} referenced from {} is not present; fix `depends_on` in {}",
+                            dep,
+                            rev.id,
+                            rev.path.display()
+                        )))
+                    }
+                }
+            }
+            down.push(d);
+            deps.push(dp);
+        }
+
+        let mut next = vec![Vec::new(); n];
+        let mut all_next = vec![Vec::new(); n];
+        for i in 0..n {
+            for &p in &down[i] {
+                next[p].push(i);
+                if !all_next[p].contains(&i) {
+                    all_next[p].push(i);
+                }
+            }
+            for &p in &deps[i] {
+                if !all_next[p].contains(&i) {
+                    all_next[p].push(i);
+                }
+            }
+        }
+        let heads: Vec<Node> = (0..n).filter(|&i| next[i].is_empty()).collect();
+        let real_heads: Vec<Node> = (0..n).filter(|&i| all_next[i].is_empty()).collect();
+        let bases: Vec<Node> = (0..n).filter(|&i| down[i].is_empty()).collect();
+        let real_bases: Vec<Node> = (0..n)
+            .filter(|&i| down[i].is_empty() && revisions[i].depends_on.is_empty())
+            .collect();
+
+        let mut map = RevisionMap {
+            revs: revisions,
+            index,
+            labels,
+            down,
+            deps,
+            norm_deps: vec![Vec::new(); n],
+            next,
+            all_next,
+            branch_labels: vec![BTreeSet::new(); n],
+            heads,
+            real_heads,
+            bases,
+        };
+        map.detect_cycles(&real_bases)?;
+        map.normalize_depends_on();
+        map.spread_branch_labels();
+        Ok(map)
+    }
+
+    /// Alembic's cycle check: every revision must be reachable both from a head going down and
+    /// from a base going up, first through `down_revision` alone, then with dependencies.
+    fn detect_cycles(&self, real_bases: &[Node]) -> Result<()> {
+        let n = self.revs.len();
+        if n == 0 {
+            return Ok(());
+        }
+        let names = |nodes: Vec<Node>| {
+            let mut ids: Vec<String> = nodes.iter().map(|&i| describe(&self.revs[i])).collect();
+            ids.sort();
+            ids.join(", ")
+        };
+        if self.heads.is_empty() || self.bases.is_empty() {
+            return Err(Error::Graph(format!(
+                "Cycle is detected in revisions ({})",
+                names((0..n).collect())
+            )));
+        }
+        let down_space = self.reach(&self.heads, |i| &self.down[i]);
+        let up_space = self.reach(&self.bases, |i| &self.next[i]);
+        let lost: Vec<Node> = (0..n)
+            .filter(|&i| !(down_space[i] && up_space[i]))
+            .collect();
+        if !lost.is_empty() {
+            return Err(Error::Graph(format!(
+                "Cycle is detected in revisions ({})",
+                names(lost)
+            )));
+        }
+        if self.real_heads.is_empty() || real_bases.is_empty() {
+            return Err(Error::Graph(format!(
+                "Dependency cycle is detected in revisions ({})",
+                names((0..n).collect())
+            )));
+        }
+        let all_down: Vec<Vec<Node>> = (0..n).map(|i| self.all_down(i)).collect();
+        let down_space = self.reach(&self.real_heads, |i| &all_down[i]);
+        let up_space = self.reach(real_bases, |i| &self.all_next[i]);
+        let lost: Vec<Node> = (0..n)
+            .filter(|&i| !(down_space[i] && up_space[i]))
+            .collect();
+        if !lost.is_empty() {
+            return Err(Error::Graph(format!(
+                "Dependency cycle is detected in revisions ({})",
+                names(lost)
+            )));
+        }
+        Ok(())
+    }
+
+    fn reach<'a>(&'a self, from: &[Node], step: impl Fn(Node) -> &'a Vec<Node>) -> Vec<bool> {
+        let mut seen = vec![false; self.revs.len()];
+        let mut todo: Vec<Node> = from.to_vec();
+        while let Some(i) = todo.pop() {
+            if seen[i] {
+                continue;
+            }
+            seen[i] = true;
+            todo.extend(step(i).iter().copied().filter(|&j| !seen[j]));
+        }
+        seen
+    }
+
+    /// `down_revision` plus resolved dependencies (Alembic's `_all_down_revisions`).
+    fn all_down(&self, i: Node) -> Vec<Node> {
+        let mut out = self.down[i].clone();
+        for &d in &self.deps[i] {
+            if !out.contains(&d) {
+                out.push(d);
+            }
+        }
+        out
+    }
+
+    fn normalize_depends_on(&mut self) {
+        for i in 0..self.revs.len() {
+            if self.deps[i].is_empty() {
+                continue;
+            }
+            let mut keep = self.deps[i].clone();
+            let ancestors = self.reach(&[i], |j| &self.down[j]);
+            for (j, &is_ancestor) in ancestors.iter().enumerate() {
+                if is_ancestor && j != i && !self.deps[j].is_empty() {
+                    keep.retain(|d| !self.deps[j].contains(d));
+                }
+            }
+            self.norm_deps[i] = keep;
+        }
+    }
+
+    fn spread_branch_labels(&mut self) {
+        let declaring: Vec<Node> = (0..self.revs.len())
+            .filter(|&i| !self.revs[i].branch_labels.is_empty())
+            .collect();
+        for i in declaring {
+            let own: Vec<String> = self.revs[i].branch_labels.clone();
+            // Every descendant through down_revision carries the label (Alembic walks them
+            // depth first, and then continues down from the last one it visited).
+            let mut seen = vec![false; self.revs.len()];
+            let mut todo = vec![i];
+            let mut last = i;
+            while let Some(j) = todo.pop() {
+                if seen[j] {
+                    continue;
+                }
+                seen[j] = true;
+                todo.extend(self.next[j].iter().copied());
+                self.branch_labels[j].extend(own.iter().cloned());
+                last = j;
+            }
+            // From there, down the branch to (not including) the nearest branch or merge point.
+            let mut parent = Some(last);
+            while let Some(p) = parent {
+                if self.all_next[p].len() > 1 || self.down[p].len() > 1 {
+                    break;
+                }
+                self.branch_labels[p].extend(own.iter().cloned());
+                parent = self.down[p].first().copied();
+            }
+        }
+    }
+
+    /// `down_revision` plus the dependencies no ancestor already has (Alembic's
+    /// `_normalized_down_revisions`): what an upgrade step moves the version table from.
+    pub(crate) fn norm_down(&self, i: Node) -> Vec<Node> {
+        let mut out = self.down[i].clone();
+        for &d in &self.norm_deps[i] {
+            if !out.contains(&d) {
+                out.push(d);
+            }
+        }
+        out
+    }
+
+    /// Ancestors of `targets` (themselves included), through down revisions and, when
+    /// `with_deps`, normalized dependencies.
+    pub(crate) fn ancestors(&self, targets: &[Node], with_deps: bool) -> Vec<bool> {
+        let mut seen = vec![false; self.revs.len()];
+        let mut todo: Vec<Node> = targets.to_vec();
+        while let Some(i) = todo.pop() {
+            if seen[i] {
+                continue;
+            }
+            seen[i] = true;
+            todo.extend(self.down[i].iter().copied());
+            if with_deps {
+                todo.extend(self.norm_deps[i].iter().copied());
+            }
+        }
+        seen
+    }
+
+    /// Descendants of `targets` (themselves included), through children and, when
+    /// `with_deps`, dependents.
+    pub(crate) fn descendants(&self, targets: &[Node], with_deps: bool) -> Vec<bool> {
+        let mut seen = vec![false; self.revs.len()];
+        let mut todo: Vec<Node> = targets.to_vec();
+        while let Some(i) = todo.pop() {
+            if seen[i] {
+                continue;
+            }
+            seen[i] = true;
+            if with_deps {
+                todo.extend(self.all_next[i].iter().copied());
+            } else {
+                todo.extend(self.next[i].iter().copied());
+            }
+        }
+        seen
+    }
+
+    /// Fail when one of `targets` is an ancestor (`down`) or descendant of another, as
+    /// Alembic's `check=True` walks do.
+    pub(crate) fn check_overlap(
+        &self,
+        targets: &[Node],
+        with_deps: bool,
+        down: bool,
+    ) -> Result<()> {
+        for &t in targets {
+            let reach = if down {
+                self.ancestors(&[t], with_deps)
+            } else {
+                self.descendants(&[t], with_deps)
+            };
+            let overlaps: Vec<&str> = targets
+                .iter()
+                .filter(|&&o| o != t && reach[o])
+                .map(|&o| self.revs[o].id.as_str())
+                .collect();
+            if !overlaps.is_empty() {
+                return Err(Error::Plan(format!(
+                    "Requested revision {} overlaps with other requested revisions {}",
+                    self.revs[t].id,
+                    overlaps.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn node(&self, id: &str) -> Option<Node> {
+        self.index.get(id).copied()
+    }
+
+    pub(crate) fn id(&self, i: Node) -> &str {
+        &self.revs[i].id
+    }
+
+    /// Every revision, in the order the files were read.
+    pub fn revisions(&self) -> &[Revision] {
+        &self.revs
+    }
+
+    /// The revision with exactly this id.
+    pub fn get(&self, id: &str) -> Option<&Revision> {
+        self.node(id).map(|i| &self.revs[i])
+    }
+
+    /// Number of revisions.
+    pub fn len(&self) -> usize {
+        self.revs.len()
+    }
+
+    /// True when there is no revision at all.
+    pub fn is_empty(&self) -> bool {
+        self.revs.is_empty()
+    }
+
+    /// The heads: revisions no other revision revises (dependencies aside), in file order.
+    pub fn heads(&self) -> Vec<&Revision> {
+        self.heads.iter().map(|&i| &self.revs[i]).collect()
+    }
+
+    /// The heads when `depends_on` counts as revising ("effective heads", what the version
+    /// table holds after upgrading everything).
+    pub fn real_heads(&self) -> Vec<&Revision> {
+        self.real_heads.iter().map(|&i| &self.revs[i]).collect()
+    }
+
+    /// The bases: revisions with no `down_revision`, in file order.
+    pub fn bases(&self) -> Vec<&Revision> {
+        self.bases.iter().map(|&i| &self.revs[i]).collect()
+    }
+
+    /// Revisions whose `down_revision` names `id` (Alembic's `nextrev`), in file order.
+    pub fn children(&self, id: &str) -> Vec<&Revision> {
+        self.node(id)
+            .map(|i| self.next[i].iter().map(|&c| &self.revs[c]).collect())
+            .unwrap_or_default()
+    }
+
+    /// Revisions whose `depends_on` names `id` (or one of its labels).
+    pub fn dependents(&self, id: &str) -> Vec<&Revision> {
+        self.node(id)
+            .map(|i| {
+                self.all_next[i]
+                    .iter()
+                    .filter(|&&c| self.deps[c].contains(&i))
+                    .map(|&c| &self.revs[c])
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The parents of `id` through `down_revision` and normalized dependencies.
+    pub fn normalized_down_revisions(&self, id: &str) -> Vec<&str> {
+        self.node(id)
+            .map(|i| self.norm_down(i).into_iter().map(|d| self.id(d)).collect())
+            .unwrap_or_default()
+    }
+
+    /// True when no revision revises `id` (dependencies aside).
+    pub fn is_head(&self, id: &str) -> bool {
+        self.node(id).is_some_and(|i| self.next[i].is_empty())
+    }
+
+    /// True when `id` revises nothing.
+    pub fn is_base(&self, id: &str) -> bool {
+        self.node(id).is_some_and(|i| self.down[i].is_empty())
+    }
+
+    /// True when more than one revision revises `id`.
+    pub fn is_branch_point(&self, id: &str) -> bool {
+        self.node(id).is_some_and(|i| self.next[i].len() > 1)
+    }
+
+    /// True when `id` revises more than one revision.
+    pub fn is_merge_point(&self, id: &str) -> bool {
+        self.node(id).is_some_and(|i| self.down[i].len() > 1)
+    }
+
+    /// The branch labels of `id`: its own and those inherited along its branch, sorted.
+    pub fn branch_labels(&self, id: &str) -> Vec<&str> {
+        self.node(id)
+            .map(|i| self.branch_labels[i].iter().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+}
