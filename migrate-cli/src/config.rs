@@ -156,6 +156,7 @@ pub struct Settings {
     /// How long to wait for the migration lock.
     pub lock_timeout: Duration,
     /// The format `migrate revision` writes.
+    #[allow(dead_code)] // read by `revision` once the core's render module lands
     pub revision_format: RevisionFormat,
     /// The named environment in force, if any.
     pub environment: Option<ActiveEnvironment>,
@@ -264,10 +265,10 @@ pub fn load(cwd: &Path, flags: &Flags, mut vars: Vars) -> Result<Settings, CliEr
     if let Some(ini_path) = &ini_main {
         config_file = Some(ini_path.clone());
         let ini = IniFile::read(ini_path)?;
-        let (alembic, migrate, envs) = ini_layers(&ini, ini_path, cwd)?;
-        layers.push(alembic);
-        layers.push(migrate);
-        environments.extend(envs);
+        let from_ini = ini_layers(&ini, ini_path, cwd)?;
+        layers.push(from_ini.alembic);
+        layers.push(from_ini.migrate);
+        environments.extend(from_ini.environments);
         // migrate.toml in the working directory, then beside the ini, for url and environments.
         let ini_dir = ini_path.parent().unwrap_or(Path::new("")).to_path_buf();
         let mut companions = vec![cwd.join("migrate.toml")];
@@ -383,12 +384,18 @@ fn read_toml(path: &Path, cwd: &Path) -> Result<Layer, CliError> {
     Ok(layer)
 }
 
+/// The layers an alembic.ini gives.
+struct IniLayers {
+    /// From `[alembic]`.
+    alembic: Layer,
+    /// From `[migrate]`.
+    migrate: Layer,
+    /// From each `[migrate:NAME]`.
+    environments: Vec<(String, Layer)>,
+}
+
 /// The `[alembic]` layer, the `[migrate]` layer and the `[migrate:NAME]` environments.
-fn ini_layers(
-    ini: &IniFile,
-    path: &Path,
-    cwd: &Path,
-) -> Result<(Layer, Layer, Vec<(String, Layer)>), CliError> {
+fn ini_layers(ini: &IniFile, path: &Path, cwd: &Path) -> Result<IniLayers, CliError> {
     let here_dir = path
         .parent()
         .map(|p| cwd.join(p))
@@ -453,7 +460,11 @@ fn ini_layers(
             ));
         }
     }
-    Ok((alembic, migrate, environments))
+    Ok(IniLayers {
+        alembic,
+        migrate,
+        environments,
+    })
 }
 
 /// Alembic's splitting of `version_locations` (1.16+ `path_separator`, the older

@@ -27,6 +27,7 @@ impl Vars {
     }
 
     /// Variables given explicitly (tests).
+    #[cfg(test)]
     pub fn new(process: HashMap<String, String>, dotenv: HashMap<String, String>) -> Vars {
         Vars { process, dotenv }
     }
@@ -107,7 +108,7 @@ impl Vars {
                 });
             }
             match (self.get(name), default) {
-                (Some(v), Some(d)) if v.is_empty() => out.push_str(d),
+                (Some(""), Some(d)) => out.push_str(d),
                 (Some(v), _) => out.push_str(v),
                 (None, Some(d)) => out.push_str(d),
                 (None, None) => {
