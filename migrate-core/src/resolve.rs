@@ -494,6 +494,18 @@ impl RevisionMap {
                         let Some(first) = current.first() else {
                             return Err(didnt());
                         };
+                        let distinct: std::collections::BTreeSet<&String> =
+                            current.iter().collect();
+                        if distinct.len() > 1 {
+                            // Alembic warns and walks from whichever row the database returned
+                            // first, which can leave a version table that contradicts the graph.
+                            return Err(RevErr::revision(format!(
+                                "downgrade {} from multiple heads is ambiguous (current heads: {}); name the branch, as in `<branch>@{}`, or the target revision",
+                                rel.digits,
+                                current.join(", "),
+                                rel.digits
+                            )));
+                        }
                         label = Some(first.clone());
                         first.clone()
                     }
@@ -528,6 +540,10 @@ impl RevisionMap {
     }
 
     /// Drop every member that has a descendant (through `down_revision`) among the members.
+    ///
+    /// `members` is closed under ancestry (it is what `all_current` builds), so a member has a
+    /// descendant among them exactly when one of its children is a member: linear, not
+    /// quadratic, in the size of the history.
     pub(crate) fn filter_into_branch_heads(&self, members: &[Node]) -> Vec<Node> {
         let mut is_member = vec![false; self.revs.len()];
         for &m in members {
@@ -536,10 +552,7 @@ impl RevisionMap {
         members
             .iter()
             .copied()
-            .filter(|&m| {
-                let below = self.descendants(&[m], false);
-                !members.iter().any(|&o| o != m && below[o] && is_member[o])
-            })
+            .filter(|&m| !self.next[m].iter().any(|&c| is_member[c]))
             .collect()
     }
 }
