@@ -630,12 +630,10 @@ fn undefined_environment(
         .is_some_and(|p| p.extension().is_none_or(|e| e != "toml"));
     let how = if is_ini {
         format!(
-            "add to migrate.toml beside the ini or in the working directory:\n    [environments.{name}]\n    url = \"postgresql://USER:${{POSTGRES_PASSWORD}}@HOST:5432/DBNAME\"\nor a [migrate:{name}] section with a url to the alembic.ini"
+            "add `[environments.{name}]` with `url = \"...\"` to a migrate.toml beside the ini or in the working directory, or a `[migrate:{name}]` section with `url = ...` to the ini"
         )
     } else {
-        format!(
-            "add to migrate.toml:\n    [environments.{name}]\n    url = \"sqlite:///{name}.db\""
-        )
+        format!("add `[environments.{name}]` with `url = \"...\"` to migrate.toml")
     };
     CliError::config(format!(
         "environment `{name}` (chosen by {}) is not defined ({defined}); nothing was run. To define it, {how}",

@@ -259,6 +259,7 @@ fn test_env_without_a_test_environment_fails_and_says_how_to_define_one() {
     );
     assert!(err.contains("[environments.test]"), "{err}");
     assert!(err.contains("nothing was run"), "{err}");
+    assert!(!err.contains('\n'), "one line: {err}");
 }
 
 #[test]
