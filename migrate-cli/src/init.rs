@@ -263,7 +263,18 @@ def database_url():
     if TEST:
         name = name + "_test"
     auth = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
-    return "postgresql://%s@%s:%s/%s" % (auth, host, port, quote(name, safe=""))
+    return "%s://%s@%s:%s/%s" % (postgres_scheme(), auth, host, port, quote(name, safe=""))
+
+
+def postgres_scheme():
+    """The SQLAlchemy scheme of whichever PostgreSQL driver is installed."""
+    for module, scheme in (("psycopg", "postgresql+psycopg"), ("psycopg2", "postgresql+psycopg2")):
+        try:
+            __import__(module)
+            return scheme
+        except ImportError:
+            continue
+    return "postgresql"
 
 
 def run_migrations_offline():
