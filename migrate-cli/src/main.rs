@@ -35,7 +35,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("FAILED: {e}");
+            // Every message is built password-free; scrubbing again costs nothing.
+            eprintln!("FAILED: {}", url::scrub_passwords(&e.to_string()));
             ExitCode::FAILURE
         }
     }

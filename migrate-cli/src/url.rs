@@ -231,6 +231,29 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// `text` with the password of every URL in it replaced by `***`: the last guard before a
+/// message is printed, whatever produced it.
+pub fn scrub_passwords(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("://") {
+        // The URL starts after the last separator before the scheme.
+        let start = rest[..pos]
+            .rfind(|c: char| c.is_whitespace() || matches!(c, '`' | '\'' | '"' | '(' | '<' | '='))
+            .map(|i| i + 1)
+            .unwrap_or(0);
+        let end = rest[pos..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '`' | '\'' | '"' | ')' | '>'))
+            .map(|i| pos + i)
+            .unwrap_or(rest.len());
+        out.push_str(&rest[..start]);
+        out.push_str(&redact(&rest[start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Characters escaped in a user name or password put into a URL.
 const USERINFO: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -415,6 +438,18 @@ mod tests {
         let u = DatabaseUrl::parse("postgresql+psycopg2://u:topsecret@h/db").unwrap();
         assert_eq!(u.redacted(), "postgresql://u:***@h/db");
         assert!(!format!("{u:?}").contains("topsecret"));
+    }
+
+    #[test]
+    fn scrub_hides_every_password_in_a_message() {
+        assert_eq!(
+            scrub_passwords(
+                "cannot reach `postgresql://u:pw@h/db` nor mysql://root:x@m/t (timeout)"
+            ),
+            "cannot reach `postgresql://u:***@h/db` nor mysql://root:***@m/t (timeout)"
+        );
+        assert_eq!(scrub_passwords("no url here"), "no url here");
+        assert_eq!(scrub_passwords("url=sqlite:///x.db"), "url=sqlite:///x.db");
     }
 
     #[test]
