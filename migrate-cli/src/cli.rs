@@ -182,7 +182,11 @@ pub struct MergeArgs {
 #[derive(Debug, Args)]
 pub struct UpgradeArgs {
     /// Target: head, heads, an id, +N, label@head; START:END with --sql.
-    #[arg(default_value = "head", value_name = "REVISION")]
+    #[arg(
+        default_value = "head",
+        value_name = "REVISION",
+        allow_hyphen_values = true
+    )]
     pub revision: String,
     /// Print the SQL script on stdout instead of connecting.
     #[arg(long)]
@@ -193,7 +197,7 @@ pub struct UpgradeArgs {
 #[derive(Debug, Args)]
 pub struct DowngradeArgs {
     /// Target: base, an id, -N, label@base; FROM:TO with --sql.
-    #[arg(value_name = "REVISION")]
+    #[arg(value_name = "REVISION", allow_hyphen_values = true)]
     pub revision: String,
     /// Print the SQL script on stdout instead of connecting.
     #[arg(long)]
@@ -204,7 +208,7 @@ pub struct DowngradeArgs {
 #[derive(Debug, Args)]
 pub struct StampArgs {
     /// The revisions the version table should hold; [START:]END with --sql.
-    #[arg(required = true, value_name = "REVISIONS")]
+    #[arg(required = true, value_name = "REVISIONS", allow_hyphen_values = true)]
     pub revisions: Vec<String>,
     /// Print the SQL script on stdout instead of connecting.
     #[arg(long)]
@@ -237,7 +241,12 @@ pub struct HeadsArgs {
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// Range START:END, START: or :END (`current` reads the database).
-    #[arg(short = 'r', long = "rev-range", value_name = "RANGE")]
+    #[arg(
+        short = 'r',
+        long = "rev-range",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
     pub rev_range: Option<String>,
     /// Show every detail (Alembic's verbose blocks).
     #[arg(short, long)]
@@ -251,7 +260,7 @@ pub struct HistoryArgs {
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// An identifier: an id or prefix, head, heads, label@head, current.
-    #[arg(value_name = "REV")]
+    #[arg(value_name = "REV", allow_hyphen_values = true)]
     pub revision: String,
 }
 
@@ -303,6 +312,26 @@ mod tests {
             }
             other => panic!("parsed {other:?}"),
         }
+    }
+
+    #[test]
+    fn relative_revisions_with_a_minus_are_values_not_flags() {
+        let cli = Cli::try_parse_from(["migrate", "downgrade", "-1"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Downgrade(DowngradeArgs { ref revision, .. }) if revision == "-1")
+        );
+        let cli = Cli::try_parse_from(["migrate", "downgrade", "-2", "--sql"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Downgrade(DowngradeArgs { ref revision, sql: true }) if revision == "-2")
+        );
+        let cli = Cli::try_parse_from(["migrate", "history", "-r", "-3:"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::History(HistoryArgs { ref rev_range, .. }) if rev_range.as_deref() == Some("-3:"))
+        );
+        let cli = Cli::try_parse_from(["migrate", "show", "-1"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Show(ShowArgs { ref revision }) if revision == "-1")
+        );
     }
 
     #[test]
