@@ -135,3 +135,98 @@ pub async fn show(ctx: &Context, ident: &str) -> Result<(), CliError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    //! The graph of output.rs's tests, built as a real `RevisionMap`, listed through the same
+    //! adapter the commands use. Expected lines from Alembic 1.20.1 (oracle.py, `history`,
+    //! `heads`, `branches` on the same graph as `.py` files).
+    use super::*;
+    use migrate_core::{Migration, ScriptFormat};
+
+    fn rev(id: &str, down: &[&str], labels: &[&str], deps: &[&str], message: &str) -> Revision {
+        let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Revision {
+            id: id.into(),
+            down_revisions: strings(down),
+            branch_labels: strings(labels),
+            depends_on: strings(deps),
+            message: message.into(),
+            doc: format!("{message}\n\nRevision ID: {id}"),
+            path: format!("versions/{id}_x.py").into(),
+            format: ScriptFormat::Python,
+            checksum: String::new(),
+            upgrade: Migration::Sql(vec![]),
+            downgrade: Migration::Sql(vec![]),
+        }
+    }
+
+    fn map() -> RevisionMap {
+        let (a, b, c, d, e, f) = (
+            "a1a1a1a1a1a1",
+            "b2b2b2b2b2b2",
+            "c3c3c3c3c3c3",
+            "d4d4d4d4d4d4",
+            "e5e5e5e5e5e5",
+            "f6f6f6f6f6f6",
+        );
+        RevisionMap::new(vec![
+            rev(a, &[], &[], &[], "create tenants"),
+            rev(b, &[a], &["feature"], &[], "add feature"),
+            rev(c, &[a], &[], &[], "add column"),
+            rev(d, &[b, c], &[], &[], "merge heads"),
+            rev(e, &[], &["other"], &[], "other root"),
+            rev(f, &[e], &[], &[b], "depends on feature"),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn history_through_the_map_matches_alembic() {
+        let map = map();
+        let lines: Vec<String> = map
+            .walk_all()
+            .unwrap()
+            .into_iter()
+            .map(|r| output::history_item(&entry(&map, r, false), false))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "b2b2b2b2b2b2, c3c3c3c3c3c3 -> d4d4d4d4d4d4 (feature) (head) (mergepoint), merge heads",
+                "e5e5e5e5e5e5 (b2b2b2b2b2b2) -> f6f6f6f6f6f6 (other) (head), depends on feature",
+                "<base> -> e5e5e5e5e5e5 (other), other root",
+                "a1a1a1a1a1a1 -> b2b2b2b2b2b2 (feature), add feature",
+                "a1a1a1a1a1a1 -> c3c3c3c3c3c3, add column",
+                "<base> -> a1a1a1a1a1a1 (branchpoint), create tenants",
+            ]
+        );
+    }
+
+    #[test]
+    fn heads_and_branches_through_the_map_match_alembic() {
+        let map = map();
+        let heads: Vec<String> = map
+            .heads()
+            .into_iter()
+            .map(|r| output::heads_item(&entry(&map, r, false), false))
+            .collect();
+        assert_eq!(
+            heads,
+            [
+                "d4d4d4d4d4d4 (feature) (head)",
+                "f6f6f6f6f6f6 (other) (head)"
+            ]
+        );
+        let a1 = map.get("a1a1a1a1a1a1").unwrap();
+        let children: Vec<Entry> = map
+            .children(&a1.id)
+            .into_iter()
+            .map(|c| entry(&map, c, false))
+            .collect();
+        assert_eq!(
+            output::branches_item(&entry(&map, a1, false), &children, false),
+            "a1a1a1a1a1a1 (branchpoint)\n             -> b2b2b2b2b2b2 (feature)\n             -> c3c3c3c3c3c3\n"
+        );
+    }
+}
