@@ -1,16 +1,216 @@
 //! Reading Alembic `*.py` revision files without running Python.
+//!
+//! A file goes through three steps: [`lexer`] turns it into tokens (as CPython 3.11's tokenizer
+//! would), [`module`] reads the module level (docstring, the four header variables, string
+//! constants, imports, where `upgrade`/`downgrade` are) and skips everything else, and [`fold`]
+//! computes the SQL of `upgrade()` / `downgrade()` when their bodies are straight-line
+//! `op.execute(...)` calls over constant strings. Anything else in a body makes that direction
+//! [`Migration::Unrunnable`]; only a genuine syntax error or a non-literal header value is an
+//! error.
+
+mod fold;
+mod lexer;
+mod literal;
+mod module;
+mod repr;
+mod value;
 
 use std::path::Path;
 
-use crate::error::Result;
-use crate::revision::Revision;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::revision::{Migration, Revision, ScriptFormat, Unrunnable};
+use fold::{Folder, Stop, Syntax};
+use lexer::column_of;
+use module::{FunctionDef, HeaderSlot, HeaderValue, Module, ScanError, HEADER_VARS};
 
 /// Read an Alembic revision file: its header (`revision`, `down_revision`, `branch_labels`,
 /// `depends_on`), the docstring, and the SQL of `upgrade()` / `downgrade()` folded exactly as
 /// Python would compute it.
+///
+/// `Revision::message` is what `alembic history` prints (the stripped docstring up to its first
+/// blank line) and `Revision::doc` the whole stripped docstring (Alembic's `Script.longdoc`).
 pub fn parse_python_revision(path: &Path, text: &str) -> Result<Revision> {
-    let _ = (path, text);
-    Err(crate::Error::Graph(
-        "python revisions: not yet implemented".into(),
-    ))
+    let file = File { path, src: text };
+    let toks = lexer::tokenize(text).map_err(|e| {
+        file.error(
+            e.line,
+            e.line_start,
+            e.offset,
+            format!("invalid Python: {}", e.message),
+        )
+    })?;
+    let module = module::scan(text, &toks).map_err(|e| file.scan_error(&toks, e))?;
+
+    let slot = |n: usize| &module.header[n];
+    let id = match slot(0) {
+        HeaderSlot::Literal {
+            value: HeaderValue::Str(s),
+            ..
+        } => s.clone(),
+        HeaderSlot::Literal { at, .. } => {
+            return Err(file.at_token(&toks[*at], "`revision` must be a string".into()));
+        }
+        HeaderSlot::Conditional { at } => return Err(file.conditional(&toks[*at], "revision")),
+        HeaderSlot::Unset => {
+            return Err(Error::Parse {
+                path: path.to_path_buf(),
+                line: 1,
+                column: 1,
+                message: "not a revision file: no `revision = ...` found; an Alembic revision \
+                          script assigns `revision`, `down_revision`, `branch_labels` and \
+                          `depends_on` at module level"
+                    .into(),
+                snippet: None,
+            })
+        }
+    };
+    let mut lists: [Vec<String>; 3] = Default::default();
+    for (n, list) in lists.iter_mut().enumerate() {
+        *list = match slot(n + 1) {
+            HeaderSlot::Unset => Vec::new(),
+            HeaderSlot::Conditional { at } => {
+                return Err(file.conditional(&toks[*at], HEADER_VARS[n + 1]))
+            }
+            HeaderSlot::Literal { value, .. } => match value {
+                HeaderValue::None => Vec::new(),
+                HeaderValue::Str(s) => vec![s.clone()],
+                HeaderValue::Seq(items) => items.clone(),
+            },
+        };
+    }
+    let [down_revisions, branch_labels, depends_on] = lists;
+
+    let doc = module
+        .docstring
+        .as_deref()
+        .map(|d| repr::strip(d, true, true))
+        .unwrap_or("");
+    let message = doc.split("\n\n").next().unwrap_or("").to_string();
+    let upgrade = file.function(&toks, &module, module.upgrade, "upgrade")?;
+    let downgrade = file.function(&toks, &module, module.downgrade, "downgrade")?;
+
+    Ok(Revision {
+        id,
+        down_revisions,
+        branch_labels,
+        depends_on,
+        message,
+        doc: doc.to_string(),
+        path: path.to_path_buf(),
+        format: ScriptFormat::Python,
+        checksum: sha256_hex(text.as_bytes()),
+        upgrade,
+        downgrade,
+    })
 }
+
+/// Lowercase hex SHA-256.
+fn sha256_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+    out
+}
+
+/// The file being read, for error messages.
+struct File<'p> {
+    path: &'p Path,
+    src: &'p str,
+}
+
+impl File<'_> {
+    fn error(&self, line: usize, line_start: usize, offset: usize, message: String) -> Error {
+        let line_text = self.src[line_start.min(self.src.len())..]
+            .split(['\n', '\r'])
+            .next()
+            .unwrap_or("")
+            .to_string();
+        Error::Parse {
+            path: self.path.to_path_buf(),
+            line,
+            column: column_of(self.src, line_start, offset.max(line_start)),
+            message,
+            snippet: Some(line_text),
+        }
+    }
+
+    fn at_token(&self, t: &lexer::Token, message: String) -> Error {
+        self.error(
+            t.line as usize,
+            t.line_start as usize,
+            t.start as usize,
+            message,
+        )
+    }
+
+    fn conditional(&self, t: &lexer::Token, var: &str) -> Error {
+        self.at_token(
+            t,
+            format!(
+                "`{var}` is bound inside a block or by an import; it must be assigned a literal at \
+                 module level (`{var} = \"...\"`)"
+            ),
+        )
+    }
+
+    fn syntax(&self, s: Syntax) -> Error {
+        self.error(
+            s.line,
+            s.line_start,
+            s.offset,
+            format!("invalid Python: {}", s.message),
+        )
+    }
+
+    fn scan_error(&self, toks: &[lexer::Token], e: ScanError) -> Error {
+        match e {
+            ScanError::Syntax(s) => self.syntax(s),
+            ScanError::Header { at, var, problem } => {
+                self.at_token(&toks[at], format!("`{var}` {problem}"))
+            }
+        }
+    }
+
+    /// Fold one of `upgrade` / `downgrade`.
+    fn function(
+        &self,
+        toks: &[lexer::Token],
+        module: &Module<'_>,
+        def: Option<FunctionDef>,
+        name: &str,
+    ) -> Result<Migration> {
+        let Some(def) = def else {
+            return Ok(Migration::Missing);
+        };
+        if let Some(at) = def.unusual {
+            let t = &toks[at];
+            return Ok(Migration::Unrunnable(Unrunnable {
+                line: t.line as usize,
+                column: t.column(self.src),
+                construct: format!("a decorated or async {name}() function"),
+            }));
+        }
+        if let Some(at) = def.params {
+            let t = &toks[at];
+            return Ok(Migration::Unrunnable(Unrunnable {
+                line: t.line as usize,
+                column: t.column(self.src),
+                construct: format!("{name}() with parameters"),
+            }));
+        }
+        match Folder::new(self.src, toks, &module.names).function(def.body) {
+            Ok(m) => Ok(m),
+            Err(Stop::Unrunnable(u)) => Ok(Migration::Unrunnable(u)),
+            Err(Stop::Syntax(s)) => Err(self.syntax(s)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
