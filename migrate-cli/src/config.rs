@@ -156,7 +156,6 @@ pub struct Settings {
     /// How long to wait for the migration lock.
     pub lock_timeout: Duration,
     /// The format `migrate revision` writes.
-    #[allow(dead_code)] // read by `revision` once the core's render module lands
     pub revision_format: RevisionFormat,
     /// The named environment in force, if any.
     pub environment: Option<ActiveEnvironment>,

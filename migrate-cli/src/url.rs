@@ -27,17 +27,6 @@ pub enum Backend {
     Mysql,
 }
 
-impl Backend {
-    /// The dialect name revision files use for this backend.
-    pub fn dialect_name(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgresql",
-            Backend::Mysql => "mysql",
-        }
-    }
-}
-
 /// Where a SQLite URL points.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SqliteTarget {
@@ -70,8 +59,6 @@ impl fmt::Debug for DatabaseUrl {
 #[error("{0}")]
 pub struct UrlError(String);
 
-// as_backend_url and sqlite_target are used by backend.rs once the backends land.
-#[allow(dead_code)]
 impl DatabaseUrl {
     /// Reads `url`, choosing the backend from its scheme.
     pub fn parse(url: &str) -> Result<DatabaseUrl, UrlError> {
@@ -142,6 +129,7 @@ impl DatabaseUrl {
     }
 
     /// Where a SQLite URL points; `None` for other backends.
+    #[cfg(test)]
     pub fn sqlite_target(&self) -> Option<&SqliteTarget> {
         self.sqlite.as_ref()
     }

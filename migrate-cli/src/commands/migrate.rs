@@ -20,7 +20,7 @@ pub async fn upgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliEr
     let map = ctx.map()?;
     if sql {
         let url = ctx.database_url()?;
-        let dialect = backend::dialect(url.backend())?;
+        let dialect = backend::dialect(url.backend());
         let script = offline::upgrade_sql(&map, dialect.as_ref(), target, &ctx.options())?;
         print_script(&script);
         return Ok(());
@@ -53,7 +53,7 @@ pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), Cli
     let map = ctx.map()?;
     if sql {
         let url = ctx.database_url()?;
-        let dialect = backend::dialect(url.backend())?;
+        let dialect = backend::dialect(url.backend());
         let script = offline::downgrade_sql(&map, dialect.as_ref(), target, &ctx.options())?;
         print_script(&script);
         return Ok(());
@@ -121,7 +121,7 @@ pub async fn stamp(
     if sql {
         let range = offline_stamp_range(revisions)?;
         let url = ctx.database_url()?;
-        let dialect = backend::dialect(url.backend())?;
+        let dialect = backend::dialect(url.backend());
         let script = offline::stamp_sql(&map, dialect.as_ref(), &range, purge, &ctx.options())?;
         print_script(&script);
         return Ok(());

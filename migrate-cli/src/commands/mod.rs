@@ -2,6 +2,7 @@
 
 mod listing;
 mod migrate;
+mod revision;
 
 use std::path::{Path, PathBuf};
 
@@ -106,14 +107,8 @@ pub async fn run(cli: Cli, cwd: &Path) -> Result<(), CliError> {
     };
     match cli.command {
         Command::Init(_) => Ok(()),
-        Command::Revision(args) => Err(CliError::Usage(format!(
-            "`revision` is not available in this build yet ({:?})",
-            args.message
-        ))),
-        Command::Merge(args) => Err(CliError::Usage(format!(
-            "`merge` is not available in this build yet ({:?})",
-            args.message
-        ))),
+        Command::Revision(args) => revision::revision(&ctx, &args),
+        Command::Merge(args) => revision::merge(&ctx, &args),
         Command::Upgrade(args) => migrate::upgrade(&ctx, &args.revision, args.sql).await,
         Command::Downgrade(args) => migrate::downgrade(&ctx, &args.revision, args.sql).await,
         Command::Stamp(args) => migrate::stamp(&ctx, &args.revisions, args.sql, args.purge).await,

@@ -157,8 +157,7 @@ fn version_folder(
             .next()
             .ok_or_else(|| {
                 CliError::Usage(
-                    "Multiple version locations present, please specify --version-path"
-                        .to_string(),
+                    "Multiple version locations present, please specify --version-path".to_string(),
                 )
             })?,
     };
