@@ -1,0 +1,349 @@
+//! The command line, as clap reads it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::PRECEDENCE_HELP;
+
+/// Alembic-compatible, SQL-first database migrations for SQLite, PostgreSQL and MySQL/MariaDB.
+#[derive(Debug, Parser)]
+#[command(
+    name = "migrate",
+    version,
+    about = "Alembic-compatible, SQL-first database migrations for SQLite, PostgreSQL and MySQL/MariaDB",
+    long_about = None,
+    after_long_help = PRECEDENCE_HELP,
+    after_help = "Examples:\n  migrate init migrations\n  migrate revision -m \"create tenants\"\n  migrate upgrade head\n  migrate -c infrastructure/migrations/alembic.ini --env test upgrade head\n\nSee `migrate --help` for where configuration comes from."
+)]
+pub struct Cli {
+    /// Configuration file: a migrate.toml or an alembic.ini [default: ./migrate.toml, else ./alembic.ini]
+    #[arg(short = 'c', long = "config", value_name = "CONFIG", global = false)]
+    pub config: Option<PathBuf>,
+
+    /// Database URL (beats every other source), e.g. postgresql://user:pass@host/db
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+
+    /// Named environment to use ([environments.NAME] in migrate.toml); beats MIGRATE_ENV and TEST_ENV
+    #[arg(long = "env", value_name = "NAME")]
+    pub env: Option<String>,
+
+    /// The .env file to read [default: ./.env when present]
+    #[arg(long = "env-file", value_name = "PATH")]
+    pub env_file: Option<PathBuf>,
+
+    /// No progress on stderr (errors still print)
+    #[arg(short, long, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More on stderr: where settings came from and one line per statement
+    #[arg(short, long)]
+    pub verbose: bool,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The layout `init` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Layout {
+    /// migrate.toml on SQLite and a versions folder.
+    Migrate,
+    /// alembic.ini, env.py, script.py.mako and versions/, which Alembic also runs, plus a
+    /// migrate.toml beside them.
+    Alembic,
+}
+
+/// The format `revision` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A native .sql revision with -- migrate:upgrade / -- migrate:downgrade sections.
+    Sql,
+    /// An Alembic .py revision whose upgrade()/downgrade() call op.execute().
+    Py,
+}
+
+/// The commands, as Alembic names them.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new project: configuration and a versions folder.
+    #[command(
+        after_help = "Examples:\n  migrate init migrations\n  migrate init --layout alembic infrastructure/migrations"
+    )]
+    Init(InitArgs),
+    /// Create a new revision file.
+    #[command(
+        after_help = "Examples:\n  migrate revision -m \"create tenants\"\n  migrate revision -m \"add index\" --format py\n  migrate revision -m \"audit tables\" --head base --branch-label audit\n  migrate revision -m \"hotfix\" --head ae1027a6acf --splice"
+    )]
+    Revision(RevisionArgs),
+    /// Create a revision that merges several heads.
+    #[command(
+        after_help = "Examples:\n  migrate merge heads -m \"merge feature branches\"\n  migrate merge 27c6a30d7c24 ae1027a6acf -m \"merge\""
+    )]
+    Merge(MergeArgs),
+    /// Upgrade to a later version.
+    #[command(
+        after_help = "Examples:\n  migrate upgrade head\n  migrate upgrade +1\n  migrate upgrade ae1027a6acf\n  migrate upgrade base:head --sql > upgrade.sql"
+    )]
+    Upgrade(UpgradeArgs),
+    /// Revert to a previous version.
+    #[command(
+        after_help = "Examples:\n  migrate downgrade -1\n  migrate downgrade base\n  migrate downgrade head:base --sql > downgrade.sql"
+    )]
+    Downgrade(DowngradeArgs),
+    /// Set the version table to the given revisions without running any migration.
+    #[command(
+        after_help = "Examples:\n  migrate stamp head\n  migrate stamp --purge ae1027a6acf\n  migrate stamp base:head --sql"
+    )]
+    Stamp(StampArgs),
+    /// Show the revisions the database is at.
+    #[command(after_help = "Example:\n  migrate current -v")]
+    Current(VerboseArgs),
+    /// Show the heads of the revision history.
+    #[command(after_help = "Example:\n  migrate heads --resolve-dependencies")]
+    Heads(HeadsArgs),
+    /// Show the branch points of the revision history.
+    #[command(after_help = "Example:\n  migrate branches -v")]
+    Branches(VerboseArgs),
+    /// List revisions, newest first.
+    #[command(
+        after_help = "Examples:\n  migrate history\n  migrate history -r base:ae1027a6acf -v\n  migrate history -r current: -i"
+    )]
+    History(HistoryArgs),
+    /// Show the revision(s) an identifier names.
+    #[command(
+        after_help = "Examples:\n  migrate show head\n  migrate show ae10\n  migrate show current"
+    )]
+    Show(ShowArgs),
+}
+
+/// `init DIR`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to create (relative to the working directory).
+    pub directory: PathBuf,
+    /// What to scaffold.
+    #[arg(long, value_enum, default_value_t = Layout::Migrate)]
+    pub layout: Layout,
+}
+
+/// `revision`.
+#[derive(Debug, Args)]
+pub struct RevisionArgs {
+    /// The revision's message (the first line `history` shows).
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// The revision id to use instead of a generated one.
+    #[arg(long = "rev-id", value_name = "ID")]
+    pub rev_id: Option<String>,
+    /// The revision to build on.
+    #[arg(long, value_name = "REV", default_value = "head")]
+    pub head: String,
+    /// Allow --head to name a revision that is not a head (starts a new branch).
+    #[arg(long)]
+    pub splice: bool,
+    /// A branch label for the new revision.
+    #[arg(long = "branch-label", value_name = "LABEL")]
+    pub branch_label: Vec<String>,
+    /// A revision or label the new revision depends on (repeatable).
+    #[arg(long = "depends-on", value_name = "REV")]
+    pub depends_on: Vec<String>,
+    /// The folder to write into, one of the version locations.
+    #[arg(long = "version-path", value_name = "DIR")]
+    pub version_path: Option<PathBuf>,
+    /// The file format [default: revision_format from the configuration, else sql].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+/// `merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The revisions to merge (`heads` for all).
+    #[arg(required = true, value_name = "REVS")]
+    pub revisions: Vec<String>,
+    /// The merge revision's message.
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// The revision id to use instead of a generated one.
+    #[arg(long = "rev-id", value_name = "ID")]
+    pub rev_id: Option<String>,
+    /// A branch label for the merge revision.
+    #[arg(long = "branch-label", value_name = "LABEL")]
+    pub branch_label: Vec<String>,
+    /// The file format [default: revision_format from the configuration, else sql].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+/// `upgrade`.
+#[derive(Debug, Args)]
+pub struct UpgradeArgs {
+    /// Target: head, heads, an id, +N, label@head; START:END with --sql.
+    #[arg(
+        default_value = "head",
+        value_name = "REVISION",
+        allow_hyphen_values = true
+    )]
+    pub revision: String,
+    /// Print the SQL script on stdout instead of connecting.
+    #[arg(long)]
+    pub sql: bool,
+}
+
+/// `downgrade`.
+#[derive(Debug, Args)]
+pub struct DowngradeArgs {
+    /// Target: base, an id, -N, label@base; FROM:TO with --sql.
+    #[arg(value_name = "REVISION", allow_hyphen_values = true)]
+    pub revision: String,
+    /// Print the SQL script on stdout instead of connecting.
+    #[arg(long)]
+    pub sql: bool,
+}
+
+/// `stamp`.
+#[derive(Debug, Args)]
+pub struct StampArgs {
+    /// The revisions the version table should hold; [START:]END with --sql.
+    #[arg(required = true, value_name = "REVISIONS", allow_hyphen_values = true)]
+    pub revisions: Vec<String>,
+    /// Print the SQL script on stdout instead of connecting.
+    #[arg(long)]
+    pub sql: bool,
+    /// Delete every row of the version table first.
+    #[arg(long)]
+    pub purge: bool,
+}
+
+/// `current`, `branches`.
+#[derive(Debug, Args)]
+pub struct VerboseArgs {
+    /// Show every detail (Alembic's verbose blocks).
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+/// `heads`.
+#[derive(Debug, Args)]
+pub struct HeadsArgs {
+    /// Show every detail (Alembic's verbose blocks).
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Treat depends_on as a down revision (leaves out "effective heads").
+    #[arg(long = "resolve-dependencies")]
+    pub resolve_dependencies: bool,
+}
+
+/// `history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Range START:END, START: or :END (`current` reads the database).
+    #[arg(
+        short = 'r',
+        long = "rev-range",
+        value_name = "RANGE",
+        allow_hyphen_values = true
+    )]
+    pub rev_range: Option<String>,
+    /// Show every detail (Alembic's verbose blocks).
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Mark the revisions the database is at with (current).
+    #[arg(short = 'i', long = "indicate-current")]
+    pub indicate_current: bool,
+}
+
+/// `show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// An identifier: an id or prefix, head, heads, label@head, current.
+    #[arg(value_name = "REV", allow_hyphen_values = true)]
+    pub revision: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_and_command_verbose_flags_are_distinct() {
+        let cli =
+            Cli::try_parse_from(["migrate", "-v", "history", "-v", "-r", "base:head"]).unwrap();
+        assert!(cli.verbose);
+        match cli.command {
+            Command::History(h) => {
+                assert!(h.verbose);
+                assert_eq!(h.rev_range.as_deref(), Some("base:head"));
+            }
+            other => panic!("parsed {other:?}"),
+        }
+    }
+
+    #[test]
+    fn upgrade_defaults_to_head_and_revision_to_head() {
+        let cli = Cli::try_parse_from(["migrate", "upgrade"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Upgrade(UpgradeArgs { ref revision, sql: false }) if revision == "head")
+        );
+        let cli = Cli::try_parse_from([
+            "migrate",
+            "revision",
+            "-m",
+            "x",
+            "--depends-on",
+            "a",
+            "--depends-on",
+            "b",
+        ])
+        .unwrap();
+        match cli.command {
+            Command::Revision(r) => {
+                assert_eq!(r.head, "head");
+                assert_eq!(r.depends_on, ["a", "b"]);
+            }
+            other => panic!("parsed {other:?}"),
+        }
+    }
+
+    #[test]
+    fn relative_revisions_with_a_minus_are_values_not_flags() {
+        let cli = Cli::try_parse_from(["migrate", "downgrade", "-1"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Downgrade(DowngradeArgs { ref revision, .. }) if revision == "-1")
+        );
+        let cli = Cli::try_parse_from(["migrate", "downgrade", "-2", "--sql"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Downgrade(DowngradeArgs { ref revision, sql: true }) if revision == "-2")
+        );
+        let cli = Cli::try_parse_from(["migrate", "history", "-r", "-3:"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::History(HistoryArgs { ref rev_range, .. }) if rev_range.as_deref() == Some("-3:"))
+        );
+        let cli = Cli::try_parse_from(["migrate", "show", "-1"]).unwrap();
+        assert!(
+            matches!(cli.command, Command::Show(ShowArgs { ref revision }) if revision == "-1")
+        );
+    }
+
+    #[test]
+    fn every_command_help_shows_an_example() {
+        let mut cmd = Cli::command();
+        for sub in cmd.get_subcommands_mut() {
+            let help = sub.render_help().to_string();
+            assert!(
+                help.contains("migrate "),
+                "{} --help has no example:\n{help}",
+                sub.get_name()
+            );
+        }
+    }
+}

@@ -1,0 +1,235 @@
+//! The commands, each a thin layer: settings in, core calls, output out.
+
+mod listing;
+mod migrate;
+
+use std::path::{Path, PathBuf};
+
+use migrate_core::{Executor, MigrateOptions, RevisionMap, ScriptDirectory, VersionTable};
+
+use crate::backend;
+use crate::cli::{Cli, Command};
+use crate::config::{self, Flags, Settings, Vars};
+use crate::error::CliError;
+use crate::init;
+use crate::progress::Verbosity;
+use crate::url::DatabaseUrl;
+
+/// What every command works from.
+pub struct Context {
+    /// The settings merged from every source.
+    pub settings: Settings,
+    /// How much goes to stderr.
+    pub verbosity: Verbosity,
+}
+
+impl Context {
+    /// Reads the revision files of the configured version locations into a graph.
+    pub fn map(&self) -> Result<RevisionMap, CliError> {
+        let location = self.settings.require_script_location()?;
+        if !location.is_dir() {
+            return Err(CliError::config(format!(
+                "Path doesn't exist: {}.  Please use the 'init' command to create a new scripts folder.",
+                location.display()
+            )));
+        }
+        let dir = ScriptDirectory::load(
+            &self.settings.version_locations,
+            self.settings.recursive_version_locations,
+        )?;
+        Ok(dir.into_map()?)
+    }
+
+    /// The configured database URL, parsed.
+    pub fn database_url(&self) -> Result<DatabaseUrl, CliError> {
+        let configured = self.settings.require_url()?;
+        DatabaseUrl::parse(&configured.url)
+            .map_err(|e| CliError::config(format!("{e} (the URL came from {})", configured.source)))
+    }
+
+    /// The migrator's options from the settings.
+    pub fn options(&self) -> MigrateOptions {
+        MigrateOptions {
+            version_table: VersionTable {
+                name: self.settings.version_table.clone(),
+                schema: self.settings.version_table_schema.clone(),
+            },
+            transaction_per_migration: self.settings.transaction_per_migration,
+            lock_timeout: self.settings.lock_timeout,
+        }
+    }
+
+    /// Connects to the configured database.
+    pub async fn connect(&self) -> Result<(DatabaseUrl, Box<dyn Executor>), CliError> {
+        let url = self.database_url()?;
+        if self.verbosity == Verbosity::Verbose {
+            eprintln!("Connecting to {}", url.redacted());
+        }
+        let exec = backend::connect(&url).await?;
+        Ok((url, exec))
+    }
+}
+
+/// Runs the command line in `cwd` with the process environment.
+pub async fn run(cli: Cli, cwd: &Path) -> Result<(), CliError> {
+    let verbosity = if cli.quiet {
+        Verbosity::Quiet
+    } else if cli.verbose {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    if let Command::Init(args) = &cli.command {
+        for line in init::init(cwd, &args.directory, args.layout)? {
+            println!("{line}");
+        }
+        return Ok(());
+    }
+    let flags = Flags {
+        config_file: cli.config.clone(),
+        url: cli.url.clone(),
+        env: cli.env.clone(),
+        env_file: cli.env_file.clone(),
+    };
+    let settings = config::load(cwd, &flags, Vars::from_process())?;
+    if let Some(line) = environment_banner(&settings) {
+        eprintln!("{line}");
+    }
+    if verbosity == Verbosity::Verbose {
+        for line in settings_report(&settings) {
+            eprintln!("{line}");
+        }
+    }
+    let ctx = Context {
+        settings,
+        verbosity,
+    };
+    match cli.command {
+        Command::Init(_) => Ok(()),
+        Command::Revision(args) => Err(CliError::Usage(format!(
+            "`revision` is not available in this build yet ({:?})",
+            args.message
+        ))),
+        Command::Merge(args) => Err(CliError::Usage(format!(
+            "`merge` is not available in this build yet ({:?})",
+            args.message
+        ))),
+        Command::Upgrade(args) => migrate::upgrade(&ctx, &args.revision, args.sql).await,
+        Command::Downgrade(args) => migrate::downgrade(&ctx, &args.revision, args.sql).await,
+        Command::Stamp(args) => migrate::stamp(&ctx, &args.revisions, args.sql, args.purge).await,
+        Command::Current(args) => listing::current(&ctx, args.verbose).await,
+        Command::Heads(args) => listing::heads(&ctx, args.verbose, args.resolve_dependencies),
+        Command::Branches(args) => listing::branches(&ctx, args.verbose),
+        Command::History(args) => {
+            listing::history(
+                &ctx,
+                args.rev_range.as_deref(),
+                args.verbose,
+                args.indicate_current,
+            )
+            .await
+        }
+        Command::Show(args) => listing::show(&ctx, &args.revision).await,
+    }
+}
+
+/// The first stderr line when a named environment is active: which one and which database,
+/// never the password.
+pub fn environment_banner(settings: &Settings) -> Option<String> {
+    let env = settings.environment.as_ref()?;
+    let database = match &settings.url {
+        Some(configured) => match DatabaseUrl::parse(&configured.url) {
+            Ok(url) => url.describe(),
+            Err(_) => crate::url::redact(&configured.url),
+        },
+        None => "no database URL configured".to_string(),
+    };
+    Some(format!(
+        "Using environment '{}' (chosen by {}): {database}",
+        env.name, env.chosen_by
+    ))
+}
+
+/// With `-v`: where the settings came from.
+fn settings_report(settings: &Settings) -> Vec<String> {
+    let mut lines = Vec::new();
+    match &settings.config_file {
+        Some(file) => lines.push(format!("Configuration: {}", file.display())),
+        None => lines.push("Configuration: no file (environment and flags only)".to_string()),
+    }
+    if let Some(location) = &settings.script_location {
+        lines.push(format!("Script location: {}", location.display()));
+    }
+    let locations: Vec<String> = settings
+        .version_locations
+        .iter()
+        .map(|p: &PathBuf| p.display().to_string())
+        .collect();
+    if !locations.is_empty() {
+        lines.push(format!("Version locations: {}", locations.join(", ")));
+    }
+    match &settings.url {
+        Some(url) => lines.push(format!(
+            "Database: {} (from {})",
+            crate::url::redact(&url.url),
+            url.source
+        )),
+        None => lines.push("Database: none configured".to_string()),
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ActiveEnvironment, ConfiguredUrl, RevisionFormat};
+    use std::time::Duration;
+
+    fn settings(url: Option<&str>, env: Option<&str>) -> Settings {
+        Settings {
+            config_file: None,
+            script_location: Some("m".into()),
+            version_locations: vec!["m/versions".into()],
+            recursive_version_locations: false,
+            url: url.map(|u| ConfiguredUrl {
+                url: u.to_string(),
+                source: "test".into(),
+            }),
+            version_table: "alembic_version".into(),
+            version_table_schema: None,
+            transaction_per_migration: false,
+            lock_timeout: Duration::from_secs(60),
+            revision_format: RevisionFormat::Sql,
+            environment: env.map(|name| ActiveEnvironment {
+                name: name.into(),
+                chosen_by: "TEST_ENV=true".into(),
+            }),
+        }
+    }
+
+    #[test]
+    fn banner_names_environment_and_database_without_password() {
+        let s = settings(
+            Some("postgresql://app:hunter2@db:5433/shop_test"),
+            Some("test"),
+        );
+        let line = environment_banner(&s).unwrap();
+        assert_eq!(
+            line,
+            "Using environment 'test' (chosen by TEST_ENV=true): PostgreSQL db:5433/shop_test"
+        );
+        assert!(!line.contains("hunter2"));
+        assert_eq!(
+            environment_banner(&settings(Some("sqlite:///x.db"), None)),
+            None
+        );
+    }
+
+    #[test]
+    fn settings_report_never_shows_the_password() {
+        let s = settings(Some("mysql://root:hunter2@h/db"), None);
+        let text = settings_report(&s).join("\n");
+        assert!(text.contains("mysql://root:***@h/db"), "{text}");
+        assert!(!text.contains("hunter2"));
+    }
+}

@@ -1,0 +1,222 @@
+//! Progress on stderr while migrations run: one line per migration with its duration, in the
+//! spirit of Alembic's `INFO  [alembic.runtime.migration] Running upgrade a -> b, message`;
+//! a progress bar only on a terminal for long runs; statement lines with `-v`; nothing with `-q`.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use migrate_core::Event;
+
+/// How much goes to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verbosity {
+    /// `-q`: nothing but errors.
+    Quiet,
+    /// One line per migration.
+    Normal,
+    /// `-v`: also one line per statement.
+    Verbose,
+}
+
+/// Runs of at least this many migrations get a progress bar on a terminal.
+const LONG_RUN: usize = 10;
+
+/// Turns the migrator's events into stderr lines (and a bar on a terminal).
+pub struct Progress {
+    verbosity: Verbosity,
+    bar: Option<ProgressBar>,
+    started: HashMap<String, String>,
+    out: Box<dyn Write + Send>,
+}
+
+impl Progress {
+    /// Progress to stderr for a run of about `steps` migrations.
+    pub fn to_stderr(verbosity: Verbosity, steps: usize) -> Progress {
+        use std::io::IsTerminal;
+        let terminal = std::io::stderr().is_terminal();
+        let bar = (terminal && verbosity != Verbosity::Quiet && steps >= LONG_RUN).then(|| {
+            let bar =
+                ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar
+        });
+        Progress {
+            verbosity,
+            bar,
+            started: HashMap::new(),
+            out: Box::new(std::io::stderr()),
+        }
+    }
+
+    /// Progress written to `out`, never with a bar (tests).
+    #[cfg(test)]
+    fn to_writer(verbosity: Verbosity, out: Box<dyn Write + Send>) -> Progress {
+        Progress {
+            verbosity,
+            bar: None,
+            started: HashMap::new(),
+            out,
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => {
+                // A closed stderr must not fail the run.
+                let _ = writeln!(self.out, "{text}");
+            }
+        }
+    }
+
+    /// Handles one event of the run.
+    pub fn event(&mut self, event: &Event) {
+        if self.verbosity == Verbosity::Quiet {
+            return;
+        }
+        match event {
+            Event::MigrationStarted {
+                revision,
+                description,
+                ..
+            } => {
+                if let Some(bar) = &self.bar {
+                    bar.set_message(description.clone());
+                }
+                if self.verbosity == Verbosity::Verbose {
+                    self.line(&format!("Running {description} ..."));
+                }
+                self.started.insert(revision.clone(), description.clone());
+            }
+            Event::StatementDone {
+                revision,
+                index,
+                elapsed,
+            } => {
+                if self.verbosity == Verbosity::Verbose {
+                    self.line(&format!(
+                        "  {revision}: statement {index} done ({})",
+                        format_duration(*elapsed)
+                    ));
+                }
+            }
+            Event::MigrationFinished {
+                revision,
+                upgrade,
+                elapsed,
+            } => {
+                let description = self.started.remove(revision).unwrap_or_else(|| {
+                    format!(
+                        "{} {revision}",
+                        if *upgrade { "upgrade" } else { "downgrade" }
+                    )
+                });
+                self.line(&format!(
+                    "Running {description} ({})",
+                    format_duration(*elapsed)
+                ));
+                if let Some(bar) = &self.bar {
+                    bar.inc(1);
+                }
+            }
+            Event::Stamped { from, to } => {
+                self.line(&format!(
+                    "Running stamp_revision {} -> {}",
+                    from.join(", "),
+                    to.join(", ")
+                ));
+            }
+        }
+    }
+
+    /// Removes the bar, if any.
+    pub fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `12 ms` under a second, `1.25 s` above.
+pub fn format_duration(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.2} s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn run(verbosity: Verbosity) -> String {
+        let buffer = Buffer::default();
+        let mut progress = Progress::to_writer(verbosity, Box::new(buffer.clone()));
+        progress.event(&Event::MigrationStarted {
+            revision: "b2".into(),
+            upgrade: true,
+            description: "upgrade a1 -> b2, add a column".into(),
+        });
+        progress.event(&Event::StatementDone {
+            revision: "b2".into(),
+            index: 1,
+            elapsed: Duration::from_millis(3),
+        });
+        progress.event(&Event::MigrationFinished {
+            revision: "b2".into(),
+            upgrade: true,
+            elapsed: Duration::from_millis(12),
+        });
+        progress.event(&Event::Stamped {
+            from: vec![],
+            to: vec!["b2".into()],
+        });
+        progress.finish();
+        let bytes = buffer.0.lock().unwrap().clone();
+        String::from_utf8(bytes).unwrap()
+    }
+
+    #[test]
+    fn one_line_per_migration_with_its_duration() {
+        assert_eq!(
+            run(Verbosity::Normal),
+            "Running upgrade a1 -> b2, add a column (12 ms)\nRunning stamp_revision  -> b2\n"
+        );
+    }
+
+    #[test]
+    fn verbose_adds_statement_lines_and_quiet_prints_nothing() {
+        assert_eq!(
+            run(Verbosity::Verbose),
+            "Running upgrade a1 -> b2, add a column ...\n  b2: statement 1 done (3 ms)\n\
+             Running upgrade a1 -> b2, add a column (12 ms)\nRunning stamp_revision  -> b2\n"
+        );
+        assert_eq!(run(Verbosity::Quiet), "");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(format_duration(Duration::from_micros(400)), "0 ms");
+        assert_eq!(format_duration(Duration::from_millis(999)), "999 ms");
+        assert_eq!(format_duration(Duration::from_millis(1250)), "1.25 s");
+    }
+}
