@@ -541,6 +541,66 @@ impl TestDb {
         self.column(&sql)
     }
 
+    /// A comparable description of the schema: every table and view, every column with its
+    /// type, nullability and default, and every constraint (by name where the database names
+    /// them), one sorted line each.
+    pub fn schema(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        match self.backend {
+            Backend::Sqlite => {
+                for row in self.query(
+                    "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name",
+                ) {
+                    let kind = row[0].clone().unwrap_or_default();
+                    let name = row[1].clone().unwrap_or_default();
+                    lines.push(format!("{kind} {name}"));
+                    if kind == "table" || kind == "view" {
+                        for col in self.query(&format!(
+                            "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info('{name}')"
+                        )) {
+                            let col: Vec<String> =
+                                col.into_iter().map(|v| v.unwrap_or_else(|| "NULL".into())).collect();
+                            lines.push(format!("{name}.{}", col.join(" ")));
+                        }
+                    }
+                }
+            }
+            Backend::Postgres => {
+                lines.extend(self.column(
+                    "SELECT table_name || ' ' || table_type FROM information_schema.tables \
+                     WHERE table_schema = 'public'",
+                ));
+                lines.extend(self.column(
+                    "SELECT table_name || '.' || column_name || ' ' || data_type || \
+                     COALESCE('(' || character_maximum_length || ')', '') || ' ' || is_nullable || \
+                     ' ' || COALESCE(column_default, '-') FROM information_schema.columns \
+                     WHERE table_schema = 'public'",
+                ));
+                lines.extend(self.column(
+                    "SELECT conrelid::regclass::text || ' ' || conname || ' ' || contype::text \
+                     FROM pg_constraint WHERE connamespace = 'public'::regnamespace",
+                ));
+            }
+            Backend::Mysql => {
+                lines.extend(self.column(
+                    "SELECT CONCAT(table_name, ' ', table_type) FROM information_schema.tables \
+                     WHERE table_schema = DATABASE()",
+                ));
+                lines.extend(self.column(
+                    "SELECT CONCAT(table_name, '.', column_name, ' ', column_type, ' ', is_nullable, \
+                     ' ', COALESCE(column_default, '-'), ' ', column_key) \
+                     FROM information_schema.columns WHERE table_schema = DATABASE()",
+                ));
+                lines.extend(self.column(
+                    "SELECT CONCAT(table_name, ' ', constraint_name, ' ', constraint_type) \
+                     FROM information_schema.table_constraints WHERE table_schema = DATABASE()",
+                ));
+            }
+        }
+        lines.sort();
+        lines
+    }
+
     /// The rows of `alembic_version`, sorted; `None` when the table does not exist.
     pub fn versions(&self) -> Option<Vec<String>> {
         if !self.tables().iter().any(|t| t == "alembic_version") {
@@ -634,7 +694,10 @@ pub fn pg_query(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
         let messages = client
             .simple_query(sql)
             .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            .unwrap_or_else(|e| match e.as_db_error() {
+                Some(db) => panic!("{sql}: {}", db.message()),
+                None => panic!("{sql}: {e}"),
+            });
         drop(client);
         let _ = task.await;
         messages
