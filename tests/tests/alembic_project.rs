@@ -69,7 +69,10 @@ fn alembic_project_up_and_down(db: TestDb) {
 
     // Oracle: `upgrade heads` -> alembic_version ['b1c2d3e4f5a6', 'c7d8e9f0a1b2'].
     migrate(&p, &db, &["upgrade", "heads"]).ok();
-    assert_eq!(db.versions(), Some(strings(&["b1c2d3e4f5a6", "c7d8e9f0a1b2"])));
+    assert_eq!(
+        db.versions(),
+        Some(strings(&["b1c2d3e4f5a6", "c7d8e9f0a1b2"]))
+    );
     assert_eq!(
         db.tables(),
         ["accounts", "alembic_version", "audit_log", "orders"]
@@ -136,7 +139,11 @@ fn interop_with_real_alembic(ours: TestDb) {
 
     migrate(&p, &ours, &["upgrade", "heads"]).ok();
     run_alembic(&alembic, p.path(), INI, &theirs.url, &["upgrade", "heads"]).ok();
-    assert_eq!(ours.schema(), theirs.schema(), "the same schema as Alembic's");
+    assert_eq!(
+        ours.schema(),
+        theirs.schema(),
+        "the same schema as Alembic's"
+    );
     assert_eq!(ours.versions(), theirs.versions());
     assert_eq!(
         ours.versions(),

@@ -97,9 +97,18 @@ fn command_set(db: TestDb) {
         p.migrate(&["history", "-v"]).ok(),
         block(SYSTEM_BLOCK, SYSTEM) + &block(TENANTS_BLOCK, TENANTS)
     );
-    assert_eq!(p.migrate(&["show", "8c2b"]).ok(), block(SYSTEM_BLOCK, SYSTEM));
-    assert_eq!(p.migrate(&["show", "head"]).ok(), block(SYSTEM_BLOCK, SYSTEM));
-    assert_eq!(p.migrate(&["show", "19"]).ok(), block(TENANTS_BLOCK, TENANTS));
+    assert_eq!(
+        p.migrate(&["show", "8c2b"]).ok(),
+        block(SYSTEM_BLOCK, SYSTEM)
+    );
+    assert_eq!(
+        p.migrate(&["show", "head"]).ok(),
+        block(SYSTEM_BLOCK, SYSTEM)
+    );
+    assert_eq!(
+        p.migrate(&["show", "19"]).ok(),
+        block(TENANTS_BLOCK, TENANTS)
+    );
     assert_eq!(p.migrate(&["history", "-r", "1975:"]).ok(), HISTORY);
 
     // A fresh database: no version table, nothing current.
@@ -116,7 +125,9 @@ fn command_set(db: TestDb) {
     assert_eq!(db.tenants(), [SYSTEM_ROW]);
     let stamped = db.query("SELECT created_at, updated_at FROM tenants");
     assert!(
-        stamped[0].iter().all(|v| v.as_deref().is_some_and(|t| t.starts_with("20"))),
+        stamped[0]
+            .iter()
+            .all(|v| v.as_deref().is_some_and(|t| t.starts_with("20"))),
         "created_at/updated_at default to the current time: {stamped:?}"
     );
     assert_eq!(db.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
@@ -308,7 +319,10 @@ fn init_scaffolds_a_working_sqlite_project() {
 
     // A second init into the same, now non-empty, folder is refused.
     let message = p.migrate(&["init", "migrations"]).failed();
-    assert!(message.contains("already exists and is not empty"), "{message}");
+    assert!(
+        message.contains("already exists and is not empty"),
+        "{message}"
+    );
 }
 
 /// The repository's own `migrate.toml` and `migrations/` work with nothing else: the README's

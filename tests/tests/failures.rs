@@ -38,8 +38,14 @@ fn malformed_url_is_one_line_listing_accepted_schemes() {
         message.starts_with("malformed database URL `not a url`"),
         "{message}"
     );
-    assert!(message.contains("accepted schemes: sqlite:///"), "{message}");
-    assert!(message.contains("postgresql://") && message.contains("mysql://"), "{message}");
+    assert!(
+        message.contains("accepted schemes: sqlite:///"),
+        "{message}"
+    );
+    assert!(
+        message.contains("postgresql://") && message.contains("mysql://"),
+        "{message}"
+    );
     assert!(!message.contains('\n'), "one line: {message}");
 }
 
@@ -224,7 +230,10 @@ fn malformed_python_revision_names_file_and_line() {
 /// A first revision that works and a second whose second statement fails.
 fn failing_project(url: &str) -> Project {
     let p = one_revision_project();
-    p.write("migrate.toml", &format!("script_location = \"migrations\"\nurl = \"{url}\"\n"));
+    p.write(
+        "migrate.toml",
+        &format!("script_location = \"migrations\"\nurl = \"{url}\"\n"),
+    );
     p.write(
         "migrations/versions/0d0d0d0d0d0d_second.sql",
         "-- second\n--\n-- Revision ID: 0d0d0d0d0d0d\n-- Revises: 0a0a0a0a0a0a\n\n-- migrate:upgrade\nINSERT INTO first_table (id) VALUES (1);\nINSERT INTO no_such_table (id) VALUES (2);\n\n-- migrate:downgrade\nDELETE FROM first_table;\n",
@@ -239,7 +248,10 @@ fn failing_statement(db: TestDb) {
     let p = failing_project(&db.url);
     let run = p.migrate(&["upgrade", "head"]);
     let message = run.failed();
-    assert!(message.contains("0d0d0d0d0d0d_second.sql"), "names the file: {message}");
+    assert!(
+        message.contains("0d0d0d0d0d0d_second.sql"),
+        "names the file: {message}"
+    );
     assert!(
         message.contains("INSERT INTO no_such_table (id) VALUES (2)"),
         "names the statement: {message}"
@@ -259,7 +271,10 @@ fn failing_statement(db: TestDb) {
         }
         Backend::Mysql => {
             assert_eq!(db.versions(), Some(vec!["0a0a0a0a0a0a".to_string()]));
-            assert!(message.contains("0a0a0a0a0a0a"), "says where it stopped: {message}");
+            assert!(
+                message.contains("0a0a0a0a0a0a"),
+                "says where it stopped: {message}"
+            );
         }
     }
 }

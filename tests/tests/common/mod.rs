@@ -93,9 +93,7 @@ fn is_stale(bin: &Path) -> bool {
 /// `cargo build -p migrate-cli` into the target folder and profile the tests were built with.
 fn build_cli(profile_dir: &Path) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let target_dir = profile_dir
-        .parent()
-        .expect("target/<profile> has a parent");
+    let target_dir = profile_dir.parent().expect("target/<profile> has a parent");
     let mut cmd = Command::new(cargo);
     cmd.current_dir(repo_root())
         .args(["build", "--quiet", "-p", "migrate-cli", "--bin", "migrate"])
@@ -231,7 +229,10 @@ impl Project {
     /// A copy of the repository's `migrations/` with a `migrate.toml` pointing at `url`.
     pub fn example(url: &str) -> Project {
         let project = Project::empty();
-        copy_dir(&repo_root().join("migrations"), &project.path().join("migrations"));
+        copy_dir(
+            &repo_root().join("migrations"),
+            &project.path().join("migrations"),
+        );
         project.write(
             "migrate.toml",
             &format!("script_location = \"migrations\"\nurl = \"{url}\"\n"),
@@ -433,8 +434,14 @@ impl TestDb {
 
     /// A fresh PostgreSQL database, or `None` when the test is skipped.
     pub fn postgres() -> Option<TestDb> {
+        TestDb::postgres_named(&random_name())
+    }
+
+    /// A fresh PostgreSQL database called `name` (which must be unique to the test), or
+    /// `None` when the test is skipped.
+    pub fn postgres_named(name: &str) -> Option<TestDb> {
         let admin = server_url(POSTGRES_VAR)?;
-        let name = random_name();
+        let name = name.to_string();
         pg_query(&admin, &format!("CREATE DATABASE {name}"));
         Some(TestDb {
             backend: Backend::Postgres,
@@ -478,7 +485,9 @@ impl TestDb {
     /// Runs `sql` (one statement) and returns its rows, every value as text (`None` = NULL).
     pub fn query(&self, sql: &str) -> Vec<Vec<Option<String>>> {
         match self.backend {
-            Backend::Sqlite => sqlite_query(self.sqlite_path.as_deref().unwrap_or(Path::new("")), sql),
+            Backend::Sqlite => {
+                sqlite_query(self.sqlite_path.as_deref().unwrap_or(Path::new("")), sql)
+            }
             Backend::Postgres => pg_query(&self.url, sql),
             Backend::Mysql => mysql_query(&self.url, sql),
         }
@@ -643,7 +652,10 @@ impl Drop for TestDb {
         // Best effort: a failing drop must not hide the test's own failure.
         let result = std::panic::catch_unwind(|| match self.backend {
             Backend::Postgres => {
-                pg_query(admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                pg_query(
+                    admin,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                );
             }
             Backend::Mysql => {
                 mysql_query(admin, &format!("DROP DATABASE IF EXISTS {name}"));
@@ -660,9 +672,7 @@ impl Drop for TestDb {
 pub fn sqlite_query(path: &Path, sql: &str) -> Vec<Vec<Option<String>>> {
     use rusqlite::types::ValueRef;
     let conn = rusqlite::Connection::open(path).expect("opening the SQLite file");
-    let mut stmt = conn
-        .prepare(sql)
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
     let n = stmt.column_count();
     let mut rows = stmt.query([]).unwrap_or_else(|e| panic!("{sql}: {e}"));
     let mut out = Vec::new();
