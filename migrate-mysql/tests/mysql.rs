@@ -1,0 +1,390 @@
+//! The MySQL executor against a real MySQL or MariaDB server, when `MIGRATE_TEST_MYSQL_URL`
+//! names one (e.g. `mysql://root@127.0.0.1:3306/test`). Each test works in a database of its
+//! own, created here and dropped when the test ends, so the tests run in parallel.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use migrate_core::{split, DatabaseErrorKind, Dialect, Executor, VersionTable};
+use migrate_mysql::{MysqlDialect, MysqlExecutor};
+use mysql_async::prelude::Queryable;
+
+/// The server URL, or `None` (after saying so) when the tests should skip.
+fn server_url() -> Option<String> {
+    match std::env::var("MIGRATE_TEST_MYSQL_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("MIGRATE_TEST_REQUIRE_ALL").as_deref() == Ok("1") => {
+            panic!("MIGRATE_TEST_MYSQL_URL not set but MIGRATE_TEST_REQUIRE_ALL=1")
+        }
+        _ => {
+            println!("skipped: MIGRATE_TEST_MYSQL_URL not set");
+            None
+        }
+    }
+}
+
+/// A name no other test uses: `<prefix>_<12 hex>`.
+fn unique(prefix: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    format!("{prefix}_{:012x}", hasher.finish() & 0xffff_ffff_ffff)
+}
+
+/// The server URL with its path (database) replaced, and optionally its credentials.
+fn with_database(server: &str, database: &str) -> String {
+    let mut url = url::Url::parse(server).unwrap();
+    url.set_path(&format!("/{database}"));
+    url.to_string()
+}
+
+/// Run statements on the server as the URL's (administrative) user.
+fn admin(server: &str, statements: Vec<String>) {
+    let server = server.to_string();
+    // A thread of its own, so that it also works from `Drop` during a panic.
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut exec = MysqlExecutor::connect(&server).await.unwrap();
+            for sql in statements {
+                exec.execute(&sql)
+                    .await
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"));
+            }
+            exec.into_conn().disconnect().await.unwrap();
+        })
+    })
+    .join()
+    .unwrap();
+}
+
+/// A database created for one test and dropped when it ends.
+struct TestDb {
+    server: String,
+    name: String,
+    url: String,
+}
+
+impl TestDb {
+    fn create() -> Option<TestDb> {
+        let server = server_url()?;
+        let name = unique("migrate_t");
+        admin(&server, vec![format!("CREATE DATABASE {name}")]);
+        let url = with_database(&server, &name);
+        Some(TestDb { server, name, url })
+    }
+
+    async fn connect(&self) -> MysqlExecutor {
+        MysqlExecutor::connect(&self.url).await.unwrap()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        admin(
+            &self.server,
+            vec![format!("DROP DATABASE IF EXISTS {}", self.name)],
+        );
+    }
+}
+
+async fn run(exec: &mut MysqlExecutor, sql: &str) {
+    exec.execute(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+async fn ints(exec: &mut MysqlExecutor, sql: &str) -> Vec<i64> {
+    exec.conn_mut().query(sql).await.unwrap()
+}
+
+#[tokio::test]
+async fn version_table_is_absent_then_holds_the_rows_the_dialect_writes() {
+    let Some(db) = TestDb::create() else { return };
+    let mut exec = db.connect().await;
+    let (t, d) = (VersionTable::default(), MysqlDialect);
+    assert_eq!(exec.read_versions(&t).await.unwrap(), None);
+
+    run(&mut exec, &d.create_version_table(&t)).await;
+    assert_eq!(exec.read_versions(&t).await.unwrap(), Some(vec![]));
+    run(&mut exec, &d.insert_version(&t, "aaa111")).await;
+    run(&mut exec, &d.insert_version(&t, "bbb222")).await;
+    run(&mut exec, &d.update_version(&t, "aaa111", "ccc333")).await;
+    let mut rows = exec.read_versions(&t).await.unwrap().unwrap();
+    rows.sort();
+    assert_eq!(rows, ["bbb222", "ccc333"]);
+    run(&mut exec, &d.delete_version(&t, "bbb222")).await;
+    assert_eq!(
+        exec.read_versions(&t).await.unwrap(),
+        Some(vec!["ccc333".into()])
+    );
+    run(&mut exec, &d.purge_versions(&t)).await;
+    assert_eq!(exec.read_versions(&t).await.unwrap(), Some(vec![]));
+
+    // The table as the server stores it is the one Alembic's DDL gives (`SHOW CREATE TABLE`
+    // after `oracle.py DIR mysql://root@127.0.0.1/DB upgrade head` on MariaDB 10.11).
+    let (_, ddl): (String, String) = exec
+        .conn_mut()
+        .query_first("SHOW CREATE TABLE alembic_version")
+        .await
+        .unwrap()
+        .unwrap();
+    let ddl_head = ddl.split(" ENGINE=").next().unwrap();
+    assert_eq!(
+        ddl_head,
+        "CREATE TABLE `alembic_version` (\n  `version_num` varchar(32) NOT NULL,\n  \
+         PRIMARY KEY (`version_num`)\n)"
+    );
+}
+
+#[tokio::test]
+async fn version_table_with_a_quoted_name_in_a_named_schema() {
+    let Some(db) = TestDb::create() else { return };
+    // Connected without a default database: the schema says where the table is.
+    let mut exec = MysqlExecutor::connect(&with_database(&db.server, ""))
+        .await
+        .unwrap();
+    let t = VersionTable {
+        name: "Version Table".into(),
+        schema: Some(db.name.clone()),
+    };
+    let d = MysqlDialect;
+    assert_eq!(exec.read_versions(&t).await.unwrap(), None);
+    run(&mut exec, &d.create_version_table(&t)).await;
+    run(&mut exec, &d.insert_version(&t, "aaa111")).await;
+    assert_eq!(
+        exec.read_versions(&t).await.unwrap(),
+        Some(vec!["aaa111".into()])
+    );
+    let mut other = db.connect().await;
+    assert_eq!(
+        other.read_versions(&VersionTable::default()).await.unwrap(),
+        None
+    );
+}
+
+#[tokio::test]
+async fn rollback_undoes_dml_but_ddl_commits_at_once() {
+    let Some(db) = TestDb::create() else { return };
+    let mut exec = db.connect().await;
+    assert!(!exec.dialect().transactional_ddl());
+    run(&mut exec, "CREATE TABLE t (id INT) ENGINE=InnoDB").await;
+    run(&mut exec, "INSERT INTO t VALUES (1)").await;
+    exec.begin().await.unwrap();
+    run(&mut exec, "INSERT INTO t VALUES (2)").await;
+    run(&mut exec, "DELETE FROM t WHERE id = 1").await;
+    exec.rollback().await.unwrap();
+    assert_eq!(ints(&mut exec, "SELECT id FROM t").await, [1]);
+
+    exec.begin().await.unwrap();
+    run(&mut exec, "CREATE TABLE u (id INT)").await;
+    exec.rollback().await.unwrap();
+    assert_eq!(
+        ints(
+            &mut exec,
+            "SELECT COUNT(*) FROM information_schema.tables \
+             WHERE table_schema = DATABASE() AND table_name = 'u'"
+        )
+        .await,
+        [1]
+    );
+}
+
+#[tokio::test]
+async fn a_failing_statement_reports_the_server_error_on_one_line() {
+    let Some(db) = TestDb::create() else { return };
+    let mut exec = db.connect().await;
+    let err = exec
+        .execute("CREAT TABLE t (\n  id INT\n)")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, DatabaseErrorKind::Statement);
+    assert!(
+        err.message
+            .starts_with("ERROR 1064 (42000): You have an error in your SQL syntax;"),
+        "{err}"
+    );
+    assert!(!err.message.contains('\n'), "{err}");
+
+    let err = exec.execute("SELECT * FROM missing").await.unwrap_err();
+    assert_eq!(
+        err.message,
+        format!(
+            "ERROR 1146 (42S02): Table '{}.missing' doesn't exist",
+            db.name
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_second_session_times_out_on_the_lock_then_gets_it_after_unlock() {
+    let Some(db) = TestDb::create() else { return };
+    let (mut first, mut second) = (db.connect().await, db.connect().await);
+    let t = VersionTable::default();
+    first.lock(&t, Duration::from_secs(5)).await.unwrap();
+
+    let err = second.lock(&t, Duration::from_secs(1)).await.unwrap_err();
+    assert_eq!(err.kind, DatabaseErrorKind::LockTimeout);
+    let name = format!("migrate:{}.alembic_version", db.name);
+    assert!(err.message.contains(&name), "{err}");
+    assert!(
+        err.message.contains("another migration is running"),
+        "{err}"
+    );
+
+    first.unlock(&t).await.unwrap();
+    second.lock(&t, Duration::ZERO).await.unwrap();
+    // Other version tables have locks of their own.
+    let other = VersionTable {
+        name: "other_version".into(),
+        schema: None,
+    };
+    first.lock(&other, Duration::ZERO).await.unwrap();
+    second.unlock(&t).await.unwrap();
+    first.unlock(&other).await.unwrap();
+}
+
+#[tokio::test]
+async fn the_lock_survives_commits_and_ddl() {
+    let Some(db) = TestDb::create() else { return };
+    let (mut first, mut second) = (db.connect().await, db.connect().await);
+    let (t, d) = (VersionTable::default(), MysqlDialect);
+    first.lock(&t, Duration::from_secs(5)).await.unwrap();
+    run(&mut first, &d.create_version_table(&t)).await;
+    first.begin().await.unwrap();
+    run(&mut first, "CREATE TABLE t (id INT)").await;
+    run(&mut first, &d.insert_version(&t, "aaa111")).await;
+    first.commit().await.unwrap();
+
+    let err = second.lock(&t, Duration::ZERO).await.unwrap_err();
+    assert_eq!(err.kind, DatabaseErrorKind::LockTimeout);
+    first.unlock(&t).await.unwrap();
+    second.lock(&t, Duration::ZERO).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_procedure_and_a_trigger_survive_the_splitter() {
+    let Some(db) = TestDb::create() else { return };
+    let mut exec = db.connect().await;
+    let sql = r#"
+CREATE TABLE accounts (id INT PRIMARY KEY, balance INT NOT NULL);
+CREATE TABLE audit (note VARCHAR(100)); # notes; one per change
+CREATE TRIGGER accounts_audit AFTER UPDATE ON accounts FOR EACH ROW
+BEGIN
+    INSERT INTO audit VALUES (CONCAT('was; ', OLD.balance));
+    INSERT INTO audit VALUES (CONCAT('now; ', NEW.balance));
+END;
+CREATE PROCEDURE open_account(IN account INT)
+BEGIN
+    INSERT INTO accounts VALUES (account, 10);
+    UPDATE accounts SET balance = 20 WHERE id = account AND 'it\'s;' <> '';
+END;
+CALL open_account(1);
+"#;
+    let statements = split(sql, MysqlDialect.split_rules());
+    assert_eq!(statements.len(), 5, "{statements:#?}");
+    for statement in &statements {
+        run(&mut exec, &statement.text).await;
+    }
+    let notes: Vec<String> = exec
+        .conn_mut()
+        .query("SELECT note FROM audit")
+        .await
+        .unwrap();
+    assert_eq!(notes, ["was; 10", "now; 20"]);
+}
+
+#[tokio::test]
+async fn connecting_to_a_closed_port_says_where_without_the_password() {
+    let err = MysqlExecutor::connect("mysql://root:Secret-pw-1@127.0.0.1:1/test")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, DatabaseErrorKind::Connect);
+    assert!(
+        err.message
+            .starts_with("cannot connect to MySQL at 127.0.0.1:1 as root: "),
+        "{err}"
+    );
+    assert!(err.message.contains("refused"), "{err}");
+    assert!(!err.message.contains("Secret-pw-1"), "{err}");
+}
+
+#[tokio::test]
+async fn connecting_to_an_unknown_host_says_so_without_the_password() {
+    let err = MysqlExecutor::connect("mysql+pymysql://app:Secret-pw-1@no-such-host.invalid/app")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, DatabaseErrorKind::Connect);
+    assert!(
+        err.message
+            .starts_with("cannot connect to MySQL at no-such-host.invalid:3306 as app: "),
+        "{err}"
+    );
+    assert!(!err.message.contains("Secret-pw-1"), "{err}");
+    assert!(!err.message.contains('\n'), "{err}");
+}
+
+#[tokio::test]
+async fn login_uses_the_decoded_password_and_a_refusal_never_shows_it() {
+    let Some(db) = TestDb::create() else { return };
+    let user = unique("migrate_u");
+    let password = "p@ss:w/rd%Ω";
+    admin(
+        &db.server,
+        vec![
+            format!("CREATE USER '{user}'@'%' IDENTIFIED BY '{password}'"),
+            format!("CREATE USER '{user}'@'localhost' IDENTIFIED BY '{password}'"),
+            format!("GRANT ALL ON {}.* TO '{user}'@'%'", db.name),
+            format!("GRANT ALL ON {}.* TO '{user}'@'localhost'", db.name),
+        ],
+    );
+    let drop_user = |server: &str| {
+        admin(
+            server,
+            vec![
+                format!("DROP USER IF EXISTS '{user}'@'%'"),
+                format!("DROP USER IF EXISTS '{user}'@'localhost'"),
+            ],
+        )
+    };
+    let mut url = url::Url::parse(&db.url).unwrap();
+    url.set_username(&user).unwrap();
+    // `Url` percent-encodes what the userinfo cannot hold: `@`, `:`, `/`, `%`, `Ω`.
+    url.set_password(Some(password)).unwrap();
+    let right = MysqlExecutor::connect(url.as_str()).await;
+
+    url.set_password(Some("Wrong-pw-%41")).unwrap();
+    let wrong = MysqlExecutor::connect(url.as_str()).await;
+    url.set_username(&unique("nobody")).unwrap();
+    let nobody = MysqlExecutor::connect(url.as_str()).await;
+    drop_user(&db.server);
+
+    let mut exec = right.unwrap();
+    let current: Option<String> = exec
+        .conn_mut()
+        .query_first("SELECT DATABASE()")
+        .await
+        .unwrap();
+    assert_eq!(current, Some(db.name.clone()));
+
+    for (err, who) in [
+        (wrong.unwrap_err(), user.as_str()),
+        (nobody.unwrap_err(), ""),
+    ] {
+        assert_eq!(err.kind, DatabaseErrorKind::Connect);
+        assert!(
+            err.message.contains(" (28000): Access denied for user '"),
+            "{err}"
+        );
+        assert!(err.message.contains(who), "{err}");
+        for secret in ["Wrong-pw", "%41", "WrongpwA", password] {
+            assert!(!err.message.contains(secret), "{err}");
+        }
+    }
+}
