@@ -18,13 +18,13 @@ fn assert_no_secret(run: &common::Run) {
     );
 }
 
-/// A project with one trivial revision, so commands get as far as the database.
+/// A project with one trivial Alembic revision, so commands get as far as the database.
 fn one_revision_project() -> Project {
     let p = Project::empty();
     p.write("migrate.toml", "script_location = \"migrations\"\n");
     p.write(
-        "migrations/versions/0a0a0a0a0a0a_first.sql",
-        "-- first\n--\n-- Revision ID: 0a0a0a0a0a0a\n-- Revises:\n\n-- migrate:upgrade\nCREATE TABLE first_table (id INTEGER PRIMARY KEY);\n\n-- migrate:downgrade\nDROP TABLE first_table;\n",
+        "migrations/versions/0a0a0a0a0a0a_first.py",
+        "\"\"\"first\"\"\"\nfrom alembic import op\n\nrevision = \"0a0a0a0a0a0a\"\ndown_revision = None\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n    op.execute(\"CREATE TABLE first_table (id INTEGER PRIMARY KEY)\")\n\n\ndef downgrade():\n    op.execute(\"DROP TABLE first_table\")\n",
     );
     p
 }
@@ -227,29 +227,36 @@ fn malformed_python_revision_names_file_and_line() {
     assert!(message.contains("0c0c0c0c0c0c_broken.py:"), "{message}");
 }
 
-/// A first revision that works and a second whose second statement fails.
-fn failing_project(url: &str) -> Project {
+/// A first revision that works and a second whose second statement fails, in both formats.
+fn failing_project(url: &str, format: &str) -> Project {
     let p = one_revision_project();
     p.write(
         "migrate.toml",
         &format!("script_location = \"migrations\"\nurl = \"{url}\"\n"),
     );
-    p.write(
-        "migrations/versions/0d0d0d0d0d0d_second.sql",
-        "-- second\n--\n-- Revision ID: 0d0d0d0d0d0d\n-- Revises: 0a0a0a0a0a0a\n\n-- migrate:upgrade\nINSERT INTO first_table (id) VALUES (1);\nINSERT INTO no_such_table (id) VALUES (2);\n\n-- migrate:downgrade\nDELETE FROM first_table;\n",
-    );
+    if format == "py" {
+        p.write(
+            "migrations/versions/0d0d0d0d0d0d_second.py",
+            "\"\"\"second\"\"\"\nfrom alembic import op\n\nrevision = \"0d0d0d0d0d0d\"\ndown_revision = \"0a0a0a0a0a0a\"\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n    op.execute(\"INSERT INTO first_table (id) VALUES (1)\")\n    op.execute(\"INSERT INTO no_such_table (id) VALUES (2)\")\n\n\ndef downgrade():\n    op.execute(\"DELETE FROM first_table\")\n",
+        );
+    } else {
+        p.write(
+            "migrations/versions/0d0d0d0d0d0d_second.sql",
+            "-- second\n--\n-- Revision ID: 0d0d0d0d0d0d\n-- Revises: 0a0a0a0a0a0a\n\n-- migrate:upgrade\nINSERT INTO first_table (id) VALUES (1);\nINSERT INTO no_such_table (id) VALUES (2);\n\n-- migrate:downgrade\nDELETE FROM first_table;\n",
+        );
+    }
     p
 }
 
 /// The message names the file and the statement; on PostgreSQL and SQLite nothing of the run
 /// is left, on MariaDB (which commits DDL at once) the version table names the last completed
 /// migration and the message says so.
-fn failing_statement(db: TestDb) {
-    let p = failing_project(&db.url);
+fn assert_failing_statement(db: &TestDb, format: &str) {
+    let p = failing_project(&db.url, format);
     let run = p.migrate(&["upgrade", "head"]);
     let message = run.failed();
     assert!(
-        message.contains("0d0d0d0d0d0d_second.sql"),
+        message.contains(&format!("0d0d0d0d0d0d_second.{format}")),
         "names the file: {message}"
     );
     assert!(
@@ -278,4 +285,13 @@ fn failing_statement(db: TestDb) {
         }
     }
 }
-per_backend!(failing_statement);
+
+fn failing_statement_py(db: TestDb) {
+    assert_failing_statement(&db, "py");
+}
+per_backend!(failing_statement_py);
+
+fn failing_statement_sql(db: TestDb) {
+    assert_failing_statement(&db, "sql");
+}
+per_backend!(failing_statement_sql);
