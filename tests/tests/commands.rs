@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Project, TestDb};
+use common::{Backend, Project, TestDb};
 
 const TENANTS: &str = "1975ea83b712_create_the_tenants_table.sql";
 const SYSTEM: &str = "8c2b4e6f1a90_insert_the_system_tenant.sql";
@@ -85,6 +85,49 @@ fn sorted_lines(text: &str) -> Vec<&str> {
     lines
 }
 
+/// The declared types of tenants' columns, as the database reports them.
+fn tenant_types(db: &TestDb) -> Vec<String> {
+    match db.backend {
+        Backend::Sqlite => db.column("SELECT type FROM pragma_table_info('tenants') ORDER BY cid"),
+        Backend::Postgres => db.column(
+            "SELECT data_type FROM information_schema.columns \
+             WHERE table_schema = 'public' AND table_name = 'tenants' ORDER BY ordinal_position",
+        ),
+        Backend::Mysql => db.column(
+            "SELECT column_type FROM information_schema.columns \
+             WHERE table_schema = DATABASE() AND table_name = 'tenants' ORDER BY ordinal_position",
+        ),
+    }
+}
+
+/// Issue 4: a UUID key, VARCHAR(255) name, boolean flag, timestamps with time zone; the
+/// dialect variants of 1975ea83b712 (CHAR(36) where there is no UUID type).
+fn expected_tenant_types(backend: Backend) -> Vec<&'static str> {
+    match backend {
+        Backend::Sqlite => vec![
+            "CHAR(36)",
+            "VARCHAR(255)",
+            "BOOLEAN",
+            "TIMESTAMP",
+            "TIMESTAMP",
+        ],
+        Backend::Postgres => vec![
+            "uuid",
+            "character varying",
+            "boolean",
+            "timestamp with time zone",
+            "timestamp with time zone",
+        ],
+        Backend::Mysql => vec![
+            "char(36)",
+            "varchar(255)",
+            "tinyint(1)",
+            "timestamp(6)",
+            "timestamp(6)",
+        ],
+    }
+}
+
 /// Listings, upgrade, downgrade and stamp on the example migrations, as Alembic does them.
 fn command_set(db: TestDb) {
     let p = Project::example(&db.url);
@@ -131,6 +174,7 @@ fn command_set(db: TestDb) {
         "created_at/updated_at default to the current time: {stamped:?}"
     );
     assert_eq!(db.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
+    assert_eq!(tenant_types(&db), expected_tenant_types(db.backend));
 
     // Oracle: `current`, `current -v`, `history -r current:`, `history -i` after upgrade head.
     assert_eq!(p.migrate(&["current"]).ok(), "8c2b4e6f1a90 (head)\n");
@@ -340,4 +384,36 @@ fn root_migrate_toml_upgrades_a_sqlite_file() {
     let db = TestDb::sqlite_at(&p.path().join("migrate.db"), None);
     assert_eq!(db.tenants(), [SYSTEM_ROW]);
     assert_eq!(db.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
+}
+
+/// A password in the URL never reaches stdout or stderr, whatever the verbosity. The local
+/// PostgreSQL trusts every password, so the run succeeds with one in the URL.
+#[test]
+fn password_never_printed_postgres() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    let secret = "pw-never-shown-7c1";
+    let (scheme, rest) = db.url.split_once("://").expect("a URL");
+    let (userinfo, host) = rest.rsplit_once('@').expect("a user in the test URL");
+    let user = userinfo.split(':').next().unwrap_or(userinfo);
+    let url = format!("{scheme}://{user}:{secret}@{host}");
+    let p = Project::example(&url);
+    for args in [
+        vec!["-v", "upgrade", "head"],
+        vec!["-v", "current", "-v"],
+        vec!["-v", "history", "-i"],
+        vec!["-v", "downgrade", "base"],
+        vec!["-v", "upgrade", "nosuchrev"],
+    ] {
+        let run = p.migrate(&args);
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "`migrate {}` printed the password:\n{}{}",
+            args.join(" "),
+            run.stdout,
+            run.stderr
+        );
+    }
+    assert_eq!(db.versions(), Some(vec![]), "the runs did happen");
 }

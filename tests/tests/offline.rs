@@ -142,3 +142,23 @@ fn alembic_project_offline_matches_online(online: TestDb) {
     );
 }
 per_backend!(alembic_project_offline_matches_online);
+
+/// `--sql` connects to nothing: a URL naming an unreachable server (or a SQLite file in a
+/// folder that does not exist) only picks the dialect.
+#[test]
+fn sql_mode_connects_to_nothing() {
+    let p = Project::example("sqlite:///unused.db");
+    for url in [
+        "sqlite:////nonexistent-folder/x.db",
+        "postgresql://u:pw@127.0.0.1:1/x",
+        "mysql://u:pw@127.0.0.1:1/x",
+    ] {
+        let script = p.migrate(&["--url", url, "upgrade", "head", "--sql"]);
+        let script = script.ok();
+        assert!(script.contains("tenants"), "{url}: {script}");
+        assert!(script.contains("8c2b4e6f1a90"), "{url}: {script}");
+        let script = p.migrate(&["--url", url, "downgrade", "8c2b4e6f1a90:base", "--sql"]);
+        assert!(script.ok().contains("DROP TABLE tenants"), "{url}");
+    }
+    assert!(!p.path().join("unused.db").exists());
+}
