@@ -16,6 +16,7 @@ pub mod migrator;
 pub mod offline;
 pub mod plan;
 pub mod python;
+pub mod render;
 mod resolve;
 pub mod revision;
 pub mod script;
