@@ -55,6 +55,17 @@ fn seed_alembic(p: &Project, args: &[&str], test_env: bool) -> Option<common::Ru
     })
 }
 
+/// The `.env` of the seed: the server's parts and the production database's name.
+fn write_dotenv(p: &Project, server: &str, database: &str) {
+    let (user, password, host, port) = server_parts(server);
+    p.write(
+        ".env",
+        &format!(
+            "POSTGRES_HOST={host}\nPOSTGRES_PORT={port}\nPOSTGRES_USER={user}\nPOSTGRES_PASSWORD={password}\nPOSTGRES_DB={database}\n"
+        ),
+    );
+}
+
 #[test]
 fn seed_layout_runs_unchanged_with_env_file_and_test_env() {
     let Some(server) = server_url(POSTGRES_VAR) else {
@@ -70,13 +81,8 @@ fn seed_layout_runs_unchanged_with_env_file_and_test_env() {
     };
     let p = Project::empty();
     p.copy(&fixture("seed_project"), ".");
-    let (user, password, host, port) = server_parts(&server);
-    p.write(
-        ".env",
-        &format!(
-            "POSTGRES_HOST={host}\nPOSTGRES_PORT={port}\nPOSTGRES_USER={user}\nPOSTGRES_PASSWORD={password}\nPOSTGRES_DB={name}\n"
-        ),
-    );
+    write_dotenv(&p, &server, &name);
+    let (_, _, host, port) = server_parts(&server);
 
     // Listings read the folder as Alembic does (oracle: `heads`, `history`).
     assert_eq!(
@@ -156,5 +162,55 @@ fn seed_layout_runs_unchanged_with_env_file_and_test_env() {
         p.migrate_env(&["-c", INI, "upgrade", "head"], &[("TEST_ENV", "true")])
             .ok();
         assert_eq!(test.tenants(), [SYSTEM_ROW]);
+    }
+}
+
+/// Issue 9 item 4: `init --layout alembic` scaffolds the same layout, which `migrate` runs for
+/// production and `TEST_ENV=true` with nothing but `.env`, and which real Alembic also runs.
+#[test]
+fn init_layout_alembic_runs_with_both_tools() {
+    let Some(server) = server_url(POSTGRES_VAR) else {
+        return;
+    };
+    let name = random_name();
+    let Some(prod) = TestDb::postgres_named(&name) else {
+        return;
+    };
+    let Some(test) = TestDb::postgres_named(&format!("{name}_test")) else {
+        return;
+    };
+    let p = Project::empty();
+    p.migrate(&["init", "--layout", "alembic", "infrastructure/migrations"])
+        .ok();
+    for file in ["alembic.ini", "env.py", "script.py.mako", "migrate.toml"] {
+        assert!(
+            p.path()
+                .join("infrastructure/migrations")
+                .join(file)
+                .is_file(),
+            "init wrote {file}"
+        );
+    }
+    p.copy(
+        &fixture("seed_project/infrastructure/migrations/versions"),
+        "infrastructure/migrations/versions",
+    );
+    write_dotenv(&p, &server, &name);
+
+    p.migrate(&["-c", INI, "upgrade", "head"]).ok();
+    assert_eq!(prod.tenants(), [SYSTEM_ROW]);
+    assert!(test.tables().is_empty());
+    p.migrate_env(&["-c", INI, "upgrade", "head"], &[("TEST_ENV", "true")])
+        .ok();
+    assert_eq!(test.tenants(), [SYSTEM_ROW]);
+    assert_eq!(test.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
+
+    if let Some(run) = seed_alembic(&p, &["current"], false) {
+        assert_eq!(run.ok(), "8c2b4e6f1a90 (head)\n");
+    }
+    if let Some(run) = seed_alembic(&p, &["downgrade", "base"], true) {
+        run.ok();
+        assert_eq!(test.versions(), Some(vec![]));
+        assert_eq!(prod.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
     }
 }
