@@ -233,7 +233,13 @@ per_backend!(command_set);
 /// them. Expected lines from the oracle, replaying the same commands with the same --rev-id.
 fn revision_and_merge(db: TestDb) {
     let p = Project::example(&db.url);
-    let versions = p.path().join("migrations/versions");
+    // `revision` prints the absolute path as the working directory spells it (symlinks
+    // resolved, as getcwd does).
+    let versions = p
+        .path()
+        .canonicalize()
+        .expect("the project folder")
+        .join("migrations/versions");
 
     let out = p.migrate(&["revision", "-m", "add plans", "--rev-id", "aaaaaaaaaaa1"]);
     let file = versions.join("aaaaaaaaaaa1_add_plans.sql");
