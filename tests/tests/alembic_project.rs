@@ -1,0 +1,183 @@
+//! An existing Alembic project (`tests/fixtures/alembic_project/`: `alembic.ini`, `env.py` and
+//! `.py` revisions with two roots, a branch, a merge and a `depends_on`) run by `migrate -c
+//! alembic.ini --url URL`: listings, upgrade, inspection, downgrade on every backend; then the
+//! interoperability check of issue 4: `migrate` upgrades and real Alembic downgrades the same
+//! database, and the reverse, leaving the same schema and `alembic_version` as Alembic alone.
+//!
+//! Expected stdout comes from real Alembic 1.20.1 run on the same folder
+//! (`/work/shared/alembic-oracle/oracle.py tests/fixtures/alembic_project/versions URL ...`).
+
+mod common;
+
+use common::{alembic, fixture, run_alembic, Project, Run, TestDb};
+
+const INI: &str = "alembic_project/alembic.ini";
+
+fn project() -> Project {
+    let p = Project::empty();
+    p.copy(&fixture("alembic_project"), "alembic_project");
+    p
+}
+
+fn migrate(p: &Project, db: &TestDb, args: &[&str]) -> Run {
+    let mut all = vec!["-c", INI, "--url", &db.url];
+    all.extend_from_slice(args);
+    p.migrate(&all)
+}
+
+fn sorted_lines(text: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort();
+    lines
+}
+
+fn strings(items: &[&str]) -> Vec<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+// Oracle: `heads`, `branches`, `history`.
+const HEADS: &str = "b1c2d3e4f5a6 (audit) (head)\nc7d8e9f0a1b2 (reporting) (head)\n";
+const BRANCHES: &str = "\
+3f2a1b0c9d8e (branchpoint)
+             -> 5d4c3b2a1f0e
+             -> 7b6a5f4e3d2c (audit)
+
+";
+const HISTORY: &str = "\
+9a8b7c6d5e4f -> b1c2d3e4f5a6 (audit) (head), create orders
+5d4c3b2a1f0e, 7b6a5f4e3d2c -> 9a8b7c6d5e4f (audit) (mergepoint), merge email and audit
+<base> (5d4c3b2a1f0e) -> c7d8e9f0a1b2 (reporting) (head), create account report view
+3f2a1b0c9d8e -> 5d4c3b2a1f0e, add email to accounts
+3f2a1b0c9d8e -> 7b6a5f4e3d2c (audit), create audit log
+<base> -> 3f2a1b0c9d8e (branchpoint), create accounts
+";
+
+fn alembic_project_up_and_down(db: TestDb) {
+    let p = project();
+
+    assert_eq!(migrate(&p, &db, &["heads"]).ok(), HEADS);
+    assert_eq!(migrate(&p, &db, &["branches"]).ok(), BRANCHES);
+    assert_eq!(migrate(&p, &db, &["history"]).ok(), HISTORY);
+
+    // Oracle: `upgrade head` refuses (two heads) and leaves no version table rows.
+    let message = migrate(&p, &db, &["upgrade", "head"]).failed();
+    assert!(
+        message.starts_with("Multiple head revisions are present for given argument 'head'"),
+        "{message}"
+    );
+    assert!(db.versions().unwrap_or_default().is_empty());
+
+    // Oracle: `upgrade heads` -> alembic_version ['b1c2d3e4f5a6', 'c7d8e9f0a1b2'].
+    migrate(&p, &db, &["upgrade", "heads"]).ok();
+    assert_eq!(
+        db.versions(),
+        Some(strings(&["b1c2d3e4f5a6", "c7d8e9f0a1b2"]))
+    );
+    assert_eq!(
+        db.tables(),
+        ["accounts", "alembic_version", "audit_log", "orders"]
+    );
+    assert_eq!(db.views(), ["account_report"]);
+    assert_eq!(db.columns("accounts"), ["id", "name", "email"]);
+    assert_eq!(db.column("SELECT COUNT(*) FROM orders"), ["2"]);
+    assert_eq!(db.column("SELECT name FROM account_report"), ["first"]);
+
+    // Oracle: `current` prints both heads (in set order: compared as a set) and
+    // `history -r current:` the two head revisions.
+    assert_eq!(
+        sorted_lines(migrate(&p, &db, &["current"]).ok()),
+        ["b1c2d3e4f5a6 (head)", "c7d8e9f0a1b2 (head)"]
+    );
+    assert_eq!(
+        migrate(&p, &db, &["history", "-r", "current:"]).ok(),
+        "9a8b7c6d5e4f -> b1c2d3e4f5a6 (audit) (head), create orders\n\
+         <base> (5d4c3b2a1f0e) -> c7d8e9f0a1b2 (reporting) (head), create account report view\n"
+    );
+
+    // Oracle: `downgrade 3f2a1b0c9d8e` runs orders, the merge, the view (it depends on the
+    // email column), email, audit log; alembic_version ['3f2a1b0c9d8e'].
+    migrate(&p, &db, &["downgrade", "3f2a1b0c9d8e"]).ok();
+    assert_eq!(db.versions(), Some(strings(&["3f2a1b0c9d8e"])));
+    assert_eq!(db.tables(), ["accounts", "alembic_version"]);
+    assert!(db.views().is_empty());
+    assert_eq!(db.columns("accounts"), ["id", "name"]);
+    assert_eq!(
+        migrate(&p, &db, &["current"]).ok(),
+        "3f2a1b0c9d8e (branchpoint)\n"
+    );
+
+    migrate(&p, &db, &["downgrade", "base"]).ok();
+    assert_eq!(db.versions(), Some(vec![]));
+    assert_eq!(db.tables(), ["alembic_version"]);
+
+    // Oracle: `upgrade reporting@head` runs accounts, email and the view, and records only
+    // c7d8e9f0a1b2 (its dependency is implied); `current` shows c7d8e9f0a1b2 (head) and
+    // 5d4c3b2a1f0e; `downgrade -1` leaves ['5d4c3b2a1f0e'].
+    migrate(&p, &db, &["upgrade", "reporting@head"]).ok();
+    assert_eq!(db.versions(), Some(strings(&["c7d8e9f0a1b2"])));
+    assert_eq!(db.views(), ["account_report"]);
+    assert_eq!(
+        sorted_lines(migrate(&p, &db, &["current"]).ok()),
+        ["5d4c3b2a1f0e", "c7d8e9f0a1b2 (head)"]
+    );
+    migrate(&p, &db, &["downgrade", "-1"]).ok();
+    assert_eq!(db.versions(), Some(strings(&["5d4c3b2a1f0e"])));
+    assert!(db.views().is_empty());
+}
+per_backend!(alembic_project_up_and_down);
+
+/// Issue 4: `migrate` upgrades to the heads and leaves what Alembic would leave; real Alembic
+/// then downgrades that database cleanly; and the reverse (Alembic up, `migrate` down).
+fn interop_with_real_alembic(ours: TestDb) {
+    let Some(alembic) = alembic() else {
+        return;
+    };
+    let Some(theirs) = TestDb::fresh(ours.backend) else {
+        return;
+    };
+    let p = project();
+
+    migrate(&p, &ours, &["upgrade", "heads"]).ok();
+    run_alembic(&alembic, p.path(), INI, &theirs.url, &["upgrade", "heads"]).ok();
+    assert_eq!(
+        ours.schema(),
+        theirs.schema(),
+        "the same schema as Alembic's"
+    );
+    assert_eq!(ours.versions(), theirs.versions());
+    assert_eq!(
+        ours.versions(),
+        Some(strings(&["b1c2d3e4f5a6", "c7d8e9f0a1b2"]))
+    );
+
+    // Alembic reads what `migrate` wrote, and takes it down.
+    let current = run_alembic(&alembic, p.path(), INI, &ours.url, &["current"]);
+    assert_eq!(
+        sorted_lines(current.ok()),
+        ["b1c2d3e4f5a6 (head)", "c7d8e9f0a1b2 (head)"]
+    );
+    run_alembic(&alembic, p.path(), INI, &ours.url, &["downgrade", "base"]).ok();
+    assert_eq!(ours.versions(), Some(vec![]));
+    assert_eq!(ours.tables(), ["alembic_version"]);
+
+    // The reverse: `migrate` reads what Alembic wrote, and takes it down.
+    assert_eq!(
+        sorted_lines(migrate(&p, &theirs, &["current"]).ok()),
+        ["b1c2d3e4f5a6 (head)", "c7d8e9f0a1b2 (head)"]
+    );
+    migrate(&p, &theirs, &["downgrade", "base"]).ok();
+    assert_eq!(theirs.versions(), Some(vec![]));
+    assert_eq!(theirs.tables(), ["alembic_version"]);
+    assert_eq!(ours.schema(), theirs.schema());
+
+    // Half way, each way: migrate up one branch, Alembic finishes; Alembic's rows read back.
+    migrate(&p, &ours, &["upgrade", "reporting@head"]).ok();
+    run_alembic(&alembic, p.path(), INI, &ours.url, &["upgrade", "heads"]).ok();
+    assert_eq!(
+        ours.versions(),
+        Some(strings(&["b1c2d3e4f5a6", "c7d8e9f0a1b2"]))
+    );
+    migrate(&p, &ours, &["downgrade", "base"]).ok();
+    assert_eq!(ours.tables(), ["alembic_version"]);
+}
+per_backend!(interop_with_real_alembic);

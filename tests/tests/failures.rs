@@ -1,0 +1,297 @@
+//! The failures users meet, each asserted on its message (the `FAILED: ` line on stderr) and a
+//! non-zero exit code. Alembic's wording, where Alembic has the case, was taken from the oracle
+//! (`/work/shared/alembic-oracle/oracle.py`): it exits 255 with `FAILED: <message>`.
+
+mod common;
+
+use common::{server_url, Backend, Project, TestDb, MYSQL_VAR, POSTGRES_VAR};
+
+/// A password given in a URL must never be printed.
+const SECRET: &str = "s3cr3t-pw";
+
+fn assert_no_secret(run: &common::Run) {
+    assert!(
+        !run.stdout.contains(SECRET) && !run.stderr.contains(SECRET),
+        "the password was printed:\n{}{}",
+        run.stdout,
+        run.stderr
+    );
+}
+
+/// A project with one trivial Alembic revision, so commands get as far as the database.
+fn one_revision_project() -> Project {
+    let p = Project::empty();
+    p.write("migrate.toml", "script_location = \"migrations\"\n");
+    p.write(
+        "migrations/versions/0a0a0a0a0a0a_first.py",
+        "\"\"\"first\"\"\"\nfrom alembic import op\n\nrevision = \"0a0a0a0a0a0a\"\ndown_revision = None\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n    op.execute(\"CREATE TABLE first_table (id INTEGER PRIMARY KEY)\")\n\n\ndef downgrade():\n    op.execute(\"DROP TABLE first_table\")\n",
+    );
+    p
+}
+
+#[test]
+fn malformed_url_is_one_line_listing_accepted_schemes() {
+    let p = one_revision_project();
+    let run = p.migrate(&["--url", "not a url", "current"]);
+    let message = run.failed();
+    assert!(
+        message.starts_with("malformed database URL `not a url`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("accepted schemes: sqlite:///"),
+        "{message}"
+    );
+    assert!(
+        message.contains("postgresql://") && message.contains("mysql://"),
+        "{message}"
+    );
+    assert!(!message.contains('\n'), "one line: {message}");
+}
+
+#[test]
+fn unknown_scheme_lists_accepted_schemes_without_the_password() {
+    let p = one_revision_project();
+    let url = format!("oracle://scott:{SECRET}@db.example.com/orcl");
+    let run = p.migrate(&["--url", &url, "upgrade", "head"]);
+    let message = run.failed();
+    assert!(
+        message.starts_with("unsupported database URL scheme `oracle`"),
+        "{message}"
+    );
+    assert!(message.contains("accepted schemes:"), "{message}");
+    assert!(message.contains("scott:***@db.example.com"), "{message}");
+    assert_no_secret(&run);
+}
+
+#[test]
+fn unreachable_postgres_server_names_it_without_the_password() {
+    let p = one_revision_project();
+    let url = format!("postgresql://app:{SECRET}@127.0.0.1:1/app");
+    let run = p.migrate(&["--url", &url, "upgrade", "head"]);
+    let message = run.failed();
+    assert!(message.contains("127.0.0.1"), "names the server: {message}");
+    assert!(!message.contains('\n'), "one line: {message}");
+    assert_no_secret(&run);
+}
+
+#[test]
+fn unreachable_mysql_server_names_it_without_the_password() {
+    let p = one_revision_project();
+    let url = format!("mysql://app:{SECRET}@127.0.0.1:1/app");
+    let run = p.migrate(&["--url", &url, "upgrade", "head"]);
+    let message = run.failed();
+    assert!(message.contains("127.0.0.1"), "names the server: {message}");
+    assert!(!message.contains('\n'), "one line: {message}");
+    assert_no_secret(&run);
+}
+
+/// `scheme://nosuchuser:SECRET@host:port/db` on the server named by `var`.
+fn unknown_user_url(var: &str) -> Option<String> {
+    let server = server_url(var)?;
+    let (scheme, rest) = server.split_once("://").expect("a URL");
+    let host_and_path = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+    Some(format!("{scheme}://nosuchuser:{SECRET}@{host_and_path}"))
+}
+
+#[test]
+fn unknown_postgres_user_is_refused_without_the_password() {
+    // The local server trusts every password, so the unknown user is what is refused.
+    let Some(url) = unknown_user_url(POSTGRES_VAR) else {
+        return;
+    };
+    let p = one_revision_project();
+    let run = p.migrate(&["--url", &url, "current"]);
+    let message = run.failed();
+    assert!(message.contains("nosuchuser"), "names the user: {message}");
+    assert_no_secret(&run);
+}
+
+#[test]
+fn wrong_mysql_password_is_refused_without_the_password() {
+    let Some(server) = server_url(MYSQL_VAR) else {
+        return;
+    };
+    let (scheme, rest) = server.split_once("://").expect("a URL");
+    let host_and_path = rest.rsplit_once('@').map(|(_, h)| h).unwrap_or(rest);
+    let p = one_revision_project();
+    for user in ["root", "nosuchuser"] {
+        let url = format!("{scheme}://{user}:{SECRET}@{host_and_path}");
+        let run = p.migrate(&["--url", &url, "current"]);
+        let message = run.failed();
+        assert!(message.contains("Access denied"), "{message}");
+        assert!(message.contains(user), "names the user: {message}");
+        assert_no_secret(&run);
+    }
+}
+
+#[test]
+fn unknown_revision_uses_alembics_wording() {
+    let db = TestDb::sqlite();
+    let p = Project::example(&db.url);
+    // Oracle: "Can't locate revision identified by 'abcdef123456'" for upgrade and show.
+    for args in [["upgrade", "abcdef123456"], ["show", "abcdef123456"]] {
+        let message = p.migrate(&args).failed();
+        assert!(
+            message.starts_with("Can't locate revision identified by 'abcdef123456'"),
+            "{message}"
+        );
+    }
+    assert_eq!(db.versions(), None, "nothing was created");
+}
+
+/// Two roots whose ids share the prefix `abcd`.
+fn ambiguous_project(url: &str) -> Project {
+    let p = Project::empty();
+    p.write(
+        "migrate.toml",
+        &format!("script_location = \"migrations\"\nurl = \"{url}\"\n"),
+    );
+    for id in ["abcd11111111", "abcd22222222"] {
+        p.write(
+            &format!("migrations/versions/{id}_r.py"),
+            &format!(
+                "\"\"\"rev {id}\"\"\"\nrevision = \"{id}\"\ndown_revision = None\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n"
+            ),
+        );
+    }
+    p
+}
+
+#[test]
+fn ambiguous_partial_revision_names_the_candidates() {
+    let db = TestDb::sqlite();
+    let p = ambiguous_project(&db.url);
+    // Oracle: Alembic says "Can't locate revision identified by 'abcd'" (its command layer
+    // hides the resolver's "Multiple revisions start with 'abcd'"); we keep its words and add
+    // the resolver's detail.
+    for args in [["upgrade", "abcd"], ["show", "abcd"]] {
+        let message = p.migrate(&args).failed();
+        assert!(
+            message.starts_with("Can't locate revision identified by 'abcd'"),
+            "{message}"
+        );
+        assert!(
+            message.contains("Multiple revisions start with 'abcd'"),
+            "{message}"
+        );
+    }
+    assert_eq!(db.versions(), None);
+}
+
+#[test]
+fn head_with_several_heads_uses_alembics_wording() {
+    let db = TestDb::sqlite();
+    let p = ambiguous_project(&db.url);
+    let message = p.migrate(&["upgrade", "head"]).failed();
+    // Oracle, word for word (we may add a hint after it).
+    assert!(
+        message.starts_with("Multiple head revisions are present for given argument 'head'; please specify a specific target revision, '<branchname>@head' to narrow to a specific head, or 'heads' for all heads"),
+        "{message}"
+    );
+    assert_eq!(db.versions(), None);
+    p.migrate(&["upgrade", "heads"]).ok();
+    assert_eq!(
+        db.versions(),
+        Some(vec!["abcd11111111".to_string(), "abcd22222222".to_string()])
+    );
+}
+
+#[test]
+fn malformed_sql_revision_names_file_line_and_directive() {
+    let db = TestDb::sqlite();
+    let p = one_revision_project();
+    p.write(
+        "migrations/versions/0b0b0b0b0b0b_second.sql",
+        "-- second\n--\n-- Revision ID: 0b0b0b0b0b0b\n-- Revises: 0a0a0a0a0a0a\n\n-- migrate:upgrade\nSELECT 1;\n\n-- migrate:downgrad\nSELECT 2;\n",
+    );
+    for args in [vec!["heads"], vec!["--url", &db.url, "upgrade", "head"]] {
+        let message = p.migrate(&args).failed();
+        assert!(
+            message.contains("0b0b0b0b0b0b_second.sql:9:"),
+            "file and line: {message}"
+        );
+        assert!(message.contains("migrate:downgrad"), "{message}");
+    }
+    assert_eq!(db.versions(), None, "nothing ran");
+}
+
+#[test]
+fn malformed_python_revision_names_file_and_line() {
+    let p = one_revision_project();
+    p.write(
+        "migrations/versions/0c0c0c0c0c0c_broken.py",
+        "\"\"\"broken\"\"\"\nrevision = \"0c0c0c0c0c0c\"\ndown_revision = (\"0a0a0a0a0a0a\"\nbranch_labels = None\n",
+    );
+    let message = p.migrate(&["heads"]).failed();
+    assert!(message.contains("0c0c0c0c0c0c_broken.py:"), "{message}");
+}
+
+/// A first revision that works and a second whose second statement fails, in both formats.
+fn failing_project(url: &str, format: &str) -> Project {
+    let p = one_revision_project();
+    p.write(
+        "migrate.toml",
+        &format!("script_location = \"migrations\"\nurl = \"{url}\"\n"),
+    );
+    if format == "py" {
+        p.write(
+            "migrations/versions/0d0d0d0d0d0d_second.py",
+            "\"\"\"second\"\"\"\nfrom alembic import op\n\nrevision = \"0d0d0d0d0d0d\"\ndown_revision = \"0a0a0a0a0a0a\"\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n    op.execute(\"INSERT INTO first_table (id) VALUES (1)\")\n    op.execute(\"INSERT INTO no_such_table (id) VALUES (2)\")\n\n\ndef downgrade():\n    op.execute(\"DELETE FROM first_table\")\n",
+        );
+    } else {
+        p.write(
+            "migrations/versions/0d0d0d0d0d0d_second.sql",
+            "-- second\n--\n-- Revision ID: 0d0d0d0d0d0d\n-- Revises: 0a0a0a0a0a0a\n\n-- migrate:upgrade\nINSERT INTO first_table (id) VALUES (1);\nINSERT INTO no_such_table (id) VALUES (2);\n\n-- migrate:downgrade\nDELETE FROM first_table;\n",
+        );
+    }
+    p
+}
+
+/// The message names the file and the statement; on PostgreSQL and SQLite nothing of the run
+/// is left, on MariaDB (which commits DDL at once) the version table names the last completed
+/// migration and the message says so.
+fn assert_failing_statement(db: &TestDb, format: &str) {
+    let p = failing_project(&db.url, format);
+    let run = p.migrate(&["upgrade", "head"]);
+    let message = run.failed();
+    assert!(
+        message.contains(&format!("0d0d0d0d0d0d_second.{format}")),
+        "names the file: {message}"
+    );
+    assert!(
+        message.contains("INSERT INTO no_such_table (id) VALUES (2)"),
+        "names the statement: {message}"
+    );
+    match db.backend {
+        Backend::Sqlite | Backend::Postgres => {
+            assert!(
+                !db.tables().contains(&"first_table".to_string()),
+                "the whole run was rolled back: {:?}",
+                db.tables()
+            );
+            assert!(
+                db.versions().unwrap_or_default().is_empty(),
+                "{:?}",
+                db.versions()
+            );
+        }
+        Backend::Mysql => {
+            assert_eq!(db.versions(), Some(vec!["0a0a0a0a0a0a".to_string()]));
+            assert!(
+                message.contains("0a0a0a0a0a0a"),
+                "says where it stopped: {message}"
+            );
+        }
+    }
+}
+
+fn failing_statement_py(db: TestDb) {
+    assert_failing_statement(&db, "py");
+}
+per_backend!(failing_statement_py);
+
+fn failing_statement_sql(db: TestDb) {
+    assert_failing_statement(&db, "sql");
+}
+per_backend!(failing_statement_sql);

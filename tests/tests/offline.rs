@@ -1,0 +1,164 @@
+//! Offline mode: the script `upgrade --sql` / `downgrade --sql` prints, fed to the database's
+//! own client (`sqlite3`, `psql`, `mariadb`), leaves the same tables and version table as an
+//! online run. A missing client skips the test with a message.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::{fixture, Backend, Project, TestDb};
+
+/// The database's own client, reading a script on stdin and stopping at the first error.
+fn client(db: &TestDb) -> Command {
+    match db.backend {
+        Backend::Sqlite => {
+            let mut cmd = Command::new("sqlite3");
+            cmd.args(["-bail"])
+                .arg(db.sqlite_path().expect("a SQLite file"));
+            cmd
+        }
+        Backend::Postgres => {
+            let mut cmd = Command::new("psql");
+            cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url]);
+            cmd
+        }
+        Backend::Mysql => {
+            // mysql://USER[:PASSWORD]@HOST[:PORT]/DB
+            let rest = db.url.split_once("://").expect("a URL").1;
+            let (userinfo, hostpath) = rest.rsplit_once('@').unwrap_or(("root", rest));
+            let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+            let (hostport, database) = hostpath.split_once('/').expect("a database");
+            let database = database.split('?').next().unwrap_or(database);
+            let (host, port) = hostport.split_once(':').unwrap_or((hostport, "3306"));
+            let mut cmd = Command::new("mariadb");
+            cmd.args(["--host", host, "--port", port, "--user", user]);
+            if !password.is_empty() {
+                cmd.arg(format!("--password={password}"));
+            }
+            cmd.arg(database);
+            cmd
+        }
+    }
+}
+
+/// Feeds `script` to the client; `false` when the client is not installed.
+fn feed(db: &TestDb, script: &str) -> bool {
+    let mut cmd = client(db);
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = match cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+    {
+        Ok(child) => child,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!("skipped: {program} not installed");
+            return false;
+        }
+        Err(e) => panic!("starting {program}: {e}"),
+    };
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("writing the script");
+    let out = child.wait_with_output().expect("waiting for the client");
+    assert!(
+        out.status.success(),
+        "{program} refused the script:\n{}\n--- script\n{script}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    true
+}
+
+/// The example migrations: `upgrade head --sql` and `downgrade 8c2b4e6f1a90:base --sql`.
+fn example_offline_matches_online(online: TestDb) {
+    let Some(offline) = TestDb::fresh(online.backend) else {
+        return;
+    };
+    let p = Project::example(&online.url);
+
+    p.migrate(&["upgrade", "head"]).ok();
+    let script = p.migrate(&["--url", &offline.url, "upgrade", "head", "--sql"]);
+    let script = script.ok();
+    assert!(
+        offline.tables().is_empty(),
+        "--sql connects to nothing and creates nothing"
+    );
+    assert!(script.contains("alembic_version"), "{script}");
+    if !feed(&offline, script) {
+        return;
+    }
+    assert_eq!(offline.schema(), online.schema());
+    assert_eq!(offline.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
+    assert_eq!(offline.tenants(), online.tenants());
+
+    p.migrate(&["downgrade", "base"]).ok();
+    let script = p.migrate(&[
+        "--url",
+        &offline.url,
+        "downgrade",
+        "8c2b4e6f1a90:base",
+        "--sql",
+    ]);
+    feed(&offline, script.ok());
+    assert_eq!(offline.schema(), online.schema());
+    assert_eq!(offline.tables(), ["alembic_version"]);
+    assert_eq!(offline.versions(), Some(vec![]));
+}
+per_backend!(example_offline_matches_online);
+
+/// The Alembic fixture project (two roots, a merge, a dependency): `upgrade heads --sql`
+/// writes the same version rows as the online run.
+fn alembic_project_offline_matches_online(online: TestDb) {
+    let Some(offline) = TestDb::fresh(online.backend) else {
+        return;
+    };
+    let p = Project::empty();
+    p.copy(&fixture("alembic_project"), "alembic_project");
+    let ini = "alembic_project/alembic.ini";
+
+    p.migrate(&["-c", ini, "--url", &online.url, "upgrade", "heads"])
+        .ok();
+    let script = p.migrate(&[
+        "-c",
+        ini,
+        "--url",
+        &offline.url,
+        "upgrade",
+        "heads",
+        "--sql",
+    ]);
+    if !feed(&offline, script.ok()) {
+        return;
+    }
+    assert_eq!(offline.schema(), online.schema());
+    assert_eq!(
+        offline.versions(),
+        Some(vec!["b1c2d3e4f5a6".to_string(), "c7d8e9f0a1b2".to_string()])
+    );
+}
+per_backend!(alembic_project_offline_matches_online);
+
+/// `--sql` connects to nothing: a URL naming an unreachable server (or a SQLite file in a
+/// folder that does not exist) only picks the dialect.
+#[test]
+fn sql_mode_connects_to_nothing() {
+    let p = Project::example("sqlite:///unused.db");
+    for url in [
+        "sqlite:////nonexistent-folder/x.db",
+        "postgresql://u:pw@127.0.0.1:1/x",
+        "mysql://u:pw@127.0.0.1:1/x",
+    ] {
+        let script = p.migrate(&["--url", url, "upgrade", "head", "--sql"]);
+        let script = script.ok();
+        assert!(script.contains("tenants"), "{url}: {script}");
+        assert!(script.contains("8c2b4e6f1a90"), "{url}: {script}");
+        let script = p.migrate(&["--url", url, "downgrade", "8c2b4e6f1a90:base", "--sql"]);
+        assert!(script.ok().contains("DROP TABLE tenants"), "{url}");
+    }
+    assert!(!p.path().join("unused.db").exists());
+}

@@ -1,0 +1,216 @@
+//! Issue 9: the seed's own setup runs unchanged. The layout `infrastructure/migrations/`
+//! (`alembic.ini` with `script_location = infrastructure/migrations` and an empty
+//! `sqlalchemy.url`, an `env.py` that reads `.env`, `versions/` with the two seed revisions as
+//! `.py`), a `.env` holding POSTGRES_HOST/PORT/USER/PASSWORD/DB, and:
+//!
+//! - `migrate -c infrastructure/migrations/alembic.ini upgrade head` migrates the database
+//!   `.env` names, with nothing added;
+//! - `TEST_ENV=true` with no `test` environment fails and touches no database;
+//! - with `[environments.test]` written once in `migrate.toml` at the project root,
+//!   `TEST_ENV=true migrate ...` migrates the test database;
+//! - real Alembic (when installed) still runs the same folder afterwards.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+use common::{alembic, fixture, random_name, server_url, Project, TestDb, POSTGRES_VAR};
+
+const INI: &str = "infrastructure/migrations/alembic.ini";
+const SYSTEM_ROW: &str = "00000000-0000-0000-0000-000000000001|system|1";
+
+/// USER, PASSWORD, HOST, PORT of the server URL.
+fn server_parts(url: &str) -> (String, String, String, String) {
+    let rest = url.split_once("://").expect("a URL").1;
+    let (userinfo, hostpath) = rest.rsplit_once('@').unwrap_or(("postgres", rest));
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let hostport = hostpath.split(['/', '?']).next().unwrap_or(hostpath);
+    let (host, port) = hostport.split_once(':').unwrap_or((hostport, "5432"));
+    (user.into(), password.into(), host.into(), port.into())
+}
+
+/// Real Alembic run the seed's way: from the project root, PYTHONPATH=., env.py reading .env.
+fn seed_alembic(p: &Project, args: &[&str], test_env: bool) -> Option<common::Run> {
+    let alembic = alembic()?;
+    let mut cmd = Command::new(alembic);
+    cmd.current_dir(p.path())
+        .args(["-c", INI])
+        .args(args)
+        .env("PYTHONPATH", p.path())
+        .stdin(Stdio::null());
+    for (name, _) in std::env::vars() {
+        if name.starts_with("POSTGRES_") || name.starts_with("PG") || name == "TEST_ENV" {
+            cmd.env_remove(name);
+        }
+    }
+    if test_env {
+        cmd.env("TEST_ENV", "true");
+    }
+    let out = cmd.output().expect("running alembic");
+    Some(common::Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        args: format!("(alembic) {}", args.join(" ")),
+    })
+}
+
+/// The `.env` of the seed: the server's parts and the production database's name.
+fn write_dotenv(p: &Project, server: &str, database: &str) {
+    let (user, password, host, port) = server_parts(server);
+    p.write(
+        ".env",
+        &format!(
+            "POSTGRES_HOST={host}\nPOSTGRES_PORT={port}\nPOSTGRES_USER={user}\nPOSTGRES_PASSWORD={password}\nPOSTGRES_DB={database}\n"
+        ),
+    );
+}
+
+#[test]
+fn seed_layout_runs_unchanged_with_env_file_and_test_env() {
+    let Some(server) = server_url(POSTGRES_VAR) else {
+        return;
+    };
+    // The production database, and the test one whose name the team's env.py derives.
+    let name = random_name();
+    let Some(prod) = TestDb::postgres_named(&name) else {
+        return;
+    };
+    let Some(test) = TestDb::postgres_named(&format!("{name}_test")) else {
+        return;
+    };
+    let p = Project::empty();
+    p.copy(&fixture("seed_project"), ".");
+    write_dotenv(&p, &server, &name);
+    let (_, _, host, port) = server_parts(&server);
+
+    // Listings read the folder as Alembic does (oracle: `heads`, `history`).
+    assert_eq!(
+        p.migrate(&["-c", INI, "heads"]).ok(),
+        "8c2b4e6f1a90 (head)\n"
+    );
+    assert_eq!(
+        p.migrate(&["-c", INI, "history"]).ok(),
+        "1975ea83b712 -> 8c2b4e6f1a90 (head), insert system tenant\n\
+         <base> -> 1975ea83b712, create tenants table\n"
+    );
+
+    // Production: nothing added to the seed's files.
+    let run = p.migrate(&["-c", INI, "upgrade", "head"]);
+    run.ok();
+    assert!(
+        !run.stderr.contains("Using environment"),
+        "no environment banner for the default: {}",
+        run.stderr
+    );
+    assert_eq!(prod.tenants(), [SYSTEM_ROW]);
+    assert_eq!(prod.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
+    assert!(test.tables().is_empty(), "the test database is untouched");
+
+    // TEST_ENV=true with no test environment: a clear error, no database touched.
+    let run = p.migrate_env(&["-c", INI, "upgrade", "head"], &[("TEST_ENV", "true")]);
+    let message = run.failed();
+    assert!(message.contains("environment `test`"), "{message}");
+    assert!(
+        message.contains("TEST_ENV"),
+        "says what chose it: {message}"
+    );
+    assert!(
+        message.contains("[environments.test]"),
+        "says how to define it: {message}"
+    );
+    assert!(test.tables().is_empty(), "the test database is untouched");
+    assert_eq!(prod.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
+
+    // The one block of configuration the team writes once, filled from .env.
+    p.write(
+        "migrate.toml",
+        "[environments.test]\nurl = \"postgresql://${POSTGRES_USER}:${POSTGRES_PASSWORD}@${POSTGRES_HOST}:${POSTGRES_PORT}/${POSTGRES_DB}_test\"\n",
+    );
+    let run = p.migrate_env(&["-c", INI, "upgrade", "head"], &[("TEST_ENV", "true")]);
+    run.ok();
+    let first = run.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("Using environment 'test'") && first.contains(&format!("{name}_test")),
+        "the first stderr line names the environment and the database: {}",
+        run.stderr
+    );
+    assert!(first.contains(&host) && first.contains(&port), "{first}");
+    assert_eq!(test.tenants(), [SYSTEM_ROW]);
+    assert_eq!(test.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
+    assert_eq!(prod.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
+
+    // An explicit --env beats TEST_ENV: an undefined one is refused before connecting.
+    let message = p
+        .migrate_env(
+            &["-c", INI, "--env", "staging", "downgrade", "base"],
+            &[("TEST_ENV", "true")],
+        )
+        .failed();
+    assert!(message.contains("staging"), "{message}");
+    assert_eq!(test.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
+
+    // Alembic itself still runs the folder, on both databases, and agrees.
+    if let Some(run) = seed_alembic(&p, &["current"], false) {
+        assert_eq!(run.ok(), "8c2b4e6f1a90 (head)\n");
+    }
+    if let Some(run) = seed_alembic(&p, &["downgrade", "base"], true) {
+        run.ok();
+        assert!(!test.tables().contains(&"tenants".to_string()));
+        assert_eq!(test.versions(), Some(vec![]));
+        // And migrate takes it back up after Alembic.
+        p.migrate_env(&["-c", INI, "upgrade", "head"], &[("TEST_ENV", "true")])
+            .ok();
+        assert_eq!(test.tenants(), [SYSTEM_ROW]);
+    }
+}
+
+/// Issue 9 item 4: `init --layout alembic` scaffolds the same layout, which `migrate` runs for
+/// production and `TEST_ENV=true` with nothing but `.env`, and which real Alembic also runs.
+#[test]
+fn init_layout_alembic_runs_with_both_tools() {
+    let Some(server) = server_url(POSTGRES_VAR) else {
+        return;
+    };
+    let name = random_name();
+    let Some(prod) = TestDb::postgres_named(&name) else {
+        return;
+    };
+    let Some(test) = TestDb::postgres_named(&format!("{name}_test")) else {
+        return;
+    };
+    let p = Project::empty();
+    p.migrate(&["init", "--layout", "alembic", "infrastructure/migrations"])
+        .ok();
+    for file in ["alembic.ini", "env.py", "script.py.mako", "migrate.toml"] {
+        assert!(
+            p.path()
+                .join("infrastructure/migrations")
+                .join(file)
+                .is_file(),
+            "init wrote {file}"
+        );
+    }
+    p.copy(
+        &fixture("seed_project/infrastructure/migrations/versions"),
+        "infrastructure/migrations/versions",
+    );
+    write_dotenv(&p, &server, &name);
+
+    p.migrate(&["-c", INI, "upgrade", "head"]).ok();
+    assert_eq!(prod.tenants(), [SYSTEM_ROW]);
+    assert!(test.tables().is_empty());
+    p.migrate_env(&["-c", INI, "upgrade", "head"], &[("TEST_ENV", "true")])
+        .ok();
+    assert_eq!(test.tenants(), [SYSTEM_ROW]);
+    assert_eq!(test.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
+
+    if let Some(run) = seed_alembic(&p, &["current"], false) {
+        assert_eq!(run.ok(), "8c2b4e6f1a90 (head)\n");
+    }
+    if let Some(run) = seed_alembic(&p, &["downgrade", "base"], true) {
+        run.ok();
+        assert_eq!(test.versions(), Some(vec![]));
+        assert_eq!(prod.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
+    }
+}
