@@ -53,6 +53,9 @@ pub fn parse_python_revision(path: &Path, text: &str) -> Result<Revision> {
             return Err(file.at_token(&toks[*at], "`revision` must be a string".into()));
         }
         HeaderSlot::Conditional { at } => return Err(file.conditional(&toks[*at], "revision")),
+        // Alembic's legacy rule: a file named `<hex>.py` without `revision` takes its id from
+        // the name.
+        HeaderSlot::Unset if legacy_id(path).is_some() => legacy_id(path).unwrap_or_default(),
         HeaderSlot::Unset => {
             return Err(Error::Parse {
                 path: path.to_path_buf(),
@@ -104,6 +107,13 @@ pub fn parse_python_revision(path: &Path, text: &str) -> Result<Revision> {
         upgrade,
         downgrade,
     })
+}
+
+/// The revision id Alembic takes from a file named `<lowercase hex>.py` that declares none.
+fn legacy_id(path: &Path) -> Option<String> {
+    let stem = path.file_name()?.to_str()?.strip_suffix(".py")?;
+    (!stem.is_empty() && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .then(|| stem.to_string())
 }
 
 /// Lowercase hex SHA-256.

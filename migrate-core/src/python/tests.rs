@@ -30,4 +30,3 @@ fn percent_and_format() {
         "a{'a'}z"
     );
 }
-
