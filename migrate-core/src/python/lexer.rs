@@ -268,6 +268,17 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, LexError> {
                 j += 1;
             }
             lx.i = j;
+            // Backslash continuations right after the indentation join the next physical
+            // lines (the indentation stays the first line's); if only whitespace follows,
+            // the whole logical line is blank, as CPython treats it.
+            while b.get(lx.i) == Some(&b'\\') && matches!(b.get(lx.i + 1), Some(b'\n' | b'\r')) {
+                lx.i += 1;
+                lx.newline();
+                while matches!(b.get(lx.i), Some(b' ' | b'\t' | b'\x0c')) {
+                    lx.i += 1;
+                }
+            }
+            let j = lx.i;
             match b.get(j) {
                 None => break,
                 Some(b'#') => {
