@@ -48,7 +48,11 @@ impl Token {
 
     /// True for the operator or keyword `s`.
     pub(crate) fn is(&self, src: &str, s: &str) -> bool {
-        matches!(self.kind, Kind::Op | Kind::Name) && self.text(src) == s
+        let (start, end) = (self.start as usize, self.end as usize);
+        matches!(self.kind, Kind::Op | Kind::Name)
+            && end - start == s.len()
+            && src.as_bytes()[start] == s.as_bytes()[0]
+            && &src.as_bytes()[start..end] == s.as_bytes()
     }
 
     /// 1-based column (in characters) of the first byte.
