@@ -423,3 +423,21 @@ fn password_never_printed_postgres() {
     }
     assert_eq!(db.versions(), Some(vec![]), "the runs did happen");
 }
+
+/// Flags may follow the revisions, as with Alembic (`alembic stamp head --purge`,
+/// `alembic stamp head --sql`): they are flags, never revision identifiers.
+#[test]
+fn stamp_flags_after_revisions() {
+    let db = TestDb::sqlite();
+    let p = Project::example(&db.url);
+    p.migrate(&["stamp", "head"]).ok();
+    p.migrate(&["stamp", "1975ea83b712", "--purge"]).ok();
+    assert_eq!(db.versions(), Some(vec!["1975ea83b712".to_string()]));
+    let script = p.migrate(&["stamp", "head", "--sql"]);
+    assert!(script.ok().contains("8c2b4e6f1a90"), "{}", script.stdout);
+    assert_eq!(
+        db.versions(),
+        Some(vec!["1975ea83b712".to_string()]),
+        "--sql touches nothing"
+    );
+}
