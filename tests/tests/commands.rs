@@ -441,3 +441,41 @@ fn stamp_flags_after_revisions() {
         "--sql touches nothing"
     );
 }
+
+/// `transaction=false` sections (native) and `autocommit_block()` (Alembic) run outside the
+/// transaction: `CREATE INDEX CONCURRENTLY` is refused inside one on PostgreSQL.
+#[test]
+fn postgres_runs_concurrent_index_outside_the_transaction() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    let p = Project::example(&db.url);
+    p.write(
+        "migrations/versions/d1d1d1d1d1d1_index_tenant_names.sql",
+        "-- Index tenant names\n--\n-- Revision ID: d1d1d1d1d1d1\n-- Revises: 8c2b4e6f1a90\n\n\
+         -- migrate:upgrade transaction=false\n\
+         CREATE INDEX CONCURRENTLY tenants_name ON tenants (name);\n\n\
+         -- migrate:downgrade transaction=false\n\
+         DROP INDEX CONCURRENTLY tenants_name;\n",
+    );
+    p.write(
+        "migrations/versions/e2e2e2e2e2e2_index_tenant_activity.py",
+        "\"\"\"index tenant activity\"\"\"\nfrom alembic import op\n\nrevision = \"e2e2e2e2e2e2\"\n\
+         down_revision = \"d1d1d1d1d1d1\"\nbranch_labels = None\ndepends_on = None\n\n\n\
+         def upgrade():\n    with op.get_context().autocommit_block():\n        \
+         op.execute(\"CREATE INDEX CONCURRENTLY tenants_active ON tenants (is_active)\")\n\n\n\
+         def downgrade():\n    with op.get_context().autocommit_block():\n        \
+         op.execute(\"DROP INDEX CONCURRENTLY tenants_active\")\n",
+    );
+    p.migrate(&["upgrade", "head"]).ok();
+    let indexes =
+        || db.column("SELECT indexname FROM pg_indexes WHERE tablename = 'tenants' ORDER BY 1");
+    assert_eq!(
+        indexes(),
+        ["tenants_active", "tenants_name", "tenants_pkey"]
+    );
+    assert_eq!(db.versions(), Some(vec!["e2e2e2e2e2e2".to_string()]));
+    p.migrate(&["downgrade", "8c2b4e6f1a90"]).ok();
+    assert_eq!(indexes(), ["tenants_pkey"]);
+    assert_eq!(db.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
+}
