@@ -181,3 +181,27 @@ fn interop_with_real_alembic(ours: TestDb) {
     assert_eq!(ours.tables(), ["alembic_version"]);
 }
 per_backend!(interop_with_real_alembic);
+
+/// The `sqlalchemy.url` an Alembic project already has, `+driver` included
+/// (`postgresql+psycopg2://`, `mysql+pymysql://`, `sqlite+pysqlite://`), works unchanged.
+fn driver_url_in_alembic_ini(db: TestDb) {
+    let p = project();
+    let (scheme, rest) = db.url.split_once("://").expect("a URL");
+    let driver = match db.backend {
+        common::Backend::Sqlite => "sqlite+pysqlite",
+        common::Backend::Postgres => "postgresql+psycopg2",
+        common::Backend::Mysql => "mysql+pymysql",
+    };
+    assert!(!scheme.contains('+'));
+    let ini = p.read(INI).replace(
+        "sqlalchemy.url =\n",
+        &format!("sqlalchemy.url = {driver}://{rest}\n"),
+    );
+    p.write(INI, &ini);
+    p.migrate(&["-c", INI, "upgrade", "heads"]).ok();
+    assert_eq!(
+        db.versions(),
+        Some(strings(&["b1c2d3e4f5a6", "c7d8e9f0a1b2"]))
+    );
+}
+per_backend!(driver_url_in_alembic_ini);
