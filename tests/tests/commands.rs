@@ -479,3 +479,111 @@ fn postgres_runs_concurrent_index_outside_the_transaction() {
     assert_eq!(indexes(), ["tenants_pkey"]);
     assert_eq!(db.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
 }
+
+/// Splits a shell line into words: spaces separate, double quotes group.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut word));
+                    any = false;
+                }
+            }
+            _ => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(word);
+    }
+    words
+}
+
+/// The README's quick start, run as a new user types it: every line of the first `sh` block
+/// under "## Quick start", `cd` included; at the "# edit" line the new revision gets a table;
+/// a trailing `# <id> (head)`-style comment is the expected stdout, `<id>` being the new
+/// revision's id.
+#[test]
+fn readme_quick_start_step_by_step() {
+    let readme = std::fs::read_to_string(common::repo_root().join("README.md")).expect("README.md");
+    let section = readme
+        .split("## Quick start")
+        .nth(1)
+        .expect("a Quick start section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a sh block");
+
+    let p = Project::empty();
+    let mut cwd = p.path().to_path_buf();
+    let mut new_file: Option<std::path::PathBuf> = None;
+    for line in block.lines() {
+        let (command, comment) = match line.split_once('#') {
+            Some((c, k)) => (c.trim(), k.trim()),
+            None => (line.trim(), ""),
+        };
+        if command.is_empty() {
+            if comment.starts_with("edit") {
+                let path = new_file
+                    .clone()
+                    .expect("a revision was generated before the edit");
+                let text = std::fs::read_to_string(&path).expect("the new revision");
+                let text = text
+                    .replace(
+                        "-- migrate:upgrade\n",
+                        "-- migrate:upgrade\nCREATE TABLE accounts (id INTEGER PRIMARY KEY);\n",
+                    )
+                    .replace(
+                        "-- migrate:downgrade\n",
+                        "-- migrate:downgrade\nDROP TABLE accounts;\n",
+                    );
+                std::fs::write(&path, text).expect("editing the revision");
+            }
+            continue;
+        }
+        let words = shell_words(command);
+        match words[0].as_str() {
+            "cd" => {
+                cwd = cwd.join(&words[1]);
+                continue;
+            }
+            "migrate" => {}
+            other => panic!("the quick start runs `{other}`, which this test does not know"),
+        }
+        let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+        let run = common::migrate_in(&cwd, &args, &[]);
+        let stdout = run.ok().to_string();
+        if words[1] == "revision" {
+            let path = stdout
+                .trim()
+                .strip_prefix("Generating ")
+                .and_then(|s| s.strip_suffix(" ...  done"))
+                .unwrap_or_else(|| panic!("`{command}` printed {stdout:?}"));
+            new_file = Some(path.into());
+        }
+        if comment.contains("<id>") {
+            let file = new_file.as_ref().expect("a revision was generated");
+            let name = file.file_name().expect("a file name").to_string_lossy();
+            let id = name.split('_').next().expect("an id");
+            assert_eq!(
+                stdout,
+                format!("{}\n", comment.replace("<id>", id)),
+                "`{command}`"
+            );
+        }
+    }
+    assert!(new_file.is_some(), "the quick start wrote a revision");
+}
