@@ -587,3 +587,40 @@ fn readme_quick_start_step_by_step() {
     }
     assert!(new_file.is_some(), "the quick start wrote a revision");
 }
+
+/// Issue 4 item 2: every key can come from `MIGRATE_<KEY>`, with no configuration file at all,
+/// and a `.env` in the working directory is read; the process environment wins over it.
+#[test]
+fn configuration_from_environment_variables_only() {
+    let db = TestDb::sqlite();
+    let other = TestDb::sqlite();
+    let p = Project::empty();
+    p.copy(&common::repo_root().join("migrations"), "migrations");
+    p.write(
+        ".env",
+        &format!(
+            "MIGRATE_URL={}\nMIGRATE_VERSION_TABLE=from_dotenv\n",
+            other.url
+        ),
+    );
+    let env = [
+        ("MIGRATE_SCRIPT_LOCATION", "migrations"),
+        ("MIGRATE_URL", db.url.as_str()),
+        ("MIGRATE_VERSION_TABLE", "tenant_versions"),
+    ];
+    p.migrate_env(&["upgrade", "head"], &env).ok();
+    assert_eq!(db.tenants(), [SYSTEM_ROW]);
+    assert_eq!(
+        db.column("SELECT version_num FROM tenant_versions"),
+        ["8c2b4e6f1a90"]
+    );
+    assert!(!db.tables().contains(&"alembic_version".to_string()));
+    assert!(
+        other.tables().is_empty(),
+        "the process environment beats .env"
+    );
+    assert_eq!(
+        p.migrate_env(&["current"], &env).ok(),
+        "8c2b4e6f1a90 (head)\n"
+    );
+}
