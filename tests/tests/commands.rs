@@ -624,3 +624,41 @@ fn configuration_from_environment_variables_only() {
         "8c2b4e6f1a90 (head)\n"
     );
 }
+
+/// Issue 4 item 3: the URL forms that select each server backend, TLS included: `postgres://`,
+/// `postgresql://` with `sslmode=require` (the local server has TLS on, with a certificate no
+/// public authority signed, so `verify-full` must refuse it), `mysql://` and
+/// `mariadb://` reach the same database.
+#[test]
+fn server_url_forms_and_tls() {
+    if let Some(db) = TestDb::postgres() {
+        let p = Project::example(&db.url);
+        let (_, rest) = db.url.split_once("://").expect("a URL");
+        let sep = if rest.contains('?') { '&' } else { '?' };
+        let tls = format!("postgresql://{rest}{sep}sslmode=require");
+        p.migrate(&["--url", &tls, "upgrade", "head"]).ok();
+        assert_eq!(db.tenants(), [SYSTEM_ROW]);
+        // TLS is really negotiated: verifying the local server's self-signed certificate
+        // fails, and says so.
+        let verify = format!("postgresql://{rest}{sep}sslmode=verify-full");
+        let message = p.migrate(&["--url", &verify, "current"]).failed();
+        assert!(message.contains("certificate"), "{message}");
+        let plain = format!("postgres://{rest}");
+        assert_eq!(
+            p.migrate(&["--url", &plain, "current"]).ok(),
+            "8c2b4e6f1a90 (head)\n"
+        );
+    }
+    if let Some(db) = TestDb::mysql() {
+        let p = Project::example(&db.url);
+        let (_, rest) = db.url.split_once("://").expect("a URL");
+        let mariadb = format!("mariadb://{rest}");
+        p.migrate(&["--url", &mariadb, "upgrade", "head"]).ok();
+        assert_eq!(db.tenants(), [SYSTEM_ROW]);
+        let mysql = format!("mysql://{rest}");
+        assert_eq!(
+            p.migrate(&["--url", &mysql, "current"]).ok(),
+            "8c2b4e6f1a90 (head)\n"
+        );
+    }
+}
