@@ -158,8 +158,30 @@ fn command_set(db: TestDb) {
     assert_eq!(p.migrate(&["current"]).ok(), "");
     assert_eq!(db.versions(), None);
 
-    // upgrade head: the table, the system row, the version row; stdout stays empty.
-    assert_eq!(p.migrate(&["upgrade", "head"]).ok(), "");
+    // upgrade head: the table, the system row, the version row; stdout stays empty, stderr
+    // has one line per migration (Alembic's "Running upgrade" wording, then its duration).
+    let run = p.migrate(&["upgrade", "head"]);
+    assert_eq!(run.ok(), "");
+    let progress: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(progress.len(), 2, "{}", run.stderr);
+    assert!(
+        progress[0].starts_with("Running upgrade  -> 1975ea83b712, Create the tenants table"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        progress[1]
+            .starts_with("Running upgrade 1975ea83b712 -> 8c2b4e6f1a90, Insert the system tenant"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        progress
+            .iter()
+            .all(|l| l.ends_with(')') && l.contains(" (")),
+        "each line ends with the duration: {}",
+        run.stderr
+    );
     assert!(db.tables().contains(&"tenants".to_string()));
     assert_eq!(
         db.columns("tenants"),
