@@ -314,3 +314,43 @@ fn url_sources_in_documented_order() {
         assert!(stamped(i), "database {i} kept its stamp");
     }
 }
+
+/// Issue 9 item 2: the URL may also live in a `[migrate]` section of `alembic.ini` (Alembic
+/// ignores sections it does not know), with `[migrate:test]` for the test environment, and a
+/// `.env` may be named with `--env-file`; real Alembic still reads the ini.
+#[test]
+fn migrate_sections_in_alembic_ini_and_env_file() {
+    let Some(prod) = TestDb::postgres() else {
+        return;
+    };
+    let Some(test) = TestDb::postgres() else {
+        return;
+    };
+    let Some(other) = TestDb::postgres() else {
+        return;
+    };
+    let p = Project::empty();
+    p.copy(&fixture("seed_project"), ".");
+    let ini = p.read(INI)
+        + &format!(
+            "\n[migrate]\nurl = {}\n\n[migrate:test]\nurl = {}\n",
+            prod.url, test.url
+        );
+    p.write(INI, &ini);
+
+    p.migrate(&["-c", INI, "upgrade", "head"]).ok();
+    assert_eq!(prod.tenants(), [SYSTEM_ROW]);
+    p.migrate_env(&["-c", INI, "upgrade", "head"], &[("TEST_ENV", "true")])
+        .ok();
+    assert_eq!(test.tenants(), [SYSTEM_ROW]);
+
+    // DATABASE_URL from a named .env file beats the ini's [migrate] url.
+    p.write("config/other.env", &format!("DATABASE_URL={}\n", other.url));
+    p.migrate(&["-c", INI, "--env-file", "config/other.env", "stamp", "head"])
+        .ok();
+    assert_eq!(other.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
+
+    if let Some(run) = seed_alembic(&p, &["heads"], false) {
+        assert_eq!(run.ok(), "8c2b4e6f1a90 (head)\n");
+    }
+}
