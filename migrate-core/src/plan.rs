@@ -523,9 +523,23 @@ impl RevisionMap {
             }
             anc
         };
+        // Deliberately stricter than Alembic: a parent that is itself below another parent
+        // (a `depends_on` naming a descendant of `down_revision`) is not inserted, since the
+        // version table would then hold a row below another row. Alembic 1.20 inserts it.
+        let mut below_other_parent = vec![false; self.len()];
+        if downs.len() > 1 {
+            for &d in &downs {
+                let a = self.ancestors(&[d], true);
+                for (i, &is) in a.iter().enumerate() {
+                    if is && i != d {
+                        below_other_parent[i] = true;
+                    }
+                }
+            }
+        }
         Ok(downs
             .into_iter()
-            .filter(|&d| !anc[d])
+            .filter(|&d| !anc[d] && !below_other_parent[d])
             .map(|d| self.id(d).to_string())
             .collect())
     }
