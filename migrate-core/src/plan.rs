@@ -502,6 +502,10 @@ impl RevisionMap {
             .filter(|h| h.as_str() != self.id(r))
             .cloned()
             .collect();
+        if others.is_empty() && downs.len() == 1 {
+            // A single parent is never its own ancestor: the common, linear case, in O(1).
+            return Ok(vec![self.id(downs[0]).to_string()]);
+        }
         let anc = if !others.is_empty() {
             let nodes = self
                 .get_revisions_of(&others)

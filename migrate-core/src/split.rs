@@ -53,6 +53,9 @@ struct Splitter<'a> {
     b: &'a [u8],
     rules: SplitRules,
     out: Vec<Statement>,
+    /// Newlines counted so far: (byte position, newlines before it). Statements are pushed in
+    /// order, so counting resumes where it stopped and the whole split stays linear.
+    lines_seen: (usize, usize),
 }
 
 fn is_ident_byte(c: u8) -> bool {
@@ -72,6 +75,7 @@ impl<'a> Splitter<'a> {
             b: src.as_bytes(),
             rules,
             out: Vec::new(),
+            lines_seen: (0, 0),
         }
     }
 
@@ -176,7 +180,9 @@ impl<'a> Splitter<'a> {
         }
         let lead = raw.len() - raw.trim_start().len();
         let first = self.first_code(start + lead, end).unwrap_or(start + lead);
-        let line_offset = self.b[..first].iter().filter(|&&c| c == b'\n').count();
+        let (from, count) = self.lines_seen;
+        let line_offset = count + self.b[from..first].iter().filter(|&&c| c == b'\n').count();
+        self.lines_seen = (first, line_offset);
         self.out.push(Statement {
             text: text.to_string(),
             line_offset,
