@@ -354,3 +354,41 @@ fn migrate_sections_in_alembic_ini_and_env_file() {
         assert_eq!(run.ok(), "8c2b4e6f1a90 (head)\n");
     }
 }
+
+/// A password holding URL delimiters (`@ : / # %`), put into a URL by `${POSTGRES_PASSWORD}` in
+/// migrate.toml as the README shows: whether the URL is refused or used, no part of the
+/// password is printed (the banner and any error redact the whole of it).
+#[test]
+fn password_with_url_delimiters_is_never_printed() {
+    let Some(server) = server_url(POSTGRES_VAR) else {
+        return;
+    };
+    let Some(test) = TestDb::postgres() else {
+        return;
+    };
+    let (user, _, host, port) = server_parts(&server);
+    let name = test.name.clone().unwrap_or_default();
+    let p = Project::empty();
+    p.copy(&fixture("seed_project"), ".");
+    p.write(
+        ".env",
+        &format!(
+            "POSTGRES_HOST={host}\nPOSTGRES_PORT={port}\nPOSTGRES_USER={user}\nPOSTGRES_PASSWORD=p@ss:w/rd#1%\nPOSTGRES_DB={name}\n"
+        ),
+    );
+    p.write(
+        "migrate.toml",
+        "[environments.test]\nurl = \"postgresql://${POSTGRES_USER}:${POSTGRES_PASSWORD}@${POSTGRES_HOST}:${POSTGRES_PORT}/${POSTGRES_DB}\"\n",
+    );
+    for env in [&[][..], &[("TEST_ENV", "true")][..]] {
+        let run = p.migrate_env(&["-c", INI, "-v", "current"], env);
+        for fragment in ["p@ss", "ss:w", "w/rd", "rd#1"] {
+            assert!(
+                !run.stdout.contains(fragment) && !run.stderr.contains(fragment),
+                "part of the password ({fragment}) was printed:\n{}{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+    }
+}
