@@ -214,7 +214,7 @@ pub struct DowngradeArgs {
 #[derive(Debug, Args)]
 pub struct StampArgs {
     /// The revisions the version table should hold; [START:]END with --sql.
-    #[arg(required = true, value_name = "REVISIONS", allow_hyphen_values = true)]
+    #[arg(required = true, value_name = "REVISIONS")]
     pub revisions: Vec<String>,
     /// Print the SQL script on stdout instead of connecting.
     #[arg(long)]
