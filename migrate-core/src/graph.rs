@@ -158,11 +158,15 @@ impl RevisionMap {
                     }
                     None => {
                         return Err(Error::Graph(format!(
-                        "Revision {} referenced from {} is not present; fix `down_revision` in {}",
-                        parent,
-                        rev.id,
-                        rev.path.display()
-                    )))
+                            "Revision {} referenced from {} is not present; fix `{}` in {}",
+                            parent,
+                            rev.id,
+                            match rev.format {
+                                crate::revision::ScriptFormat::Python => "down_revision",
+                                crate::revision::ScriptFormat::Sql => "-- Revises:",
+                            },
+                            rev.path.display()
+                        )))
                     }
                 }
             }
@@ -176,9 +180,13 @@ impl RevisionMap {
                     }
                     None => {
                         return Err(Error::Graph(format!(
-                            "Revision {} referenced from {} is not present; fix `depends_on` in {}",
+                            "Revision {} referenced from {} is not present; fix `{}` in {}",
                             dep,
                             rev.id,
+                            match rev.format {
+                                crate::revision::ScriptFormat::Python => "depends_on",
+                                crate::revision::ScriptFormat::Sql => "-- Depends On:",
+                            },
                             rev.path.display()
                         )))
                     }
