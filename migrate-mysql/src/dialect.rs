@@ -333,13 +333,7 @@ impl Dialect for MysqlDialect {
     }
 
     fn split_rules(&self) -> SplitRules {
-        SplitRules {
-            backslash_escapes: true,
-            hash_comments: true,
-            backticks: true,
-            begin_end_blocks: true,
-            ..SplitRules::default()
-        }
+        SplitRules::mysql()
     }
 }
 

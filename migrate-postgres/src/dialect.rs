@@ -146,11 +146,7 @@ impl Dialect for PostgresDialect {
     }
 
     fn split_rules(&self) -> SplitRules {
-        SplitRules {
-            nested_block_comments: true,
-            dollar_quotes: true,
-            ..SplitRules::default()
-        }
+        SplitRules::postgresql()
     }
 }
 

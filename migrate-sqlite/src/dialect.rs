@@ -172,12 +172,7 @@ impl Dialect for SqliteDialect {
     }
 
     fn split_rules(&self) -> SplitRules {
-        SplitRules {
-            backticks: true,
-            brackets: true,
-            begin_end_blocks: true,
-            ..SplitRules::default()
-        }
+        SplitRules::sqlite()
     }
 }
 
