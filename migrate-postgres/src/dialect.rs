@@ -1,13 +1,13 @@
-//! The SQL flavour of PostgreSQL: quoting, splitting rules and the version table's statements.
+//! The PostgreSQL SQL flavour: quoting, the version table's statements, splitting rules.
 
 use migrate_core::{Dialect, SplitRules, VersionTable};
 
-/// PostgreSQL's [`Dialect`]: `"` quoting where SQLAlchemy quotes, transactional DDL, nested
-/// comments, dollar quoting and `E'...'` strings.
+/// PostgreSQL as revision files name it (`postgresql`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PostgresDialect;
 
-/// PostgreSQL's reserved words that SQLAlchemy quotes; sorted, for binary search.
+/// Words SQLAlchemy's PostgreSQL dialect quotes whenever they are used as identifiers
+/// (sorted, for a binary search).
 const RESERVED_WORDS: &[&str] = &[
     "all",
     "analyse",
@@ -19,15 +19,14 @@ const RESERVED_WORDS: &[&str] = &[
     "asc",
     "asymmetric",
     "authorization",
+    "between",
     "binary",
     "both",
     "case",
     "cast",
     "check",
     "collate",
-    "collation",
     "column",
-    "concurrently",
     "constraint",
     "create",
     "cross",
@@ -65,7 +64,6 @@ const RESERVED_WORDS: &[&str] = &[
     "is",
     "isnull",
     "join",
-    "lateral",
     "leading",
     "left",
     "like",
@@ -73,15 +71,20 @@ const RESERVED_WORDS: &[&str] = &[
     "localtime",
     "localtimestamp",
     "natural",
+    "new",
     "not",
     "notnull",
     "null",
+    "of",
+    "off",
     "offset",
+    "old",
     "on",
     "only",
     "or",
     "order",
     "outer",
+    "over",
     "overlaps",
     "placing",
     "primary",
@@ -94,7 +97,6 @@ const RESERVED_WORDS: &[&str] = &[
     "some",
     "symmetric",
     "table",
-    "tablesample",
     "then",
     "to",
     "trailing",
@@ -111,11 +113,16 @@ const RESERVED_WORDS: &[&str] = &[
     "with",
 ];
 
-fn needs_quotes(ident: &str) -> bool {
-    let mut chars = ident.chars();
-    let plain = matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
-    !plain || RESERVED_WORDS.binary_search(&ident).is_ok()
+/// Whether `ident` must be quoted: it is empty, not made of lowercase letters, digits, `_`
+/// and `$`, starts with a digit or `$`, or is a reserved word.
+fn needs_quoting(ident: &str) -> bool {
+    let Some(first) = ident.chars().next() else {
+        return true;
+    };
+    let plain = ident
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    !plain || first.is_ascii_digit() || first == '$' || RESERVED_WORDS.binary_search(&ident).is_ok()
 }
 
 impl Dialect for PostgresDialect {
@@ -124,20 +131,19 @@ impl Dialect for PostgresDialect {
     }
 
     fn quote_identifier(&self, ident: &str) -> String {
-        if needs_quotes(ident) {
+        if needs_quoting(ident) {
             format!("\"{}\"", ident.replace('"', "\"\""))
         } else {
             ident.to_string()
         }
     }
 
-    /// As Alembic 1.20 with SQLAlchemy 2 writes it for PostgreSQL.
+    /// Alembic's PostgreSQL `INSERT` carries `RETURNING <table>.version_num`.
     fn insert_version(&self, table: &VersionTable, id: &str) -> String {
         let name = self.version_table_name(table);
         format!(
-            "INSERT INTO {name} (version_num) VALUES ({}) RETURNING {}.version_num",
-            self.string_literal(id),
-            name
+            "INSERT INTO {name} (version_num) VALUES ({}) RETURNING {name}.version_num",
+            self.string_literal(id)
         )
     }
 
@@ -155,18 +161,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reserved_words_are_sorted_and_quoted() {
-        let mut sorted = RESERVED_WORDS.to_vec();
-        sorted.sort_unstable();
-        assert_eq!(sorted, RESERVED_WORDS);
+    fn reserved_words_are_sorted() {
+        assert!(RESERVED_WORDS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn quotes_only_when_needed() {
         let d = PostgresDialect;
         assert_eq!(d.quote_identifier("alembic_version"), "alembic_version");
+        assert_eq!(d.quote_identifier("v$2"), "v$2");
+        assert_eq!(d.quote_identifier("Versions"), "\"Versions\"");
         assert_eq!(d.quote_identifier("user"), "\"user\"");
-        assert_eq!(d.quote_identifier("MyTable"), "\"MyTable\"");
+        assert_eq!(d.quote_identifier("2fa"), "\"2fa\"");
+        assert_eq!(d.quote_identifier("my table"), "\"my table\"");
+        assert_eq!(d.quote_identifier("a\"b"), "\"a\"\"b\"");
+        assert_eq!(d.quote_identifier(""), "\"\"");
+    }
+
+    // Expected texts taken from `oracle.py DIR postgresql://postgres@127.0.0.1/test upgrade head --sql`
+    // and `downgrade b2:base --sql` (Alembic 1.20.1).
+    #[test]
+    fn version_table_statements_match_alembic() {
+        let d = PostgresDialect;
+        let t = VersionTable::default();
+        assert_eq!(
+            d.create_version_table(&t),
+            "CREATE TABLE alembic_version (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num)\n)"
+        );
+        assert_eq!(
+            d.insert_version(&t, "a1"),
+            "INSERT INTO alembic_version (version_num) VALUES ('a1') RETURNING alembic_version.version_num"
+        );
+        assert_eq!(
+            d.update_version(&t, "a1", "b2"),
+            "UPDATE alembic_version SET version_num='b2' WHERE alembic_version.version_num = 'a1'"
+        );
+        assert_eq!(
+            d.delete_version(&t, "a1"),
+            "DELETE FROM alembic_version WHERE alembic_version.version_num = 'a1'"
+        );
+    }
+
+    #[test]
+    fn schema_qualifies_the_version_table() {
+        let d = PostgresDialect;
         let t = VersionTable {
             name: "alembic_version".into(),
-            schema: Some("Ops".into()),
+            schema: Some("Tenant".into()),
         };
-        assert_eq!(d.version_table_name(&t), "\"Ops\".alembic_version");
+        assert_eq!(d.version_table_name(&t), "\"Tenant\".alembic_version");
     }
 }

@@ -1,131 +1,136 @@
-//! The connection to a PostgreSQL server, as the migrator drives it.
+//! [`PostgresExecutor`]: one connection driven by the migrator.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use migrate_core::{DatabaseError, Dialect, Executor, VersionTable};
-use tokio_postgres::config::{Host, SslMode as PgSslMode};
+use tokio::time::Instant;
 use tokio_postgres::{Client, NoTls};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::dialect::PostgresDialect;
-use crate::tls::connector;
-use crate::url::{parse_postgres_url, PostgresTarget, SslMode};
+use crate::error::{describe, session_error, statement_error};
+use crate::lock::advisory_lock_key;
+use crate::tls;
+use crate::url::{ConnectOptions, Host, SslMode};
 
-/// How often a waiting run asks for the advisory lock again.
-const LOCK_POLL: Duration = Duration::from_millis(100);
+/// How often a waiting [`Executor::lock`] asks again.
+const LOCK_POLL_INTERVAL: Duration = Duration::from_millis(75);
 
-/// A [`migrate_core::Executor`] over one tokio-postgres connection.
+/// A connection to a PostgreSQL database.
 pub struct PostgresExecutor {
     client: Client,
     dialect: PostgresDialect,
-    locked: Option<i64>,
+    /// The advisory-lock key taken by [`Executor::lock`], until [`Executor::unlock`].
+    held_lock: Option<i64>,
 }
 
-/// One line for a tokio-postgres error: the server's message with its SQLSTATE, detail and
-/// hint, or the driver's reason.
-pub(crate) fn describe(e: &tokio_postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        let mut s = format!(
-            "{}: {} (SQLSTATE {})",
-            db.severity(),
-            db.message(),
-            db.code().code()
-        );
-        if let Some(detail) = db.detail() {
-            s.push_str(&format!("; DETAIL: {detail}"));
-        }
-        if let Some(hint) = db.hint() {
-            s.push_str(&format!("; HINT: {hint}"));
-        }
-        return s;
+impl std::fmt::Debug for PostgresExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresExecutor")
+            .field("held_lock", &self.held_lock)
+            .finish_non_exhaustive()
     }
-    let mut s = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(inner) = source {
-        let text = inner.to_string();
-        if !s.contains(&text) {
-            s.push_str(": ");
-            s.push_str(&text);
-        }
-        source = inner.source();
-    }
-    s
-}
-
-fn where_to(target: &PostgresTarget) -> String {
-    let host = match target.config.get_hosts().first() {
-        Some(Host::Tcp(h)) => h.clone(),
-        #[cfg(unix)]
-        Some(Host::Unix(p)) => p.display().to_string(),
-        None => "localhost".into(),
-    };
-    let port = target.config.get_ports().first().copied().unwrap_or(5432);
-    format!(
-        "{host}:{port} as {} (database {})",
-        target.config.get_user().unwrap_or("?"),
-        target.config.get_dbname().unwrap_or("?")
-    )
-}
-
-/// FNV-1a, 64 bits: a stable hash, so every replica derives the same advisory-lock key.
-fn fnv1a(text: &str) -> i64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        hash ^= u64::from(b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash as i64
 }
 
 impl PostgresExecutor {
-    /// Connect with a `postgres://` / `postgresql://` URL (`sslmode`, `sslrootcert`,
-    /// `connect_timeout`, `application_name` understood). The connection runs on the current
-    /// tokio runtime. Errors are one line and never contain the password.
+    /// Connect to `url` (`postgres://`, `postgresql://` or `postgresql+DRIVER://`), honouring
+    /// `sslmode`, `sslrootcert`, `connect_timeout`, `application_name` and `host=/socket/dir`.
+    /// The connection task is spawned on the current tokio runtime. Errors are one line
+    /// and never contain the password or the URL.
     pub async fn connect(url: &str) -> Result<Self, DatabaseError> {
-        let target = parse_postgres_url(url)?;
-        Self::connect_to(&target).await
+        let options = ConnectOptions::parse(url)?;
+        Self::connect_with(&options).await
     }
 
-    /// Connect to an already parsed target.
-    pub async fn connect_to(target: &PostgresTarget) -> Result<Self, DatabaseError> {
-        let mut config = target.config.clone();
-        let fail = |e: tokio_postgres::Error| {
+    /// Connect with settings already read from a URL.
+    pub async fn connect_with(options: &ConnectOptions) -> Result<Self, DatabaseError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| {
+            DatabaseError::connect("connecting to PostgreSQL needs a running tokio runtime")
+        })?;
+        let mut config = tokio_postgres::Config::new();
+        config
+            .user(&options.user)
+            .dbname(&options.dbname)
+            .port(options.port)
+            .application_name(&options.application_name);
+        if let Some(password) = &options.password {
+            config.password(password);
+        }
+        match &options.host {
+            Host::Tcp(host) => config.host(host),
+            Host::Socket(dir) => config.host_path(dir),
+        };
+        if let Some(timeout) = options.connect_timeout {
+            config.connect_timeout(timeout);
+        }
+        let failed = |mut cause: String| {
+            if cause.contains("UnknownIssuer") {
+                cause.push_str(if options.sslrootcert.is_some() {
+                    " (the sslrootcert file does not hold the CA that signed the server's certificate)"
+                } else {
+                    " (give the CA that signed the server's certificate with sslrootcert=PATH)"
+                });
+            }
             DatabaseError::connect(format!(
-                "cannot connect to PostgreSQL at {}: {}",
-                where_to(target),
-                describe(&e)
+                "cannot connect to PostgreSQL at {} as {} (database {}, sslmode={}): {cause}",
+                options.describe_server(),
+                options.user,
+                options.dbname,
+                options.sslmode.as_str()
             ))
         };
-        let client = match connector(target)? {
+        let client = match tls::client_config(options.sslmode, options.sslrootcert.as_deref())? {
             None => {
-                config.ssl_mode(PgSslMode::Disable);
-                let (client, connection) = config.connect(NoTls).await.map_err(fail)?;
-                tokio::spawn(async move {
+                config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+                let (client, connection) = config
+                    .connect(NoTls)
+                    .await
+                    .map_err(|e| failed(describe(&e)))?;
+                runtime.spawn(async move {
                     let _ = connection.await;
                 });
                 client
             }
-            Some(tls) => {
-                config.ssl_mode(match target.ssl_mode {
-                    SslMode::Allow | SslMode::Prefer => PgSslMode::Prefer,
-                    _ => PgSslMode::Require,
+            Some(tls_config) => {
+                config.ssl_mode(match options.sslmode {
+                    SslMode::Allow | SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
+                    _ => tokio_postgres::config::SslMode::Require,
                 });
-                let (client, connection) = config.connect(tls).await.map_err(fail)?;
-                tokio::spawn(async move {
-                    let _ = connection.await;
-                });
-                client
+                let optional = matches!(options.sslmode, SslMode::Allow | SslMode::Prefer);
+                match config.connect(MakeRustlsConnect::new(tls_config)).await {
+                    Ok((client, connection)) => {
+                        runtime.spawn(async move {
+                            let _ = connection.await;
+                        });
+                        client
+                    }
+                    // As libpq, `prefer` retries in plaintext when the TLS handshake itself fails
+                    // (a server that answers "no TLS" is already handled by tokio-postgres).
+                    Err(e) if optional && is_tls_handshake_failure(&e) => {
+                        config.ssl_mode(tokio_postgres::config::SslMode::Disable);
+                        let (client, connection) = config
+                            .connect(NoTls)
+                            .await
+                            .map_err(|e| failed(describe(&e)))?;
+                        runtime.spawn(async move {
+                            let _ = connection.await;
+                        });
+                        client
+                    }
+                    Err(e) => return Err(failed(describe(&e))),
+                }
             }
         };
         Ok(Self::from_client(client))
     }
 
-    /// Use a connection the caller already holds (its connection task must be running).
+    /// Wrap a connection the caller already holds (its connection task must be running).
     pub fn from_client(client: Client) -> Self {
         PostgresExecutor {
             client,
             dialect: PostgresDialect,
-            locked: None,
+            held_lock: None,
         }
     }
 
@@ -134,24 +139,41 @@ impl PostgresExecutor {
         &self.client
     }
 
-    /// Give the client back.
-    pub fn into_client(self) -> Client {
-        self.client
+    /// The schema `table` lives in: its own, or the session's `current_schema()`.
+    async fn schema_of(&self, table: &VersionTable) -> Result<String, DatabaseError> {
+        if let Some(schema) = &table.schema {
+            return Ok(schema.clone());
+        }
+        let row = self
+            .client
+            .query_one("SELECT current_schema()::text", &[])
+            .await
+            .map_err(|e| session_error("reading current_schema()", &e))?;
+        let schema: Option<String> = row.get(0);
+        schema.ok_or_else(|| {
+            DatabaseError::other(
+                "the session has no current schema (search_path names no existing schema); set version_table_schema",
+            )
+        })
     }
 
-    async fn lock_key(&self, table: &VersionTable) -> Result<i64, DatabaseError> {
+    /// The advisory-lock key for `table` in this database.
+    async fn lock_key(&self, table: &VersionTable) -> Result<(i64, String), DatabaseError> {
+        let schema = self.schema_of(table).await?;
         let row = self
             .client
             .query_one("SELECT current_database()::text", &[])
             .await
-            .map_err(|e| DatabaseError::other(describe(&e)))?;
-        let db: String = row.get(0);
-        Ok(fnv1a(&format!(
-            "migrate:{db}:{}.{}",
-            table.schema.as_deref().unwrap_or(""),
-            table.name
-        )))
+            .map_err(|e| session_error("reading current_database()", &e))?;
+        let database: String = row.get(0);
+        let key = advisory_lock_key(&database, &schema, &table.name);
+        Ok((key, format!("{database}.{schema}.{}", table.name)))
     }
+}
+
+/// Whether connecting failed in the TLS handshake (not in the server's login checks).
+fn is_tls_handshake_failure(error: &tokio_postgres::Error) -> bool {
+    error.as_db_error().is_none() && error.to_string().contains("TLS handshake")
 }
 
 #[async_trait]
@@ -164,7 +186,7 @@ impl Executor for PostgresExecutor {
         self.client
             .batch_execute(sql)
             .await
-            .map_err(|e| DatabaseError::statement(describe(&e)))
+            .map_err(|e| statement_error(&e))
     }
 
     async fn begin(&mut self) -> Result<(), DatabaseError> {
@@ -183,78 +205,89 @@ impl Executor for PostgresExecutor {
         &mut self,
         table: &VersionTable,
     ) -> Result<Option<Vec<String>>, DatabaseError> {
+        let schema = self.schema_of(table).await?;
         let exists = self
             .client
-            .query_one(
-                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = COALESCE($1::text, current_schema()) AND tablename = $2::text)",
-                &[&table.schema, &table.name],
+            .query_opt(
+                "SELECT 1 FROM pg_catalog.pg_class c \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relname = $2 \
+                 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
+                &[&schema, &table.name],
             )
             .await
-            .map_err(|e| DatabaseError::other(describe(&e)))?;
-        if !exists.get::<_, bool>(0) {
+            .map_err(|e| session_error("looking for the version table", &e))?;
+        if exists.is_none() {
             return Ok(None);
         }
+        let qualified = VersionTable {
+            name: table.name.clone(),
+            schema: Some(schema),
+        };
+        let sql = format!(
+            "SELECT version_num FROM {}",
+            self.dialect.version_table_name(&qualified)
+        );
         let rows = self
             .client
-            .query(
-                &format!(
-                    "SELECT version_num FROM {}",
-                    self.dialect.version_table_name(table)
-                ),
-                &[],
-            )
+            .query(sql.as_str(), &[])
             .await
-            .map_err(|e| DatabaseError::other(describe(&e)))?;
-        Ok(Some(rows.iter().map(|r| r.get::<_, String>(0)).collect()))
+            .map_err(|e| session_error("reading the version table", &e))?;
+        rows.iter()
+            .map(|row| {
+                row.try_get::<_, String>(0).map_err(|e| {
+                    DatabaseError::other(format!(
+                        "the version table holds a value that is not text: {e}"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
 
-    /// A session-level advisory lock keyed from the database, schema and table: it survives
-    /// commits, and dies with the connection if the process does.
     async fn lock(&mut self, table: &VersionTable, wait: Duration) -> Result<(), DatabaseError> {
-        let key = self.lock_key(table).await?;
-        let started = Instant::now();
+        let (key, what) = self.lock_key(table).await?;
+        let deadline = Instant::now() + wait;
         loop {
             let row = self
                 .client
                 .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
                 .await
-                .map_err(|e| DatabaseError::other(describe(&e)))?;
+                .map_err(|e| session_error("taking the migration lock", &e))?;
             if row.get::<_, bool>(0) {
-                self.locked = Some(key);
+                self.held_lock = Some(key);
                 return Ok(());
             }
-            if started.elapsed() >= wait {
+            let now = Instant::now();
+            if now >= deadline {
                 return Err(DatabaseError::lock_timeout(format!(
-                    "could not take the migration lock within {} s: another migration run holds PostgreSQL advisory lock {key} (see `SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory'`); wait for it to finish, or raise lock_timeout",
-                    wait.as_secs()
+                    "another migration holds the lock on {what} (advisory lock key {key}); gave up after {:.1} s. \
+                     See who holds it: SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory' \
+                     AND ((classid::bigint << 32) | objid::bigint) = {key}",
+                    wait.as_secs_f64()
                 )));
             }
-            tokio::time::sleep(LOCK_POLL.min(wait.saturating_sub(started.elapsed()))).await;
+            tokio::time::sleep(LOCK_POLL_INTERVAL.min(deadline - now)).await;
         }
     }
 
-    async fn unlock(&mut self, _table: &VersionTable) -> Result<(), DatabaseError> {
-        if let Some(key) = self.locked.take() {
-            self.client
-                .query_one("SELECT pg_advisory_unlock($1)", &[&key])
-                .await
-                .map_err(|e| DatabaseError::other(describe(&e)))?;
+    async fn unlock(&mut self, table: &VersionTable) -> Result<(), DatabaseError> {
+        let key = match self.held_lock {
+            Some(key) => key,
+            None => self.lock_key(table).await?.0,
+        };
+        let row = self
+            .client
+            .query_one("SELECT pg_advisory_unlock($1)", &[&key])
+            .await
+            .map_err(|e| session_error("releasing the migration lock", &e))?;
+        self.held_lock = None;
+        if row.get::<_, bool>(0) {
+            Ok(())
+        } else {
+            Err(DatabaseError::other(format!(
+                "the migration lock (advisory lock key {key}) was not held by this session"
+            )))
         }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lock_keys_are_stable() {
-        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325_u64 as i64);
-        assert_eq!(
-            fnv1a("migrate:test:.alembic_version"),
-            fnv1a("migrate:test:.alembic_version")
-        );
-        assert_ne!(fnv1a("migrate:a:.t"), fnv1a("migrate:b:.t"));
     }
 }

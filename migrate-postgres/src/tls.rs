@@ -1,37 +1,111 @@
-//! TLS for PostgreSQL connections with rustls, following libpq's `sslmode` policy.
+//! The TLS policy of libpq's `sslmode`, built on rustls (tokio-postgres itself only knows
+//! disable, prefer and require, and always verifies when given a verifying connector).
 
+use std::path::Path;
 use std::sync::Arc;
 
 use migrate_core::DatabaseError;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::WebPkiServerVerifier;
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+    CertificateError, ClientConfig, DigitallySignedStruct, Error, RootCertStore, SignatureScheme,
 };
-use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::url::{PostgresTarget, SslMode};
+use crate::url::SslMode;
 
-fn provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+/// Whether the certificate is checked, and how much of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verification {
+    /// Encrypt only (libpq's `require`/`prefer` without a root certificate).
+    None,
+    /// The chain must lead to a trusted root; the host name is not checked.
+    Chain,
+    /// Chain and host name.
+    Full,
 }
 
-/// Encrypts without checking who is on the other end (libpq's `prefer` and `require` without
-/// a root certificate); handshake signatures are still verified.
-#[derive(Debug)]
-struct EncryptOnly(Arc<CryptoProvider>);
+/// The rustls client configuration for `mode`, or `None` for `disable`.
+pub fn client_config(
+    mode: SslMode,
+    root_cert: Option<&Path>,
+) -> Result<Option<ClientConfig>, DatabaseError> {
+    let verification = match mode {
+        SslMode::Disable => return Ok(None),
+        SslMode::Allow | SslMode::Prefer | SslMode::Require => Verification::None,
+        SslMode::VerifyCa => Verification::Chain,
+        SslMode::VerifyFull => Verification::Full,
+    };
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| DatabaseError::connect(format!("cannot set up TLS: {e}")))?;
+    let verifier: Arc<dyn ServerCertVerifier> = match verification {
+        Verification::None => Arc::new(AcceptAnyCertificate { provider }),
+        Verification::Chain | Verification::Full => {
+            let roots = Arc::new(root_store(root_cert)?);
+            let webpki = WebPkiServerVerifier::builder_with_provider(roots, provider)
+                .build()
+                .map_err(|e| DatabaseError::connect(format!("cannot set up TLS: {e}")))?;
+            if verification == Verification::Full {
+                webpki
+            } else {
+                Arc::new(ChainOnly { inner: webpki })
+            }
+        }
+    };
+    Ok(Some(
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth(),
+    ))
+}
 
-impl ServerCertVerifier for EncryptOnly {
+/// The trusted roots: the PEM file `sslrootcert` names, else the webpki (Mozilla) roots.
+fn root_store(root_cert: Option<&Path>) -> Result<RootCertStore, DatabaseError> {
+    let mut store = RootCertStore::empty();
+    match root_cert {
+        None => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
+        Some(path) => {
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| {
+                    DatabaseError::connect(format!(
+                        "cannot read sslrootcert {}: {e}",
+                        path.display()
+                    ))
+                })?;
+            let (added, _ignored) = store.add_parsable_certificates(certs);
+            if added == 0 {
+                return Err(DatabaseError::connect(format!(
+                    "sslrootcert {} holds no usable PEM certificate",
+                    path.display()
+                )));
+            }
+        }
+    }
+    Ok(store)
+}
+
+/// Accepts any certificate but still checks that the server holds its key (the handshake
+/// signatures), as libpq does for `sslmode=require` without a root certificate.
+#[derive(Debug)]
+struct AcceptAnyCertificate {
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for AcceptAnyCertificate {
     fn verify_server_cert(
         &self,
         _end_entity: &CertificateDer<'_>,
         _intermediates: &[CertificateDer<'_>],
         _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
+        _ocsp_response: &[u8],
         _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
+    ) -> Result<ServerCertVerified, Error> {
         Ok(ServerCertVerified::assertion())
     }
 
@@ -40,12 +114,12 @@ impl ServerCertVerifier for EncryptOnly {
         message: &[u8],
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+    ) -> Result<HandshakeSignatureValid, Error> {
         verify_tls12_signature(
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
@@ -54,23 +128,27 @@ impl ServerCertVerifier for EncryptOnly {
         message: &[u8],
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+    ) -> Result<HandshakeSignatureValid, Error> {
         verify_tls13_signature(
             message,
             cert,
             dss,
-            &self.0.signature_verification_algorithms,
+            &self.provider.signature_verification_algorithms,
         )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
-/// Verifies the certificate chain but not the host name (libpq's `verify-ca`).
+/// Verifies the chain through webpki but forgives a host-name mismatch (`verify-ca`).
 #[derive(Debug)]
-struct ChainOnly(Arc<WebPkiServerVerifier>);
+struct ChainOnly {
+    inner: Arc<WebPkiServerVerifier>,
+}
 
 impl ServerCertVerifier for ChainOnly {
     fn verify_server_cert(
@@ -78,14 +156,17 @@ impl ServerCertVerifier for ChainOnly {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         server_name: &ServerName<'_>,
-        ocsp: &[u8],
+        ocsp_response: &[u8],
         now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
-            Err(rustls::Error::InvalidCertificate(
+    ) -> Result<ServerCertVerified, Error> {
+        match self.inner.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        ) {
+            Err(Error::InvalidCertificate(
                 CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. },
             )) => Ok(ServerCertVerified::assertion()),
             other => other,
@@ -97,8 +178,8 @@ impl ServerCertVerifier for ChainOnly {
         message: &[u8],
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.inner.verify_tls12_signature(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -106,80 +187,11 @@ impl ServerCertVerifier for ChainOnly {
         message: &[u8],
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+    ) -> Result<HandshakeSignatureValid, Error> {
+        self.inner.verify_tls13_signature(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.inner.supported_verify_schemes()
     }
-}
-
-fn roots(target: &PostgresTarget) -> Result<RootCertStore, DatabaseError> {
-    let mut store = RootCertStore::empty();
-    match &target.root_cert {
-        Some(path) => {
-            let pem = std::fs::read(path).map_err(|e| {
-                DatabaseError::connect(format!("cannot read sslrootcert {}: {e}", path.display()))
-            })?;
-            let mut reader = std::io::BufReader::new(&pem[..]);
-            for cert in rustls_pemfile::certs(&mut reader) {
-                let cert = cert.map_err(|e| {
-                    DatabaseError::connect(format!(
-                        "sslrootcert {} is not PEM certificates: {e}",
-                        path.display()
-                    ))
-                })?;
-                store.add(cert).map_err(|e| {
-                    DatabaseError::connect(format!(
-                        "sslrootcert {} holds a certificate rustls refuses: {e}",
-                        path.display()
-                    ))
-                })?;
-            }
-            if store.is_empty() {
-                return Err(DatabaseError::connect(format!(
-                    "sslrootcert {} holds no certificate",
-                    path.display()
-                )));
-            }
-        }
-        None => store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    Ok(store)
-}
-
-/// The rustls connector for `target`'s `sslmode` (`None` for `disable`).
-pub(crate) fn connector(
-    target: &PostgresTarget,
-) -> Result<Option<MakeRustlsConnect>, DatabaseError> {
-    let tls_error = |e: rustls::Error| DatabaseError::connect(format!("TLS setup failed: {e}"));
-    let builder = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(tls_error)?;
-    let config = match target.ssl_mode {
-        SslMode::Disable => return Ok(None),
-        SslMode::Allow | SslMode::Prefer => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(EncryptOnly(provider())))
-            .with_no_client_auth(),
-        SslMode::Require if target.root_cert.is_none() => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(EncryptOnly(provider())))
-            .with_no_client_auth(),
-        SslMode::Require | SslMode::VerifyCa => {
-            let verifier =
-                WebPkiServerVerifier::builder_with_provider(Arc::new(roots(target)?), provider())
-                    .build()
-                    .map_err(|e| DatabaseError::connect(format!("TLS setup failed: {e}")))?;
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(ChainOnly(verifier)))
-                .with_no_client_auth()
-        }
-        SslMode::VerifyFull => builder
-            .with_root_certificates(roots(target)?)
-            .with_no_client_auth(),
-    };
-    Ok(Some(MakeRustlsConnect::new(config)))
 }

@@ -1,31 +1,42 @@
-//! PostgreSQL URLs: `postgres://` / `postgresql://` (and SQLAlchemy's `+driver` forms) to a
-//! connection configuration and a TLS policy, as libpq reads them.
+//! Reading a `postgresql://` URL into connection settings.
 
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use migrate_core::DatabaseError;
-use tokio_postgres::Config;
+use percent_encoding::percent_decode_str;
 
-/// libpq's `sslmode`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How hard the connection insists on TLS, as libpq's `sslmode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SslMode {
     /// Never use TLS.
     Disable,
-    /// Try plain first (treated as `prefer` here: TLS when the server offers it).
+    /// Treated as `prefer` (TLS without verification when the server offers it).
     Allow,
-    /// TLS when the server offers it, without verifying the certificate (libpq's default).
+    /// TLS without verification when the server offers it, plaintext otherwise (the default).
+    #[default]
     Prefer,
-    /// TLS or fail; the certificate is verified against `sslrootcert` when one is given.
+    /// TLS required; the server's certificate is not verified.
     Require,
-    /// TLS, certificate chain verified against `sslrootcert` (or the public roots).
+    /// TLS required; the certificate chain is verified, the host name is not.
     VerifyCa,
-    /// TLS, chain and host name verified.
+    /// TLS required; the certificate chain and the host name are verified.
     VerifyFull,
 }
 
 impl SslMode {
+    /// The libpq spelling (`verify-full`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Allow => "allow",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+
     fn parse(value: &str) -> Result<SslMode, DatabaseError> {
         Ok(match value {
             "disable" => SslMode::Disable,
@@ -36,145 +47,258 @@ impl SslMode {
             "verify-full" => SslMode::VerifyFull,
             other => {
                 return Err(DatabaseError::connect(format!(
-                    "unknown sslmode `{other}` in the PostgreSQL URL; use disable, allow, prefer, require, verify-ca or verify-full"
+                    "unknown sslmode `{other}` in the database URL; use disable, allow, prefer, require, verify-ca or verify-full"
                 )))
             }
         })
     }
 }
 
-/// A parsed PostgreSQL URL.
-#[derive(Clone)]
-pub struct PostgresTarget {
-    /// What tokio-postgres connects with.
-    pub config: Config,
-    /// The TLS policy.
-    pub ssl_mode: SslMode,
-    /// CA certificates (PEM) to verify the server against.
-    pub root_cert: Option<PathBuf>,
+/// Where the server is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    /// A host name or IP address.
+    Tcp(String),
+    /// A folder holding the server's Unix socket (`?host=/var/run/postgresql`).
+    Socket(PathBuf),
 }
 
-impl std::fmt::Debug for PostgresTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresTarget")
-            .field("hosts", &self.config.get_hosts())
-            .field("ports", &self.config.get_ports())
-            .field("user", &self.config.get_user())
-            .field("dbname", &self.config.get_dbname())
-            .field("ssl_mode", &self.ssl_mode)
-            .field("root_cert", &self.root_cert)
-            .finish_non_exhaustive()
-    }
+/// Everything a `postgresql://` URL says about a connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectOptions {
+    /// Login role; `postgres` when the URL names none.
+    pub user: String,
+    /// Password, percent-decoded.
+    pub password: Option<String>,
+    /// Server address; `localhost` when the URL names none.
+    pub host: Host,
+    /// Port; 5432 when the URL names none.
+    pub port: u16,
+    /// Database; the user name when the URL names none (as libpq).
+    pub dbname: String,
+    /// TLS policy.
+    pub sslmode: SslMode,
+    /// PEM file of trusted root certificates for `verify-ca` / `verify-full`.
+    pub sslrootcert: Option<PathBuf>,
+    /// Give up connecting after this long.
+    pub connect_timeout: Option<Duration>,
+    /// What the server shows in `pg_stat_activity.application_name`.
+    pub application_name: String,
 }
 
-/// Parse a `postgres://` or `postgresql://` URL (`+driver` ignored). Query parameters:
-/// `sslmode`, `sslrootcert`, `connect_timeout` (seconds), `application_name`, `host`
-/// (a socket directory), `options`; others are refused by name.
-pub fn parse_postgres_url(url: &str) -> Result<PostgresTarget, DatabaseError> {
-    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
-        DatabaseError::connect(
-            "malformed PostgreSQL URL: expected postgresql://user:password@host:port/database",
-        )
-    })?;
-    let base = scheme.split('+').next().unwrap_or(scheme);
-    if base != "postgres" && base != "postgresql" {
-        return Err(DatabaseError::connect(format!(
-            "not a PostgreSQL URL (scheme `{scheme}`); use postgresql://user:password@host:port/database"
-        )));
-    }
-    let (main, query) = match rest.split_once('?') {
-        Some((m, q)) => (m, Some(q)),
-        None => (rest, None),
-    };
-    let mut ssl_mode = SslMode::Prefer;
-    let mut root_cert = None;
-    let mut kept: Vec<&str> = Vec::new();
-    let mut timeout = Some(Duration::from_secs(30));
-    let mut app_name = Some("migrate".to_string());
-    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = percent_encoding::percent_decode_str(v)
-            .decode_utf8_lossy()
-            .to_string();
-        match k {
-            "sslmode" => ssl_mode = SslMode::parse(&value)?,
-            "sslrootcert" => root_cert = Some(PathBuf::from(value)),
-            "connect_timeout" => {
-                let secs: u64 = value.parse().map_err(|_| {
+impl ConnectOptions {
+    /// Parse `postgres://`, `postgresql://` and `postgresql+DRIVER://` URLs. Errors never
+    /// repeat the URL (it may hold a password).
+    pub fn parse(url: &str) -> Result<ConnectOptions, DatabaseError> {
+        // libpq accepts `postgresql://user@/db?host=/socket/dir`; the url crate refuses an empty
+        // host after user info, so such a URL is read with a placeholder host that is then ignored.
+        let (parsed, host_given) = match url::Url::parse(url) {
+            Err(url::ParseError::EmptyHost) => {
+                (url::Url::parse(&with_placeholder_host(url)), false)
+            }
+            other => (other, true),
+        };
+        let parsed = parsed.map_err(|e| {
+            DatabaseError::connect(format!(
+                "the PostgreSQL URL is malformed ({e}); expected postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
+            ))
+        })?;
+        let scheme = parsed.scheme();
+        let base = scheme.split('+').next().unwrap_or(scheme);
+        if base != "postgres" && base != "postgresql" {
+            return Err(DatabaseError::connect(format!(
+                "`{scheme}://` is not a PostgreSQL URL; expected postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
+            )));
+        }
+        let decode = |s: &str, what: &str| {
+            percent_decode_str(s)
+                .decode_utf8()
+                .map(|c| c.into_owned())
+                .map_err(|_| {
                     DatabaseError::connect(format!(
-                        "connect_timeout must be a number of seconds, not `{value}`"
+                        "the {what} in the PostgreSQL URL is not valid UTF-8 after percent-decoding"
                     ))
-                })?;
-                timeout = if secs == 0 { None } else { Some(Duration::from_secs(secs)) };
-            }
-            "application_name" => app_name = Some(value),
-            "host" | "options" | "port" | "user" | "dbname" | "target_session_attrs" => {
-                kept.push(pair)
-            }
-            other => {
-                return Err(DatabaseError::connect(format!(
-                    "unsupported parameter `{other}` in the PostgreSQL URL; supported: sslmode, sslrootcert, connect_timeout, application_name, host, options"
-                )))
+                })
+        };
+        let user = match parsed.username() {
+            "" => None,
+            u => Some(decode(u, "user name")?),
+        };
+        let password = match parsed.password() {
+            None => None,
+            Some(p) => Some(decode(p, "password")?),
+        };
+        let mut host = match parsed.host().filter(|_| host_given) {
+            Some(url::Host::Domain(d)) if !d.is_empty() => Some(Host::Tcp(decode(d, "host")?)),
+            Some(url::Host::Ipv4(ip)) => Some(Host::Tcp(ip.to_string())),
+            Some(url::Host::Ipv6(ip)) => Some(Host::Tcp(ip.to_string())),
+            _ => None,
+        };
+        let mut port = parsed.port();
+        let path = parsed.path().trim_start_matches('/');
+        let mut dbname = if path.is_empty() {
+            None
+        } else {
+            Some(decode(path, "database name")?)
+        };
+        let mut options = ConnectOptions {
+            user: String::new(),
+            password,
+            host: Host::Tcp("localhost".into()),
+            port: 5432,
+            dbname: String::new(),
+            sslmode: SslMode::default(),
+            sslrootcert: None,
+            connect_timeout: None,
+            application_name: "migrate".into(),
+        };
+        let mut user = user;
+        for (key, value) in parsed.query_pairs() {
+            let value = value.into_owned();
+            match key.as_ref() {
+                "sslmode" => options.sslmode = SslMode::parse(&value)?,
+                "sslrootcert" => options.sslrootcert = Some(PathBuf::from(value)),
+                "connect_timeout" => {
+                    let secs: u64 = value.trim().parse().map_err(|_| {
+                        DatabaseError::connect(format!(
+                            "connect_timeout `{value}` in the PostgreSQL URL is not a whole number of seconds"
+                        ))
+                    })?;
+                    // libpq treats 0 as "wait forever".
+                    options.connect_timeout = (secs > 0).then(|| Duration::from_secs(secs));
+                }
+                "application_name" => options.application_name = value,
+                "host" => {
+                    host = Some(if value.starts_with('/') {
+                        Host::Socket(PathBuf::from(value))
+                    } else {
+                        Host::Tcp(value)
+                    })
+                }
+                "port" => {
+                    port = Some(value.parse().map_err(|_| {
+                        DatabaseError::connect(format!(
+                            "port `{value}` in the PostgreSQL URL is not a port number"
+                        ))
+                    })?)
+                }
+                "user" => user = Some(value),
+                "dbname" => dbname = Some(value),
+                other => {
+                    return Err(DatabaseError::connect(format!(
+                        "unknown parameter `{other}` in the PostgreSQL URL; supported: sslmode, sslrootcert, connect_timeout, application_name, host, port, user, dbname"
+                    )))
+                }
             }
         }
+        options.user = user.unwrap_or_else(|| "postgres".into());
+        options.dbname = dbname.unwrap_or_else(|| options.user.clone());
+        if let Some(host) = host {
+            options.host = host;
+        }
+        if let Some(port) = port {
+            options.port = port;
+        }
+        Ok(options)
     }
-    let mut normalized = format!("postgresql://{main}");
-    if !kept.is_empty() {
-        normalized.push('?');
-        normalized.push_str(&kept.join("&"));
-    }
-    let mut config = Config::from_str(&normalized).map_err(|e| {
-        DatabaseError::connect(format!(
-            "malformed PostgreSQL URL: {e}; expected postgresql://user:password@host:port/database"
-        ))
-    })?;
-    if config.get_hosts().is_empty() {
-        config.host("localhost");
-    }
-    if config.get_user().is_none() {
-        if let Ok(user) = std::env::var("USER") {
-            config.user(&user);
+
+    /// `host:port` (or the socket folder) for messages; never holds the password.
+    pub fn describe_server(&self) -> String {
+        match &self.host {
+            Host::Tcp(h) if h.contains(':') => format!("[{h}]:{}", self.port),
+            Host::Tcp(h) => format!("{h}:{}", self.port),
+            Host::Socket(dir) => format!("socket {}/.s.PGSQL.{}", dir.display(), self.port),
         }
     }
-    if let Some(t) = timeout {
-        config.connect_timeout(t);
-    }
-    if let Some(name) = app_name {
-        config.application_name(&name);
-    }
-    Ok(PostgresTarget {
-        config,
-        ssl_mode,
-        root_cert,
-    })
 }
+
+/// `url` with `localhost` put where its authority names no host (right after `user@`).
+fn with_placeholder_host(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let host_at = rest[..end].rfind('@').map_or(0, |at| at + 1);
+    let (user_info, tail) = rest.split_at(host_at);
+    format!("{scheme}://{user_info}{PLACEHOLDER_HOST}{tail}")
+}
+
+/// Stands in for a missing host while parsing; never used to connect.
+const PLACEHOLDER_HOST: &str = "localhost";
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn urls_as_libpq_reads_them() {
-        let t = parse_postgres_url(
-            "postgresql+psycopg2://app:p%40ss@db.example:6543/prod?sslmode=verify-full&sslrootcert=/etc/ca.pem",
+    fn full_url() {
+        let o = ConnectOptions::parse(
+            "postgresql://app:p%40ss%2Fw@db.example.com:6543/orders?sslmode=verify-full&sslrootcert=/etc/ca.pem&connect_timeout=5&application_name=deploy",
         )
         .unwrap();
-        assert_eq!(t.ssl_mode, SslMode::VerifyFull);
-        assert_eq!(
-            t.root_cert.as_deref(),
-            Some(std::path::Path::new("/etc/ca.pem"))
+        assert_eq!(o.user, "app");
+        assert_eq!(o.password.as_deref(), Some("p@ss/w"));
+        assert_eq!(o.host, Host::Tcp("db.example.com".into()));
+        assert_eq!(o.port, 6543);
+        assert_eq!(o.dbname, "orders");
+        assert_eq!(o.sslmode, SslMode::VerifyFull);
+        assert_eq!(o.sslrootcert, Some(PathBuf::from("/etc/ca.pem")));
+        assert_eq!(o.connect_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(o.application_name, "deploy");
+    }
+
+    #[test]
+    fn defaults() {
+        let o = ConnectOptions::parse("postgres://localhost").unwrap();
+        assert_eq!(o.user, "postgres");
+        assert_eq!(o.password, None);
+        assert_eq!(o.port, 5432);
+        assert_eq!(o.dbname, "postgres");
+        assert_eq!(o.sslmode, SslMode::Prefer);
+        assert_eq!(o.application_name, "migrate");
+        let o = ConnectOptions::parse("postgresql://bob@127.0.0.1").unwrap();
+        assert_eq!(o.dbname, "bob");
+    }
+
+    #[test]
+    fn driver_suffix_and_ipv6() {
+        let o = ConnectOptions::parse("postgresql+psycopg2://u:pw@[::1]:5433/test").unwrap();
+        assert_eq!(o.host, Host::Tcp("::1".into()));
+        assert_eq!(o.port, 5433);
+        assert_eq!(o.describe_server(), "[::1]:5433");
+    }
+
+    #[test]
+    fn socket_folder_in_query() {
+        let o = ConnectOptions::parse("postgresql:///test?host=/var/run/postgresql").unwrap();
+        assert_eq!(o.host, Host::Socket(PathBuf::from("/var/run/postgresql")));
+        assert_eq!(o.dbname, "test");
+        let o = ConnectOptions::parse("postgresql://bob:pw@/app?host=/tmp").unwrap();
+        assert_eq!(o.host, Host::Socket(PathBuf::from("/tmp")));
+        assert_eq!((o.user.as_str(), o.dbname.as_str()), ("bob", "app"));
+        let o = ConnectOptions::parse("postgresql://bob@:6000/app").unwrap();
+        assert_eq!(o.host, Host::Tcp("localhost".into()));
+        assert_eq!(o.port, 6000);
+    }
+
+    #[test]
+    fn errors_never_repeat_the_password() {
+        for url in [
+            "mysql://u:secret@h/db",
+            "postgresql://u:secret@h/db?sslmode=maybe",
+            "postgresql://u:secret@h/db?connect_timeout=soon",
+            "postgresql://u:secret@h/db?frobnicate=1",
+            "postgresql://u:secret@h:99999/db",
+        ] {
+            let e = ConnectOptions::parse(url).unwrap_err();
+            assert!(!e.message.contains("secret"), "{}", e.message);
+            assert!(!e.message.contains('\n'), "{}", e.message);
+        }
+        let e = ConnectOptions::parse("postgresql://u:secret@h/db?sslmode=maybe").unwrap_err();
+        assert!(
+            e.message.contains("unknown sslmode `maybe`"),
+            "{}",
+            e.message
         );
-        assert_eq!(t.config.get_user(), Some("app"));
-        assert_eq!(t.config.get_password(), Some(&b"p@ss"[..]));
-        assert_eq!(t.config.get_dbname(), Some("prod"));
-        assert_eq!(t.config.get_ports(), [6543]);
-        assert!(!format!("{t:?}").contains("p@ss"));
-        let t = parse_postgres_url("postgres://postgres@127.0.0.1/test").unwrap();
-        assert_eq!(t.ssl_mode, SslMode::Prefer);
-        let e = parse_postgres_url("postgres://x@h/d?sslmode=sometimes").unwrap_err();
-        assert!(e.message.contains("unknown sslmode `sometimes`"));
-        let e = parse_postgres_url("postgres://x@h/d?frobnicate=1").unwrap_err();
-        assert!(e.message.contains("unsupported parameter `frobnicate`"));
-        assert!(parse_postgres_url("mysql://x@h/d").is_err());
     }
 }
