@@ -34,6 +34,9 @@ pub struct RevisionMap {
     pub(crate) all_next: Vec<Vec<Node>>,
     /// Own and inherited branch labels.
     pub(crate) branch_labels: Vec<BTreeSet<String>>,
+    /// Length of the longest path down to a base through `norm_down`: a revision can only be
+    /// an ancestor of revisions deeper than itself.
+    pub(crate) depth: Vec<u32>,
     pub(crate) heads: Vec<Node>,
     pub(crate) real_heads: Vec<Node>,
     pub(crate) bases: Vec<Node>,
@@ -228,6 +231,7 @@ impl RevisionMap {
             next,
             all_next,
             branch_labels: vec![BTreeSet::new(); n],
+            depth: Vec::new(),
             heads,
             real_heads,
             bases,
@@ -235,6 +239,7 @@ impl RevisionMap {
         map.detect_cycles(&real_bases)?;
         map.normalize_depends_on();
         map.spread_branch_labels();
+        map.depth = map.compute_depths();
         Ok(map)
     }
 
@@ -326,6 +331,53 @@ impl RevisionMap {
             }
             self.norm_deps[i] = keep;
         }
+    }
+
+    /// Longest-path depth of every revision (parents before children, Kahn's order).
+    fn compute_depths(&self) -> Vec<u32> {
+        let n = self.revs.len();
+        let parents: Vec<Vec<Node>> = (0..n).map(|i| self.norm_down(i)).collect();
+        let mut children: Vec<Vec<Node>> = vec![Vec::new(); n];
+        let mut waiting: Vec<usize> = vec![0; n];
+        for (c, ps) in parents.iter().enumerate() {
+            waiting[c] = ps.len();
+            for &p in ps {
+                children[p].push(c);
+            }
+        }
+        let mut depth = vec![0u32; n];
+        let mut ready: Vec<Node> = (0..n).filter(|&i| waiting[i] == 0).collect();
+        while let Some(p) = ready.pop() {
+            for &c in &children[p] {
+                depth[c] = depth[c].max(depth[p] + 1);
+                waiting[c] -= 1;
+                if waiting[c] == 0 {
+                    ready.push(c);
+                }
+            }
+        }
+        depth
+    }
+
+    /// True when `target` is `from` or one of its ancestors (through `norm_down`). The walk
+    /// never goes below `target`'s depth, so it only visits what lies between the two.
+    pub(crate) fn reaches(&self, from: Node, target: Node, stamp: &mut (Vec<u32>, u32)) -> bool {
+        let (seen, generation) = stamp;
+        *generation += 1;
+        let floor = self.depth[target];
+        let mut todo = vec![from];
+        while let Some(i) = todo.pop() {
+            if i == target {
+                return true;
+            }
+            if seen[i] == *generation || self.depth[i] <= floor {
+                continue;
+            }
+            seen[i] = *generation;
+            todo.extend(self.down[i].iter().copied());
+            todo.extend(self.norm_deps[i].iter().copied());
+        }
+        false
     }
 
     fn spread_branch_labels(&mut self) {

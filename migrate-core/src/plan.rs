@@ -384,9 +384,22 @@ impl RevisionMap {
 
     /// Alembic's `_topological_sort`: revisions from the heads down, each branch walked as
     /// far as it can before another head that depends on it is taken up.
+    ///
+    /// Alembic keeps the full ancestor set of every current head and rebuilds one at each
+    /// branch or merge, which is quadratic on branchy histories. Here a candidate is known to
+    /// be free when none of its children in the walk is still pending (the same condition),
+    /// and only a blocked candidate asks which head, in Alembic's order, stands above it,
+    /// with a walk bounded by depth: the order is Alembic's, the cost linear in practice.
     fn topological_sort(&self, todo_set: &[bool], heads: &[Node]) -> Vec<Node> {
         let mut todo = todo_set.to_vec();
         let mut remaining = todo.iter().filter(|&&b| b).count();
+        // Pending children in the walk, per revision.
+        let mut pending = vec![0usize; self.len()];
+        for c in (0..self.len()).filter(|&c| todo[c]) {
+            for p in self.norm_down(c) {
+                pending[p] += 1;
+            }
+        }
         let mut current: Vec<Node> = Vec::new();
         for &h in heads {
             if todo[h] && !current.contains(&h) {
@@ -394,46 +407,40 @@ impl RevisionMap {
             }
         }
         current.sort_unstable();
-        let mut ancestors_by: Vec<Vec<bool>> = current
-            .iter()
-            .map(|&h| self.ancestors(&[h], true))
-            .collect();
+        let mut stamp = (vec![0u32; self.len()], 0u32);
         let mut out = Vec::with_capacity(remaining);
         let mut idx = 0usize;
         while !current.is_empty() {
             let candidate = current[idx];
-            let blocked_by = ancestors_by
-                .iter()
-                .enumerate()
-                .find(|(i, anc)| *i != idx && anc[candidate])
-                .map(|(i, _)| i);
-            if let Some(other) = blocked_by {
-                idx = other;
-                continue;
+            if pending[candidate] > 0 {
+                let blocked_by = (0..current.len())
+                    .find(|&i| i != idx && self.reaches(current[i], candidate, &mut stamp));
+                if let Some(other) = blocked_by {
+                    idx = other;
+                    continue;
+                }
             }
             if todo[candidate] {
                 out.push(candidate);
                 todo[candidate] = false;
                 remaining -= 1;
+                for p in self.norm_down(candidate) {
+                    pending[p] = pending[p].saturating_sub(1);
+                }
             }
             let to_add: Vec<Node> = self
                 .norm_down(candidate)
                 .into_iter()
                 .filter(|&r| todo[r] && !current.contains(&r))
                 .collect();
-            if to_add.is_empty() {
-                current.remove(idx);
-                ancestors_by.remove(idx);
-                idx = idx.saturating_sub(1);
-            } else if self.norm_deps[candidate].is_empty() && self.down[candidate].len() == 1 {
-                current[idx] = to_add[0];
-                ancestors_by[idx][candidate] = false;
-            } else {
-                current[idx] = to_add[0];
-                ancestors_by[idx] = self.ancestors(&[to_add[0]], true);
-                for &extra in &to_add[1..] {
-                    current.push(extra);
-                    ancestors_by.push(self.ancestors(&[extra], true));
+            match to_add.split_first() {
+                None => {
+                    current.remove(idx);
+                    idx = idx.saturating_sub(1);
+                }
+                Some((&first, rest)) => {
+                    current[idx] = first;
+                    current.extend_from_slice(rest);
                 }
             }
         }

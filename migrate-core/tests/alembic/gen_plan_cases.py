@@ -79,6 +79,30 @@ GRAPHS = {
     ],
 }
 
+def _diamonds(n):
+    """Every third revision a branch point, the next two its branches, then a merge; plus a
+    second root joined by a dependency, so that walks meet several heads at once."""
+    revs, prev = [], None
+    for i in range(n):
+        rid = "d%03d%04d" % (i, i)
+        if i % 4 == 1 or i % 4 == 2:
+            down = [prev_bp]
+        elif i % 4 == 3:
+            down = [revs[-2][0], revs[-1][0]]
+        else:
+            down = [prev] if prev else []
+        deps = ["e0000000"] if i == 9 else []
+        revs.append((rid, down, deps, []))
+        if i % 4 == 0:
+            prev_bp = rid
+        prev = rid
+    revs.append(("e0000000", [], [], ["side"]))
+    revs.append(("e1111111", ["e0000000"], [], []))
+    return revs
+
+
+GRAPHS["diamonds"] = _diamonds(33)
+
 # command sequences, each from an empty version table
 SEQUENCES = {
     "linear": [
@@ -151,6 +175,11 @@ SEQUENCES = {
         ["upgrade bbbb0002", "downgrade auth@base"],
         ["upgrade billing@head", "upgrade auth@head", "downgrade billing@base"],
     ],
+    "diamonds": [
+        ["upgrade heads", "downgrade base"],
+        ["upgrade d013" + "0013", "upgrade heads", "downgrade d004" + "0004"],
+        ["upgrade side@head", "upgrade d021" + "0021", "downgrade side@base"],
+    ],
     "branch_point_walk": [
         ["upgrade +2", "upgrade +1"],
         ["upgrade +2", "upgrade xb@+1", "upgrade yb@+1", "downgrade xb@-1", "downgrade yb@-2"],
@@ -166,6 +195,7 @@ SEQUENCES = {
 # history ranges (as `history -r RANGE`), per graph, after the generic ones
 HISTORY_GENERIC = [None, "base:heads", "base:", ":heads", "-1:", "-2:", "-100:"]
 HISTORY = {
+    "diamonds": ["d008" + "0008:", ":d017" + "0017", "side@base:"],
     "linear": ["b2b2:d4d4", "b2b2:", ":c3c3", "c3c3:b2b2", "b2b2:+1", "a1a1+1:", "zzzz:"],
     "two_roots": ["alpha@base:alpha@head", "beta@base:", "a1a1:b2b2"],
     "branch_merge": ["left1111:", ":right222", "right222:top55555", "left1111:right222"],
