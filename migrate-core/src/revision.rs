@@ -105,3 +105,16 @@ impl Migration {
         }
     }
 }
+
+/// The checksum kept for a revision file: lowercase hex SHA-256 of its bytes.
+pub fn checksum(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    out
+}

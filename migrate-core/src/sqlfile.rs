@@ -29,8 +29,6 @@
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use crate::error::{Error, Result};
 use crate::revision::{Migration, Revision, ScriptFormat, SqlBlock};
 
@@ -47,7 +45,7 @@ const DIRECTIVE_HINT: &str = "supported directives are `-- migrate:upgrade` and 
 /// `path` is only used in the revision and in errors; `text` is the file's content. Errors are
 /// [`Error::Parse`] with the line, column and text of the offending line and what is supported.
 pub fn parse_sql_revision(path: &Path, text: &str) -> Result<Revision> {
-    let checksum = hex_sha256(text.as_bytes());
+    let checksum = crate::revision::checksum(text.as_bytes());
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines = Lines::new(body);
 
@@ -423,14 +421,4 @@ fn parse_error(path: &Path, lines: &Lines, index: usize, column: usize, message:
         message,
         snippet,
     }
-}
-
-fn hex_sha256(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for byte in digest {
-        out.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
-        out.push(char::from_digit(u32::from(byte & 0xf), 16).unwrap_or('0'));
-    }
-    out
 }

@@ -26,8 +26,6 @@ mod value;
 
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
 use crate::error::{Error, Result};
 use crate::revision::{Migration, Revision, ScriptFormat, Unrunnable};
 use fold::{Folder, Stop, Syntax};
@@ -112,7 +110,7 @@ pub fn parse_python_revision(path: &Path, text: &str) -> Result<Revision> {
         doc: doc.to_string(),
         path: path.to_path_buf(),
         format: ScriptFormat::Python,
-        checksum: sha256_hex(text.as_bytes()),
+        checksum: crate::revision::checksum(text.as_bytes()),
         upgrade,
         downgrade,
     })
@@ -123,18 +121,6 @@ fn legacy_id(path: &Path) -> Option<String> {
     let stem = path.file_name()?.to_str()?.strip_suffix(".py")?;
     (!stem.is_empty() && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
         .then(|| stem.to_string())
-}
-
-/// Lowercase hex SHA-256.
-fn sha256_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push(HEX[(b >> 4) as usize] as char);
-        out.push(HEX[(b & 15) as usize] as char);
-    }
-    out
 }
 
 /// The file being read, for error messages.
