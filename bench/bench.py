@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -63,6 +64,11 @@ class Rev:
         return [f"DROP TABLE {self.table}"]
 
 
+def last_table(shape: str, n: int) -> str:
+    return make_revs(shape, n)[-1].table
+
+
+@functools.lru_cache(maxsize=None)
 def make_revs(shape: str, n: int) -> list[Rev]:
     """Revisions in an order that upgrades in (parents first)."""
     revs: list[Rev] = []
@@ -666,39 +672,45 @@ def seq_grep(ctx: Ctx, shape: str, n: int, rep: int) -> None:
             d, None, revs, expect_out=revs[0].id)
 
 
-def reps_for(args: argparse.Namespace, backend: str, n: int) -> int:
+def reps_for(args: argparse.Namespace, backend: str, n: int, shape: str) -> int:
     if n >= 10000:
         return args.reps_10k_server if backend != "sqlite" else args.reps_10k
-    return args.reps_server if backend != "sqlite" else args.reps
+    reps = args.reps_server if backend != "sqlite" else args.reps
+    return min(reps, args.reps_graph) if shape == "graph" else reps
 
 
-def plan(args: argparse.Namespace) -> list[tuple]:
-    """Everything to run, as (backend, n, shape, what...) tuples, grouped per repetition."""
+def plan(args: argparse.Namespace) -> list[list[tuple]]:
+    """Everything to run, one batch per (backend, N, shape, repetition); inside a batch every
+    tool runs once, so slow drifts of the machine's load spread over all tools alike.
+
+    What is left out, to keep a full run near 20 minutes on 2 cores: the transaction-per-
+    migration mode above --per-migration-max-n; Alembic's own upgrade/downgrade above
+    --alembic-upgrade-max-n (it then runs the listings on a database the floor script
+    migrated); on PostgreSQL and MariaDB the .py format outside the default mode (reading a
+    format costs the same on every backend), the graph outside the .sql format, and at
+    N=10,000 the graph and the .py format."""
     jobs = []
     for be in args.backends:
         server = be != "sqlite"
         for n in args.n:
             big = n >= 10000
-            shapes = ["chain"] if (server and big) else args.shapes
-            for shape in shapes:
-                for rep in range(reps_for(args, be, n)):
+            per_modes = [False, True] if n <= args.per_migration_max_n else [False]
+            for shape in args.shapes:
+                if server and big and shape != "chain":
+                    continue
+                for rep in range(reps_for(args, be, n, shape)):
                     batch = []
                     if not args.no_floor:
-                        batch += [("floor", be, shape, n, rep, False), ("floor", be, shape, n, rep, True)]
-                    formats = args.formats if (not server or shape == "chain") else ["sql"]
-                    if server and big:
-                        formats = ["sql"]
+                        batch += [("floor", be, shape, n, rep, per) for per in per_modes]
+                    formats = list(args.formats)
+                    if (server and (big or shape != "chain")) or (big and shape != "chain"):
+                        formats = [f for f in formats if f == "sql"]
                     for fmt in formats:
-                        modes = [False, True]
-                        if server and fmt == "py":
-                            modes = [False]  # the format's cost is the same on every backend
+                        modes = [False] if (server and fmt == "py") else per_modes
                         for per in modes:
-                            listing = not per
-                            batch.append(("migrate", be, shape, n, rep, fmt, per, listing, True))
-                    if not args.no_alembic:
-                        updown = not (big and args.skip_alembic_upgrade_10k)
-                        if shape == "chain" or not server:
-                            batch.append(("alembic", be, shape, n, rep, updown))
+                            batch.append(("migrate", be, shape, n, rep, fmt, per, not per, True))
+                    if not args.no_alembic and (shape == "chain" or not server) and not (big and shape != "chain"):
+                        batch.append(("alembic", be, shape, n, rep, n <= args.alembic_upgrade_max_n))
                     if be == "sqlite" and shape == "chain" and not args.no_floor:
                         batch.append(("grep", shape, n, rep))
                     jobs.append(batch)
@@ -753,32 +765,42 @@ def main() -> int:
     ap.add_argument("--shapes", default="chain,graph")
     ap.add_argument("--formats", default="sql,py")
     ap.add_argument("--reps", type=int, default=5, help="repetitions on SQLite, N < 10,000")
-    ap.add_argument("--reps-10k", type=int, default=3, help="repetitions on SQLite, N = 10,000")
+    ap.add_argument("--reps-10k", type=int, default=1, help="repetitions on SQLite, N = 10,000")
     ap.add_argument("--reps-server", type=int, default=3, help="repetitions on PostgreSQL/MariaDB, N < 10,000")
     ap.add_argument("--reps-10k-server", type=int, default=1, help="repetitions on PostgreSQL/MariaDB, N = 10,000")
     ap.add_argument("--no-alembic", action="store_true")
     ap.add_argument("--no-floor", action="store_true")
     ap.add_argument("--no-migrate", action="store_true")
-    ap.add_argument("--skip-alembic-upgrade-10k", action="store_true",
-                    help="at N=10,000 Alembic only runs heads/history/current/upgrade-at-head on a "
-                         "database the floor script migrated")
+    ap.add_argument("--reps-graph", type=int, default=3, help="at most this many repetitions of the graph shape")
+    ap.add_argument("--per-migration-max-n", type=int, default=1000,
+                    help="largest N run in the transaction-per-migration mode (10,000 takes minutes per run on SQLite)")
+    ap.add_argument("--alembic-upgrade-max-n", type=int, default=1000,
+                    help="largest N at which Alembic runs upgrade/downgrade itself (above it, only "
+                         "upgrade-at-head, current, heads and history, on a database the floor migrated; "
+                         "Alembic took 292 s to upgrade 10,000 revisions on SQLite)")
     ap.add_argument("--migrate", default=str(ROOT / "target" / "release" / "migrate"),
                     help="the migrate binary (default: target/release/migrate)")
     ap.add_argument("--work", default=os.environ.get("BENCH_WORK", "/tmp/migrate-bench"),
                     help="where projects, floor scripts and SQLite files go")
     ap.add_argument("--out", default=None, help="results file (JSON lines)")
+    ap.add_argument("--dry-run", action="store_true", help="print what would run, run nothing")
     ap.add_argument("-v", "--verbose", action="store_true", help="one line per timed process")
     args = ap.parse_args()
     if args.quick:
         args.n = "100,1000" if args.n == "100,1000,10000" else args.n
         args.shapes = "chain"
         args.reps, args.reps_server = 2, 1
+        args.per_migration_max_n = min(args.per_migration_max_n, 1000)
     args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
     args.backends = ["postgresql" if b in ("pg", "postgres") else "mariadb" if b == "mysql" else b
                      for b in args.backends]
     args.n = [int(x.replace("_", "")) for x in args.n.split(",")]
     args.shapes = args.shapes.split(",")
     args.formats = args.formats.split(",")
+    if args.dry_run:
+        for batch in plan(args):
+            print(" | ".join(" ".join(str(x) for x in job) for job in batch))
+        return 0
     work = Path(args.work).resolve()
     work.mkdir(parents=True, exist_ok=True)
     migrate = Path(args.migrate).resolve()
@@ -830,7 +852,7 @@ def main() -> int:
                     seq_grep(ctx, job[1], job[2], job[3])
                     continue
                 b = backends[job[1]]
-                b.last_table = make_revs(job[2], job[3])[-1].table
+                b.last_table = last_table(job[2], job[3])
                 if kind == "floor":
                     seq_floor(ctx, b, job[2], job[3], job[4], job[5])
                 elif kind == "migrate" and not args.no_migrate:
