@@ -700,16 +700,18 @@ def plan(args: argparse.Namespace) -> list[list[tuple]]:
                     continue
                 for rep in range(reps_for(args, be, n, shape)):
                     batch = []
+                    modes_now = per_modes if rep < args.reps_per_migration else [False]
                     if not args.no_floor:
-                        batch += [("floor", be, shape, n, rep, per) for per in per_modes]
+                        batch += [("floor", be, shape, n, rep, per) for per in modes_now]
                     formats = list(args.formats)
                     if (server and (big or shape != "chain")) or (big and shape != "chain"):
                         formats = [f for f in formats if f == "sql"]
                     for fmt in formats:
-                        modes = [False] if (server and fmt == "py") else per_modes
+                        modes = [False] if (fmt == "py" and not args.py_per_migration) else modes_now
                         for per in modes:
                             batch.append(("migrate", be, shape, n, rep, fmt, per, not per, True))
-                    if not args.no_alembic and (shape == "chain" or not server) and not (big and shape != "chain"):
+                    if (not args.no_alembic and rep < args.reps_alembic
+                            and (shape == "chain" or not server) and not (big and shape != "chain")):
                         batch.append(("alembic", be, shape, n, rep, n <= args.alembic_upgrade_max_n))
                     if be == "sqlite" and shape == "chain" and not args.no_floor:
                         batch.append(("grep", shape, n, rep))
@@ -771,6 +773,12 @@ def main() -> int:
     ap.add_argument("--no-alembic", action="store_true")
     ap.add_argument("--no-floor", action="store_true")
     ap.add_argument("--no-migrate", action="store_true")
+    ap.add_argument("--reps-per-migration", type=int, default=3,
+                    help="at most this many repetitions of the transaction-per-migration mode "
+                         "(on SQLite it is one fsync per revision: seconds per run)")
+    ap.add_argument("--reps-alembic", type=int, default=3, help="at most this many repetitions of Alembic")
+    ap.add_argument("--py-per-migration", action="store_true",
+                    help="also run the .py format in the transaction-per-migration mode")
     ap.add_argument("--reps-graph", type=int, default=3, help="at most this many repetitions of the graph shape")
     ap.add_argument("--per-migration-max-n", type=int, default=1000,
                     help="largest N run in the transaction-per-migration mode (10,000 takes minutes per run on SQLite)")
