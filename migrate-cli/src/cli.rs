@@ -117,6 +117,12 @@ pub enum Command {
         after_help = "Examples:\n  migrate show head\n  migrate show ae10\n  migrate show current"
     )]
     Show(ShowArgs),
+    /// Say, for every revision, whether `migrate` can run its upgrade and downgrade (exit code
+    /// 1 when any cannot be run).
+    #[command(
+        after_help = "Example:\n  migrate check\n\nA revision migrate cannot run (an Alembic operation such as op.create_table, a\ncall into the application) stays usable for listings and stamp; apply it with\nAlembic, or `migrate stamp` past it when the database already has it."
+    )]
+    Check,
 }
 
 /// `init DIR`.
@@ -208,7 +214,7 @@ pub struct DowngradeArgs {
 #[derive(Debug, Args)]
 pub struct StampArgs {
     /// The revisions the version table should hold; [START:]END with --sql.
-    #[arg(required = true, value_name = "REVISIONS", allow_hyphen_values = true)]
+    #[arg(required = true, value_name = "REVISIONS")]
     pub revisions: Vec<String>,
     /// Print the SQL script on stdout instead of connecting.
     #[arg(long)]

@@ -7,6 +7,37 @@
 //! [`progress`] reports runs on stderr. Any error ends as one `FAILED: ...` line on stderr and
 //! exit code 1.
 
+/// `println!` for stdout that ends the process quietly when the reader has gone
+/// (`migrate history -v | head`) instead of panicking; other write errors fail cleanly.
+macro_rules! println {
+    () => {
+        $crate::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `print!` with the same care as [`println!`].
+macro_rules! print {
+    ($($arg:tt)*) => {
+        $crate::write_stdout(format_args!($($arg)*))
+    };
+}
+
+/// Write to stdout; a closed pipe ends the process with success, as `head` expects.
+fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("FAILED: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
 mod backend;
 mod cli;
 mod commands;

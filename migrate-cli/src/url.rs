@@ -206,10 +206,10 @@ pub fn redact(url: &str) -> String {
         return url.to_string();
     };
     let rest = &url[start..];
-    // The userinfo ends at the last '@' before any query or fragment: a password may hold an
-    // unescaped '@' or '/', so take the last one.
-    let end = rest.find(['?', '#']).unwrap_or(rest.len());
-    let Some(at) = rest[..end].rfind('@') else {
+    // The userinfo ends at an '@'. A password may hold unescaped '@', '/', '?' or '#', so take
+    // the last '@' of the whole URL: when a query holds one too, more is hidden than needed,
+    // never less.
+    let Some(at) = rest.rfind('@') else {
         return url.to_string();
     };
     let userinfo = &rest[..at];

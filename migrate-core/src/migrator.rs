@@ -179,6 +179,24 @@ pub(crate) fn runnable_blocks<'r>(
     }
 }
 
+/// Why `migrate` cannot run one direction of `rev` (on any database), or `None` when it can.
+///
+/// ```
+/// # use migrate_core::{Revision, Migration, ScriptFormat, Direction, Unrunnable};
+/// # let mut rev = Revision { id: "ae10".into(), down_revisions: vec![], branch_labels: vec![],
+/// #     depends_on: vec![], message: String::new(), doc: String::new(), path: "v/ae10.py".into(),
+/// #     format: ScriptFormat::Python, checksum: String::new(), upgrade: Migration::Sql(vec![]),
+/// #     downgrade: Migration::Missing };
+/// assert!(migrate_core::migrator::unrunnable_reason(&rev, Direction::Up).is_none());
+/// let why = migrate_core::migrator::unrunnable_reason(&rev, Direction::Down).unwrap();
+/// assert!(why.contains("has no downgrade"));
+/// ```
+pub fn unrunnable_reason(rev: &Revision, direction: Direction) -> Option<String> {
+    runnable_blocks(rev, direction, "")
+        .err()
+        .map(|e| e.to_string())
+}
+
 /// Refuse a plan that passes through a revision `migrate` cannot run, before anything runs.
 pub(crate) fn check_runnable(map: &RevisionMap, plan: &Plan, dialect: &str) -> Result<()> {
     for step in &plan.steps {

@@ -502,6 +502,10 @@ impl RevisionMap {
             .filter(|h| h.as_str() != self.id(r))
             .cloned()
             .collect();
+        if others.is_empty() && downs.len() == 1 {
+            // A single parent is never its own ancestor: the common, linear case, in O(1).
+            return Ok(vec![self.id(downs[0]).to_string()]);
+        }
         let anc = if !others.is_empty() {
             let nodes = self
                 .get_revisions_of(&others)
@@ -519,9 +523,23 @@ impl RevisionMap {
             }
             anc
         };
+        // Deliberately stricter than Alembic: a parent that is itself below another parent
+        // (a `depends_on` naming a descendant of `down_revision`) is not inserted, since the
+        // version table would then hold a row below another row. Alembic 1.20 inserts it.
+        let mut below_other_parent = vec![false; self.len()];
+        if downs.len() > 1 {
+            for &d in &downs {
+                let a = self.ancestors(&[d], true);
+                for (i, &is) in a.iter().enumerate() {
+                    if is && i != d {
+                        below_other_parent[i] = true;
+                    }
+                }
+            }
+        }
         Ok(downs
             .into_iter()
-            .filter(|&d| !anc[d])
+            .filter(|&d| !anc[d] && !below_other_parent[d])
             .map(|d| self.id(d).to_string())
             .collect())
     }

@@ -1,9 +1,14 @@
-//! Writing new revision files, for `migrate revision` and `migrate merge`: Alembic's default
-//! `script.py.mako` output for `.py`, the native format for `.sql`, file names from the id and
-//! message, random 12-hex ids and Alembic's create dates.
+//! Writing new revision files: Alembic's default Python template and the native `.sql` format.
+//!
+//! [`render_python`] produces, byte for byte, what `alembic revision -m ...` writes with the
+//! `generic` template of Alembic 1.20 (values rendered with Python's `repr`), so a project can
+//! keep using Alembic next to `migrate`. [`render_sql`] writes the native format read by
+//! [`crate::sqlfile::parse_sql_revision`]. [`file_name`] follows Alembic's default
+//! `%(rev)s_%(slug)s` file template.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
+use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -12,22 +17,262 @@ use crate::revision::ScriptFormat;
 /// What a new revision file declares.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct NewRevision {
-    /// The new revision id.
+    /// The revision id, e.g. from [`generate_revision_id`].
     pub id: String,
-    /// The message (first docstring / header line).
+    /// The message (`-m`); empty renders as Alembic's `empty message`.
     pub message: String,
-    /// Parents (empty for a new base, several for a merge).
+    /// The parents: none for a base, one, or several for a merge.
     pub down_revisions: Vec<String>,
-    /// Branch labels of the new revision.
+    /// Branch labels declared on the new revision.
     pub branch_labels: Vec<String>,
-    /// Revisions or labels it depends on.
+    /// Revisions (or labels) the new revision depends on, as they should be written.
     pub depends_on: Vec<String>,
-    /// `Create Date` as Alembic writes it.
+    /// The `Create Date` line's value, e.g. from [`now_create_date`].
     pub create_date: String,
 }
 
-/// Python's `repr()` of a plain string (ids, labels, messages are single-line).
-fn py_str(s: &str) -> String {
+impl NewRevision {
+    /// The message as Alembic writes it in the docstring: `empty message` when there is none.
+    fn shown_message(&self) -> &str {
+        if self.message.is_empty() {
+            "empty message"
+        } else {
+            &self.message
+        }
+    }
+}
+
+/// Alembic's longest slug before it is cut at a word boundary (`truncate_slug_length`).
+const TRUNCATE_SLUG_LENGTH: usize = 40;
+
+/// The file Alembic 1.20's default `script.py.mako` (the `generic` template) renders for `rev`,
+/// with empty `upgrade()` and `downgrade()` bodies.
+pub fn render_python(rev: &NewRevision) -> String {
+    // down_revision and depends_on go through Alembic's `tuple_rev_as_scalar` (one value is
+    // written as a string; depends_on stays a list), branch_labels through `to_tuple`.
+    let down_revision = match rev.down_revisions.as_slice() {
+        [] => "None".to_string(),
+        [one] => py_repr(one),
+        many => py_tuple(many),
+    };
+    let branch_labels = if rev.branch_labels.is_empty() {
+        "None".to_string()
+    } else {
+        py_tuple(&rev.branch_labels)
+    };
+    let depends_on = match rev.depends_on.as_slice() {
+        [] => "None".to_string(),
+        [one] => py_repr(one),
+        many => format!(
+            "[{}]",
+            many.iter()
+                .map(|s| py_repr(s))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    format!(
+        "\"\"\"{message}\n\
+         \n\
+         Revision ID: {id}\n\
+         Revises: {revises}\n\
+         Create Date: {date}\n\
+         \n\
+         \"\"\"\n\
+         from typing import Sequence, Union\n\
+         \n\
+         from alembic import op\n\
+         import sqlalchemy as sa\n\
+         \n\
+         \n\
+         # revision identifiers, used by Alembic.\n\
+         revision: str = {id_repr}\n\
+         down_revision: Union[str, Sequence[str], None] = {down_revision}\n\
+         branch_labels: Union[str, Sequence[str], None] = {branch_labels}\n\
+         depends_on: Union[str, Sequence[str], None] = {depends_on}\n\
+         \n\
+         \n\
+         def upgrade() -> None:\n\
+         \x20   \"\"\"Upgrade schema.\"\"\"\n\
+         \x20   pass\n\
+         \n\
+         \n\
+         def downgrade() -> None:\n\
+         \x20   \"\"\"Downgrade schema.\"\"\"\n\
+         \x20   pass\n",
+        message = rev.shown_message(),
+        id = rev.id,
+        revises = rev.down_revisions.join(", "),
+        date = rev.create_date,
+        id_repr = py_repr(&rev.id),
+    )
+}
+
+/// A native `.sql` revision for `rev`: the comment header (with a line inviting the author to
+/// describe purpose and impact), and empty `upgrade` and `downgrade` sections holding a
+/// commented example.
+pub fn render_sql(rev: &NewRevision) -> String {
+    let mut out = String::new();
+    for line in rev.shown_message().lines() {
+        push_comment(&mut out, line);
+    }
+    out.push_str("--\n");
+    push_comment(&mut out, &format!("Revision ID: {}", rev.id));
+    push_comment(
+        &mut out,
+        &format!("Revises: {}", rev.down_revisions.join(", ")),
+    );
+    push_comment(
+        &mut out,
+        &format!("Branch Labels: {}", rev.branch_labels.join(", ")),
+    );
+    push_comment(
+        &mut out,
+        &format!("Depends On: {}", rev.depends_on.join(", ")),
+    );
+    push_comment(&mut out, &format!("Create Date: {}", rev.create_date));
+    out.push_str(
+        "--\n\
+         -- Purpose and impact: why this change, what it touches (tables, data, locks), how to undo it.\n\
+         \n\
+         -- migrate:upgrade\n\
+         -- CREATE TABLE example (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL);\n\
+         \n\
+         -- migrate:downgrade\n\
+         -- DROP TABLE example;\n",
+    );
+    out
+}
+
+/// `-- text`, without trailing blanks when `text` is empty.
+fn push_comment(out: &mut String, text: &str) {
+    let text = text.trim_end();
+    if text.is_empty() {
+        out.push_str("--\n");
+    } else {
+        out.push_str("-- ");
+        out.push_str(text);
+        out.push('\n');
+    }
+}
+
+/// The file name Alembic's default `file_template` (`%(rev)s_%(slug)s`) gives a revision,
+/// with `.py` or `.sql`.
+///
+/// The slug is the message's words (runs of letters, digits and `_`) joined by `_` and
+/// lowercased; past 40 characters it is cut at the last `_` within them and ends with `_`.
+///
+/// ```
+/// use migrate_core::render::file_name;
+/// use migrate_core::ScriptFormat;
+/// assert_eq!(file_name("1975ea83b712", "Create the tenants table", ScriptFormat::Sql),
+///            "1975ea83b712_create_the_tenants_table.sql");
+/// ```
+pub fn file_name(id: &str, message: &str, format: ScriptFormat) -> String {
+    let words: Vec<&str> = message
+        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut slug = words.join("_").to_lowercase();
+    if slug.chars().count() > TRUNCATE_SLUG_LENGTH {
+        let cut: String = slug.chars().take(TRUNCATE_SLUG_LENGTH).collect();
+        let kept = match cut.rfind('_') {
+            Some(i) => &cut[..i],
+            None => cut.as_str(),
+        };
+        slug = format!("{kept}_");
+    }
+    let ext = match format {
+        ScriptFormat::Python => "py",
+        ScriptFormat::Sql => "sql",
+    };
+    format!("{id}_{slug}.{ext}")
+}
+
+/// A new random revision id: 12 lowercase hex characters, as Alembic's `uuid4().hex[-12:]`.
+pub fn generate_revision_id() -> String {
+    let mut bytes = [0u8; 6];
+    let from_os = std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .is_ok();
+    if !from_os {
+        bytes.copy_from_slice(&fallback_random().to_le_bytes()[..6]);
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// 64 unpredictable-enough bits without an OS source: a randomly keyed hash of the time, the
+/// process id and a counter.
+fn fallback_random() -> u64 {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    hasher.write_u128(now);
+    hasher.write_u32(std::process::id());
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.finish()
+}
+
+/// The current time as Alembic writes `Create Date` (Python's `str(datetime)`):
+/// `YYYY-MM-DD HH:MM:SS.ffffff`, the fraction omitted when it is zero.
+///
+/// Alembic uses local time; without a time-zone database this is UTC.
+pub fn now_create_date() -> String {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    format_create_date(since.as_secs(), since.subsec_micros())
+}
+
+/// `str(datetime)` for a UTC Unix time.
+fn format_create_date(secs: u64, micros: u32) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    let (year, month, day) = civil_from_days(days);
+    let time = format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    );
+    if micros == 0 {
+        time
+    } else {
+        format!("{time}.{micros:06}")
+    }
+}
+
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Python's `repr` of a tuple of strings: `('a',)`, `('a', 'b')`.
+fn py_tuple(items: &[String]) -> String {
+    let inner: Vec<String> = items.iter().map(|s| py_repr(s)).collect();
+    if inner.len() == 1 {
+        format!("({},)", inner[0])
+    } else {
+        format!("({})", inner.join(", "))
+    }
+}
+
+/// Python's `repr` of a `str`: single quotes unless the text holds `'` and no `"`, with
+/// backslash escapes for the quote, `\`, control characters and the common non-printable
+/// characters (Python's `str.isprintable`).
+pub(crate) fn py_repr(s: &str) -> String {
     let quote = if s.contains('\'') && !s.contains('"') {
         '"'
     } else {
@@ -45,6 +290,17 @@ fn py_str(s: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
+            c if (c as u32) < 0x20 || ('\u{7f}'..='\u{a0}').contains(&c) || c == '\u{ad}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if !py_printable(c) => {
+                let code = c as u32;
+                if code <= 0xffff {
+                    out.push_str(&format!("\\u{code:04x}"));
+                } else {
+                    out.push_str(&format!("\\U{code:08x}"));
+                }
+            }
             c => out.push(c),
         }
     }
@@ -52,123 +308,14 @@ fn py_str(s: &str) -> String {
     out
 }
 
-/// `repr()` of Alembic's scalar-or-tuple values: `None`, `'a'`, `('a', 'b')`.
-fn py_scalar_or_tuple(values: &[String]) -> String {
-    match values {
-        [] => "None".to_string(),
-        [one] => py_str(one),
-        many => format!(
-            "({})",
-            many.iter()
-                .map(|v| py_str(v))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-/// `repr()` of a tuple that stays a tuple (`branch_labels`): `None`, `('a',)`.
-fn py_tuple(values: &[String]) -> String {
-    match values {
-        [] => "None".to_string(),
-        [one] => format!("({},)", py_str(one)),
-        many => py_scalar_or_tuple(many),
-    }
-}
-
-/// The `.py` file Alembic 1.20's default template writes for this revision.
-pub fn render_python(rev: &NewRevision) -> String {
-    format!(
-        "\"\"\"{message}\n\nRevision ID: {id}\nRevises: {revises}\nCreate Date: {date}\n\n\"\"\"\nfrom typing import Sequence, Union\n\nfrom alembic import op\nimport sqlalchemy as sa\n\n\n# revision identifiers, used by Alembic.\nrevision: str = {rid}\ndown_revision: Union[str, Sequence[str], None] = {down}\nbranch_labels: Union[str, Sequence[str], None] = {labels}\ndepends_on: Union[str, Sequence[str], None] = {deps}\n\n\ndef upgrade() -> None:\n    \"\"\"Upgrade schema.\"\"\"\n    pass\n\n\ndef downgrade() -> None:\n    \"\"\"Downgrade schema.\"\"\"\n    pass\n",
-        message = rev.message,
-        id = rev.id,
-        revises = rev.down_revisions.join(", "),
-        date = rev.create_date,
-        rid = py_str(&rev.id),
-        down = py_scalar_or_tuple(&rev.down_revisions),
-        labels = py_tuple(&rev.branch_labels),
-        deps = py_scalar_or_tuple(&rev.depends_on),
-    )
-}
-
-/// A native `.sql` revision with empty `upgrade` and `downgrade` sections.
-pub fn render_sql(rev: &NewRevision) -> String {
-    let message = rev.message.replace('\n', " ");
-    format!(
-        "-- {message}\n--\n-- Revision ID: {id}\n-- Revises: {revises}\n-- Branch Labels: {labels}\n-- Depends On: {deps}\n-- Create Date: {date}\n--\n-- Purpose and impact: say what this changes, why, and what it does to existing data.\n\n-- migrate:upgrade\n-- Write the upgrade's SQL here; statements end with `;`. For a database that needs\n-- other SQL, add a section such as `-- migrate:upgrade dialect=mysql`.\n\n-- migrate:downgrade\n-- Write the SQL that undoes the upgrade here.\n",
-        id = rev.id,
-        revises = rev.down_revisions.join(", "),
-        labels = rev.branch_labels.join(", "),
-        deps = rev.depends_on.join(", "),
-        date = rev.create_date,
-    )
-}
-
-/// Alembic's default file name, `%(rev)s_%(slug)s` plus the extension: the message's words,
-/// joined by `_`, lowercased, cut at a word boundary past 40 characters.
-pub fn file_name(id: &str, message: &str, format: ScriptFormat) -> String {
-    let words: Vec<String> = message
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect();
-    let mut slug = words.join("_").to_lowercase();
-    if slug.chars().count() > 40 {
-        let cut: String = slug.chars().take(40).collect();
-        slug = match cut.rsplit_once('_') {
-            Some((head, _)) => format!("{head}_"),
-            None => "_".to_string(),
-        };
-    }
-    let ext = match format {
-        ScriptFormat::Python => "py",
-        ScriptFormat::Sql => "sql",
-    };
-    format!("{id}_{slug}.{ext}")
-}
-
-/// A random 12-hex-digit revision id, as Alembic's `uuid4().hex[-12:]`.
-pub fn generate_revision_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut hasher = RandomState::new().build_hasher();
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    hasher.write_u128(nanos);
-    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    hasher.write_u32(std::process::id());
-    format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff)
-}
-
-/// The current UTC time as Python's `str(datetime)`: `2026-11-25 07:30:00.123456`.
-pub fn now_create_date() -> String {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    format_timestamp(now.as_secs() as i64, now.subsec_micros())
-}
-
-/// Format seconds since the epoch (UTC) and microseconds as `YYYY-MM-DD HH:MM:SS.ffffff`.
-pub fn format_timestamp(secs: i64, micros: u32) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{micros:06}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+/// Whether Python prints `c` as itself in a `repr` (the separators, format characters and
+/// private-use and unassigned code points Python escapes, for the ranges that occur in text).
+fn py_printable(c: char) -> bool {
+    !matches!(c,
+        '\u{1680}' | '\u{2000}'..='\u{200f}' | '\u{2028}'..='\u{202f}' | '\u{205f}'..='\u{2064}'
+        | '\u{2066}'..='\u{206f}' | '\u{3000}' | '\u{feff}' | '\u{fff9}'..='\u{fffb}'
+        | '\u{e000}'..='\u{f8ff}' | '\u{fffe}' | '\u{ffff}'
+        | '\u{f0000}'..='\u{10ffff}')
 }
 
 #[cfg(test)]
@@ -176,33 +323,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timestamps_and_names() {
-        assert_eq!(format_timestamp(0, 0), "1970-01-01 00:00:00.000000");
+    fn create_date_formats_like_python_str_datetime() {
+        // 2026-11-25 07:30:00.123456 UTC, from python3:
+        // datetime.datetime(2026,11,25,7,30,0,123456,tzinfo=datetime.timezone.utc).timestamp()
         assert_eq!(
-            format_timestamp(1_795_591_800, 42),
-            "2026-11-25 07:30:00.000042"
+            format_create_date(1_795_591_800, 123_456),
+            "2026-11-25 07:30:00.123456"
         );
-        assert_eq!(
-            format_timestamp(951_782_400, 1),
-            "2000-02-29 00:00:00.000001"
-        );
-        assert_eq!(
-            file_name("ae1027a6acf", "Add a column!", ScriptFormat::Python),
-            "ae1027a6acf_add_a_column.py"
-        );
-        assert_eq!(
-            file_name(
-                "1",
-                "create the tenants table with every column we need",
-                ScriptFormat::Sql
-            ),
-            "1_create_the_tenants_table_with_every_.sql"
-        );
-        let a = generate_revision_id();
-        assert_eq!(a.len(), 12);
-        assert!(a
-            .chars()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
-        assert_ne!(a, generate_revision_id());
+        assert_eq!(format_create_date(951_782_400, 0), "2000-02-29 00:00:00");
+        assert_eq!(format_create_date(0, 5), "1970-01-01 00:00:00.000005");
+    }
+
+    #[test]
+    fn repr_matches_python() {
+        // Expected values from python3: repr(...)
+        assert_eq!(py_repr("abc"), "'abc'");
+        assert_eq!(py_repr("it's"), "\"it's\"");
+        assert_eq!(py_repr("it's \"x\""), "'it\\'s \"x\"'");
+        assert_eq!(py_repr("a\\b\nc\td\x01"), "'a\\\\b\\nc\\td\\x01'");
+        assert_eq!(py_repr("ünï — ok"), "'ünï — ok'");
+        assert_eq!(py_repr("nb\u{a0}sp\u{200b}"), "'nb\\xa0sp\\u200b'");
     }
 }

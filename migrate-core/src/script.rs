@@ -56,27 +56,66 @@ fn list_dir(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// Read and parse `files`, in order. Large folders are read by a few threads at once (reading
+/// and parsing one small file costs about as much as the system calls that open it, so the
+/// work divides well); the result keeps the files' order.
+fn load_all(files: &[PathBuf]) -> Result<Vec<Revision>> {
+    const PER_THREAD: usize = 256;
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(files.len() / PER_THREAD)
+        .min(8);
+    if threads <= 1 {
+        return files
+            .iter()
+            .map(|p| ScriptDirectory::load_file(p))
+            .collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|p| ScriptDirectory::load_file(p))
+                        .collect::<Result<Vec<Revision>>>()
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(files.len());
+        for worker in workers {
+            match worker.join() {
+                Ok(part) => out.extend(part?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(out)
+    })
+}
+
 impl ScriptDirectory {
     /// Read every revision file (`*.py`, `*.sql`) of `locations`, in Alembic's order (each
     /// folder's files sorted by name, sub-folders after when `recursive`). A location that does
     /// not exist is skipped, as Alembic does; a file that is not a valid revision is an error
     /// naming it.
     pub fn load(locations: &[PathBuf], recursive: bool) -> Result<ScriptDirectory> {
+        // A folder named twice (or nested in another with `recursive`) is read once, as Alembic
+        // warns and skips files loaded twice; folders are compared by their real path.
         let mut files = Vec::new();
+        let mut seen_dirs = std::collections::HashSet::new();
         for loc in locations {
             if loc.is_dir() {
-                list_dir(loc, recursive, &mut files)?;
+                let real = std::fs::canonicalize(loc).unwrap_or_else(|_| loc.clone());
+                if seen_dirs.insert(real) {
+                    list_dir(loc, recursive, &mut files)?;
+                }
             }
         }
-        let mut seen = std::collections::HashSet::new();
-        let mut revisions = Vec::with_capacity(files.len());
-        for path in files {
-            let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-            if !seen.insert(real) {
-                continue;
-            }
-            revisions.push(Self::load_file(&path)?);
-        }
+        let mut seen_files = std::collections::HashSet::new();
+        files.retain(|path| seen_files.insert(path.clone()));
+        let revisions = load_all(&files)?;
         Ok(ScriptDirectory { revisions })
     }
 

@@ -24,10 +24,44 @@ pub struct SplitRules {
     pub begin_end_blocks: bool,
 }
 
+impl SplitRules {
+    /// The lexical rules of SQLite's SQL: `[...]` and backtick identifiers, trigger bodies.
+    pub fn sqlite() -> SplitRules {
+        SplitRules {
+            brackets: true,
+            backticks: true,
+            begin_end_blocks: true,
+            ..SplitRules::default()
+        }
+    }
+
+    /// The lexical rules of PostgreSQL's SQL: nested comments, dollar quotes, `E'...'`.
+    pub fn postgresql() -> SplitRules {
+        SplitRules {
+            nested_block_comments: true,
+            dollar_quotes: true,
+            ..SplitRules::default()
+        }
+    }
+
+    /// The lexical rules of MySQL's SQL: backslash escapes, `#` comments, backticks,
+    /// `BEGIN ... END` routine bodies and `DELIMITER` lines.
+    pub fn mysql() -> SplitRules {
+        SplitRules {
+            backslash_escapes: true,
+            hash_comments: true,
+            backticks: true,
+            begin_end_blocks: true,
+            ..SplitRules::default()
+        }
+    }
+}
+
 /// One statement cut out of a block.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Statement {
-    /// The statement text, without the terminating `;`, trimmed of surrounding whitespace.
+    /// The statement text from its first character of code (not whitespace, not a comment) to
+    /// its end, without the terminating `;`.
     pub text: String,
     /// 0-based line offset of the statement's first character (comments before it skipped)
     /// within the block.
@@ -35,14 +69,15 @@ pub struct Statement {
 }
 
 /// Split `sql` into statements under `rules`. Empty statements (only whitespace, comments
-/// or `;`) are dropped; comments inside a statement are kept.
+/// or `;`) are dropped; a statement's text starts at its first character of code (comments
+/// before it are dropped, comments inside it kept), and `line_offset` is that character's line.
 ///
 /// ```
 /// use migrate_core::{split, SplitRules};
 /// let pg = SplitRules { nested_block_comments: true, dollar_quotes: true, ..SplitRules::default() };
 /// let sql = "CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql;\n-- done;\nSELECT ';'";
 /// let parts: Vec<String> = split(sql, pg).into_iter().map(|s| s.text).collect();
-/// assert_eq!(parts, ["CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql", "-- done;\nSELECT ';'"]);
+/// assert_eq!(parts, ["CREATE FUNCTION f() RETURNS int AS $$ SELECT 1; $$ LANGUAGE sql", "SELECT ';'"]);
 /// ```
 pub fn split(sql: &str, rules: SplitRules) -> Vec<Statement> {
     Splitter::new(sql, rules).run()
@@ -53,6 +88,9 @@ struct Splitter<'a> {
     b: &'a [u8],
     rules: SplitRules,
     out: Vec<Statement>,
+    /// Newlines counted so far: (byte position, newlines before it). Statements are pushed in
+    /// order, so counting resumes where it stopped and the whole split stays linear.
+    lines_seen: (usize, usize),
 }
 
 fn is_ident_byte(c: u8) -> bool {
@@ -72,6 +110,7 @@ impl<'a> Splitter<'a> {
             b: src.as_bytes(),
             rules,
             out: Vec::new(),
+            lines_seen: (0, 0),
         }
     }
 
@@ -169,14 +208,15 @@ impl<'a> Splitter<'a> {
     }
 
     fn push(&mut self, start: usize, end: usize) {
-        let raw = &self.src[start..end];
-        let text = raw.trim();
-        if text.is_empty() || self.only_comments(start, end) {
+        let Some(first) = self.first_code(start, end) else {
             return;
-        }
-        let lead = raw.len() - raw.trim_start().len();
-        let first = self.first_code(start + lead, end).unwrap_or(start + lead);
-        let line_offset = self.b[..first].iter().filter(|&&c| c == b'\n').count();
+        };
+        // The statement starts at its first character of code: comments before it belong to
+        // no statement (and would hide the SQL in an error message).
+        let text = self.src[first..end].trim_end();
+        let (from, count) = self.lines_seen;
+        let line_offset = count + self.b[from..first].iter().filter(|&&c| c == b'\n').count();
+        self.lines_seen = (first, line_offset);
         self.out.push(Statement {
             text: text.to_string(),
             line_offset,
@@ -195,16 +235,16 @@ impl<'a> Splitter<'a> {
             {
                 i = self.skip_line(i);
             } else if c == b'/' && i + 1 < end && b[i + 1] == b'*' {
+                // MySQL runs `/*! ... */` (version-conditional SQL): code, not a comment.
+                if self.rules.hash_comments && i + 2 < end && b[i + 2] == b'!' {
+                    return Some(i);
+                }
                 i = self.skip_block_comment(i);
             } else {
                 return Some(i);
             }
         }
         None
-    }
-
-    fn only_comments(&self, start: usize, end: usize) -> bool {
-        self.first_code(start, end).is_none()
     }
 
     fn run(mut self) -> Vec<Statement> {
@@ -322,7 +362,10 @@ impl<'a> Splitter<'a> {
                             while e < n && is_ident_byte(b[e]) {
                                 e += 1;
                             }
-                            if e > k && block_opener(&b[k..e]) {
+                            if e > k
+                                && block_opener(&b[k..e])
+                                && !b[k..e].eq_ignore_ascii_case(b"BEGIN")
+                            {
                                 i = e;
                                 continue;
                             }

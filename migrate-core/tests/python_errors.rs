@@ -6,9 +6,9 @@ mod python_common;
 use migrate_core::Error;
 use python_common::parse_text;
 
-/// Parse `text` as `versions/bad.py` and return the error's fields and its display.
+/// Parse `text` as `versions/broken.py` and return the error's fields and its display.
 fn error(text: &str) -> (usize, usize, String, Option<String>, String) {
-    match parse_text("versions/bad.py", text) {
+    match parse_text("versions/broken.py", text) {
         Err(e @ Error::Parse { .. }) => {
             let shown = e.to_string();
             let Error::Parse {
@@ -21,9 +21,9 @@ fn error(text: &str) -> (usize, usize, String, Option<String>, String) {
             else {
                 unreachable!()
             };
-            assert_eq!(path, std::path::Path::new("versions/bad.py"));
+            assert_eq!(path, std::path::Path::new("versions/broken.py"));
             assert!(
-                shown.starts_with(&format!("versions/bad.py:{line}:{column}: ")),
+                shown.starts_with(&format!("versions/broken.py:{line}:{column}: ")),
                 "{shown}"
             );
             (line, column, message, snippet, shown)
@@ -93,7 +93,7 @@ fn a_file_without_revision_is_not_a_revision_file() {
         message.starts_with("not a revision file: no `revision = ...` found; "),
         "{message}"
     );
-    assert!(shown.contains("versions/bad.py"));
+    assert!(shown.contains("versions/broken.py"));
 }
 
 #[test]

@@ -160,3 +160,105 @@ fn block_line_is_where_the_sql_expression_starts() {
     assert_eq!(implicit.line, 52);
     assert!(b.iter().all(|b| b.transactional && b.dialects.is_empty()));
 }
+
+/// Module constants the generated expressions use.
+const FOLD_CONSTANTS: &str = r#"S1 = "it's"
+S2 = 'say "hi"\n\x00\xe9\u200b\U000e0001\x85'
+T = ("a", "b'")
+D = {"k": "v\t", "q": S1}
+L = ["x", 'y"']
+E = ()
+INDENTED = """
+    SELECT 1;
+      -- deeper
+    \t
+    SELECT 2;
+"""
+"#;
+
+const FOLD_FORMS: &[&str] = &[
+    "S1 + S2",
+    "'%s|%r|%a' % (S1, S2, S2)",
+    "'%(k)s %(q)r %%' % D",
+    "'%r' % D",
+    "'%s' % (T,)",
+    "'%s' % L",
+    "'%s' % None",
+    "S2 % ()",
+    "('%s' '%s') % ('a', 'b')",
+    "'{0}{1!r}{k!a}'.format(S1, S2, k=S2)",
+    "'{}{}{{}}'.format(S1, T)",
+    "'{x!r}'.format(x=L)",
+    "f'{T}|{T!r}|{D}|{L!a}|{E}|{None}'",
+    "f'{S2!a}{S2!r}{S2!s}'",
+    "dedent(INDENTED)",
+    "dedent(INDENTED).strip()",
+    "INDENTED.lstrip() + INDENTED.rstrip()",
+    "', '.join(L) + '-'.join(T)",
+    "textwrap.dedent('''\\\n\tx\n\t  y\n''')",
+    "dedent('  a\\n\\tb')",
+    "dedent(' \\n  a\\n   \\n  b\\n')",
+    "dedent('\\t\\ta\\n\\t  b\\n\\t\\t c')",
+    "dedent('    a\\n  \\tb\\n')",
+    "'\\x1c\\u2028 padded \\u3000\\x85'.strip()",
+    "text(S1 + '%')",
+    "sa.text(f'{S1!r}')",
+];
+
+/// Write a revision whose `upgrade()` executes each expression, and compare with CPython.
+fn compare_expressions(name: &str, exprs: &[String]) {
+    let mut src = String::from(
+        "from alembic import op\nimport sqlalchemy as sa\nfrom sqlalchemy import text\nimport textwrap\nfrom textwrap import dedent\nrevision = 'gen'\n",
+    );
+    src.push_str(FOLD_CONSTANTS);
+    src.push_str("def upgrade():\n");
+    for e in exprs {
+        src.push_str(&format!("    op.execute({e})\n"));
+    }
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, &src).unwrap();
+    let rev = migrate_core::python::parse_python_revision(&path, &src).unwrap();
+    let ours: Vec<&str> = blocks(&rev.upgrade)
+        .iter()
+        .map(|b| b.sql.as_str())
+        .collect();
+    let python = cpython_executed(path.to_str().unwrap());
+    assert_eq!(ours.len(), python.len());
+    for ((e, ours), python) in exprs.iter().zip(ours).zip(&python) {
+        assert_eq!(ours, python, "expression {e}");
+    }
+}
+
+#[test]
+fn string_expressions_fold_byte_identical_to_cpython() {
+    let exprs: Vec<String> = FOLD_FORMS.iter().map(|s| s.to_string()).collect();
+    compare_expressions("forms.py", &exprs);
+}
+
+#[test]
+fn generated_combinations_fold_byte_identical_to_cpython() {
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let exprs: Vec<String> = (0..400)
+        .map(|_| {
+            let n = 1 + next() % 3;
+            (0..n)
+                .map(|_| {
+                    let form = FOLD_FORMS[(next() % (FOLD_FORMS.len() as u64 - 2)) as usize];
+                    match next() % 3 {
+                        0 => format!("({form})"),
+                        1 => format!("({form}).strip()"),
+                        _ => format!("'<{{!r}}>'.format({form})"),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" + ")
+        })
+        .collect();
+    compare_expressions("generated.py", &exprs);
+}

@@ -127,3 +127,21 @@ fn a_module_full_of_other_things_still_gives_its_header() {
     assert_eq!(sql(&r.upgrade), ["SELECT 7"]);
     assert_eq!(sql(&r.downgrade), ["SELECT -7"]);
 }
+
+#[test]
+fn legacy_file_named_by_its_revision_id() {
+    // Alembic 1.20.1 (`Script._from_path`): without a `revision` variable, a file named
+    // `<hex>.py` takes its id from the name.
+    let r = python_common::parse_text("versions/ae1027a6acf.py", "down_revision = None\n").unwrap();
+    assert_eq!(r.id, "ae1027a6acf");
+    assert!(
+        python_common::parse_text("versions/ae1027a6acf_add.py", "down_revision = None\n").is_err()
+    );
+}
+
+#[test]
+fn colons_that_are_not_bind_parameters_fold() {
+    let text = "from alembic import op\nrevision = 'c'\ndef upgrade():\n    op.execute(\"SELECT '10:30', x::int, 'a:b', ':'\")\n";
+    let r = python_common::parse_text("colons.py", text).unwrap();
+    assert_eq!(sql(&r.upgrade), ["SELECT '10:30', x::int, 'a:b', ':'"]);
+}

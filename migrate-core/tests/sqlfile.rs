@@ -81,36 +81,3 @@ fn no_downgrade_section_is_missing_and_an_empty_one_is_nothing_to_do() {
     assert_eq!(blocks.len(), 1);
     assert!(migrate_core::split(&blocks[0].sql, Default::default()).is_empty());
 }
-
-fn error(text: &str) -> String {
-    parse_sql_revision(Path::new("versions/x.sql"), text)
-        .unwrap_err()
-        .to_string()
-}
-
-#[test]
-fn errors_name_the_file_line_and_what_is_supported() {
-    let e = error("-- no id here\n\n-- migrate:upgrade\nSELECT 1;\n");
-    assert!(
-        e.starts_with("versions/x.sql:1:1: not a revision file: no `-- Revision ID: <id>`"),
-        "{e}"
-    );
-    let e = error("-- m\n-- Revision ID: a1b2c3d4e5f6\n\n-- migrate:upgrad\nSELECT 1;\n");
-    assert!(
-        e.starts_with("versions/x.sql:4:1: unknown directive `-- migrate:upgrad`; supported:"),
-        "{e}"
-    );
-    assert!(e.contains("\n    -- migrate:upgrad"), "{e}");
-    let e = error("-- m\n-- Revision ID: a1b2c3d4e5f6\n\n-- migrate:upgrade dialect=oracle\n");
-    assert!(
-        e.starts_with("versions/x.sql:4:1: unknown dialect `oracle`"),
-        "{e}"
-    );
-    let e = error("-- m\n-- Revision ID: a1b2c3d4e5f6\n\n-- migrate:upgrade transactional=no\n");
-    assert!(e.contains("unknown option `transactional=no`"), "{e}");
-    let e = error("-- m\n-- Revision ID: a1b2c3d4e5f6\n\nCREATE TABLE t (id INT);\n");
-    assert!(
-        e.starts_with("versions/x.sql:4:1: SQL before the first section"),
-        "{e}"
-    );
-}

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{alembic, fixture, run_alembic, Project, Run, TestDb};
+use common::{alembic, alembic_stdouts, fixture, run_alembic, Project, Run, TestDb};
 
 const INI: &str = "alembic_project/alembic.ini";
 
@@ -181,3 +181,164 @@ fn interop_with_real_alembic(ours: TestDb) {
     assert_eq!(ours.tables(), ["alembic_version"]);
 }
 per_backend!(interop_with_real_alembic);
+
+/// The `sqlalchemy.url` an Alembic project already has, `+driver` included
+/// (`postgresql+psycopg2://`, `mysql+pymysql://`, `sqlite+pysqlite://`), works unchanged.
+fn driver_url_in_alembic_ini(db: TestDb) {
+    let p = project();
+    let (scheme, rest) = db.url.split_once("://").expect("a URL");
+    let driver = match db.backend {
+        common::Backend::Sqlite => "sqlite+pysqlite",
+        common::Backend::Postgres => "postgresql+psycopg2",
+        common::Backend::Mysql => "mysql+pymysql",
+    };
+    assert!(!scheme.contains('+'));
+    let ini = p.read(INI).replace(
+        "sqlalchemy.url =\n",
+        &format!("sqlalchemy.url = {driver}://{rest}\n"),
+    );
+    p.write(INI, &ini);
+    p.migrate(&["-c", INI, "upgrade", "heads"]).ok();
+    assert_eq!(
+        db.versions(),
+        Some(strings(&["b1c2d3e4f5a6", "c7d8e9f0a1b2"]))
+    );
+}
+per_backend!(driver_url_in_alembic_ini);
+
+/// `text` with what Alembic prints in Python set order made comparable: the items of
+/// `Branches into:` lines sorted, then the lines sorted.
+fn set_order_free(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text
+        .lines()
+        .map(|line| match line.strip_prefix("Branches into: ") {
+            Some(items) => {
+                let mut items: Vec<&str> = items.split(", ").collect();
+                items.sort();
+                format!("Branches into: {}", items.join(", "))
+            }
+            None => line.to_string(),
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+/// Every listing against real Alembic on the same folder (paths included, as both resolve
+/// `%(here)s`), offline and then against one SQLite database both read: byte for byte, except
+/// where Alembic prints a revision's children or the current heads in Python set order (which
+/// changes from run to run); those are compared line by line, in any order.
+#[test]
+fn listings_match_real_alembic() {
+    let Some(alembic) = alembic() else {
+        return;
+    };
+    let db = TestDb::sqlite();
+    let p = project();
+    // (arguments, whether Alembic's output depends on set order)
+    let listings: &[(&[&str], bool)] = &[
+        (&["heads"], false),
+        (&["heads", "-v"], false),
+        (&["heads", "--resolve-dependencies"], false),
+        (&["branches"], true),
+        (&["branches", "-v"], true),
+        (&["history"], false),
+        (&["history", "-v"], true),
+        (&["history", "-r", "5d4c:b1c2"], false),
+        (&["history", "-r", "reporting@base:"], false),
+        (&["show", "heads"], false),
+        (&["show", "5d4c"], false),
+        (&["show", "3f2a"], true),
+        (&["show", "audit@head"], false),
+        (&["show", "base"], true),
+    ];
+    let compare = |runs: &[(&[&str], bool)]| {
+        let args: Vec<&[&str]> = runs.iter().map(|(args, _)| *args).collect();
+        let theirs = alembic_stdouts(&alembic, p.path(), INI, &db.url, &args);
+        for ((args, set_order), theirs) in runs.iter().zip(theirs) {
+            let ours = migrate(&p, &db, args);
+            if *set_order {
+                assert_eq!(
+                    set_order_free(ours.ok()),
+                    set_order_free(&theirs),
+                    "`{}`",
+                    args.join(" ")
+                );
+            } else {
+                assert_eq!(ours.ok(), theirs, "`{}`", args.join(" "));
+            }
+        }
+    };
+    compare(listings);
+    run_alembic(&alembic, p.path(), INI, &db.url, &["upgrade", "heads"]).ok();
+    compare(&[
+        (&["current"], true),
+        (&["current", "-v"], true),
+        (&["history", "-i"], false),
+        (&["history", "-r", "current:"], false),
+        (&["show", "current"], true),
+    ]);
+}
+
+/// `revision --format py` and `merge --format py` write files real Alembic reads and runs:
+/// Alembic's listings agree with ours and it upgrades through them.
+#[test]
+fn python_revisions_written_by_migrate_are_alembics() {
+    let Some(alembic) = alembic() else {
+        return;
+    };
+    let db = TestDb::sqlite();
+    let p = project();
+    migrate(
+        &p,
+        &db,
+        &[
+            "revision",
+            "-m",
+            "add invoices",
+            "--rev-id",
+            "d0d0d0d0d0d0",
+            "--head",
+            "audit@head",
+            "--depends-on",
+            "c7d8e9f0a1b2",
+            "--format",
+            "py",
+        ],
+    )
+    .ok();
+    migrate(
+        &p,
+        &db,
+        &[
+            "merge",
+            "heads",
+            "-m",
+            "merge everything",
+            "--rev-id",
+            "e0e0e0e0e0e0",
+            "--format",
+            "py",
+        ],
+    )
+    .ok();
+    let runs: &[&[&str]] = &[&["heads"], &["history"], &["show", "e0e0"]];
+    let theirs = alembic_stdouts(&alembic, p.path(), INI, &db.url, runs);
+    for (args, theirs) in runs.iter().zip(theirs) {
+        assert_eq!(migrate(&p, &db, args).ok(), theirs, "`{}`", args.join(" "));
+    }
+    // As Alembic prints it (checked above): the new revision depends on c7d8e9f0a1b2, which
+    // is no longer a real head, so `merge heads` had one head to build on.
+    assert_eq!(
+        migrate(&p, &db, &["heads"]).ok(),
+        "c7d8e9f0a1b2 (reporting) (effective head)\ne0e0e0e0e0e0 (audit) (head)\n"
+    );
+    // Alembic upgrades through the new files; `migrate` leaves the same rows on its own.
+    run_alembic(&alembic, p.path(), INI, &db.url, &["upgrade", "heads"]).ok();
+    let ours = TestDb::sqlite();
+    migrate(&p, &ours, &["upgrade", "heads"]).ok();
+    assert_eq!(ours.versions(), db.versions());
+    assert_eq!(ours.schema(), db.schema());
+    migrate(&p, &db, &["downgrade", "base"]).ok();
+    assert_eq!(db.tables(), ["alembic_version"]);
+}

@@ -158,8 +158,30 @@ fn command_set(db: TestDb) {
     assert_eq!(p.migrate(&["current"]).ok(), "");
     assert_eq!(db.versions(), None);
 
-    // upgrade head: the table, the system row, the version row; stdout stays empty.
-    assert_eq!(p.migrate(&["upgrade", "head"]).ok(), "");
+    // upgrade head: the table, the system row, the version row; stdout stays empty, stderr
+    // has one line per migration (Alembic's "Running upgrade" wording, then its duration).
+    let run = p.migrate(&["upgrade", "head"]);
+    assert_eq!(run.ok(), "");
+    let progress: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(progress.len(), 2, "{}", run.stderr);
+    assert!(
+        progress[0].starts_with("Running upgrade  -> 1975ea83b712, Create the tenants table"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        progress[1]
+            .starts_with("Running upgrade 1975ea83b712 -> 8c2b4e6f1a90, Insert the system tenant"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        progress
+            .iter()
+            .all(|l| l.ends_with(')') && l.contains(" (")),
+        "each line ends with the duration: {}",
+        run.stderr
+    );
     assert!(db.tables().contains(&"tenants".to_string()));
     assert_eq!(
         db.columns("tenants"),
@@ -422,4 +444,243 @@ fn password_never_printed_postgres() {
         );
     }
     assert_eq!(db.versions(), Some(vec![]), "the runs did happen");
+}
+
+/// Flags may follow the revisions, as with Alembic (`alembic stamp head --purge`,
+/// `alembic stamp head --sql`): they are flags, never revision identifiers.
+#[test]
+fn stamp_flags_after_revisions() {
+    let db = TestDb::sqlite();
+    let p = Project::example(&db.url);
+    p.migrate(&["stamp", "head"]).ok();
+    p.migrate(&["stamp", "1975ea83b712", "--purge"]).ok();
+    assert_eq!(db.versions(), Some(vec!["1975ea83b712".to_string()]));
+    let script = p.migrate(&["stamp", "head", "--sql"]);
+    assert!(script.ok().contains("8c2b4e6f1a90"), "{}", script.stdout);
+    assert_eq!(
+        db.versions(),
+        Some(vec!["1975ea83b712".to_string()]),
+        "--sql touches nothing"
+    );
+}
+
+/// `transaction=false` sections (native) and `autocommit_block()` (Alembic) run outside the
+/// transaction: `CREATE INDEX CONCURRENTLY` is refused inside one on PostgreSQL.
+#[test]
+fn postgres_runs_concurrent_index_outside_the_transaction() {
+    let Some(db) = TestDb::postgres() else {
+        return;
+    };
+    let p = Project::example(&db.url);
+    p.write(
+        "migrations/versions/d1d1d1d1d1d1_index_tenant_names.sql",
+        "-- Index tenant names\n--\n-- Revision ID: d1d1d1d1d1d1\n-- Revises: 8c2b4e6f1a90\n\n\
+         -- migrate:upgrade transaction=false\n\
+         CREATE INDEX CONCURRENTLY tenants_name ON tenants (name);\n\n\
+         -- migrate:downgrade transaction=false\n\
+         DROP INDEX CONCURRENTLY tenants_name;\n",
+    );
+    p.write(
+        "migrations/versions/e2e2e2e2e2e2_index_tenant_activity.py",
+        "\"\"\"index tenant activity\"\"\"\nfrom alembic import op\n\nrevision = \"e2e2e2e2e2e2\"\n\
+         down_revision = \"d1d1d1d1d1d1\"\nbranch_labels = None\ndepends_on = None\n\n\n\
+         def upgrade():\n    with op.get_context().autocommit_block():\n        \
+         op.execute(\"CREATE INDEX CONCURRENTLY tenants_active ON tenants (is_active)\")\n\n\n\
+         def downgrade():\n    with op.get_context().autocommit_block():\n        \
+         op.execute(\"DROP INDEX CONCURRENTLY tenants_active\")\n",
+    );
+    p.migrate(&["upgrade", "head"]).ok();
+    let indexes =
+        || db.column("SELECT indexname FROM pg_indexes WHERE tablename = 'tenants' ORDER BY 1");
+    assert_eq!(
+        indexes(),
+        ["tenants_active", "tenants_name", "tenants_pkey"]
+    );
+    assert_eq!(db.versions(), Some(vec!["e2e2e2e2e2e2".to_string()]));
+    p.migrate(&["downgrade", "8c2b4e6f1a90"]).ok();
+    assert_eq!(indexes(), ["tenants_pkey"]);
+    assert_eq!(db.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
+}
+
+/// Splits a shell line into words: spaces separate, double quotes group.
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            ' ' if !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut word));
+                    any = false;
+                }
+            }
+            _ => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(word);
+    }
+    words
+}
+
+/// The README's quick start, run as a new user types it: every line of the first `sh` block
+/// under "## Quick start", `cd` included; at the "# edit" line the new revision gets a table;
+/// a trailing `# <id> (head)`-style comment is the expected stdout, `<id>` being the new
+/// revision's id.
+#[test]
+fn readme_quick_start_step_by_step() {
+    let readme = std::fs::read_to_string(common::repo_root().join("README.md")).expect("README.md");
+    let section = readme
+        .split("## Quick start")
+        .nth(1)
+        .expect("a Quick start section");
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("a sh block");
+
+    let p = Project::empty();
+    let mut cwd = p.path().to_path_buf();
+    let mut new_file: Option<std::path::PathBuf> = None;
+    for line in block.lines() {
+        let (command, comment) = match line.split_once('#') {
+            Some((c, k)) => (c.trim(), k.trim()),
+            None => (line.trim(), ""),
+        };
+        if command.is_empty() {
+            if comment.starts_with("edit") {
+                let path = new_file
+                    .clone()
+                    .expect("a revision was generated before the edit");
+                let text = std::fs::read_to_string(&path).expect("the new revision");
+                let text = text
+                    .replace(
+                        "-- migrate:upgrade\n",
+                        "-- migrate:upgrade\nCREATE TABLE accounts (id INTEGER PRIMARY KEY);\n",
+                    )
+                    .replace(
+                        "-- migrate:downgrade\n",
+                        "-- migrate:downgrade\nDROP TABLE accounts;\n",
+                    );
+                std::fs::write(&path, text).expect("editing the revision");
+            }
+            continue;
+        }
+        let words = shell_words(command);
+        match words[0].as_str() {
+            "cd" => {
+                cwd = cwd.join(&words[1]);
+                continue;
+            }
+            "migrate" => {}
+            other => panic!("the quick start runs `{other}`, which this test does not know"),
+        }
+        let args: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+        let run = common::migrate_in(&cwd, &args, &[]);
+        let stdout = run.ok().to_string();
+        if words[1] == "revision" {
+            let path = stdout
+                .trim()
+                .strip_prefix("Generating ")
+                .and_then(|s| s.strip_suffix(" ...  done"))
+                .unwrap_or_else(|| panic!("`{command}` printed {stdout:?}"));
+            new_file = Some(path.into());
+        }
+        if comment.contains("<id>") {
+            let file = new_file.as_ref().expect("a revision was generated");
+            let name = file.file_name().expect("a file name").to_string_lossy();
+            let id = name.split('_').next().expect("an id");
+            assert_eq!(
+                stdout,
+                format!("{}\n", comment.replace("<id>", id)),
+                "`{command}`"
+            );
+        }
+    }
+    assert!(new_file.is_some(), "the quick start wrote a revision");
+}
+
+/// Issue 4 item 2: every key can come from `MIGRATE_<KEY>`, with no configuration file at all,
+/// and a `.env` in the working directory is read; the process environment wins over it.
+#[test]
+fn configuration_from_environment_variables_only() {
+    let db = TestDb::sqlite();
+    let other = TestDb::sqlite();
+    let p = Project::empty();
+    p.copy(&common::repo_root().join("migrations"), "migrations");
+    p.write(
+        ".env",
+        &format!(
+            "MIGRATE_URL={}\nMIGRATE_VERSION_TABLE=from_dotenv\n",
+            other.url
+        ),
+    );
+    let env = [
+        ("MIGRATE_SCRIPT_LOCATION", "migrations"),
+        ("MIGRATE_URL", db.url.as_str()),
+        ("MIGRATE_VERSION_TABLE", "tenant_versions"),
+    ];
+    p.migrate_env(&["upgrade", "head"], &env).ok();
+    assert_eq!(db.tenants(), [SYSTEM_ROW]);
+    assert_eq!(
+        db.column("SELECT version_num FROM tenant_versions"),
+        ["8c2b4e6f1a90"]
+    );
+    assert!(!db.tables().contains(&"alembic_version".to_string()));
+    assert!(
+        other.tables().is_empty(),
+        "the process environment beats .env"
+    );
+    assert_eq!(
+        p.migrate_env(&["current"], &env).ok(),
+        "8c2b4e6f1a90 (head)\n"
+    );
+}
+
+/// Issue 4 item 3: the URL forms that select each server backend, TLS included: `postgres://`,
+/// `postgresql://` with `sslmode=require` (the local server has TLS on, with a certificate no
+/// public authority signed, so `verify-full` must refuse it), `mysql://` and
+/// `mariadb://` reach the same database.
+#[test]
+fn server_url_forms_and_tls() {
+    if let Some(db) = TestDb::postgres() {
+        let p = Project::example(&db.url);
+        let (_, rest) = db.url.split_once("://").expect("a URL");
+        let sep = if rest.contains('?') { '&' } else { '?' };
+        let tls = format!("postgresql://{rest}{sep}sslmode=require");
+        p.migrate(&["--url", &tls, "upgrade", "head"]).ok();
+        assert_eq!(db.tenants(), [SYSTEM_ROW]);
+        // TLS is really negotiated: verifying the local server's self-signed certificate
+        // fails, and says so.
+        let verify = format!("postgresql://{rest}{sep}sslmode=verify-full");
+        let message = p.migrate(&["--url", &verify, "current"]).failed();
+        assert!(message.contains("certificate"), "{message}");
+        let plain = format!("postgres://{rest}");
+        assert_eq!(
+            p.migrate(&["--url", &plain, "current"]).ok(),
+            "8c2b4e6f1a90 (head)\n"
+        );
+    }
+    if let Some(db) = TestDb::mysql() {
+        let p = Project::example(&db.url);
+        let (_, rest) = db.url.split_once("://").expect("a URL");
+        let mariadb = format!("mariadb://{rest}");
+        p.migrate(&["--url", &mariadb, "upgrade", "head"]).ok();
+        assert_eq!(db.tenants(), [SYSTEM_ROW]);
+        let mysql = format!("mysql://{rest}");
+        assert_eq!(
+            p.migrate(&["--url", &mysql, "current"]).ok(),
+            "8c2b4e6f1a90 (head)\n"
+        );
+    }
 }

@@ -295,3 +295,37 @@ fn failing_statement_sql(db: TestDb) {
     assert_failing_statement(&db, "sql");
 }
 per_backend!(failing_statement_sql);
+
+/// `migrate history -v | head -c 1`: the reader goes away; `migrate` stops without a panic
+/// or a backtrace. The listing is made larger than a pipe's buffer so that a write after the
+/// reader is gone is certain.
+#[test]
+fn closed_stdout_pipe_is_not_a_panic() {
+    let p = Project::empty();
+    p.write("migrate.toml", "script_location = \"migrations\"\n");
+    let padding = "Long description line of this revision, to make history -v large.\n".repeat(30);
+    let mut down = "None".to_string();
+    for n in 1..=60 {
+        let id = format!("beef{n:08x}");
+        p.write(
+            &format!("migrations/versions/{id}_r.py"),
+            &format!(
+                "\"\"\"rev {n}\n\n{padding}\"\"\"\nrevision = \"{id}\"\ndown_revision = {down}\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n"
+            ),
+        );
+        down = format!("\"{id}\"");
+    }
+    let out = std::process::Command::new("sh")
+        .current_dir(p.path())
+        .arg("-c")
+        .arg("\"$0\" history -v | head -c 1 >/dev/null")
+        .arg(common::migrate_bin())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .expect("running sh");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("backtrace"),
+        "{stderr}"
+    );
+}

@@ -214,3 +214,181 @@ fn init_layout_alembic_runs_with_both_tools() {
         assert_eq!(prod.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
     }
 }
+
+/// Issue 9 item 2: where the URL comes from when the ini has none, in the documented order:
+/// `--url`, `DATABASE_URL`, a `url` in migrate.toml, then libpq's PG* variables, then the
+/// container image's POSTGRES_* ones; the process environment beats `.env`. Item 3:
+/// `--env test`, `MIGRATE_ENV=test` and `TEST_ENV=true` pick the same environment.
+#[test]
+fn url_sources_in_documented_order() {
+    let Some(server) = server_url(POSTGRES_VAR) else {
+        return;
+    };
+    let dbs: Vec<TestDb> = (0..6).filter_map(|_| TestDb::postgres()).collect();
+    if dbs.len() < 6 {
+        return;
+    }
+    let names: Vec<&str> = dbs
+        .iter()
+        .map(|d| d.name.as_deref().unwrap_or(""))
+        .collect();
+    let (user, password, host, port) = server_parts(&server);
+    let p = Project::empty();
+    p.copy(&fixture("seed_project"), ".");
+    // .env names the container-image database (dbs[0]) and the libpq one (dbs[1]).
+    p.write(
+        ".env",
+        &format!(
+            "POSTGRES_HOST={host}\nPOSTGRES_PORT={port}\nPOSTGRES_USER={user}\nPOSTGRES_PASSWORD={password}\nPOSTGRES_DB={}\n",
+            names[0]
+        ),
+    );
+    let stamp = |env: &[(&str, &str)], extra: &[&str]| {
+        let mut args = vec!["-c", INI];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["stamp", "head"]);
+        p.migrate_env(&args, env).ok();
+    };
+    let stamped = |i: usize| dbs[i].versions() == Some(vec!["8c2b4e6f1a90".to_string()]);
+
+    // POSTGRES_* from .env alone.
+    stamp(&[], &[]);
+    assert!(stamped(0), "POSTGRES_* from .env");
+
+    // The process environment beats .env.
+    stamp(&[("POSTGRES_DB", names[1])], &[]);
+    assert!(
+        stamped(1),
+        "POSTGRES_DB from the process environment beats .env"
+    );
+
+    // libpq's variables beat the container image's.
+    let pg_url_env = [
+        ("PGHOST", host.as_str()),
+        ("PGPORT", port.as_str()),
+        ("PGUSER", user.as_str()),
+        ("PGDATABASE", names[2]),
+    ];
+    stamp(&pg_url_env, &[]);
+    assert!(stamped(2), "PGDATABASE beats POSTGRES_DB");
+
+    // DATABASE_URL beats both; --url beats DATABASE_URL.
+    let url3 = dbs[3].url.clone();
+    stamp(&[("DATABASE_URL", &url3), ("PGDATABASE", names[2])], &[]);
+    assert!(stamped(3), "DATABASE_URL beats PG*");
+    let url4 = dbs[4].url.clone();
+    stamp(&[("DATABASE_URL", &url3)], &["--url", &url4]);
+    assert!(stamped(4), "--url beats DATABASE_URL");
+
+    // The three ways to pick the test environment reach the same database.
+    p.write(
+        "migrate.toml",
+        &format!("[environments.test]\nurl = \"{}\"\n", dbs[5].url),
+    );
+    for (env, extra) in [
+        (vec![("TEST_ENV", "true")], vec![]),
+        (vec![("MIGRATE_ENV", "test")], vec![]),
+        (vec![], vec!["--env", "test"]),
+    ] {
+        let mut args = vec!["-c", INI];
+        args.extend_from_slice(&extra);
+        args.extend_from_slice(&["stamp", "base"]);
+        p.migrate_env(&["-c", INI, "--env", "test", "stamp", "head"], &[])
+            .ok();
+        assert!(stamped(5));
+        let run = p.migrate_env(&args, &env);
+        run.ok();
+        assert_eq!(
+            dbs[5].versions(),
+            Some(vec![]),
+            "{env:?} {extra:?} picked the test environment"
+        );
+        assert!(
+            run.stderr.starts_with("Using environment 'test'"),
+            "{}",
+            run.stderr
+        );
+    }
+    // Nothing else was touched along the way.
+    for i in 0..5 {
+        assert!(stamped(i), "database {i} kept its stamp");
+    }
+}
+
+/// Issue 9 item 2: the URL may also live in a `[migrate]` section of `alembic.ini` (Alembic
+/// ignores sections it does not know), with `[migrate:test]` for the test environment, and a
+/// `.env` may be named with `--env-file`; real Alembic still reads the ini.
+#[test]
+fn migrate_sections_in_alembic_ini_and_env_file() {
+    let Some(prod) = TestDb::postgres() else {
+        return;
+    };
+    let Some(test) = TestDb::postgres() else {
+        return;
+    };
+    let Some(other) = TestDb::postgres() else {
+        return;
+    };
+    let p = Project::empty();
+    p.copy(&fixture("seed_project"), ".");
+    let ini = p.read(INI)
+        + &format!(
+            "\n[migrate]\nurl = {}\n\n[migrate:test]\nurl = {}\n",
+            prod.url, test.url
+        );
+    p.write(INI, &ini);
+
+    p.migrate(&["-c", INI, "upgrade", "head"]).ok();
+    assert_eq!(prod.tenants(), [SYSTEM_ROW]);
+    p.migrate_env(&["-c", INI, "upgrade", "head"], &[("TEST_ENV", "true")])
+        .ok();
+    assert_eq!(test.tenants(), [SYSTEM_ROW]);
+
+    // DATABASE_URL from a named .env file beats the ini's [migrate] url.
+    p.write("config/other.env", &format!("DATABASE_URL={}\n", other.url));
+    p.migrate(&["-c", INI, "--env-file", "config/other.env", "stamp", "head"])
+        .ok();
+    assert_eq!(other.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
+
+    if let Some(run) = seed_alembic(&p, &["heads"], false) {
+        assert_eq!(run.ok(), "8c2b4e6f1a90 (head)\n");
+    }
+}
+
+/// A password holding URL delimiters (`@ : / # %`), put into a URL by `${POSTGRES_PASSWORD}` in
+/// migrate.toml as the README shows: whether the URL is refused or used, no part of the
+/// password is printed (the banner and any error redact the whole of it).
+#[test]
+fn password_with_url_delimiters_is_never_printed() {
+    let Some(server) = server_url(POSTGRES_VAR) else {
+        return;
+    };
+    let Some(test) = TestDb::postgres() else {
+        return;
+    };
+    let (user, _, host, port) = server_parts(&server);
+    let name = test.name.clone().unwrap_or_default();
+    let p = Project::empty();
+    p.copy(&fixture("seed_project"), ".");
+    p.write(
+        ".env",
+        &format!(
+            "POSTGRES_HOST={host}\nPOSTGRES_PORT={port}\nPOSTGRES_USER={user}\nPOSTGRES_PASSWORD=p@ss:w/rd#1%\nPOSTGRES_DB={name}\n"
+        ),
+    );
+    p.write(
+        "migrate.toml",
+        "[environments.test]\nurl = \"postgresql://${POSTGRES_USER}:${POSTGRES_PASSWORD}@${POSTGRES_HOST}:${POSTGRES_PORT}/${POSTGRES_DB}\"\n",
+    );
+    for env in [&[][..], &[("TEST_ENV", "true")][..]] {
+        let run = p.migrate_env(&["-c", INI, "-v", "current"], env);
+        for fragment in ["p@ss", "ss:w", "w/rd", "rd#1"] {
+            assert!(
+                !run.stdout.contains(fragment) && !run.stderr.contains(fragment),
+                "part of the password ({fragment}) was printed:\n{}{}",
+                run.stdout,
+                run.stderr
+            );
+        }
+    }
+}

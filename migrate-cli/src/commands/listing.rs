@@ -136,6 +136,39 @@ pub async fn show(ctx: &Context, ident: &str) -> Result<(), CliError> {
     Ok(())
 }
 
+/// `check`: one line per revision, newest first: `ok`, or why a direction cannot be run.
+pub fn check(ctx: &Context) -> Result<(), CliError> {
+    use migrate_core::migrator::unrunnable_reason;
+    use migrate_core::Direction;
+    let map = ctx.map()?;
+    let revisions = map.walk_all()?;
+    let mut refused = 0;
+    for rev in &revisions {
+        let up = unrunnable_reason(rev, Direction::Up);
+        let down = unrunnable_reason(rev, Direction::Down);
+        if up.is_none() && down.is_none() {
+            println!("{}: ok", rev.id);
+            continue;
+        }
+        refused += 1;
+        let mut parts = Vec::new();
+        for (name, why) in [("upgrade", up), ("downgrade", down)] {
+            match why {
+                None => parts.push(format!("{name} ok")),
+                Some(why) => parts.push(format!("{name} cannot run: {why}")),
+            }
+        }
+        println!("{}: {}", rev.id, parts.join("; "));
+    }
+    if refused > 0 {
+        return Err(CliError::Usage(format!(
+            "{refused} of {} revisions cannot be run by migrate in one direction or both (listed above)",
+            revisions.len()
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     //! The graph of output.rs's tests, built as a real `RevisionMap`, listed through the same

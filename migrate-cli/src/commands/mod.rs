@@ -125,6 +125,7 @@ pub async fn run(cli: Cli, cwd: &Path) -> Result<(), CliError> {
             .await
         }
         Command::Show(args) => listing::show(&ctx, &args.revision).await,
+        Command::Check => listing::check(&ctx),
     }
 }
 

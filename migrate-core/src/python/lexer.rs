@@ -48,7 +48,11 @@ impl Token {
 
     /// True for the operator or keyword `s`.
     pub(crate) fn is(&self, src: &str, s: &str) -> bool {
-        matches!(self.kind, Kind::Op | Kind::Name) && self.text(src) == s
+        let (start, end) = (self.start as usize, self.end as usize);
+        matches!(self.kind, Kind::Op | Kind::Name)
+            && end - start == s.len()
+            && src.as_bytes()[start] == s.as_bytes()[0]
+            && &src.as_bytes()[start..end] == s.as_bytes()
     }
 
     /// 1-based column (in characters) of the first byte.
@@ -268,6 +272,17 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, LexError> {
                 j += 1;
             }
             lx.i = j;
+            // Backslash continuations right after the indentation join the next physical
+            // lines (the indentation stays the first line's); if only whitespace follows,
+            // the whole logical line is blank, as CPython treats it.
+            while b.get(lx.i) == Some(&b'\\') && matches!(b.get(lx.i + 1), Some(b'\n' | b'\r')) {
+                lx.i += 1;
+                lx.newline();
+                while matches!(b.get(lx.i), Some(b' ' | b'\t' | b'\x0c')) {
+                    lx.i += 1;
+                }
+            }
+            let j = lx.i;
             match b.get(j) {
                 None => break,
                 Some(b'#') => {

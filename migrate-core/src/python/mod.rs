@@ -1,12 +1,21 @@
 //! Reading Alembic `*.py` revision files without running Python.
 //!
-//! A file goes through three steps: [`lexer`] turns it into tokens (as CPython 3.11's tokenizer
-//! would), [`module`] reads the module level (docstring, the four header variables, string
-//! constants, imports, where `upgrade`/`downgrade` are) and skips everything else, and [`fold`]
+//! A file goes through three steps: `lexer` turns it into tokens (as CPython 3.11's tokenizer
+//! would), `module` reads the module level (docstring, the four header variables, string
+//! constants, imports, where `upgrade`/`downgrade` are) and skips everything else, and `fold`
 //! computes the SQL of `upgrade()` / `downgrade()` when their bodies are straight-line
 //! `op.execute(...)` calls over constant strings. Anything else in a body makes that direction
 //! [`Migration::Unrunnable`]; only a genuine syntax error or a non-literal header value is an
 //! error.
+//!
+//! What a body may hold to be folded: docstrings, comments, `pass`, `...`; `NAME = <string
+//! expression>` (also annotated, chained and `+=`); `op.execute(X)`, `op.get_bind().execute(X)`
+//! and `B.execute(X)` with `B = op.get_bind()`; `with op.get_context().autocommit_block():`
+//! blocks and `for NAME in <constant list or tuple>:` loops of these. `X` is built from string
+//! literals of every form, module-level and local constants, f-strings (`{name}`, `!s`, `!r`,
+//! `!a`), `%` (`%s`, `%r`, `%a`, `%%`, `%(key)s`), `.format(...)`, `+`, `str.join`, `.strip()`
+//! (and `lstrip`/`rstrip`), `textwrap.dedent`, optionally wrapped in SQLAlchemy's `text()`.
+//! Each value is computed as CPython computes it (`repr` quoting and escapes included).
 
 mod fold;
 mod lexer;
@@ -53,6 +62,9 @@ pub fn parse_python_revision(path: &Path, text: &str) -> Result<Revision> {
             return Err(file.at_token(&toks[*at], "`revision` must be a string".into()));
         }
         HeaderSlot::Conditional { at } => return Err(file.conditional(&toks[*at], "revision")),
+        // Alembic's legacy rule: a file named `<hex>.py` without `revision` takes its id from
+        // the name.
+        HeaderSlot::Unset if legacy_id(path).is_some() => legacy_id(path).unwrap_or_default(),
         HeaderSlot::Unset => {
             return Err(Error::Parse {
                 path: path.to_path_buf(),
@@ -104,6 +116,13 @@ pub fn parse_python_revision(path: &Path, text: &str) -> Result<Revision> {
         upgrade,
         downgrade,
     })
+}
+
+/// The revision id Alembic takes from a file named `<lowercase hex>.py` that declares none.
+fn legacy_id(path: &Path) -> Option<String> {
+    let stem = path.file_name()?.to_str()?.strip_suffix(".py")?;
+    (!stem.is_empty() && stem.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .then(|| stem.to_string())
 }
 
 /// Lowercase hex SHA-256.

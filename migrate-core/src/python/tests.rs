@@ -30,3 +30,61 @@ fn percent_and_format() {
         "a{'a'}z"
     );
 }
+
+#[test]
+#[ignore = "prints a cost breakdown; run with --release --ignored --nocapture"]
+fn cost_breakdown() {
+    let text = r#""""Add table number 5
+
+Revision ID: 000000000005
+Revises: 000000000004
+Create Date: 2026-11-25 07:30:00.123456
+
+"""
+from typing import Sequence, Union
+
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision: str = '000000000005'
+down_revision: Union[str, Sequence[str], None] = '000000000004'
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+
+def upgrade() -> None:
+    """Upgrade schema."""
+    op.execute("CREATE TABLE t5 (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+    op.execute("CREATE INDEX ix_t5_name ON t5 (name)")
+
+
+def downgrade() -> None:
+    """Downgrade schema."""
+    op.execute("DROP TABLE t5")
+"#;
+    let n = 20000;
+    let time = |what: &str, f: &mut dyn FnMut()| {
+        let t = std::time::Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        println!("{what}: {:?}", t.elapsed() / n);
+    };
+    let toks = super::lexer::tokenize(text).unwrap();
+    time("tokenize", &mut || {
+        std::hint::black_box(super::lexer::tokenize(text).unwrap());
+    });
+    time("module level", &mut || {
+        std::hint::black_box(super::module::scan(text, &toks).unwrap());
+    });
+    time("sha256", &mut || {
+        std::hint::black_box(super::sha256_hex(text.as_bytes()));
+    });
+    time("whole file", &mut || {
+        std::hint::black_box(
+            super::parse_python_revision(std::path::Path::new("x.py"), text).unwrap(),
+        );
+    });
+}

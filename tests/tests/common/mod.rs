@@ -152,12 +152,13 @@ impl Run {
         &self.stdout
     }
 
-    /// Asserts a non-zero exit code and a `FAILED: ` line; returns that line's message.
+    /// Asserts exit code 1 (a failure `migrate` reports, not a panic's 101 or a signal) and a
+    /// `FAILED: ` line; returns that line's message.
     #[track_caller]
     pub fn failed(&self) -> String {
         assert!(
-            matches!(self.code, Some(c) if c != 0),
-            "`migrate {}` should have failed (code {:?})\n--- stdout\n{}--- stderr\n{}",
+            self.code == Some(1) && !self.stderr.contains("panicked"),
+            "`migrate {}` should have failed with exit code 1 (code {:?})\n--- stdout\n{}--- stderr\n{}",
             self.args,
             self.code,
             self.stdout,
@@ -773,13 +774,7 @@ pub fn alembic() -> Option<PathBuf> {
 /// Runs real Alembic with `-c ini -x url=URL ARGS` in `dir`; the URL gets the drivers the venv
 /// has (psycopg2, PyMySQL).
 pub fn run_alembic(alembic: &Path, dir: &Path, ini: &str, url: &str, args: &[&str]) -> Run {
-    let (scheme, rest) = url.split_once("://").expect("a URL");
-    let driver = match scheme.split('+').next().unwrap_or(scheme) {
-        "postgres" | "postgresql" => "postgresql+psycopg2",
-        "mysql" | "mariadb" => "mysql+pymysql",
-        other => other,
-    };
-    let x = format!("url={driver}://{rest}");
+    let x = format!("url={}", alembic_url(url));
     let mut cmd = Command::new(alembic);
     cmd.current_dir(dir)
         .args(["-c", ini, "-x", &x])
@@ -787,6 +782,65 @@ pub fn run_alembic(alembic: &Path, dir: &Path, ini: &str, url: &str, args: &[&st
         .stdin(Stdio::null());
     let out = cmd.output().expect("running alembic");
     Run::from_output(format!("(alembic) {}", args.join(" ")), out)
+}
+
+/// The stdout of several real Alembic commands (`-c ini -x url=URL ARGS` each) run in one
+/// Python process, so a comparison of many listings pays Python's start-up once. Panics when
+/// one of them fails.
+pub fn alembic_stdouts(
+    alembic: &Path,
+    dir: &Path,
+    ini: &str,
+    url: &str,
+    runs: &[&[&str]],
+) -> Vec<String> {
+    const SCRIPT: &str = r#"
+import contextlib, io, sys
+from alembic.config import main
+ini, url, runs = sys.argv[1], sys.argv[2], sys.argv[3:]
+for run in runs:
+    args = run.split("\x1f")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            main(argv=["-c", ini, "-x", url] + args, prog="alembic")
+        except SystemExit as e:
+            if e.code:
+                sys.exit("alembic %s failed: %s" % (" ".join(args), e.code))
+    sys.stdout.write(out.getvalue() + "\x1e")
+"#;
+    let python = alembic.with_file_name("python");
+    let out = Command::new(python)
+        .current_dir(dir)
+        .arg("-c")
+        .arg(SCRIPT)
+        .arg(ini)
+        .arg(format!("url={}", alembic_url(url)))
+        .args(runs.iter().map(|args| args.join("\x1f")))
+        .stdin(Stdio::null())
+        .output()
+        .expect("running alembic in python");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "alembic failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut outputs: Vec<String> = stdout.split('\x1e').map(str::to_string).collect();
+    outputs.pop(); // after the last separator
+    assert_eq!(outputs.len(), runs.len());
+    outputs
+}
+
+/// `url` with the drivers the Alembic venv has (psycopg2, PyMySQL).
+fn alembic_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").expect("a URL");
+    let driver = match scheme.split('+').next().unwrap_or(scheme) {
+        "postgres" | "postgresql" => "postgresql+psycopg2",
+        "mysql" | "mariadb" => "mysql+pymysql",
+        other => other,
+    };
+    format!("{driver}://{rest}")
 }
 
 /// `per_backend!(name)` declares the module `name` with the tests `sqlite`, `postgres` and
