@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -497,12 +498,13 @@ def timed(argv: list[str], cwd: Path, stdin_file: Path | None = None) -> Sample:
             t0 = time.perf_counter()
             p = subprocess.Popen([TIME, "-f", "%M", "-o", rss.name] + argv, cwd=cwd, stdin=stdin,
                                  stdout=out, stderr=err, env=clean_env())
-            try:
-                p.wait(timeout=PROCESS_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            # A blocking wait: Popen.wait(timeout=...) polls with sleeps that double from
+            # 0.5 ms, which would round every measurement up to 7.5 ms, 15.5 ms, 31.5 ms...
+            killer = threading.Timer(PROCESS_TIMEOUT, p.kill)
+            killer.start()
+            p.wait()
             t1 = time.perf_counter()
+            killer.cancel()
         finally:
             if stdin_file:
                 stdin.close()
