@@ -75,6 +75,14 @@ def ratio(a, b):
     return "-" if a is None or b is None or b == 0 else f"{a / b:.2f}x"
 
 
+def times(alembic, migrate):
+    """How many times longer Alembic takes."""
+    if alembic is None or migrate is None or migrate == 0:
+        return "-"
+    x = alembic / migrate
+    return f"{x:.1f}x" if x < 10 else f"{x:.0f}x"
+
+
 def main(paths):
     groups, machines = load(paths)
     st = Stats(groups)
@@ -90,10 +98,10 @@ def main(paths):
         w("")
 
     for cmd in ("upgrade", "downgrade"):
-        w(f"### `{cmd} {'head' if cmd == 'upgrade' else 'base'}` (median wall time; ratios = migrate / floor of the same transaction mode, migrate / Alembic)")
+        w(f"### `{cmd} {'head' if cmd == 'upgrade' else 'base'}` (median wall time; ratio = migrate / floor of the same transaction mode; Alembic / migrate = how many times longer Alembic takes)")
         w("")
-        w("| backend | N | shape | floor one tx | migrate default (.sql) | ratio | migrate default (.py) | floor tx per rev | migrate per-migration (.sql) | ratio | migrate per-migration (.py) | Alembic (.py) | migrate/Alembic | runs |")
-        w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        w("| backend | N | shape | floor one tx | migrate default (.sql) | ratio | migrate default (.py) | floor tx per rev | migrate per-migration (.sql) | ratio | Alembic (.py) | Alembic / migrate | runs |")
+        w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for be in BACKENDS:
             for n in ns:
                 for shape in shapes:
@@ -102,19 +110,18 @@ def main(paths):
                     ms = st.med(be, n, shape, "sql", "migrate", "default", cmd)
                     mp = st.med(be, n, shape, "py", "migrate", "default", cmd)
                     mps = st.med(be, n, shape, "sql", "migrate", "per-migration", cmd)
-                    mpp = st.med(be, n, shape, "py", "migrate", "per-migration", cmd)
                     al = st.med(be, n, shape, "py", "alembic", "default", cmd)
                     if all(x is None for x in (f1, fp, ms, mp, mps, al)):
                         continue
                     runs = st.count(be, n, shape, "sql", "migrate", "default", cmd) or st.count(
                         be, n, shape, "-", "floor", "one-tx", cmd)
                     w(f"| {NAMES[be]} | {n:,} | {shape} | {fmt_t(f1)} | {fmt_t(ms)} | {ratio(ms, f1)} | {fmt_t(mp)} | "
-                      f"{fmt_t(fp)} | {fmt_t(mps)} | {ratio(mps, fp)} | {fmt_t(mpp)} | {fmt_t(al)} | {ratio(ms if ms is not None else mp, al)} | {runs} |")
+                      f"{fmt_t(fp)} | {fmt_t(mps)} | {ratio(mps, fp)} | {fmt_t(al)} | {times(al, ms if ms is not None else mp)} | {runs} |")
         w("")
 
     w("### Fixed costs and listings (median wall time; migrate reads the .sql project unless marked)")
     w("")
-    w("| backend | N | shape | command | migrate (.sql) | migrate (.py) | Alembic | migrate/Alembic | runs |")
+    w("| backend | N | shape | command | migrate (.sql) | migrate (.py) | Alembic | Alembic / migrate | runs |")
     w("|---|---|---|---|---|---|---|---|---|")
     for be in BACKENDS:
         for n in ns:
@@ -127,7 +134,7 @@ def main(paths):
                         continue
                     runs = st.count(be, n, shape, "sql", "migrate", "default", cmd)
                     w(f"| {NAMES[be]} | {n:,} | {shape} | {cmd.replace('upgrade-at-head', 'upgrade head (at head)')} | "
-                      f"{fmt_t(ms)} | {fmt_t(mp)} | {fmt_t(al)} | {ratio(ms if ms is not None else mp, al)} | {runs} |")
+                      f"{fmt_t(ms)} | {fmt_t(mp)} | {fmt_t(al)} | {times(al, ms if ms is not None else mp)} | {runs} |")
     for n in ns:
         g = st.med("-", n, "chain", "sql", "grep", "-", "read-all-files")
         if g is not None:
