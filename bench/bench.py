@@ -636,10 +636,12 @@ def seq_migrate(ctx: Ctx, be: Backend, shape: str, n: int, fmt: str, rep: int, p
         be.drop()
 
 
-def alembic_ini(d: Path, url: str) -> Path:
+def alembic_ini(d: Path, url: str, backend: str) -> Path:
+    """alembic.ini with the URL set; one file per backend and process, so that runs on
+    different backends can share the generated projects."""
     text = (d / "alembic.ini").read_text()
     text = re.sub(r"(?m)^sqlalchemy\.url = .*$", "sqlalchemy.url = " + url.replace("%", "%%"), text)
-    f = d / "alembic.run.ini"
+    f = d / f"alembic.{backend}.{os.getpid()}.ini"
     f.write_text(text)
     return f
 
@@ -648,7 +650,7 @@ def seq_alembic(ctx: Ctx, be: Backend, shape: str, n: int, rep: int, listing: bo
                 updown: bool) -> None:
     revs = make_revs(shape, n)
     d = generate_project(ctx.work, shape, n, "py")
-    ini = alembic_ini(d, be.alembic_url())
+    ini = alembic_ini(d, be.alembic_url(), be.name)
     base = dict(tool="alembic", backend=be.name, n=n, shape=shape, format="py", mode="default", rep=rep)
     al = [str(ALEMBIC), "-c", str(ini)]
     head = revs[-1].id

@@ -182,7 +182,7 @@ def main(paths):
         w("")
         for r in fails:
             w(f"- {r['tool']} {r['command']} {r['backend']} N={r['n']} {r['shape']} {r['format']} {r['mode']}: "
-              f"{r.get('error', '')[:300]}")
+              f"{' '.join(r.get('error', '').split())[-300:]}")
         w("")
     print("\n".join(out))
 
