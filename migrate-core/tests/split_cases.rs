@@ -42,9 +42,9 @@ fn offsets(sql: &str, rules: SplitRules) -> Vec<usize> {
 
 #[test]
 fn constructors_match_the_documented_rule_sets() {
-    assert_eq!(sqlite_rules(), sqlite());
-    assert_eq!(pg_rules(), postgresql());
-    assert_eq!(mysql_rules(), mysql());
+    assert_eq!(migrate_core::SplitRules::sqlite(), sqlite());
+    assert_eq!(migrate_core::SplitRules::postgresql(), postgresql());
+    assert_eq!(migrate_core::SplitRules::mysql(), mysql());
 }
 
 // ---------------------------------------------------------------- PostgreSQL
@@ -469,29 +469,4 @@ fn non_ascii_text_is_kept_intact() {
         texts(sql, postgresql()),
         vec!["INSERT INTO t VALUES ('héllo; wörld')", "SELECT 'ü'"]
     );
-}
-
-fn sqlite_rules() -> migrate_core::SplitRules {
-    migrate_core::SplitRules {
-        brackets: true,
-        backticks: true,
-        begin_end_blocks: true,
-        ..Default::default()
-    }
-}
-fn pg_rules() -> migrate_core::SplitRules {
-    migrate_core::SplitRules {
-        nested_block_comments: true,
-        dollar_quotes: true,
-        ..Default::default()
-    }
-}
-fn mysql_rules() -> migrate_core::SplitRules {
-    migrate_core::SplitRules {
-        backslash_escapes: true,
-        hash_comments: true,
-        backticks: true,
-        begin_end_blocks: true,
-        ..Default::default()
-    }
 }

@@ -70,41 +70,16 @@ fn check(stmts: Vec<String>, seps: Vec<&'static str>, rules: SplitRules, final_s
 proptest! {
     #[test]
     fn postgres_round_trip(stmts in statements(POSTGRES), seps in prop::collection::vec(separator(), 1..4), final_sep: bool) {
-        check(stmts, seps, pg_rules(), final_sep);
+        check(stmts, seps, migrate_core::SplitRules::postgresql(), final_sep);
     }
 
     #[test]
     fn sqlite_round_trip(stmts in statements(SQLITE), seps in prop::collection::vec(separator(), 1..4), final_sep: bool) {
-        check(stmts, seps, sqlite_rules(), final_sep);
+        check(stmts, seps, migrate_core::SplitRules::sqlite(), final_sep);
     }
 
     #[test]
     fn mysql_round_trip(stmts in statements(MYSQL), seps in prop::collection::vec(separator(), 1..4), final_sep: bool) {
-        check(stmts, seps, mysql_rules(), final_sep);
-    }
-}
-
-fn sqlite_rules() -> migrate_core::SplitRules {
-    migrate_core::SplitRules {
-        brackets: true,
-        backticks: true,
-        begin_end_blocks: true,
-        ..Default::default()
-    }
-}
-fn pg_rules() -> migrate_core::SplitRules {
-    migrate_core::SplitRules {
-        nested_block_comments: true,
-        dollar_quotes: true,
-        ..Default::default()
-    }
-}
-fn mysql_rules() -> migrate_core::SplitRules {
-    migrate_core::SplitRules {
-        backslash_escapes: true,
-        hash_comments: true,
-        backticks: true,
-        begin_end_blocks: true,
-        ..Default::default()
+        check(stmts, seps, migrate_core::SplitRules::mysql(), final_sep);
     }
 }
