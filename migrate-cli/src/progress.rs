@@ -26,30 +26,35 @@ const LONG_RUN: usize = 10;
 /// Turns the migrator's events into stderr lines (and a bar on a terminal).
 pub struct Progress {
     verbosity: Verbosity,
+    /// Whether stderr is a terminal (a bar is drawn only there).
+    terminal: bool,
     bar: Option<ProgressBar>,
     started: HashMap<String, String>,
     out: Box<dyn Write + Send>,
 }
 
 impl Progress {
-    /// Progress to stderr for a run of about `steps` migrations.
-    pub fn to_stderr(verbosity: Verbosity, steps: usize) -> Progress {
+    /// Progress to stderr; a bar appears on a terminal once the plan turns out long.
+    pub fn to_stderr(verbosity: Verbosity) -> Progress {
         use std::io::IsTerminal;
-        let terminal = std::io::stderr().is_terminal();
-        let bar = (terminal && verbosity != Verbosity::Quiet && steps >= LONG_RUN).then(|| {
-            let bar =
-                ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
-            bar.set_style(style);
-            bar
-        });
         Progress {
             verbosity,
-            bar,
+            terminal: std::io::stderr().is_terminal(),
+            bar: None,
             started: HashMap::new(),
             out: Box::new(std::io::stderr()),
         }
+    }
+
+    fn start_bar(&mut self, steps: usize) {
+        if !self.terminal || self.verbosity == Verbosity::Quiet || steps < LONG_RUN {
+            return;
+        }
+        let bar = ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr());
+        let style = ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        self.bar = Some(bar);
     }
 
     /// Progress written to `out`, never with a bar (tests).
@@ -57,6 +62,7 @@ impl Progress {
     fn to_writer(verbosity: Verbosity, out: Box<dyn Write + Send>) -> Progress {
         Progress {
             verbosity,
+            terminal: false,
             bar: None,
             started: HashMap::new(),
             out,
@@ -79,6 +85,7 @@ impl Progress {
             return;
         }
         match event {
+            Event::Planned { migrations } => self.start_bar(*migrations),
             Event::MigrationStarted {
                 revision,
                 description,

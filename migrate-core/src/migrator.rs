@@ -63,6 +63,11 @@ impl Default for MigrateOptions {
 /// Progress of a run, for the CLI to render.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
+    /// The plan is made (under the lock, before anything runs).
+    Planned {
+        /// How many migrations it will run (stamps not counted).
+        migrations: usize,
+    },
     /// A migration is about to run.
     MigrationStarted {
         /// The revision id.
@@ -303,6 +308,9 @@ impl<'m> Migrator<'m> {
         };
         let dialect_name = exec.dialect().name();
         check_runnable(self.map, &plan, dialect_name)?;
+        events(&Event::Planned {
+            migrations: plan.steps.iter().filter(|s| s.revision.is_some()).count(),
+        });
 
         let transactional = exec.dialect().transactional_ddl();
         let whole_run = transactional && !self.options.transaction_per_migration;

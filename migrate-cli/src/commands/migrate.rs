@@ -32,14 +32,7 @@ pub async fn upgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliEr
     }
     let (_, mut exec) = ctx.connect().await?;
     let migrator = Migrator::new(&map, ctx.options());
-    let steps = match migrator.current(exec.as_mut()).await {
-        Ok(rows) => map
-            .plan_upgrade(&rows, target)
-            .map(|p| p.steps.len())
-            .unwrap_or(0),
-        Err(_) => 0,
-    };
-    let mut progress = Progress::to_stderr(ctx.verbosity, steps);
+    let mut progress = Progress::to_stderr(ctx.verbosity);
     let result = migrator
         .upgrade(exec.as_mut(), target, &mut |e: &Event| progress.event(e))
         .await;
@@ -65,14 +58,7 @@ pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), Cli
     }
     let (_, mut exec) = ctx.connect().await?;
     let migrator = Migrator::new(&map, ctx.options());
-    let steps = match migrator.current(exec.as_mut()).await {
-        Ok(rows) => map
-            .plan_downgrade(&rows, target)
-            .map(|p| p.steps.len())
-            .unwrap_or(0),
-        Err(_) => 0,
-    };
-    let mut progress = Progress::to_stderr(ctx.verbosity, steps);
+    let mut progress = Progress::to_stderr(ctx.verbosity);
     let result = migrator
         .downgrade(exec.as_mut(), target, &mut |e: &Event| progress.event(e))
         .await;
@@ -128,7 +114,7 @@ pub async fn stamp(
     }
     let (_, mut exec) = ctx.connect().await?;
     let migrator = Migrator::new(&map, ctx.options());
-    let mut progress = Progress::to_stderr(ctx.verbosity, 0);
+    let mut progress = Progress::to_stderr(ctx.verbosity);
     let result = migrator
         .stamp(exec.as_mut(), revisions, purge, &mut |e: &Event| {
             progress.event(e)
