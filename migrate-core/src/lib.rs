@@ -29,6 +29,6 @@ pub use executor::{DatabaseError, DatabaseErrorKind, Executor};
 pub use graph::RevisionMap;
 pub use migrator::{AppliedStep, Event, EventSink, MigrateOptions, Migrator, Report};
 pub use plan::{Direction, Plan, Step, VersionChange};
-pub use revision::{Migration, Revision, ScriptFormat, SqlBlock, Unrunnable};
+pub use revision::{Contents, Migration, Revision, ScriptFormat, SqlBlock, Unrunnable};
 pub use script::ScriptDirectory;
 pub use split::{split, SplitRules, Statement};

@@ -115,7 +115,7 @@ pub type EventSink<'a> = dyn FnMut(&Event) + Send + 'a;
 /// # let rev = |id: &str, down: &[&str]| Revision { id: id.into(),
 /// #     down_revisions: down.iter().map(|s| s.to_string()).collect(), branch_labels: vec![],
 /// #     depends_on: vec![], message: String::new(), doc: String::new(), path: id.into(),
-/// #     format: ScriptFormat::Sql, checksum: String::new(), upgrade: Migration::Sql(vec![]),
+/// #     format: ScriptFormat::Sql, upgrade: Migration::Sql(vec![]),
 /// #     downgrade: Migration::Sql(vec![]) };
 /// let map = RevisionMap::new(vec![rev("aaaa", &[]), rev("bbbb", &["aaaa"])]).unwrap();
 /// let migrator = Migrator::new(&map, MigrateOptions::default());
@@ -181,6 +181,11 @@ pub(crate) fn runnable_blocks<'r>(
             rev.id,
             u.construct
         ))),
+        Migration::NotRead => Err(Error::Plan(format!(
+            "{}: revision {} was read for its header only, without its SQL; read the folder with `ScriptDirectory::load` (or `Contents::Full`) to run it",
+            rev.path.display(),
+            rev.id
+        ))),
     }
 }
 
@@ -190,7 +195,7 @@ pub(crate) fn runnable_blocks<'r>(
 /// # use migrate_core::{Revision, Migration, ScriptFormat, Direction, Unrunnable};
 /// # let mut rev = Revision { id: "ae10".into(), down_revisions: vec![], branch_labels: vec![],
 /// #     depends_on: vec![], message: String::new(), doc: String::new(), path: "v/ae10.py".into(),
-/// #     format: ScriptFormat::Python, checksum: String::new(), upgrade: Migration::Sql(vec![]),
+/// #     format: ScriptFormat::Python, upgrade: Migration::Sql(vec![]),
 /// #     downgrade: Migration::Missing };
 /// assert!(migrate_core::migrator::unrunnable_reason(&rev, Direction::Up).is_none());
 /// let why = migrate_core::migrator::unrunnable_reason(&rev, Direction::Down).unwrap();

@@ -590,7 +590,7 @@ impl RevisionMap {
     /// # let rev = |id: &str, down: &[&str]| Revision { id: id.into(),
     /// #     down_revisions: down.iter().map(|s| s.to_string()).collect(), branch_labels: vec![],
     /// #     depends_on: vec![], message: String::new(), doc: String::new(), path: id.into(),
-    /// #     format: ScriptFormat::Sql, checksum: String::new(), upgrade: Migration::Sql(vec![]),
+    /// #     format: ScriptFormat::Sql, upgrade: Migration::Sql(vec![]),
     /// #     downgrade: Migration::Sql(vec![]) };
     /// let map = RevisionMap::new(vec![rev("aaaa", &[]), rev("bbbb", &["aaaa"])]).unwrap();
     /// let plan = map.plan_upgrade(&[], "head").unwrap();

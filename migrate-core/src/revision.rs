@@ -30,8 +30,6 @@ pub struct Revision {
     pub path: PathBuf,
     /// Which format the file is written in.
     pub format: ScriptFormat,
-    /// SHA-256 of the file's bytes, lowercase hex.
-    pub checksum: String,
     /// What `upgrade` runs.
     pub upgrade: Migration,
     /// What `downgrade` runs.
@@ -48,6 +46,21 @@ pub enum Migration {
     /// The body uses something `migrate` cannot turn into SQL (an `op.create_table`, a query
     /// result, application code): the revision stays in the graph, but running it is refused.
     Unrunnable(Unrunnable),
+    /// The file was read for its header only ([`Contents::Header`]): enough for listings and
+    /// planning; running it is refused until the file is read in full.
+    NotRead,
+}
+
+/// How much of each revision file is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contents {
+    /// The header and the SQL of both directions: what running a migration needs.
+    Full,
+    /// The header only (id, parents, labels, dependencies, message, docstring): what listings,
+    /// `current`, `stamp` and new revisions need. Both directions are [`Migration::NotRead`].
+    /// A `.sql` file's directives are still checked; the code of a `.py` file's `upgrade()` /
+    /// `downgrade()` is tokenized (a syntax error still fails) but not folded.
+    Header,
 }
 
 /// Why a revision's body cannot be run by `migrate`, and where.
@@ -81,7 +94,8 @@ impl Migration {
     /// The blocks to run on `dialect`: when any block names the dialect, exactly the blocks
     /// naming it; otherwise the blocks that name no dialect.
     ///
-    /// Returns `None` when the direction is [`Migration::Missing`] or [`Migration::Unrunnable`].
+    /// Returns `None` when the direction is [`Migration::Missing`], [`Migration::Unrunnable`] or
+    /// [`Migration::NotRead`].
     pub fn blocks_for(&self, dialect: &str) -> Option<Vec<&SqlBlock>> {
         match self {
             Migration::Sql(blocks) => {
@@ -101,20 +115,7 @@ impl Migration {
                         .collect(),
                 )
             }
-            Migration::Missing | Migration::Unrunnable(_) => None,
+            Migration::Missing | Migration::Unrunnable(_) | Migration::NotRead => None,
         }
     }
-}
-
-/// The checksum kept for a revision file: lowercase hex SHA-256 of its bytes.
-pub fn checksum(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 15)]));
-    }
-    out
 }

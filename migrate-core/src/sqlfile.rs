@@ -30,7 +30,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::revision::{Migration, Revision, ScriptFormat, SqlBlock};
+use crate::revision::{Contents, Migration, Revision, ScriptFormat, SqlBlock};
 
 /// What the header and directive errors say is supported.
 const HEADER_HINT: &str = "a .sql revision starts with a `--` comment header holding \
@@ -45,85 +45,94 @@ const DIRECTIVE_HINT: &str = "supported directives are `-- migrate:upgrade` and 
 /// `path` is only used in the revision and in errors; `text` is the file's content. Errors are
 /// [`Error::Parse`] with the line, column and text of the offending line and what is supported.
 pub fn parse_sql_revision(path: &Path, text: &str) -> Result<Revision> {
-    let checksum = crate::revision::checksum(text.as_bytes());
+    parse(path, text, Contents::Full)
+}
+
+/// [`parse_sql_revision`], reading the header only when `contents` is [`Contents::Header`].
+pub(crate) fn parse(path: &Path, text: &str, contents: Contents) -> Result<Revision> {
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let lines = Lines::new(body);
+    let mut lines = Lines::new(body).peekable();
 
     let mut header = Header::default();
-    let mut index = 0;
     // Leading blank lines, then the run of `--` lines (a directive ends it).
-    while index < lines.len() && lines.text(index).trim().is_empty() {
-        index += 1;
-    }
-    while index < lines.len() {
-        let line = lines.text(index).trim_start();
-        let Some(comment) = line.strip_prefix("--") else {
+    while lines.next_if(|l| l.text.trim().is_empty()).is_some() {}
+    while let Some(line) = lines.peek() {
+        let trimmed = line.text.trim_start();
+        let Some(comment) = trimmed.strip_prefix("--") else {
             break;
         };
-        if directive_name(line).is_some() {
+        if directive_name(trimmed).is_some() {
             break;
         }
-        header.line(path, &lines, index, comment)?;
-        index += 1;
+        header.line(path, line, comment)?;
+        lines.next();
     }
 
     let id = match header.id.take() {
         Some(id) => id,
         None => {
+            let first = Lines::new(body).next();
             return Err(parse_error(
                 path,
-                &lines,
-                0,
+                first.as_ref(),
                 1,
                 format!("no `-- Revision ID:` line in the header; {HEADER_HINT}"),
-            ))
+            ));
         }
     };
 
+    let mut doc = header.doc;
+    doc.truncate(doc.trim_end().len());
+    let mut revision = Revision {
+        id,
+        down_revisions: header.revises,
+        branch_labels: header.branch_labels,
+        depends_on: header.depends_on,
+        message: header.message.unwrap_or_default(),
+        doc,
+        path: path.to_path_buf(),
+        format: ScriptFormat::Sql,
+        upgrade: Migration::NotRead,
+        downgrade: Migration::NotRead,
+    };
     let mut upgrade: Option<Vec<SqlBlock>> = None;
     let mut downgrade: Option<Vec<SqlBlock>> = None;
     // The section being read: its direction, block, and the byte where its SQL starts.
     let mut open: Option<(Direction, SqlBlock, usize)> = None;
-    for i in index..lines.len() {
-        let line = lines.text(i);
-        let trimmed = line.trim_start();
+    // A header-only read still checks every directive (cheap, and a typo is better found by
+    // `migrate heads` than by the deploy), but copies no SQL.
+    let full = contents == Contents::Full;
+    for line in lines {
+        let trimmed = line.text.trim_start();
         if let Some(name_at) = directive_name(trimmed) {
-            if let Some((dir, mut block, start)) = open.take() {
-                block.sql = body[start..lines.start(i)].trim_end().to_string();
+            if let Some((dir, mut block, start)) = open.take().filter(|_| full) {
+                block.sql = body[start..line.start].trim_end().to_string();
                 push(&mut upgrade, &mut downgrade, dir, block);
             }
-            let indent = line.len() - trimmed.len();
-            let (dir, block) = directive(path, &lines, i, indent + name_at)?;
-            open = Some((dir, block, lines.next_start(i)));
+            let indent = line.text.len() - trimmed.len();
+            let (dir, block) = directive(path, &line, indent + name_at)?;
+            open = Some((dir, block, line.next));
         } else if open.is_none() && !trimmed.is_empty() && !trimmed.starts_with("--") {
-            let column = line.len() - trimmed.len() + 1;
+            let column = line.text.len() - trimmed.len() + 1;
             return Err(parse_error(
                 path,
-                &lines,
-                i,
+                Some(&line),
                 column,
                 format!("SQL before the first `-- migrate:` directive; {DIRECTIVE_HINT}"),
             ));
         }
+    }
+    if !full {
+        return Ok(revision);
     }
     if let Some((dir, mut block, start)) = open.take() {
         block.sql = body[start.min(body.len())..].trim_end().to_string();
         push(&mut upgrade, &mut downgrade, dir, block);
     }
 
-    Ok(Revision {
-        id,
-        down_revisions: header.revises,
-        branch_labels: header.branch_labels,
-        depends_on: header.depends_on,
-        message: header.message.unwrap_or_default(),
-        doc: header.doc.join("\n").trim_end().to_string(),
-        path: path.to_path_buf(),
-        format: ScriptFormat::Sql,
-        checksum,
-        upgrade: upgrade.map_or(Migration::Missing, Migration::Sql),
-        downgrade: downgrade.map_or(Migration::Missing, Migration::Sql),
-    })
+    revision.upgrade = upgrade.map_or(Migration::Missing, Migration::Sql);
+    revision.downgrade = downgrade.map_or(Migration::Missing, Migration::Sql);
+    Ok(revision)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,8 +162,10 @@ struct Header {
     revises: Vec<String>,
     branch_labels: Vec<String>,
     depends_on: Vec<String>,
-    doc: Vec<String>,
-    seen: Vec<Field>,
+    /// The header's lines without their `-- `, each ending with a newline.
+    doc: String,
+    /// The fields given so far, one bit per [`Field`].
+    seen: u8,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,9 +195,11 @@ impl Field {
 
 impl Header {
     /// One header line; `comment` is the text after `--`.
-    fn line(&mut self, path: &Path, lines: &Lines, index: usize, comment: &str) -> Result<()> {
+    fn line(&mut self, path: &Path, line: &Line, comment: &str) -> Result<()> {
         let text = comment.strip_prefix(' ').unwrap_or(comment).trim_end();
-        self.doc.push(text.to_string());
+        // Each line ends with a newline; the last ones are trimmed when the header ends.
+        self.doc.push_str(text);
+        self.doc.push('\n');
         let field = text
             .split_once(':')
             .and_then(|(key, value)| Some((Field::from_key(key)?, value.trim())));
@@ -201,25 +214,24 @@ impl Header {
         let Some((field, value)) = field else {
             return Ok(());
         };
-        if self.seen.contains(&field) {
-            let column = lines.text(index).find(text.trim()).unwrap_or(0) + 1;
+        let bit = 1u8 << field as u8;
+        if self.seen & bit != 0 {
+            let column = line.text.find(text.trim()).unwrap_or(0) + 1;
             return Err(parse_error(
                 path,
-                lines,
-                index,
+                Some(line),
                 column,
                 "this header field is given twice; keep one".to_string(),
             ));
         }
-        self.seen.push(field);
+        self.seen |= bit;
         match field {
             Field::RevisionId => {
                 if value.is_empty() {
-                    let column = lines.text(index).trim_end().len() + 1;
+                    let column = line.text.trim_end().len() + 1;
                     return Err(parse_error(
                         path,
-                        lines,
-                        index,
+                        Some(line),
                         column,
                         format!("`Revision ID:` has no value; {HEADER_HINT}"),
                     ));
@@ -258,14 +270,8 @@ fn directive_name(line: &str) -> Option<usize> {
 }
 
 /// Parse the directive on line `index`, whose name starts at byte `name_at`.
-fn directive(
-    path: &Path,
-    lines: &Lines,
-    index: usize,
-    name_at: usize,
-) -> Result<(Direction, SqlBlock)> {
-    let line = lines.text(index);
-    let mut words = Words::new(line, name_at);
+fn directive(path: &Path, line: &Line, name_at: usize) -> Result<(Direction, SqlBlock)> {
+    let mut words = Words::new(line.text, name_at);
     let (name_col, name) = words.next().unwrap_or((name_at, ""));
     let dir = match name {
         "upgrade" => Direction::Upgrade,
@@ -273,8 +279,7 @@ fn directive(
         _ => {
             return Err(parse_error(
                 path,
-                lines,
-                index,
+                Some(line),
                 name_col + 1,
                 format!("unknown directive `migrate:{name}`; {DIRECTIVE_HINT}"),
             ))
@@ -282,7 +287,7 @@ fn directive(
     };
     let mut block = SqlBlock {
         sql: String::new(),
-        line: index + 2,
+        line: line.index + 2,
         transactional: true,
         dialects: Vec::new(),
     };
@@ -300,8 +305,7 @@ fn directive(
                         None => {
                             return Err(parse_error(
                                 path,
-                                lines,
-                                index,
+                                Some(line),
                                 at + 1,
                                 format!(
                                     "unknown dialect `{name}`; supported dialects are `sqlite`, \
@@ -319,8 +323,7 @@ fn directive(
             _ => {
                 return Err(parse_error(
                     path,
-                    lines,
-                    index,
+                    Some(line),
                     col + 1,
                     format!("unknown option `{word}`; {DIRECTIVE_HINT}"),
                 ))
@@ -369,56 +372,65 @@ impl<'a> Iterator for Words<'a> {
     }
 }
 
-/// The file's lines with their byte offsets (without `\n` or `\r\n`).
+/// One line of the file: its 0-based index, where it starts, where the next one starts, and
+/// its text without `\n` or `\r\n`.
+struct Line<'a> {
+    index: usize,
+    start: usize,
+    next: usize,
+    text: &'a str,
+}
+
+/// The lines of a text, in order; a final newline does not start another line, and an empty
+/// text has one empty line.
 struct Lines<'a> {
     src: &'a str,
-    starts: Vec<usize>,
+    pos: usize,
+    index: usize,
 }
 
 impl<'a> Lines<'a> {
     fn new(src: &'a str) -> Lines<'a> {
-        let mut starts = vec![0];
-        starts.extend(src.match_indices('\n').map(|(i, _)| i + 1));
-        if starts.last() == Some(&src.len()) && !src.is_empty() {
-            starts.pop();
+        Lines {
+            src,
+            pos: 0,
+            index: 0,
         }
-        Lines { src, starts }
-    }
-
-    fn len(&self) -> usize {
-        self.starts.len()
-    }
-
-    fn start(&self, index: usize) -> usize {
-        self.starts[index]
-    }
-
-    /// Where the line after `index` starts (the end of the text for the last line).
-    fn next_start(&self, index: usize) -> usize {
-        self.starts
-            .get(index + 1)
-            .copied()
-            .unwrap_or(self.src.len())
-    }
-
-    fn text(&self, index: usize) -> &'a str {
-        let line = &self.src[self.starts[index]..self.next_start(index)];
-        let line = line.strip_suffix('\n').unwrap_or(line);
-        line.strip_suffix('\r').unwrap_or(line)
     }
 }
 
-fn parse_error(path: &Path, lines: &Lines, index: usize, column: usize, message: String) -> Error {
-    let snippet = if index < lines.len() {
-        Some(lines.text(index).to_string())
-    } else {
-        None
-    };
+impl<'a> Iterator for Lines<'a> {
+    type Item = Line<'a>;
+
+    fn next(&mut self) -> Option<Line<'a>> {
+        let len = self.src.len();
+        if self.pos > len || (self.pos == len && self.index > 0) {
+            return None;
+        }
+        let start = self.pos;
+        let rest = &self.src[start..];
+        let (raw, next) = match rest.find('\n') {
+            Some(at) => (&rest[..at], start + at + 1),
+            None => (rest, len + 1),
+        };
+        let line = Line {
+            index: self.index,
+            start,
+            next: next.min(len),
+            text: raw.strip_suffix('\r').unwrap_or(raw),
+        };
+        self.pos = next;
+        self.index += 1;
+        Some(line)
+    }
+}
+
+fn parse_error(path: &Path, line: Option<&Line>, column: usize, message: String) -> Error {
     Error::Parse {
         path: path.to_path_buf(),
-        line: index + 1,
+        line: line.map_or(1, |l| l.index + 1),
         column,
         message,
-        snippet,
+        snippet: line.map(|l| l.text.to_string()),
     }
 }

@@ -12,7 +12,6 @@ fn rev(id: &str, down: &[&str]) -> Revision {
         doc: String::new(),
         path: format!("versions/{id}.py").into(),
         format: ScriptFormat::Python,
-        checksum: String::new(),
         upgrade: Migration::Sql(vec![]),
         downgrade: Migration::Sql(vec![]),
     }

@@ -161,7 +161,6 @@ fn rev(id: &str, down: &[&str], up: &str, downgrade: &str) -> Revision {
         doc: String::new(),
         path: format!("versions/{id}.sql").into(),
         format: ScriptFormat::Sql,
-        checksum: String::new(),
         upgrade: sql(up),
         downgrade: sql(downgrade),
     }

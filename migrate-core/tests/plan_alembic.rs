@@ -162,7 +162,6 @@ fn every_sequence_plans_as_alembic_does() {
                 doc: String::new(),
                 path: format!("{id}.py").into(),
                 format: ScriptFormat::Python,
-                checksum: String::new(),
                 upgrade: Migration::Sql(vec![]),
                 downgrade: Migration::Sql(vec![]),
             });

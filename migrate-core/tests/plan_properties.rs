@@ -16,7 +16,6 @@ fn rev(id: String, down: Vec<String>, deps: Vec<String>) -> Revision {
         doc: String::new(),
         path: format!("{id}.sql").into(),
         format: ScriptFormat::Sql,
-        checksum: String::new(),
         upgrade: Migration::Sql(vec![]),
         downgrade: Migration::Sql(vec![]),
     }

@@ -40,6 +40,7 @@ fn migration(m: &Migration) -> String {
         Migration::Sql(blocks) => list(&blocks.iter().map(|b| b.sql.clone()).collect::<Vec<_>>()),
         Migration::Missing => "\"missing\"".into(),
         Migration::Unrunnable(_) => "null".into(),
+        Migration::NotRead => panic!("the corpus is read in full"),
     }
 }
 
@@ -173,6 +174,7 @@ fn real_revision_files_read_as_cpython_reads_them() {
                             }
                         }
                         Migration::Missing => {}
+                        Migration::NotRead => panic!("the corpus is read in full"),
                     }
                 }
                 lines.push_str(&format!(

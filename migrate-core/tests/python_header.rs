@@ -38,20 +38,6 @@ fn plain_header_as_alembic_writes_it() {
 }
 
 #[test]
-fn checksum_is_sha256_of_the_file_bytes() {
-    let r = parse_fixture("headers/h1_plain.py");
-    let out = std::process::Command::new("python3")
-        .args([
-            "-c",
-            "import hashlib,sys; print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())",
-        ])
-        .arg(python_common::fixtures().join("headers/h1_plain.py"))
-        .output()
-        .unwrap();
-    assert_eq!(r.checksum, String::from_utf8(out.stdout).unwrap().trim());
-}
-
-#[test]
 fn typing_annotations_and_a_docstring_after_blank_lines() {
     let r = parse_fixture("headers/h2_typing.py");
     assert_eq!(r.id, "h2");

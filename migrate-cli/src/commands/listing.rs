@@ -1,6 +1,6 @@
 //! `current`, `heads`, `branches`, `history`, `show`: the core orders, [`crate::output`] formats.
 
-use migrate_core::{Migrator, Revision, RevisionMap};
+use migrate_core::{Contents, Migrator, Revision, RevisionMap};
 
 use super::Context;
 use crate::error::CliError;
@@ -39,46 +39,43 @@ async fn current_rows(ctx: &Context, map: &RevisionMap) -> Result<(String, Vec<S
 
 /// `current [-v]`.
 pub async fn current(ctx: &Context, verbose: bool) -> Result<(), CliError> {
-    let map = ctx.map()?;
-    let (url, rows) = current_rows(ctx, &map).await?;
+    let map = ctx.map(Contents::Header)?;
+    let (url, rows) = current_rows(ctx, map).await?;
     if verbose {
         println!("{}", output::current_header(&url));
     }
     for rev in map.current_heads(&rows)? {
-        println!(
-            "{}",
-            output::current_item(&entry(&map, rev, false), verbose)
-        );
+        println!("{}", output::current_item(&entry(map, rev, false), verbose));
     }
     Ok(())
 }
 
 /// `heads [-v] [--resolve-dependencies]`.
 pub fn heads(ctx: &Context, verbose: bool, resolve_dependencies: bool) -> Result<(), CliError> {
-    let map = ctx.map()?;
+    let map = ctx.map(Contents::Header)?;
     let heads = if resolve_dependencies {
         map.resolve("heads")?
     } else {
         map.heads()
     };
     for rev in heads {
-        println!("{}", output::heads_item(&entry(&map, rev, false), verbose));
+        println!("{}", output::heads_item(&entry(map, rev, false), verbose));
     }
     Ok(())
 }
 
 /// `branches [-v]`.
 pub fn branches(ctx: &Context, verbose: bool) -> Result<(), CliError> {
-    let map = ctx.map()?;
+    let map = ctx.map(Contents::Header)?;
     for rev in map.walk_all()? {
         if !map.is_branch_point(&rev.id) {
             continue;
         }
-        let point = entry(&map, rev, false);
+        let point = entry(map, rev, false);
         let children: Vec<Entry> = map
             .children(&rev.id)
             .into_iter()
-            .map(|child| entry(&map, child, false))
+            .map(|child| entry(map, child, false))
             .collect();
         println!("{}", output::branches_item(&point, &children, verbose));
     }
@@ -92,7 +89,7 @@ pub async fn history(
     verbose: bool,
     indicate_current: bool,
 ) -> Result<(), CliError> {
-    let map = ctx.map()?;
+    let map = ctx.map(Contents::Header)?;
     if let Some(r) = range {
         if !r.contains(':') {
             return Err(CliError::Usage(
@@ -103,25 +100,27 @@ pub async fn history(
     let needs_database =
         indicate_current || range.is_some_and(|r| r.split(':').any(|end| end.trim() == "current"));
     let rows = if needs_database {
-        current_rows(ctx, &map).await?.1
+        current_rows(ctx, map).await?.1
     } else {
         Vec::new()
     };
+    // One write for the whole listing: a write per line costs more than the rest of
+    // `history` on a long one.
+    let mut out = String::new();
     for rev in map.history(range, &rows)? {
         let current = indicate_current && rows.contains(&rev.id);
-        println!(
-            "{}",
-            output::history_item(&entry(&map, rev, current), verbose)
-        );
+        out.push_str(&output::history_item(&entry(map, rev, current), verbose));
+        out.push('\n');
     }
+    print!("{out}");
     Ok(())
 }
 
 /// `show REV` (`show current` reads the database).
 pub async fn show(ctx: &Context, ident: &str) -> Result<(), CliError> {
-    let map = ctx.map()?;
+    let map = ctx.map(Contents::Header)?;
     let revisions: Vec<&Revision> = if ident == "current" {
-        let (_, rows) = current_rows(ctx, &map).await?;
+        let (_, rows) = current_rows(ctx, map).await?;
         let mut out = Vec::new();
         for row in &rows {
             out.extend(map.resolve(row)?);
@@ -131,7 +130,7 @@ pub async fn show(ctx: &Context, ident: &str) -> Result<(), CliError> {
         map.resolve(ident)?
     };
     for rev in revisions {
-        println!("{}", output::show_item(&entry(&map, rev, false)));
+        println!("{}", output::show_item(&entry(map, rev, false)));
     }
     Ok(())
 }
@@ -140,7 +139,7 @@ pub async fn show(ctx: &Context, ident: &str) -> Result<(), CliError> {
 pub fn check(ctx: &Context) -> Result<(), CliError> {
     use migrate_core::migrator::unrunnable_reason;
     use migrate_core::Direction;
-    let map = ctx.map()?;
+    let map = ctx.map(Contents::Full)?;
     let revisions = map.walk_all()?;
     let mut refused = 0;
     for rev in &revisions {
@@ -188,7 +187,6 @@ mod tests {
             doc: format!("{message}\n\nRevision ID: {id}"),
             path: format!("versions/{id}_x.py").into(),
             format: ScriptFormat::Python,
-            checksum: String::new(),
             upgrade: Migration::Sql(vec![]),
             downgrade: Migration::Sql(vec![]),
         }

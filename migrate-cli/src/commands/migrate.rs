@@ -1,6 +1,6 @@
 //! `upgrade`, `downgrade`, `stamp`: online through the migrator, or `--sql` offline scripts.
 
-use migrate_core::{offline, Event, Migrator};
+use migrate_core::{offline, Contents, Event, Migrator};
 
 use super::Context;
 use crate::backend;
@@ -17,11 +17,11 @@ fn print_script(script: &str) {
 
 /// `upgrade [REV] [--sql]`.
 pub async fn upgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliError> {
-    let map = ctx.map()?;
+    let map = ctx.map(Contents::Full)?;
     if sql {
         let url = ctx.database_url()?;
         let dialect = backend::dialect(url.backend());
-        let script = offline::upgrade_sql(&map, dialect.as_ref(), target, &ctx.options())?;
+        let script = offline::upgrade_sql(map, dialect.as_ref(), target, &ctx.options())?;
         print_script(&script);
         return Ok(());
     }
@@ -31,7 +31,7 @@ pub async fn upgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliEr
         ));
     }
     let (_, mut exec) = ctx.connect().await?;
-    let migrator = Migrator::new(&map, ctx.options());
+    let migrator = Migrator::new(map, ctx.options());
     let mut progress = Progress::to_stderr(ctx.verbosity);
     let result = migrator
         .upgrade(exec.as_mut(), target, &mut |e: &Event| progress.event(e))
@@ -43,11 +43,11 @@ pub async fn upgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliEr
 
 /// `downgrade REV [--sql]`.
 pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliError> {
-    let map = ctx.map()?;
+    let map = ctx.map(Contents::Full)?;
     if sql {
         let url = ctx.database_url()?;
         let dialect = backend::dialect(url.backend());
-        let script = offline::downgrade_sql(&map, dialect.as_ref(), target, &ctx.options())?;
+        let script = offline::downgrade_sql(map, dialect.as_ref(), target, &ctx.options())?;
         print_script(&script);
         return Ok(());
     }
@@ -57,7 +57,7 @@ pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), Cli
         ));
     }
     let (_, mut exec) = ctx.connect().await?;
-    let migrator = Migrator::new(&map, ctx.options());
+    let migrator = Migrator::new(map, ctx.options());
     let mut progress = Progress::to_stderr(ctx.verbosity);
     let result = migrator
         .downgrade(exec.as_mut(), target, &mut |e: &Event| progress.event(e))
@@ -103,17 +103,17 @@ pub async fn stamp(
     sql: bool,
     purge: bool,
 ) -> Result<(), CliError> {
-    let map = ctx.map()?;
+    let map = ctx.map(Contents::Header)?;
     if sql {
         let range = offline_stamp_range(revisions)?;
         let url = ctx.database_url()?;
         let dialect = backend::dialect(url.backend());
-        let script = offline::stamp_sql(&map, dialect.as_ref(), &range, purge, &ctx.options())?;
+        let script = offline::stamp_sql(map, dialect.as_ref(), &range, purge, &ctx.options())?;
         print_script(&script);
         return Ok(());
     }
     let (_, mut exec) = ctx.connect().await?;
-    let migrator = Migrator::new(&map, ctx.options());
+    let migrator = Migrator::new(map, ctx.options());
     let mut progress = Progress::to_stderr(ctx.verbosity);
     let result = migrator
         .stamp(exec.as_mut(), revisions, purge, &mut |e: &Event| {

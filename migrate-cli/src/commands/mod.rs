@@ -6,7 +6,9 @@ mod revision;
 
 use std::path::{Path, PathBuf};
 
-use migrate_core::{Executor, MigrateOptions, RevisionMap, ScriptDirectory, VersionTable};
+use migrate_core::{
+    Contents, Executor, MigrateOptions, RevisionMap, ScriptDirectory, VersionTable,
+};
 
 use crate::backend;
 use crate::cli::{Cli, Command};
@@ -25,8 +27,13 @@ pub struct Context {
 }
 
 impl Context {
-    /// Reads the revision files of the configured version locations into a graph.
-    pub fn map(&self) -> Result<RevisionMap, CliError> {
+    /// Reads the revision files of the configured version locations into a graph: in full
+    /// for commands that run SQL, their headers only for the others.
+    ///
+    /// The graph lives until the process ends and is never freed: each command builds it once,
+    /// and returning its thousands of small allocations to the allocator just before exiting
+    /// costs about as much as building the graph (5 ms for 10,000 revisions).
+    pub fn map(&self, contents: Contents) -> Result<&'static RevisionMap, CliError> {
         let location = self.settings.require_script_location()?;
         if !location.is_dir() {
             return Err(CliError::config(format!(
@@ -34,11 +41,12 @@ impl Context {
                 location.display()
             )));
         }
-        let dir = ScriptDirectory::load(
+        let dir = ScriptDirectory::load_with(
             &self.settings.version_locations,
             self.settings.recursive_version_locations,
+            contents,
         )?;
-        Ok(dir.into_map()?)
+        Ok(Box::leak(Box::new(dir.into_map()?)))
     }
 
     /// The configured database URL, parsed.

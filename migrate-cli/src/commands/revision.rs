@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use migrate_core::render::{self, NewRevision};
-use migrate_core::{RevisionMap, ScriptFormat};
+use migrate_core::{Contents, RevisionMap, ScriptFormat};
 
 use super::Context;
 use crate::cli::{Format, MergeArgs, RevisionArgs};
@@ -26,12 +26,12 @@ struct Request<'a> {
 
 /// `revision -m MSG [--head H] [--splice] ...`.
 pub fn revision(ctx: &Context, args: &RevisionArgs) -> Result<(), CliError> {
-    let map = ctx.map()?;
+    let map = ctx.map(Contents::Header)?;
     let parents = map.new_revision_parents(&args.head, args.splice)?;
     let depends_on = map.resolve_depends_on(&args.depends_on)?;
     create(
         ctx,
-        &map,
+        map,
         parents,
         Request {
             message: args.message.as_deref(),
@@ -46,7 +46,7 @@ pub fn revision(ctx: &Context, args: &RevisionArgs) -> Result<(), CliError> {
 
 /// `merge REVS... -m MSG`.
 pub fn merge(ctx: &Context, args: &MergeArgs) -> Result<(), CliError> {
-    let map = ctx.map()?;
+    let map = ctx.map(Contents::Header)?;
     let mut parents: Vec<String> = Vec::new();
     for rev in &args.revisions {
         for id in map.new_revision_parents(rev, false)? {
@@ -60,7 +60,7 @@ pub fn merge(ctx: &Context, args: &MergeArgs) -> Result<(), CliError> {
     }
     create(
         ctx,
-        &map,
+        map,
         parents,
         Request {
             message: args.message.as_deref(),

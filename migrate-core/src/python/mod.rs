@@ -27,7 +27,7 @@ mod value;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::revision::{Migration, Revision, ScriptFormat, Unrunnable};
+use crate::revision::{Contents, Migration, Revision, ScriptFormat, Unrunnable};
 use fold::{Folder, Stop, Syntax};
 use lexer::column_of;
 use module::{FunctionDef, HeaderSlot, HeaderValue, Module, ScanError, HEADER_VARS};
@@ -39,6 +39,13 @@ use module::{FunctionDef, HeaderSlot, HeaderValue, Module, ScanError, HEADER_VAR
 /// `Revision::message` is what `alembic history` prints (the stripped docstring up to its first
 /// blank line) and `Revision::doc` the whole stripped docstring (Alembic's `Script.longdoc`).
 pub fn parse_python_revision(path: &Path, text: &str) -> Result<Revision> {
+    parse(path, text, Contents::Full)
+}
+
+/// [`parse_python_revision`], without folding `upgrade()` / `downgrade()` when `contents` is
+/// [`Contents::Header`] (the whole file is still tokenized: a header value is only known
+/// after the last assignment to it).
+pub(crate) fn parse(path: &Path, text: &str, contents: Contents) -> Result<Revision> {
     let file = File { path, src: text };
     let toks = lexer::tokenize(text).map_err(|e| {
         file.error(
@@ -98,8 +105,13 @@ pub fn parse_python_revision(path: &Path, text: &str) -> Result<Revision> {
         .map(|d| repr::strip(d, true, true))
         .unwrap_or("");
     let message = doc.split("\n\n").next().unwrap_or("").to_string();
-    let upgrade = file.function(&toks, &module, module.upgrade, "upgrade")?;
-    let downgrade = file.function(&toks, &module, module.downgrade, "downgrade")?;
+    let (upgrade, downgrade) = match contents {
+        Contents::Full => (
+            file.function(&toks, &module, module.upgrade, "upgrade")?,
+            file.function(&toks, &module, module.downgrade, "downgrade")?,
+        ),
+        Contents::Header => (Migration::NotRead, Migration::NotRead),
+    };
 
     Ok(Revision {
         id,
@@ -110,7 +122,6 @@ pub fn parse_python_revision(path: &Path, text: &str) -> Result<Revision> {
         doc: doc.to_string(),
         path: path.to_path_buf(),
         format: ScriptFormat::Python,
-        checksum: crate::revision::checksum(text.as_bytes()),
         upgrade,
         downgrade,
     })

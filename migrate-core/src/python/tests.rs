@@ -79,9 +79,6 @@ def downgrade() -> None:
     time("module level", &mut || {
         std::hint::black_box(super::module::scan(text, &toks).unwrap());
     });
-    time("sha256", &mut || {
-        std::hint::black_box(crate::revision::checksum(text.as_bytes()));
-    });
     time("whole file", &mut || {
         std::hint::black_box(
             super::parse_python_revision(std::path::Path::new("x.py"), text).unwrap(),
