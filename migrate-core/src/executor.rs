@@ -85,6 +85,14 @@ pub trait Executor: Send {
     /// Roll back the open transaction.
     async fn rollback(&mut self) -> Result<(), DatabaseError>;
 
+    /// Run `sql` (the version-table change that ends a migration) and commit the open
+    /// transaction. A backend where each round trip to the server counts sends both at once;
+    /// the default runs [`Executor::execute`], then [`Executor::commit`].
+    async fn execute_and_commit(&mut self, sql: &str) -> Result<(), DatabaseError> {
+        self.execute(sql).await?;
+        self.commit().await
+    }
+
     /// The rows of the version table, or `None` when the table does not exist.
     async fn read_versions(
         &mut self,

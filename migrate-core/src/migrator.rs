@@ -443,7 +443,10 @@ impl<'m> Migrator<'m> {
             });
         }
         let table = &self.options.version_table;
-        for change in &step.changes {
+        // When each migration commits on its own, its last version change and the commit go
+        // together (one round trip where the backend can).
+        let mut committed = false;
+        for (i, change) in step.changes.iter().enumerate() {
             let sql = match change {
                 VersionChange::Insert(v) => exec.dialect().insert_version(table, v),
                 VersionChange::Update { from, to } => {
@@ -451,7 +454,12 @@ impl<'m> Migrator<'m> {
                 }
                 VersionChange::Delete(v) => exec.dialect().delete_version(table, v),
             };
-            exec.execute(&sql).await?;
+            if !whole_run && i + 1 == step.changes.len() {
+                exec.execute_and_commit(&sql).await?;
+                committed = true;
+            } else {
+                exec.execute(&sql).await?;
+            }
             apply_change(&mut state.heads, change);
         }
         let elapsed = started.elapsed();
@@ -469,7 +477,9 @@ impl<'m> Migrator<'m> {
             });
         }
         if !whole_run {
-            exec.commit().await?;
+            if !committed {
+                exec.commit().await?;
+            }
             state.in_tx = false;
             state.commit();
         }

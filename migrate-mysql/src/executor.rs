@@ -17,12 +17,20 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_LOCK_NAME: usize = 64;
 
 /// A MySQL/MariaDB connection driven by the migrator.
+///
+/// Round trips are what a migration costs beyond the server's own work, so the executor
+/// saves two per migration: [`Executor::begin`] sends nothing and `START TRANSACTION` travels
+/// with the next statement, and [`Executor::execute_and_commit`] sends the version-table
+/// change and `COMMIT` together (the connection allows several statements per packet; the
+/// server stops at the first that fails, and the executor tells which one it was).
 #[derive(Debug)]
 pub struct MysqlExecutor {
     conn: Conn,
     dialect: MysqlDialect,
     /// The `GET_LOCK` name this session holds, if any.
     lock: Option<String>,
+    /// `begin` was called and `START TRANSACTION` is still to be sent.
+    begin_pending: bool,
 }
 
 impl MysqlExecutor {
@@ -65,6 +73,7 @@ impl MysqlExecutor {
             conn,
             dialect: MysqlDialect,
             lock: None,
+            begin_pending: false,
         }
     }
 
@@ -77,6 +86,35 @@ impl MysqlExecutor {
     /// connection closes.
     pub fn into_conn(self) -> Conn {
         self.conn
+    }
+
+    /// Send `statements` in one packet and read every result. On failure, the index of the
+    /// statement that failed: the server runs none after it.
+    ///
+    /// The results are read in order. Moving past one statement's result reads the next
+    /// one's; when that is an error, the driver keeps it for the next read instead of
+    /// returning it, so the loop stops at the last result and `drop_result` (which reads
+    /// everything left) returns it. Only statements that return one result each may precede
+    /// the last (a `CALL` returns several).
+    async fn batch(&mut self, statements: &[&str]) -> Result<(), (usize, mysql_async::Error)> {
+        let sql = statements.join(";\n");
+        let last = statements.len() - 1;
+        let mut result = self.conn.query_iter(sql).await.map_err(|e| (0, e))?;
+        let mut read = 0;
+        loop {
+            result
+                .for_each(|_| ())
+                .await
+                .map_err(|e| ((read + 1).min(last), e))?;
+            if result.is_empty() {
+                break;
+            }
+            read += 1;
+        }
+        result
+            .drop_result()
+            .await
+            .map_err(|e| ((read + 1).min(last), e))
     }
 
     /// The `GET_LOCK` name of a version table: one per database and table, server-wide.
@@ -131,31 +169,69 @@ fn other(e: mysql_async::Error) -> DatabaseError {
     DatabaseError::other(message(&e))
 }
 
+fn begin_failed(e: mysql_async::Error) -> DatabaseError {
+    DatabaseError::other(format!("START TRANSACTION failed: {}", message(&e)))
+}
+
 #[async_trait]
 impl Executor for MysqlExecutor {
     fn dialect(&self) -> &dyn Dialect {
         &self.dialect
     }
 
+    /// Runs `sql`, preceded in the same packet by `START TRANSACTION` when [`Executor::begin`]
+    /// was called since the last statement.
     async fn execute(&mut self, sql: &str) -> Result<(), DatabaseError> {
-        self.conn.query_drop(sql).await.map_err(statement)
+        if !std::mem::take(&mut self.begin_pending) {
+            return self.conn.query_drop(sql).await.map_err(statement);
+        }
+        self.batch(&["START TRANSACTION", sql])
+            .await
+            .map_err(|(index, e)| match index {
+                0 => begin_failed(e),
+                _ => statement(e),
+            })
     }
 
-    /// `START TRANSACTION`. DDL inside it still commits implicitly (MySQL has no
-    /// transactional DDL).
+    /// Opens a transaction with the next statement (`START TRANSACTION` is sent with it).
+    /// DDL inside it still commits implicitly (MySQL has no transactional DDL).
     async fn begin(&mut self) -> Result<(), DatabaseError> {
-        self.conn
-            .query_drop("START TRANSACTION")
-            .await
-            .map_err(other)
+        self.begin_pending = true;
+        Ok(())
     }
 
     async fn commit(&mut self) -> Result<(), DatabaseError> {
+        if std::mem::take(&mut self.begin_pending) {
+            return Ok(()); // no statement ran: no transaction was opened
+        }
         self.conn.query_drop("COMMIT").await.map_err(other)
     }
 
     async fn rollback(&mut self) -> Result<(), DatabaseError> {
+        if std::mem::take(&mut self.begin_pending) {
+            return Ok(());
+        }
         self.conn.query_drop("ROLLBACK").await.map_err(other)
+    }
+
+    /// One packet: (`START TRANSACTION`,) `sql`, `COMMIT`.
+    async fn execute_and_commit(&mut self, sql: &str) -> Result<(), DatabaseError> {
+        let begin = std::mem::take(&mut self.begin_pending);
+        let statements: &[&str] = if begin {
+            &["START TRANSACTION", sql, "COMMIT"]
+        } else {
+            &[sql, "COMMIT"]
+        };
+        let sql_at = usize::from(begin);
+        self.batch(statements).await.map_err(|(index, e)| {
+            if index < sql_at {
+                begin_failed(e)
+            } else if index == sql_at {
+                statement(e)
+            } else {
+                DatabaseError::other(format!("COMMIT failed: {}", message(&e)))
+            }
+        })
     }
 
     /// Looks the table up in `information_schema` (in the table's schema, else the

@@ -388,3 +388,92 @@ async fn login_uses_the_decoded_password_and_a_refusal_never_shows_it() {
         }
     }
 }
+
+/// `begin` sends nothing: `START TRANSACTION` travels with the next statement, and a failure
+/// of that statement is reported as the statement's own.
+#[tokio::test]
+async fn a_transaction_opened_with_the_next_statement_still_rolls_back() {
+    let Some(db) = TestDb::create() else { return };
+    let mut exec = db.connect().await;
+    run(&mut exec, "CREATE TABLE t (id INT) ENGINE=InnoDB").await;
+
+    exec.begin().await.unwrap();
+    run(&mut exec, "INSERT INTO t VALUES (1)").await;
+    let err = exec
+        .execute("INSERT INTO missing VALUES (2)")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, DatabaseErrorKind::Statement);
+    assert!(err.message.starts_with("ERROR 1146 (42S02)"), "{err}");
+    exec.rollback().await.unwrap();
+    assert_eq!(ints(&mut exec, "SELECT id FROM t").await, Vec::<i64>::new());
+
+    // The first statement after `begin` fails: the statement's error, not the transaction's.
+    exec.begin().await.unwrap();
+    let err = exec.execute("SELEC 1").await.unwrap_err();
+    assert_eq!(err.kind, DatabaseErrorKind::Statement);
+    assert!(err.message.starts_with("ERROR 1064 (42000)"), "{err}");
+    exec.rollback().await.unwrap();
+
+    // Nothing ran between begin and commit/rollback: nothing to send, no error.
+    exec.begin().await.unwrap();
+    exec.commit().await.unwrap();
+    exec.begin().await.unwrap();
+    exec.rollback().await.unwrap();
+    run(&mut exec, "INSERT INTO t VALUES (3)").await;
+    assert_eq!(ints(&mut exec, "SELECT id FROM t").await, [3]);
+}
+
+/// The version change and `COMMIT` go in one packet: both apply, or, when the change fails,
+/// neither does and the open transaction can still be rolled back.
+#[tokio::test]
+async fn execute_and_commit_commits_or_reports_the_failed_statement() {
+    let Some(db) = TestDb::create() else { return };
+    let mut exec = db.connect().await;
+    let (t, d) = (VersionTable::default(), MysqlDialect);
+    run(&mut exec, "CREATE TABLE data (id INT) ENGINE=InnoDB").await;
+    run(&mut exec, &d.create_version_table(&t)).await;
+
+    exec.begin().await.unwrap();
+    run(&mut exec, "INSERT INTO data VALUES (1)").await;
+    exec.execute_and_commit(&d.insert_version(&t, "aaa111"))
+        .await
+        .unwrap();
+    let mut other = db.connect().await;
+    assert_eq!(ints(&mut other, "SELECT id FROM data").await, [1]);
+    assert_eq!(
+        other.read_versions(&t).await.unwrap(),
+        Some(vec!["aaa111".into()])
+    );
+
+    exec.begin().await.unwrap();
+    run(&mut exec, "INSERT INTO data VALUES (2)").await;
+    let err = exec
+        .execute_and_commit("UPDATE missing SET version_num = 'x'")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, DatabaseErrorKind::Statement);
+    assert!(err.message.starts_with("ERROR 1146 (42S02)"), "{err}");
+    exec.rollback().await.unwrap();
+    assert_eq!(ints(&mut other, "SELECT id FROM data").await, [1]);
+
+    // Straight after `begin`: START TRANSACTION, the change and COMMIT in one packet; the
+    // change fails, so COMMIT never runs.
+    exec.begin().await.unwrap();
+    let err = exec
+        .execute_and_commit("DELETE FROM missing")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, DatabaseErrorKind::Statement);
+    assert!(err.message.starts_with("ERROR 1146 (42S02)"), "{err}");
+    exec.rollback().await.unwrap();
+
+    exec.begin().await.unwrap();
+    exec.execute_and_commit(&d.update_version(&t, "aaa111", "bbb222"))
+        .await
+        .unwrap();
+    assert_eq!(
+        other.read_versions(&t).await.unwrap(),
+        Some(vec!["bbb222".into()])
+    );
+}
