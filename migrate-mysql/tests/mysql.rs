@@ -389,6 +389,13 @@ async fn login_uses_the_decoded_password_and_a_refusal_never_shows_it() {
     }
 }
 
+/// `result` is a statement failure whose server message starts with `code`.
+fn expect_statement_error(result: Result<(), migrate_core::DatabaseError>, code: &str) {
+    let err = result.expect_err("the statement should fail");
+    assert_eq!(err.kind, DatabaseErrorKind::Statement);
+    assert!(err.message.starts_with(code), "{err}");
+}
+
 /// `begin` sends nothing: `START TRANSACTION` travels with the next statement, and a failure
 /// of that statement is reported as the statement's own.
 #[tokio::test]
@@ -399,20 +406,16 @@ async fn a_transaction_opened_with_the_next_statement_still_rolls_back() {
 
     exec.begin().await.unwrap();
     run(&mut exec, "INSERT INTO t VALUES (1)").await;
-    let err = exec
-        .execute("INSERT INTO missing VALUES (2)")
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind, DatabaseErrorKind::Statement);
-    assert!(err.message.starts_with("ERROR 1146 (42S02)"), "{err}");
+    expect_statement_error(
+        exec.execute("INSERT INTO missing VALUES (2)").await,
+        "ERROR 1146 (42S02)",
+    );
     exec.rollback().await.unwrap();
     assert_eq!(ints(&mut exec, "SELECT id FROM t").await, Vec::<i64>::new());
 
     // The first statement after `begin` fails: the statement's error, not the transaction's.
     exec.begin().await.unwrap();
-    let err = exec.execute("SELEC 1").await.unwrap_err();
-    assert_eq!(err.kind, DatabaseErrorKind::Statement);
-    assert!(err.message.starts_with("ERROR 1064 (42000)"), "{err}");
+    expect_statement_error(exec.execute("SELEC 1").await, "ERROR 1064 (42000)");
     exec.rollback().await.unwrap();
 
     // Nothing ran between begin and commit/rollback: nothing to send, no error.
@@ -448,24 +451,21 @@ async fn execute_and_commit_commits_or_reports_the_failed_statement() {
 
     exec.begin().await.unwrap();
     run(&mut exec, "INSERT INTO data VALUES (2)").await;
-    let err = exec
-        .execute_and_commit("UPDATE missing SET version_num = 'x'")
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind, DatabaseErrorKind::Statement);
-    assert!(err.message.starts_with("ERROR 1146 (42S02)"), "{err}");
+    expect_statement_error(
+        exec.execute_and_commit("UPDATE missing SET version_num = 'x'")
+            .await,
+        "ERROR 1146 (42S02)",
+    );
     exec.rollback().await.unwrap();
     assert_eq!(ints(&mut other, "SELECT id FROM data").await, [1]);
 
     // Straight after `begin`: START TRANSACTION, the change and COMMIT in one packet; the
     // change fails, so COMMIT never runs.
     exec.begin().await.unwrap();
-    let err = exec
-        .execute_and_commit("DELETE FROM missing")
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind, DatabaseErrorKind::Statement);
-    assert!(err.message.starts_with("ERROR 1146 (42S02)"), "{err}");
+    expect_statement_error(
+        exec.execute_and_commit("DELETE FROM missing").await,
+        "ERROR 1146 (42S02)",
+    );
     exec.rollback().await.unwrap();
 
     exec.begin().await.unwrap();
