@@ -207,6 +207,13 @@ pub fn unrunnable_reason(rev: &Revision, direction: Direction) -> Option<String>
         .map(|e| e.to_string())
 }
 
+/// The rows of the version table `table` (empty when it does not exist yet), as
+/// [`Migrator::current`] reads them; needs no [`RevisionMap`], so it can run while the revision
+/// files are still being read. Changes nothing.
+pub async fn read_current(exec: &mut dyn Executor, table: &VersionTable) -> Result<Vec<String>> {
+    Ok(exec.read_versions(table).await?.unwrap_or_default())
+}
+
 /// Refuse a plan that passes through a revision `migrate` cannot run, before anything runs.
 pub(crate) fn check_runnable(map: &RevisionMap, plan: &Plan, dialect: &str) -> Result<()> {
     for step in &plan.steps {
@@ -276,10 +283,7 @@ impl<'m> Migrator<'m> {
 
     /// The version table's rows (empty when the table does not exist yet). Changes nothing.
     pub async fn current(&self, exec: &mut dyn Executor) -> Result<Vec<String>> {
-        Ok(exec
-            .read_versions(&self.options.version_table)
-            .await?
-            .unwrap_or_default())
+        read_current(exec, &self.options.version_table).await
     }
 
     async fn run(

@@ -20,7 +20,7 @@ pub fn describe_db_error(db: &DbError) -> String {
         text.push_str(&one_line(hint));
     }
     if let Some(advice) = advice(db.code().code(), db.message()) {
-        text.push_str("; ");
+        text.push_str(if text.ends_with('.') { " " } else { "; " });
         text.push_str(advice);
     }
     text
@@ -32,7 +32,7 @@ fn advice(sqlstate: &str, message: &str) -> Option<&'static str> {
     // run in one transaction exhausts the lock table (about 3,000 new tables with the default
     // max_locks_per_transaction of 64).
     (sqlstate == "53200" && message.contains("shared memory")).then_some(
-        "migrate runs every migration in one transaction by default: set \
+        "Migrate runs every migration in one transaction by default: set \
          `transaction_per_migration = true` (or MIGRATE_TRANSACTION_PER_MIGRATION=true) to \
          commit after each migration, or raise max_locks_per_transaction on the server",
     )

@@ -46,7 +46,21 @@ impl SqliteExecutor {
                 .unwrap_or(&reason);
             DatabaseError::connect(format!("cannot open SQLite database {shown}: {reason}"))
         })?;
-        Self::from_connection(conn)
+        let exec = Self::from_connection(conn)?;
+        // SQLite reads the file on the first statement; read it now, so that a file that is
+        // not a database fails here, and so that the schema (which SQLite parses whole: 30 ms
+        // for 10,000 tables) is read while the caller may still be reading revision files.
+        exec.conn
+            .prepare("SELECT 1 FROM sqlite_master LIMIT 1")
+            .map(drop)
+            .map_err(|e| {
+                DatabaseError::connect(format!(
+                    "cannot open SQLite database {}: {}",
+                    path.display(),
+                    message(&e)
+                ))
+            })?;
+        Ok(exec)
     }
 
     /// A new private in-memory database.

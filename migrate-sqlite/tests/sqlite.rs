@@ -332,6 +332,26 @@ fn from_url_reports_an_unopenable_file_with_its_path() {
     );
 }
 
+#[test]
+fn a_file_that_is_not_a_database_fails_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.db");
+    std::fs::write(&path, "these are notes, not a database\n".repeat(200)).unwrap();
+    let err = SqliteExecutor::open(&path).unwrap_err();
+    assert_eq!(err.kind, DatabaseErrorKind::Connect);
+    assert_eq!(
+        err.message,
+        format!(
+            "cannot open SQLite database {}: file is not a database",
+            path.display()
+        )
+    );
+    // Nothing was written to it.
+    assert!(std::fs::read_to_string(&path)
+        .unwrap()
+        .starts_with("these are notes"));
+}
+
 #[tokio::test]
 async fn a_trigger_body_survives_the_splitter() {
     let sql = "

@@ -1,6 +1,7 @@
 //! `current`, `heads`, `branches`, `history`, `show`: the core orders, [`crate::output`] formats.
 
-use migrate_core::{Contents, Migrator, Revision, RevisionMap};
+use migrate_core::migrator::read_current;
+use migrate_core::{Contents, Revision, RevisionMap};
 
 use super::Context;
 use crate::error::CliError;
@@ -29,18 +30,18 @@ fn entry<'a>(map: &'a RevisionMap, rev: &'a Revision, current: bool) -> Entry<'a
     }
 }
 
-/// The version table's rows.
-async fn current_rows(ctx: &Context, map: &RevisionMap) -> Result<(String, Vec<String>), CliError> {
+/// The redacted URL and the version table's rows.
+async fn current_rows(ctx: &Context) -> Result<(String, Vec<String>), CliError> {
     let (url, mut exec) = ctx.connect().await?;
-    let migrator = Migrator::new(map, ctx.options());
-    let rows = migrator.current(exec.as_mut()).await?;
+    let rows = read_current(exec.as_mut(), &ctx.options().version_table).await?;
     Ok((url.redacted(), rows))
 }
 
 /// `current [-v]`.
 pub async fn current(ctx: &Context, verbose: bool) -> Result<(), CliError> {
-    let map = ctx.map(Contents::Header)?;
-    let (url, rows) = current_rows(ctx, map).await?;
+    let (map, (url, rows)) = ctx
+        .map_alongside(Contents::Header, current_rows(ctx))
+        .await?;
     if verbose {
         println!("{}", output::current_header(&url));
     }
@@ -89,7 +90,6 @@ pub async fn history(
     verbose: bool,
     indicate_current: bool,
 ) -> Result<(), CliError> {
-    let map = ctx.map(Contents::Header)?;
     if let Some(r) = range {
         if !r.contains(':') {
             return Err(CliError::Usage(
@@ -99,10 +99,13 @@ pub async fn history(
     }
     let needs_database =
         indicate_current || range.is_some_and(|r| r.split(':').any(|end| end.trim() == "current"));
-    let rows = if needs_database {
-        current_rows(ctx, map).await?.1
+    let (map, rows) = if needs_database {
+        let (map, (_, rows)) = ctx
+            .map_alongside(Contents::Header, current_rows(ctx))
+            .await?;
+        (map, rows)
     } else {
-        Vec::new()
+        (ctx.map(Contents::Header)?, Vec::new())
     };
     // One write for the whole listing: a write per line costs more than the rest of
     // `history` on a long one.
@@ -118,9 +121,15 @@ pub async fn history(
 
 /// `show REV` (`show current` reads the database).
 pub async fn show(ctx: &Context, ident: &str) -> Result<(), CliError> {
-    let map = ctx.map(Contents::Header)?;
+    let (map, rows) = if ident == "current" {
+        let (map, (_, rows)) = ctx
+            .map_alongside(Contents::Header, current_rows(ctx))
+            .await?;
+        (map, rows)
+    } else {
+        (ctx.map(Contents::Header)?, Vec::new())
+    };
     let revisions: Vec<&Revision> = if ident == "current" {
-        let (_, rows) = current_rows(ctx, map).await?;
         let mut out = Vec::new();
         for row in &rows {
             out.extend(map.resolve(row)?);

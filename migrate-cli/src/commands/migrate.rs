@@ -17,8 +17,8 @@ fn print_script(script: &str) {
 
 /// `upgrade [REV] [--sql]`.
 pub async fn upgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliError> {
-    let map = ctx.map(Contents::Full)?;
     if sql {
+        let map = ctx.map(Contents::Full)?;
         let url = ctx.database_url()?;
         let dialect = backend::dialect(url.backend());
         let script = offline::upgrade_sql(map, dialect.as_ref(), target, &ctx.options())?;
@@ -26,11 +26,12 @@ pub async fn upgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliEr
         return Ok(());
     }
     if target.contains(':') {
+        ctx.map(Contents::Full)?;
         return Err(CliError::Usage(
             "Range revision not allowed (a START:END range needs --sql)".to_string(),
         ));
     }
-    let (_, mut exec) = ctx.connect().await?;
+    let (map, (_, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
     let migrator = Migrator::new(map, ctx.options());
     let mut progress = Progress::to_stderr(ctx.verbosity);
     let result = migrator
@@ -43,8 +44,8 @@ pub async fn upgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliEr
 
 /// `downgrade REV [--sql]`.
 pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliError> {
-    let map = ctx.map(Contents::Full)?;
     if sql {
+        let map = ctx.map(Contents::Full)?;
         let url = ctx.database_url()?;
         let dialect = backend::dialect(url.backend());
         let script = offline::downgrade_sql(map, dialect.as_ref(), target, &ctx.options())?;
@@ -52,11 +53,12 @@ pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), Cli
         return Ok(());
     }
     if target.contains(':') {
+        ctx.map(Contents::Full)?;
         return Err(CliError::Usage(
             "Range revision not allowed (a FROM:TO range needs --sql)".to_string(),
         ));
     }
-    let (_, mut exec) = ctx.connect().await?;
+    let (map, (_, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
     let migrator = Migrator::new(map, ctx.options());
     let mut progress = Progress::to_stderr(ctx.verbosity);
     let result = migrator
@@ -103,8 +105,8 @@ pub async fn stamp(
     sql: bool,
     purge: bool,
 ) -> Result<(), CliError> {
-    let map = ctx.map(Contents::Header)?;
     if sql {
+        let map = ctx.map(Contents::Header)?;
         let range = offline_stamp_range(revisions)?;
         let url = ctx.database_url()?;
         let dialect = backend::dialect(url.backend());
@@ -112,7 +114,7 @@ pub async fn stamp(
         print_script(&script);
         return Ok(());
     }
-    let (_, mut exec) = ctx.connect().await?;
+    let (map, (_, mut exec)) = ctx.map_alongside(Contents::Header, ctx.connect()).await?;
     let migrator = Migrator::new(map, ctx.options());
     let mut progress = Progress::to_stderr(ctx.verbosity);
     let result = migrator

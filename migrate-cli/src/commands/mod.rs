@@ -4,6 +4,7 @@ mod listing;
 mod migrate;
 mod revision;
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use migrate_core::{
@@ -34,6 +35,45 @@ impl Context {
     /// and returning its thousands of small allocations to the allocator just before exiting
     /// costs about as much as building the graph (5 ms for 10,000 revisions).
     pub fn map(&self, contents: Contents) -> Result<&'static RevisionMap, CliError> {
+        self.check_script_location()?;
+        load_map(
+            &self.settings.version_locations,
+            self.settings.recursive_version_locations,
+            contents,
+        )
+    }
+
+    /// [`Context::map`] on another thread while `work` (connecting, reading the version
+    /// table) runs here: the two wait on different things (files and the CPU; the database),
+    /// so together they take about as long as the longer one. A failure to read the files wins
+    /// over `work`'s, as if they had run in turn, and stops `work` at once.
+    pub async fn map_alongside<T>(
+        &self,
+        contents: Contents,
+        work: impl Future<Output = Result<T, CliError>>,
+    ) -> Result<(&'static RevisionMap, T), CliError> {
+        self.check_script_location()?;
+        let locations = self.settings.version_locations.clone();
+        let recursive = self.settings.recursive_version_locations;
+        let mut loading =
+            tokio::task::spawn_blocking(move || load_map(&locations, recursive, contents));
+        let joined = |done: Result<Result<_, CliError>, tokio::task::JoinError>| {
+            done.map_err(|e| CliError::config(format!("reading the revision files failed: {e}")))?
+        };
+        tokio::pin!(work);
+        tokio::select! {
+            loaded = &mut loading => {
+                let map = joined(loaded)?;
+                Ok((map, work.await?))
+            }
+            done = &mut work => {
+                let map = joined(loading.await)?;
+                Ok((map, done?))
+            }
+        }
+    }
+
+    fn check_script_location(&self) -> Result<(), CliError> {
         let location = self.settings.require_script_location()?;
         if !location.is_dir() {
             return Err(CliError::config(format!(
@@ -41,12 +81,7 @@ impl Context {
                 location.display()
             )));
         }
-        let dir = ScriptDirectory::load_with(
-            &self.settings.version_locations,
-            self.settings.recursive_version_locations,
-            contents,
-        )?;
-        Ok(Box::leak(Box::new(dir.into_map()?)))
+        Ok(())
     }
 
     /// The configured database URL, parsed.
@@ -77,6 +112,16 @@ impl Context {
         let exec = backend::connect(&url).await?;
         Ok((url, exec))
     }
+}
+
+/// Reads the version locations into a graph that is never freed (see [`Context::map`]).
+fn load_map(
+    locations: &[PathBuf],
+    recursive: bool,
+    contents: Contents,
+) -> Result<&'static RevisionMap, CliError> {
+    let dir = ScriptDirectory::load_with(locations, recursive, contents)?;
+    Ok(Box::leak(Box::new(dir.into_map()?)))
 }
 
 /// Runs the command line in `cwd` with the process environment.
