@@ -37,6 +37,21 @@ async fn current_rows(ctx: &Context) -> Result<(String, Vec<String>), CliError> 
     Ok((url.redacted(), rows))
 }
 
+/// The revisions' headers, and the version table's rows when `needs_database` (read at the
+/// same time); no rows otherwise.
+async fn headers_and_rows(
+    ctx: &Context,
+    needs_database: bool,
+) -> Result<(&'static RevisionMap, Vec<String>), CliError> {
+    if !needs_database {
+        return Ok((ctx.map(Contents::Header)?, Vec::new()));
+    }
+    let (map, (_, rows)) = ctx
+        .map_alongside(Contents::Header, current_rows(ctx))
+        .await?;
+    Ok((map, rows))
+}
+
 /// `current [-v]`.
 pub async fn current(ctx: &Context, verbose: bool) -> Result<(), CliError> {
     let (map, (url, rows)) = ctx
@@ -99,14 +114,7 @@ pub async fn history(
     }
     let needs_database =
         indicate_current || range.is_some_and(|r| r.split(':').any(|end| end.trim() == "current"));
-    let (map, rows) = if needs_database {
-        let (map, (_, rows)) = ctx
-            .map_alongside(Contents::Header, current_rows(ctx))
-            .await?;
-        (map, rows)
-    } else {
-        (ctx.map(Contents::Header)?, Vec::new())
-    };
+    let (map, rows) = headers_and_rows(ctx, needs_database).await?;
     // One write for the whole listing: a write per line costs more than the rest of
     // `history` on a long one.
     let mut out = String::new();
@@ -121,14 +129,7 @@ pub async fn history(
 
 /// `show REV` (`show current` reads the database).
 pub async fn show(ctx: &Context, ident: &str) -> Result<(), CliError> {
-    let (map, rows) = if ident == "current" {
-        let (map, (_, rows)) = ctx
-            .map_alongside(Contents::Header, current_rows(ctx))
-            .await?;
-        (map, rows)
-    } else {
-        (ctx.map(Contents::Header)?, Vec::new())
-    };
+    let (map, rows) = headers_and_rows(ctx, ident == "current").await?;
     let revisions: Vec<&Revision> = if ident == "current" {
         let mut out = Vec::new();
         for row in &rows {
