@@ -91,43 +91,67 @@ pub struct Parts {
 
 /// The short form of one revision (Alembic's `Script._head_only`).
 pub fn short_line(entry: &Entry, parts: Parts) -> String {
-    let mut text = entry.id.to_string();
+    let mut text = String::new();
+    push_short_line(&mut text, entry, parts);
+    text
+}
+
+/// [`short_line`], appended to `out` (a long `history` builds its lines in one buffer).
+pub fn push_short_line(out: &mut String, entry: &Entry, parts: Parts) {
     if parts.parents {
-        text = if entry.depends_on.is_empty() {
-            format!("{} -> {text}", entry.down_text())
-        } else {
-            format!(
-                "{} ({}) -> {text}",
-                entry.down_text(),
-                entry.depends_on.join(", ")
-            )
-        };
+        push_down_text(out, entry);
+        if !entry.depends_on.is_empty() {
+            out.push_str(" (");
+            push_joined(out, entry.depends_on.iter().map(String::as_str));
+            out.push(')');
+        }
+        out.push_str(" -> ");
     }
+    out.push_str(entry.id);
     if parts.branches && !entry.branch_labels.is_empty() {
-        text.push_str(&format!(" ({})", entry.branch_labels.join(", ")));
+        out.push_str(" (");
+        push_joined(out, entry.branch_labels.iter().copied());
+        out.push(')');
     }
     if entry.is_real_head() {
-        text.push_str(" (head)");
+        out.push_str(" (head)");
     }
     if entry.is_head() && !entry.is_real_head() {
-        text.push_str(" (effective head)");
+        out.push_str(" (effective head)");
     }
     if entry.current {
-        text.push_str(" (current)");
+        out.push_str(" (current)");
     }
     if parts.tree_indicators {
         if entry.is_branch_point() {
-            text.push_str(" (branchpoint)");
+            out.push_str(" (branchpoint)");
         }
         if entry.is_merge_point() {
-            text.push_str(" (mergepoint)");
+            out.push_str(" (mergepoint)");
         }
     }
     if parts.doc {
-        text.push_str(", ");
-        text.push_str(entry.doc());
+        out.push_str(", ");
+        out.push_str(entry.doc());
     }
-    text
+}
+
+/// `<base>` or the comma-joined parents, appended to `out`.
+fn push_down_text(out: &mut String, entry: &Entry) {
+    if entry.down_revisions.is_empty() {
+        out.push_str("<base>");
+    } else {
+        push_joined(out, entry.down_revisions.iter().map(String::as_str));
+    }
+}
+
+fn push_joined<'a>(out: &mut String, items: impl Iterator<Item = &'a str>) {
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(item);
+    }
 }
 
 /// The verbose block of one revision, ending with a newline (Alembic's `Script.log_entry`).
@@ -176,12 +200,13 @@ pub fn log_entry(entry: &Entry) -> String {
     out
 }
 
-/// What `history` prints for one revision (without the final newline).
-pub fn history_item(entry: &Entry, verbose: bool) -> String {
+/// What `history` prints for one revision (without the final newline), appended to `out`.
+pub fn push_history_item(out: &mut String, entry: &Entry, verbose: bool) {
     if verbose {
-        log_entry(entry)
+        out.push_str(&log_entry(entry));
     } else {
-        short_line(
+        push_short_line(
+            out,
             entry,
             Parts {
                 branches: true,
@@ -282,6 +307,13 @@ mod tests {
     //! base (label `other`) and f6 follows it, depending on b2; g7 is a base whose only
     //! successor h8 merely depends on it (an "effective head").
     use super::*;
+
+    /// One `history` line on its own.
+    fn history_item(entry: &Entry, verbose: bool) -> String {
+        let mut text = String::new();
+        push_history_item(&mut text, entry, verbose);
+        text
+    }
 
     fn ids(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()

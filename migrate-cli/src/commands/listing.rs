@@ -120,7 +120,7 @@ pub async fn history(
     let mut out = String::new();
     for rev in map.history(range, &rows)? {
         let current = indicate_current && rows.contains(&rev.id);
-        out.push_str(&output::history_item(&entry(map, rev, current), verbose));
+        output::push_history_item(&mut out, &entry(map, rev, current), verbose);
         out.push('\n');
     }
     print!("{out}");
@@ -229,7 +229,11 @@ mod tests {
             .walk_all()
             .unwrap()
             .into_iter()
-            .map(|r| output::history_item(&entry(&map, r, false), false))
+            .map(|r| {
+                let mut line = String::new();
+                output::push_history_item(&mut line, &entry(&map, r, false), false);
+                line
+            })
             .collect();
         assert_eq!(
             lines,
