@@ -23,6 +23,34 @@ impl Default for VersionTable {
     }
 }
 
+/// `ident` as SQLAlchemy renders it: bare when it is a plain lowercase identifier (ASCII
+/// lowercase letters, digits, `_` and `$`, not starting with a digit or `$`) that is not one
+/// of `reserved` (sorted), otherwise between `quote`s, with any `quote` inside doubled. Each
+/// dialect's [`Dialect::quote_identifier`] calls it with its reserved words and quote.
+///
+/// ```
+/// use migrate_core::dialect::quote_if_needed;
+/// assert_eq!(quote_if_needed("alembic_version", &["order"], '"'), "alembic_version");
+/// assert_eq!(quote_if_needed("order", &["order"], '"'), "\"order\"");
+/// assert_eq!(quote_if_needed("a`b", &[], '`'), "`a``b`");
+/// ```
+pub fn quote_if_needed(ident: &str, reserved: &[&str], quote: char) -> String {
+    let plain = ident
+        .chars()
+        .next()
+        .is_some_and(|first| !first.is_ascii_digit() && first != '$')
+        && ident
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
+        && reserved.binary_search(&ident).is_err();
+    if plain {
+        ident.to_string()
+    } else {
+        let doubled: String = [quote, quote].iter().collect();
+        format!("{quote}{}{quote}", ident.replace(quote, &doubled))
+    }
+}
+
 /// The SQL flavour of one backend.
 pub trait Dialect: Send + Sync {
     /// The dialect's name as revision files name it: `sqlite`, `postgresql` or `mysql`.

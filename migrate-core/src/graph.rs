@@ -51,10 +51,6 @@ impl Hasher for IdHasher {
         self.add(u64::from(i));
     }
 
-    fn write_usize(&mut self, i: usize) {
-        self.add(i as u64);
-    }
-
     fn finish(&self) -> u64 {
         self.0
     }

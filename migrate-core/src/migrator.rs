@@ -449,7 +449,6 @@ impl<'m> Migrator<'m> {
         let table = &self.options.version_table;
         // When each migration commits on its own, its last version change and the commit go
         // together (one round trip where the backend can).
-        let mut committed = false;
         for (i, change) in step.changes.iter().enumerate() {
             let sql = match change {
                 VersionChange::Insert(v) => exec.dialect().insert_version(table, v),
@@ -460,7 +459,6 @@ impl<'m> Migrator<'m> {
             };
             if !whole_run && i + 1 == step.changes.len() {
                 exec.execute_and_commit(&sql).await?;
-                committed = true;
             } else {
                 exec.execute(&sql).await?;
             }
@@ -481,7 +479,7 @@ impl<'m> Migrator<'m> {
             });
         }
         if !whole_run {
-            if !committed {
+            if step.changes.is_empty() {
                 exec.commit().await?;
             }
             state.in_tx = false;

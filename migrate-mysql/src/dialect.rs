@@ -1,5 +1,6 @@
 //! The SQL flavour of MySQL and MariaDB: quoting, splitting rules and the version table.
 
+use migrate_core::dialect::quote_if_needed;
 use migrate_core::{Dialect, SplitRules};
 
 /// MySQL's and MariaDB's [`Dialect`]: backtick quoting where SQLAlchemy quotes, no
@@ -296,31 +297,13 @@ const RESERVED_WORDS: &[&str] = &[
     "zerofill",
 ];
 
-/// Whether `ident` needs no quotes: letters, digits, `_` and `$`, not starting with a digit
-/// or `$`, all lowercase, and not a reserved word.
-fn is_plain_identifier(ident: &str) -> bool {
-    let Some(first) = ident.chars().next() else {
-        return false;
-    };
-    !first.is_ascii_digit()
-        && first != '$'
-        && ident
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
-        && RESERVED_WORDS.binary_search(&ident).is_err()
-}
-
 impl Dialect for MysqlDialect {
     fn name(&self) -> &'static str {
         "mysql"
     }
 
     fn quote_identifier(&self, ident: &str) -> String {
-        if is_plain_identifier(ident) {
-            ident.to_string()
-        } else {
-            format!("`{}`", ident.replace('`', "``"))
-        }
+        quote_if_needed(ident, RESERVED_WORDS, '`')
     }
 
     /// MySQL reads `\` as an escape inside strings, so it is doubled along with `'`.

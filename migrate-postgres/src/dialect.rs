@@ -1,5 +1,6 @@
 //! The PostgreSQL SQL flavour: quoting, the version table's statements, splitting rules.
 
+use migrate_core::dialect::quote_if_needed;
 use migrate_core::{Dialect, SplitRules, VersionTable};
 
 /// PostgreSQL as revision files name it (`postgresql`).
@@ -113,29 +114,13 @@ const RESERVED_WORDS: &[&str] = &[
     "with",
 ];
 
-/// Whether `ident` must be quoted: it is empty, not made of lowercase letters, digits, `_`
-/// and `$`, starts with a digit or `$`, or is a reserved word.
-fn needs_quoting(ident: &str) -> bool {
-    let Some(first) = ident.chars().next() else {
-        return true;
-    };
-    let plain = ident
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
-    !plain || first.is_ascii_digit() || first == '$' || RESERVED_WORDS.binary_search(&ident).is_ok()
-}
-
 impl Dialect for PostgresDialect {
     fn name(&self) -> &'static str {
         "postgresql"
     }
 
     fn quote_identifier(&self, ident: &str) -> String {
-        if needs_quoting(ident) {
-            format!("\"{}\"", ident.replace('"', "\"\""))
-        } else {
-            ident.to_string()
-        }
+        quote_if_needed(ident, RESERVED_WORDS, '"')
     }
 
     /// Alembic's PostgreSQL `INSERT` carries `RETURNING <table>.version_num`.

@@ -1,5 +1,6 @@
 //! The SQL flavour of SQLite: quoting, splitting rules and the version table's statements.
 
+use migrate_core::dialect::quote_if_needed;
 use migrate_core::{Dialect, SplitRules, VersionTable};
 
 /// SQLite's [`Dialect`]: `"` quoting where SQLAlchemy quotes, transactional DDL, and the
@@ -130,31 +131,13 @@ const RESERVED_WORDS: &[&str] = &[
     "where",
 ];
 
-/// Whether `ident` is a plain lowercase identifier that needs no quotes: letters, digits, `_`
-/// and `$`, not starting with a digit or `$`, all lowercase, and not a reserved word.
-pub(crate) fn is_plain_identifier(ident: &str, reserved: &[&str]) -> bool {
-    let Some(first) = ident.chars().next() else {
-        return false;
-    };
-    !first.is_ascii_digit()
-        && first != '$'
-        && ident
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
-        && reserved.binary_search(&ident).is_err()
-}
-
 impl Dialect for SqliteDialect {
     fn name(&self) -> &'static str {
         "sqlite"
     }
 
     fn quote_identifier(&self, ident: &str) -> String {
-        if is_plain_identifier(ident, RESERVED_WORDS) {
-            ident.to_string()
-        } else {
-            format!("\"{}\"", ident.replace('"', "\"\""))
-        }
+        quote_if_needed(ident, RESERVED_WORDS, '"')
     }
 
     /// Alembic (through SQLAlchemy 2) renders the version insert on SQLite with

@@ -37,7 +37,7 @@ impl SqliteExecutor {
     /// Open (or create) the database file at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, DatabaseError> {
         let path = path.as_ref();
-        let conn = Connection::open(path).map_err(|e| {
+        let cannot_open = |e: rusqlite::Error| {
             let shown = path.display().to_string();
             let reason = message(&e);
             // rusqlite appends the path to the reason; say it once.
@@ -45,21 +45,15 @@ impl SqliteExecutor {
                 .strip_suffix(&format!(": {shown}"))
                 .unwrap_or(&reason);
             DatabaseError::connect(format!("cannot open SQLite database {shown}: {reason}"))
-        })?;
-        let exec = Self::from_connection(conn)?;
+        };
+        let exec = Self::from_connection(Connection::open(path).map_err(cannot_open)?)?;
         // SQLite reads the file on the first statement; read it now, so that a file that is
         // not a database fails here, and so that the schema (which SQLite parses whole: 30 ms
         // for 10,000 tables) is read while the caller may still be reading revision files.
         exec.conn
             .prepare("SELECT 1 FROM sqlite_master LIMIT 1")
             .map(drop)
-            .map_err(|e| {
-                DatabaseError::connect(format!(
-                    "cannot open SQLite database {}: {}",
-                    path.display(),
-                    message(&e)
-                ))
-            })?;
+            .map_err(cannot_open)?;
         Ok(exec)
     }
 
