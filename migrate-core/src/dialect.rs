@@ -137,4 +137,11 @@ pub trait Dialect: Send + Sync {
     fn commit_statement(&self) -> &'static str {
         "COMMIT"
     }
+
+    /// `sql` as one statement of an offline script for this database's own client: by
+    /// default followed by `;`. A dialect whose client splits on `;` (the `mysql` client)
+    /// wraps a statement holding `;` of its own (a procedure body) in `DELIMITER` lines.
+    fn script_statement(&self, sql: &str) -> String {
+        format!("{sql};")
+    }
 }

@@ -11,17 +11,21 @@ use async_trait::async_trait;
 use crate::dialect::{Dialect, VersionTable};
 
 /// An error reported by a database or its driver, already free of any password.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[error("{message}")]
 pub struct DatabaseError {
     /// The server's or driver's message, one line where possible.
     pub message: String,
     /// What kind of failure this is.
     pub kind: DatabaseErrorKind,
+    /// The SQLSTATE the server gave (`42P07`, `23000`, ...), when it gave one.
+    pub sqlstate: Option<String>,
 }
 
 /// The kind of a [`DatabaseError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DatabaseErrorKind {
     /// The database could not be reached or refused the login.
     Connect,
@@ -39,6 +43,7 @@ impl DatabaseError {
         DatabaseError {
             message: message.into(),
             kind: DatabaseErrorKind::Statement,
+            sqlstate: None,
         }
     }
 
@@ -47,6 +52,7 @@ impl DatabaseError {
         DatabaseError {
             message: message.into(),
             kind: DatabaseErrorKind::Connect,
+            sqlstate: None,
         }
     }
 
@@ -55,7 +61,14 @@ impl DatabaseError {
         DatabaseError {
             message: message.into(),
             kind: DatabaseErrorKind::LockTimeout,
+            sqlstate: None,
         }
+    }
+
+    /// The same error with the server's SQLSTATE.
+    pub fn with_sqlstate(mut self, sqlstate: impl Into<String>) -> Self {
+        self.sqlstate = Some(sqlstate.into());
+        self
     }
 
     /// A [`DatabaseErrorKind::Other`] error.
@@ -63,6 +76,7 @@ impl DatabaseError {
         DatabaseError {
             message: message.into(),
             kind: DatabaseErrorKind::Other,
+            sqlstate: None,
         }
     }
 }
