@@ -522,6 +522,9 @@ impl Error {
             Error::NotRead { .. } => "not_read",
             Error::Usage(_) => "usage",
             Error::NewRevision(_) => "new_revision",
+            Error::StatementFailed(f) if f.error.kind == DatabaseErrorKind::LockWait => {
+                "ddl_lock_timeout"
+            }
             Error::StatementFailed(_) => "statement_failed",
             Error::Database { error, .. } => error.kind.code(),
         }
@@ -530,6 +533,9 @@ impl Error {
     /// What a caller can do about it (the CLI's exit code).
     pub fn class(&self) -> ErrorClass {
         match self {
+            Error::StatementFailed(f) if f.error.kind == DatabaseErrorKind::LockWait => {
+                ErrorClass::Unavailable
+            }
             Error::StatementFailed(_) | Error::VersionTableMismatch { .. } => ErrorClass::Failed,
             Error::Database { error, .. } => error.kind.class(),
             _ => ErrorClass::Usage,
@@ -553,6 +559,8 @@ impl DatabaseErrorKind {
             DatabaseErrorKind::Connect => "connect_failed",
             DatabaseErrorKind::LockTimeout => "lock_timeout",
             DatabaseErrorKind::Statement => "statement_failed",
+            DatabaseErrorKind::LockWait => "ddl_lock_timeout",
+            DatabaseErrorKind::ConnectionLost => "connection_lost",
             DatabaseErrorKind::Other => "database_error",
         }
     }
@@ -560,7 +568,10 @@ impl DatabaseErrorKind {
     /// What a caller can do about a failure of this kind.
     pub fn class(self) -> ErrorClass {
         match self {
-            DatabaseErrorKind::Connect | DatabaseErrorKind::LockTimeout => ErrorClass::Unavailable,
+            DatabaseErrorKind::Connect
+            | DatabaseErrorKind::LockTimeout
+            | DatabaseErrorKind::LockWait
+            | DatabaseErrorKind::ConnectionLost => ErrorClass::Unavailable,
             DatabaseErrorKind::Statement | DatabaseErrorKind::Other => ErrorClass::Failed,
         }
     }

@@ -50,7 +50,7 @@
 //! assert!(matches!(exec.actions.last(), Some(Action::Commit)));
 //! ```
 
-use crate::dialect::Dialect;
+use crate::dialect::{Dialect, TimeoutScope, Timeouts};
 use crate::error::{Error, Result};
 use crate::graph::RevisionMap;
 use crate::migrator::MigrateOptions;
@@ -116,6 +116,8 @@ pub enum StatementKind {
     CreateVersionTable,
     /// `DELETE FROM` the version table (`stamp --purge`).
     PurgeVersions,
+    /// A session or transaction setting: the DDL lock timeout, the statement timeout.
+    Setting,
     /// A statement of a revision's SQL.
     Migration {
         /// The step it belongs to.
@@ -176,6 +178,10 @@ pub struct ExecutionPlan<'m> {
     pub transactional_ddl: bool,
     /// The dialect's name (`sqlite`, `postgresql`, `mysql`).
     pub dialect: &'static str,
+    /// How often a statement that timed out waiting for a lock is retried.
+    pub retries: u32,
+    /// The wait before the first retry.
+    pub retry_delay: std::time::Duration,
 }
 
 /// Alembic's `short_log` of a step: `upgrade a1, b2 -> c3`.
@@ -233,15 +239,26 @@ pub fn runnable_blocks<'r>(
 }
 
 /// Appends actions, keeping track of whether a transaction is open.
-struct Builder {
+struct Builder<'d> {
     actions: Vec<Action>,
     in_tx: bool,
+    dialect: &'d dyn Dialect,
+    timeouts: Timeouts,
 }
 
-impl Builder {
+impl Builder<'_> {
     fn begin(&mut self) {
         self.actions.push(Action::Begin);
         self.in_tx = true;
+        self.settings(TimeoutScope::Transaction);
+    }
+    /// The timeout settings that apply at `scope`, when any timeout is asked for.
+    fn settings(&mut self, scope: TimeoutScope) {
+        if self.timeouts.any() {
+            for sql in self.dialect.timeout_statements(&self.timeouts, scope) {
+                self.execute(sql, StatementKind::Setting);
+            }
+        }
     }
     fn commit(&mut self) {
         self.actions.push(Action::Commit);
@@ -296,7 +313,10 @@ impl<'m> ExecutionPlan<'m> {
         let mut b = Builder {
             actions: Vec::with_capacity(plan.steps.len() * 4 + 4),
             in_tx: false,
+            dialect,
+            timeouts: options.timeouts(),
         };
+        b.settings(TimeoutScope::Start);
         let (create, purge) = match setup {
             Setup::Online {
                 table_exists,
@@ -340,6 +360,9 @@ impl<'m> ExecutionPlan<'m> {
                     // open a new transaction.
                     b.commit();
                 }
+                if !block.transactional {
+                    b.settings(TimeoutScope::Outside);
+                }
                 for stmt in split(&block.sql, rules) {
                     index += 1;
                     let kind = StatementKind::Migration {
@@ -350,8 +373,11 @@ impl<'m> ExecutionPlan<'m> {
                     };
                     b.execute(stmt.text, kind);
                 }
-                if !block.transactional && wraps {
-                    b.begin();
+                if !block.transactional {
+                    b.settings(TimeoutScope::AfterOutside);
+                    if wraps {
+                        b.begin();
+                    }
                 }
             }
             for change in &step.changes {
@@ -390,6 +416,8 @@ impl<'m> ExecutionPlan<'m> {
             one_transaction,
             transactional_ddl: transactional,
             dialect: dialect.name(),
+            retries: options.ddl_retries,
+            retry_delay: options.ddl_retry_delay,
         })
     }
 

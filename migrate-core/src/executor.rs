@@ -33,6 +33,11 @@ pub enum DatabaseErrorKind {
     LockTimeout,
     /// A statement failed.
     Statement,
+    /// A statement gave up waiting for a lock another session holds (the DDL lock timeout:
+    /// PostgreSQL `lock_timeout`, MySQL `lock_wait_timeout`, SQLite's busy timeout).
+    LockWait,
+    /// The connection was lost while the run went on.
+    ConnectionLost,
     /// Anything else.
     Other,
 }
@@ -61,6 +66,24 @@ impl DatabaseError {
         DatabaseError {
             message: message.into(),
             kind: DatabaseErrorKind::LockTimeout,
+            sqlstate: None,
+        }
+    }
+
+    /// A [`DatabaseErrorKind::LockWait`] error.
+    pub fn lock_wait(message: impl Into<String>) -> Self {
+        DatabaseError {
+            message: message.into(),
+            kind: DatabaseErrorKind::LockWait,
+            sqlstate: None,
+        }
+    }
+
+    /// A [`DatabaseErrorKind::ConnectionLost`] error.
+    pub fn connection_lost(message: impl Into<String>) -> Self {
+        DatabaseError {
+            message: message.into(),
+            kind: DatabaseErrorKind::ConnectionLost,
             sqlstate: None,
         }
     }

@@ -28,6 +28,20 @@ pub struct MigrateOptions {
     pub transaction_per_migration: bool,
     /// How long to wait for the migration lock another run holds.
     pub lock_timeout: Duration,
+    /// How long a migration's statement may wait for a table lock another session holds
+    /// (PostgreSQL `lock_timeout`, MySQL `lock_wait_timeout`, SQLite's busy timeout) before it
+    /// fails; `None` leaves the server's setting (by default: wait forever).
+    pub ddl_lock_timeout: Option<Duration>,
+    /// How long one statement may run (PostgreSQL `statement_timeout`, MariaDB
+    /// `max_statement_time`); `None` leaves the server's setting.
+    pub statement_timeout: Option<Duration>,
+    /// How often a statement that failed on the DDL lock timeout is retried (its whole
+    /// transaction where DDL is transactional, the statement alone elsewhere), with
+    /// exponential backoff from [`MigrateOptions::ddl_retry_delay`] and jitter.
+    pub ddl_retries: u32,
+    /// The wait before the first retry; each further retry waits twice as long (at most 30 s),
+    /// give or take a quarter.
+    pub ddl_retry_delay: Duration,
 }
 
 impl Default for MigrateOptions {
@@ -36,6 +50,20 @@ impl Default for MigrateOptions {
             version_table: VersionTable::default(),
             transaction_per_migration: false,
             lock_timeout: Duration::from_secs(60),
+            ddl_lock_timeout: None,
+            statement_timeout: None,
+            ddl_retries: 0,
+            ddl_retry_delay: Duration::from_millis(500),
+        }
+    }
+}
+
+impl MigrateOptions {
+    /// The session timeouts a run sets, as the dialects take them.
+    pub fn timeouts(&self) -> crate::dialect::Timeouts {
+        crate::dialect::Timeouts {
+            lock: self.ddl_lock_timeout,
+            statement: self.statement_timeout,
         }
     }
 }
@@ -87,6 +115,24 @@ pub enum Event {
         from: Vec<String>,
         /// Rows after.
         to: Vec<String>,
+    },
+    /// A statement gave up waiting for a lock (the DDL lock timeout); it is retried.
+    Retrying {
+        /// The revision whose statement timed out; `None` when opening the transaction did
+        /// (SQLite takes its write lock there).
+        revision: Option<String>,
+        /// 1-based number of the statement within the migration (0 for the `BEGIN`).
+        statement: usize,
+        /// This retry's number, from 1.
+        attempt: u32,
+        /// How many retries are allowed.
+        of: u32,
+        /// The wait before it.
+        delay: Duration,
+        /// Whether the open transaction was rolled back (and is run again from its start).
+        rolled_back: bool,
+        /// The database's message.
+        error: String,
     },
     /// A transaction committed: what it held is now permanent.
     Committed {
@@ -299,10 +345,16 @@ async fn walk(
     let mut step_started = Instant::now();
     let mut commit_sent = false;
     let actions = &plan.actions;
-    for (at, action) in actions.iter().enumerate() {
+    // Where the open transaction began, and how often its statements were retried.
+    let mut tx_begin = 0;
+    let mut retries = 0;
+    let mut at = 0;
+    while at < actions.len() {
+        let action = &actions[at];
         let outcome = match action {
             Action::Begin => {
                 state.in_tx = true;
+                tx_begin = at;
                 exec.begin().await
             }
             Action::Commit => {
@@ -313,6 +365,7 @@ async fn walk(
                 };
                 if sent.is_ok() {
                     state.commit();
+                    retries = 0;
                     events(&Event::Committed {
                         heads: state.committed_heads.clone(),
                         steps: state.applied.len(),
@@ -399,14 +452,114 @@ async fn walk(
             }
         };
         if let Err(error) = outcome {
+            if let Some(retry) = retry_point(plan, action, &error, &state, retries, tx_begin, at) {
+                retries += 1;
+                if retry.rolls_back {
+                    let _ = exec.rollback().await;
+                    state.in_tx = false;
+                    state.heads = state.committed_heads.clone();
+                    state.pending.clear();
+                }
+                let delay = backoff(plan.retry_delay, retries);
+                events(&Event::Retrying {
+                    revision: retry.revision,
+                    statement: retry.statement,
+                    attempt: retries,
+                    of: plan.retries,
+                    delay,
+                    rolled_back: retry.rolls_back,
+                    error: error.message.clone(),
+                });
+                tokio::time::sleep(delay).await;
+                at = retry.resume_at;
+                continue;
+            }
             if state.in_tx {
                 let _ = exec.rollback().await;
             }
             state.in_tx = false;
             return Err(failure(plan, action, error, &state));
         }
+        at += 1;
     }
     Ok(state.report(&plan.start))
+}
+
+/// Where a failed lock wait is retried from.
+struct Retry {
+    revision: Option<String>,
+    statement: usize,
+    /// The open transaction is rolled back and run again from its `BEGIN`.
+    rolls_back: bool,
+    resume_at: usize,
+}
+
+/// When `error` is a statement giving up on a lock and retries are left: where to go on from.
+/// Inside a transaction of a database with transactional DDL, the transaction is rolled back
+/// and run again (nothing of it had committed); elsewhere (MySQL, `transaction=false`) the
+/// statement alone is sent again, since it never started.
+fn retry_point(
+    plan: &ExecutionPlan<'_>,
+    action: &Action,
+    error: &DatabaseError,
+    state: &RunState,
+    retries: u32,
+    tx_begin: usize,
+    at: usize,
+) -> Option<Retry> {
+    if error.kind != DatabaseErrorKind::LockWait || retries >= plan.retries {
+        return None;
+    }
+    let statement = match action {
+        // Opening the transaction waited (SQLite's write lock): nothing was done, open again.
+        Action::Begin => {
+            return Some(Retry {
+                revision: None,
+                statement: 0,
+                rolls_back: false,
+                resume_at: at,
+            })
+        }
+        Action::Execute(statement) => statement,
+        _ => return None,
+    };
+    let StatementKind::Migration {
+        step,
+        index,
+        transactional,
+        ..
+    } = statement.kind
+    else {
+        return None;
+    };
+    let revision = plan.steps[step].step.revision.clone();
+    let rolls_back = plan.transactional_ddl && transactional && state.in_tx;
+    Some(Retry {
+        revision,
+        statement: index,
+        rolls_back,
+        resume_at: if rolls_back { tx_begin } else { at },
+    })
+}
+
+/// The wait before retry `attempt` (1-based): `base` doubled each time, at most 30 s, give or
+/// take a quarter so that replicas retrying together spread out.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let doubled = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+    let capped = doubled.min(Duration::from_secs(30));
+    // A little entropy from the clock and the process: enough to spread replicas.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+        ^ std::process::id().rotate_left(16);
+    let mut x = u64::from(seed) | 1;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    // A factor in [0.75, 1.25).
+    let factor = 0.75 + (x % 1000) as f64 / 2000.0;
+    capped.mul_f64(factor)
 }
 
 /// The error for `action` failing with `error`, with what the run left behind.

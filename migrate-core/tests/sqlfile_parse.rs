@@ -200,7 +200,13 @@ fn generic_and_dialect_sections_in_one_direction_are_refused_with_the_fix() {
         "-- m\n-- Revision ID: r\n-- migrate:upgrade dialect=sqlite,postgresql,mysql\nA;\n-- migrate:upgrade dialect=postgresql\nB;\n",
     );
     let on = |d: &str| -> Vec<String> {
-        beside.upgrade.blocks_for(d).unwrap().into_iter().map(|b| b.sql.clone()).collect()
+        beside
+            .upgrade
+            .blocks_for(d)
+            .unwrap()
+            .into_iter()
+            .map(|b| b.sql.clone())
+            .collect()
     };
     assert_eq!(on("postgresql"), ["A;", "B;"]);
     assert_eq!(on("sqlite"), ["A;"]);

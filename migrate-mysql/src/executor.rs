@@ -161,8 +161,24 @@ fn message(e: &mysql_async::Error) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A failed statement; error 1205 (`lock_wait_timeout` or `innodb_lock_wait_timeout`
+/// expired) is a lock wait, which may be retried. The SQLSTATE is kept.
 fn statement(e: mysql_async::Error) -> DatabaseError {
-    DatabaseError::statement(message(&e))
+    match &e {
+        mysql_async::Error::Server(server) => {
+            let failed = if server.code == 1205 {
+                DatabaseError::lock_wait(message(&e))
+            } else {
+                DatabaseError::statement(message(&e))
+            };
+            failed.with_sqlstate(server.state.clone())
+        }
+        mysql_async::Error::Io(_) => DatabaseError::connection_lost(format!(
+            "the connection to MySQL was lost: {}",
+            message(&e)
+        )),
+        _ => DatabaseError::statement(message(&e)),
+    }
 }
 
 fn other(e: mysql_async::Error) -> DatabaseError {

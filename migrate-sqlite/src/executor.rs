@@ -122,12 +122,26 @@ fn message(e: &rusqlite::Error) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A failed statement; `SQLITE_BUSY` (another connection held the write lock past the busy
+/// timeout) is a lock wait, which may be retried.
 fn statement(e: rusqlite::Error) -> DatabaseError {
+    if is_busy(&e) {
+        return DatabaseError::lock_wait(message(&e));
+    }
     DatabaseError::statement(message(&e))
 }
 
+/// A failure of the executor's own statements (`BEGIN IMMEDIATE` waits for the write lock
+/// too, and may give up on it).
 fn other(e: rusqlite::Error) -> DatabaseError {
+    if is_busy(&e) {
+        return DatabaseError::lock_wait(message(&e));
+    }
     DatabaseError::other(message(&e))
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy)
 }
 
 #[async_trait]
