@@ -25,6 +25,9 @@ impl Default for VersionTable {
     }
 }
 
+/// The length of `alembic_version.version_num` as Alembic creates it: `VARCHAR(32)`.
+pub const VERSION_NUM_LENGTH: usize = 32;
+
 /// The session timeouts a run asks for (see [`crate::MigrateOptions::ddl_lock_timeout`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Timeouts {
@@ -113,7 +116,7 @@ pub trait Dialect: Send + Sync {
     /// `version_num VARCHAR(32) NOT NULL`, primary key `<table>_pkc`.
     fn create_version_table(&self, table: &VersionTable) -> String {
         format!(
-            "CREATE TABLE {} (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT {} PRIMARY KEY (version_num)\n)",
+            "CREATE TABLE {} (\n    version_num VARCHAR({VERSION_NUM_LENGTH}) NOT NULL, \n    CONSTRAINT {} PRIMARY KEY (version_num)\n)",
             self.version_table_name(table),
             self.quote_identifier(&format!("{}_pkc", table.name))
         )

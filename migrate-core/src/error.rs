@@ -191,6 +191,33 @@ pub enum Error {
         /// Its file.
         path: PathBuf,
     },
+    /// A revision id is longer than the version table's column holds: the migration would run
+    /// and then fail to be recorded.
+    #[error("revision {revision} ({}) has a {length}-character id, longer than the version table's column holds ({max}); nothing was run. Give it an id of at most {max} characters (and update the revisions naming it), or widen version_num", path.display())]
+    RevisionIdTooLong {
+        /// The revision.
+        revision: String,
+        /// Its file.
+        path: PathBuf,
+        /// Its id's length in characters.
+        length: usize,
+        /// What the column holds.
+        max: usize,
+    },
+    /// The database refuses writes (a standby, `read_only`): nothing was run.
+    #[error("the database refuses writes ({reason}); nothing was run. Point the URL at the primary (or a writable database)")]
+    ReadOnly {
+        /// What the server says.
+        reason: String,
+    },
+    /// A table of the version table's name exists but is not Alembic's.
+    #[error("the version table {table} exists but {problem}; it is not the table Alembic lays out (version_num VARCHAR(32) NOT NULL). Nothing was run. Use another version_table, or fix the table")]
+    VersionTableShape {
+        /// The table.
+        table: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// Arguments that do not fit together or are not accepted in this mode.
     #[error("{0}")]
     Usage(String),
@@ -520,6 +547,9 @@ impl Error {
             Error::Unrunnable { .. } => "unrunnable_revision",
             Error::MissingDirection { .. } => "missing_direction",
             Error::NotRead { .. } => "not_read",
+            Error::RevisionIdTooLong { .. } => "revision_id_too_long",
+            Error::ReadOnly { .. } => "read_only",
+            Error::VersionTableShape { .. } => "version_table_shape",
             Error::Usage(_) => "usage",
             Error::NewRevision(_) => "new_revision",
             Error::StatementFailed(f) if f.error.kind == DatabaseErrorKind::LockWait => {
@@ -675,6 +705,22 @@ impl Serialize for Error {
             Error::NotRead { revision, path } => {
                 m.serialize_entry("revision", revision)?;
                 m.serialize_entry("path", path)?;
+            }
+            Error::RevisionIdTooLong {
+                revision,
+                path,
+                length,
+                max,
+            } => {
+                m.serialize_entry("revision", revision)?;
+                m.serialize_entry("path", path)?;
+                m.serialize_entry("length", length)?;
+                m.serialize_entry("max", max)?;
+            }
+            Error::ReadOnly { reason } => m.serialize_entry("reason", reason)?,
+            Error::VersionTableShape { table, problem } => {
+                m.serialize_entry("table", table)?;
+                m.serialize_entry("problem", problem)?;
             }
             Error::StatementFailed(f) => {
                 m.serialize_entry("revision", &f.revision)?;

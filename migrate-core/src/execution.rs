@@ -421,6 +421,50 @@ impl<'m> ExecutionPlan<'m> {
         })
     }
 
+    /// Whether the plan changes the database at all (steps to run, a table to create or
+    /// empty).
+    pub fn changes_anything(&self) -> bool {
+        self.actions.iter().any(|a| {
+            matches!(
+                a,
+                Action::Execute(Statement {
+                    kind: StatementKind::CreateVersionTable
+                        | StatementKind::PurgeVersions
+                        | StatementKind::Migration { .. }
+                        | StatementKind::VersionChange { .. },
+                    ..
+                })
+            )
+        })
+    }
+
+    /// Refuse, before anything runs, a revision whose id the version column cannot hold
+    /// (`max` characters): its SQL would run and its version row then fail.
+    pub fn check_revision_ids(&self, max: usize) -> Result<()> {
+        for planned in &self.steps {
+            for change in &planned.step.changes {
+                let id = match change {
+                    VersionChange::Insert(id) | VersionChange::Update { to: id, .. } => id,
+                    VersionChange::Delete(_) => continue,
+                };
+                let length = id.chars().count();
+                if length > max {
+                    let rev = self
+                        .steps
+                        .iter()
+                        .find_map(|s| s.revision.filter(|r| &r.id == id));
+                    return Err(Error::RevisionIdTooLong {
+                        revision: id.clone(),
+                        path: rev.map(|r| r.path.clone()).unwrap_or_default(),
+                        length,
+                        max,
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// How many migrations (steps that run SQL, not stamps) the plan runs.
     pub fn migrations(&self) -> usize {
         self.steps.iter().filter(|s| s.revision.is_some()).count()

@@ -104,6 +104,26 @@ impl DatabaseError {
     }
 }
 
+/// What a database says about itself before a run changes it (see [`Executor::preflight`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preflight {
+    /// Why the server refuses writes (a standby in recovery, `read_only`, a read-only file),
+    /// when it does.
+    pub read_only: Option<String>,
+    /// The version table's `version_num` column, when the table exists; `Some(None)` when the
+    /// table exists without such a column.
+    pub version_column: Option<Option<VersionColumn>>,
+}
+
+/// The version table's `version_num` column as the catalog describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionColumn {
+    /// Its declared type, e.g. `character varying` or `VARCHAR(32)`.
+    pub data_type: String,
+    /// The longest value it holds, when the type says (`VARCHAR(32)`: 32).
+    pub max_length: Option<usize>,
+}
+
 /// A live connection to one database, driven by the migrator.
 #[async_trait]
 pub trait Executor: Send {
@@ -142,4 +162,12 @@ pub trait Executor: Send {
 
     /// Release the migration lock.
     async fn unlock(&mut self, table: &VersionTable) -> Result<(), DatabaseError>;
+
+    /// Whether the database accepts writes and what the version table's column looks like,
+    /// read before a run changes anything (one round trip where the backend can). The default
+    /// knows nothing, and the run then relies on the database's own errors.
+    async fn preflight(&mut self, table: &VersionTable) -> Result<Preflight, DatabaseError> {
+        let _ = table;
+        Ok(Preflight::default())
+    }
 }

@@ -29,7 +29,7 @@ mod suggest;
 pub use dialect::{Dialect, VersionTable};
 pub use error::{Error, ErrorClass, GraphError, Left, Result, StatementFailure};
 pub use execution::ExecutionPlan;
-pub use executor::{DatabaseError, DatabaseErrorKind, Executor};
+pub use executor::{DatabaseError, DatabaseErrorKind, Executor, Preflight, VersionColumn};
 pub use graph::RevisionMap;
 pub use migrator::{Event, EventSink, MigrateOptions, Migrator};
 pub use plan::{Direction, Plan, Step, VersionChange};

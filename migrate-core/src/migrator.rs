@@ -10,10 +10,10 @@
 
 use std::time::{Duration, Instant};
 
-use crate::dialect::VersionTable;
+use crate::dialect::{VersionTable, VERSION_NUM_LENGTH};
 use crate::error::{Error, Left, Result, StatementFailure};
 use crate::execution::{runnable_blocks, Action, ExecutionPlan, Setup, StatementKind};
-use crate::executor::{DatabaseError, DatabaseErrorKind, Executor};
+use crate::executor::{DatabaseError, DatabaseErrorKind, Executor, VersionColumn};
 use crate::graph::RevisionMap;
 use crate::plan::{Direction, VersionChange};
 use crate::report::{AppliedStep, Report, StepKind};
@@ -192,7 +192,7 @@ pub fn unrunnable_reason(rev: &Revision, direction: Direction) -> Option<Error> 
 /// [`Migrator::current`] reads them; needs no [`RevisionMap`], so it can run while the revision
 /// files are still being read. Changes nothing.
 pub async fn read_current(exec: &mut dyn Executor, table: &VersionTable) -> Result<Vec<String>> {
-    Ok(exec.read_versions(table).await?.unwrap_or_default())
+    Ok(read_rows(exec, table).await?.unwrap_or_default())
 }
 
 impl<'m> Migrator<'m> {
@@ -275,7 +275,7 @@ impl<'m> Migrator<'m> {
         events: &mut EventSink<'_>,
     ) -> Result<Report> {
         let table = &self.options.version_table;
-        let existing = exec.read_versions(table).await?;
+        let existing = read_rows(exec, table).await?;
         let rows = existing.clone().unwrap_or_default();
         let (plan, purge) = match command {
             Command::Upgrade(t) => (self.map.plan_upgrade(&rows, t)?, false),
@@ -292,10 +292,70 @@ impl<'m> Migrator<'m> {
                 purge,
             },
         )?;
+        if plan.changes_anything() {
+            preflight(exec, table, &plan).await?;
+        }
         events(&Event::Planned {
             migrations: plan.migrations(),
         });
         walk(exec, &plan, events).await
+    }
+}
+
+/// Refuse, before anything runs, a run that the database would stop halfway: a server that
+/// refuses writes, a version table that is not Alembic's, an id the version column cannot
+/// hold.
+async fn preflight(
+    exec: &mut dyn Executor,
+    table: &VersionTable,
+    plan: &ExecutionPlan<'_>,
+) -> Result<()> {
+    let found = exec.preflight(table).await?;
+    if let Some(reason) = found.read_only {
+        return Err(Error::ReadOnly { reason });
+    }
+    let max = version_column_length(exec, table, &found.version_column)?;
+    plan.check_revision_ids(max)
+}
+
+/// How long an id the version column holds, or why the table is not Alembic's.
+fn version_column_length(
+    exec: &dyn Executor,
+    table: &VersionTable,
+    column: &Option<Option<VersionColumn>>,
+) -> Result<usize> {
+    let shape = |problem: String| Error::VersionTableShape {
+        table: exec.dialect().version_table_name(table),
+        problem,
+    };
+    match column {
+        None => Ok(VERSION_NUM_LENGTH),
+        Some(None) => Err(shape("has no version_num column".to_string())),
+        Some(Some(column)) => {
+            let kind = column.data_type.to_ascii_lowercase();
+            if kind.contains("char") || kind.contains("text") {
+                Ok(column.max_length.unwrap_or(usize::MAX))
+            } else {
+                Err(shape(format!(
+                    "its version_num column is {}, not text",
+                    column.data_type
+                )))
+            }
+        }
+    }
+}
+
+/// The version table's rows; when reading them fails because a table of that name is not
+/// Alembic's, says that instead of the database's "no such column".
+async fn read_rows(exec: &mut dyn Executor, table: &VersionTable) -> Result<Option<Vec<String>>> {
+    match exec.read_versions(table).await {
+        Ok(rows) => Ok(rows),
+        Err(e) => {
+            if let Ok(found) = exec.preflight(table).await {
+                version_column_length(exec, table, &found.version_column)?;
+            }
+            Err(e.into())
+        }
     }
 }
 

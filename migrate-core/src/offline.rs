@@ -95,6 +95,7 @@ fn render(
     stamp: bool,
 ) -> Result<String> {
     let plan = ExecutionPlan::build(map, plan, dialect, options, Setup::Offline { stamp })?;
+    plan.check_revision_ids(crate::dialect::VERSION_NUM_LENGTH)?;
     let mut out = String::new();
     for action in &plan.actions {
         match action {
