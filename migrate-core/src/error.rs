@@ -335,16 +335,16 @@ impl std::fmt::Display for StatementFailure {
             ),
             Left::OutsideTransaction { ran_before } => write!(
                 f,
-                "The statement ran outside a transaction (a transaction=false section or an autocommit block): {}; {before}; the version table still names the last completed migration ({heads}). {}fix the revision, then run the command again.",
+                "The statement ran outside a transaction (a transaction=false section or an autocommit block): {}; {before}; the version table still names the last completed migration ({heads}). {} the revision, then run the command again.",
                 statements_before(ran_before, "ran before it and stays applied", "ran before it and stay applied"),
-                if ran_before > 0 { "Undo or finish those statements by hand, " } else { "" }
+                if ran_before > 0 { "Undo or finish those statements by hand, fix" } else { "Fix" }
             ),
             Left::ImplicitCommit { ran_before } => write!(
                 f,
-                "{} commits DDL implicitly: {}; {before}; the version table still names the last completed migration ({heads}). {}fix the revision, then run the command again.",
+                "{} commits DDL implicitly: {}; {before}; the version table still names the last completed migration ({heads}). {} the revision, then run the command again.",
                 self.dialect,
                 statements_before(ran_before, "may have been applied and is not undone", "may have been applied and are not undone"),
-                if ran_before > 0 { "Undo or finish those statements by hand, " } else { "" }
+                if ran_before > 0 { "Undo or finish those statements by hand, fix" } else { "Fix" }
             ),
         }
     }

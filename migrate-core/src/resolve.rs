@@ -624,6 +624,10 @@ impl RevisionMap {
             Some((_, s)) => (None, s),
             None => (None, target),
         };
+        if let Some(l) = &label {
+            // `nosuch@base` would otherwise downgrade every branch to base.
+            self.resolve_branch(l)?;
+        }
         Ok((label, self.pos_of(self.get_revision(symbol)?)))
     }
 
