@@ -238,6 +238,19 @@ pub fn runnable_blocks<'r>(
     }
 }
 
+/// The statements one direction of `rev` sends on `dialect`, in order, or why it cannot run.
+pub fn statements_of(
+    rev: &Revision,
+    direction: Direction,
+    dialect: &dyn Dialect,
+) -> Result<Vec<crate::split::Statement>> {
+    let rules = dialect.split_rules();
+    Ok(runnable_blocks(rev, direction, dialect.name())?
+        .into_iter()
+        .flat_map(|block| split(&block.sql, rules))
+        .collect())
+}
+
 /// Appends actions, keeping track of whether a transaction is open.
 struct Builder<'d> {
     actions: Vec<Action>,

@@ -8,11 +8,14 @@
 
 #![warn(missing_docs)]
 
+pub mod checksum;
+pub mod clock;
 pub mod dialect;
 pub mod error;
 pub mod execution;
 pub mod executor;
 pub mod graph;
+pub mod history;
 pub mod migrator;
 pub mod offline;
 pub mod plan;
