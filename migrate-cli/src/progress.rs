@@ -85,6 +85,10 @@ impl Progress {
             return;
         }
         match event {
+            Event::WaitingForLock { timeout } => self.line(&format!(
+                "Another migration holds this database's migration lock; waiting up to {} for it (lock_timeout)",
+                format_duration(*timeout)
+            )),
             Event::Planned { migrations } => self.start_bar(*migrations),
             Event::MigrationStarted {
                 revision,
@@ -103,13 +107,11 @@ impl Progress {
                 revision,
                 index,
                 elapsed,
-            } => {
-                if self.verbosity == Verbosity::Verbose {
-                    self.line(&format!(
-                        "  {revision}: statement {index} done ({})",
-                        format_duration(*elapsed)
-                    ));
-                }
+            } if self.verbosity == Verbosity::Verbose => {
+                self.line(&format!(
+                    "  {revision}: statement {index} done ({})",
+                    format_duration(*elapsed)
+                ));
             }
             Event::MigrationFinished {
                 revision,
@@ -137,6 +139,7 @@ impl Progress {
                     to.join(", ")
                 ));
             }
+            _ => {}
         }
     }
 

@@ -3,6 +3,8 @@
 //! A [`Dialect`] only produces text and facts; it never talks to a database. The same dialect
 //! serves the online [`crate::Executor`] and the offline `--sql` script.
 
+use std::time::Duration;
+
 use crate::split::SplitRules;
 
 /// Where the version table lives and what it is called.
@@ -21,6 +23,39 @@ impl Default for VersionTable {
             schema: None,
         }
     }
+}
+
+/// The length of `alembic_version.version_num` as Alembic creates it: `VARCHAR(32)`.
+pub const VERSION_NUM_LENGTH: usize = 32;
+
+/// The session timeouts a run asks for (see [`crate::MigrateOptions::ddl_lock_timeout`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Timeouts {
+    /// How long a statement may wait for a lock.
+    pub lock: Option<Duration>,
+    /// How long a statement may run.
+    pub statement: Option<Duration>,
+}
+
+impl Timeouts {
+    /// Whether any timeout is asked for.
+    pub fn any(&self) -> bool {
+        self.lock.is_some() || self.statement.is_some()
+    }
+}
+
+/// Where in a run timeout settings are sent (see [`Dialect::timeout_statements`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TimeoutScope {
+    /// Once, before anything else (session settings that survive transactions).
+    Start,
+    /// Right after each `BEGIN` (settings that end with the transaction).
+    Transaction,
+    /// Before statements that run outside any transaction.
+    Outside,
+    /// After them, to undo [`TimeoutScope::Outside`].
+    AfterOutside,
 }
 
 /// `ident` as SQLAlchemy renders it: bare when it is a plain lowercase identifier (ASCII
@@ -81,7 +116,7 @@ pub trait Dialect: Send + Sync {
     /// `version_num VARCHAR(32) NOT NULL`, primary key `<table>_pkc`.
     fn create_version_table(&self, table: &VersionTable) -> String {
         format!(
-            "CREATE TABLE {} (\n    version_num VARCHAR(32) NOT NULL, \n    CONSTRAINT {} PRIMARY KEY (version_num)\n)",
+            "CREATE TABLE {} (\n    version_num VARCHAR({VERSION_NUM_LENGTH}) NOT NULL, \n    CONSTRAINT {} PRIMARY KEY (version_num)\n)",
             self.version_table_name(table),
             self.quote_identifier(&format!("{}_pkc", table.name))
         )
@@ -136,5 +171,20 @@ pub trait Dialect: Send + Sync {
     /// The statement that commits a transaction in an offline script.
     fn commit_statement(&self) -> &'static str {
         "COMMIT"
+    }
+
+    /// The statements that apply `timeouts` at `scope` (none by default: the dialect has no
+    /// such setting there). PostgreSQL sets them per transaction (`SET LOCAL`), which also holds
+    /// behind a transaction-pooling PgBouncer; MySQL and SQLite per session, once.
+    fn timeout_statements(&self, timeouts: &Timeouts, scope: TimeoutScope) -> Vec<String> {
+        let _ = (timeouts, scope);
+        Vec::new()
+    }
+
+    /// `sql` as one statement of an offline script for this database's own client: by
+    /// default followed by `;`. A dialect whose client splits on `;` (the `mysql` client)
+    /// wraps a statement holding `;` of its own (a procedure body) in `DELIMITER` lines.
+    fn script_statement(&self, sql: &str) -> String {
+        format!("{sql};")
     }
 }

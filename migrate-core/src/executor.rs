@@ -11,17 +11,21 @@ use async_trait::async_trait;
 use crate::dialect::{Dialect, VersionTable};
 
 /// An error reported by a database or its driver, already free of any password.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
 #[error("{message}")]
 pub struct DatabaseError {
     /// The server's or driver's message, one line where possible.
     pub message: String,
     /// What kind of failure this is.
     pub kind: DatabaseErrorKind,
+    /// The SQLSTATE the server gave (`42P07`, `23000`, ...), when it gave one.
+    pub sqlstate: Option<String>,
 }
 
 /// The kind of a [`DatabaseError`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum DatabaseErrorKind {
     /// The database could not be reached or refused the login.
     Connect,
@@ -29,6 +33,11 @@ pub enum DatabaseErrorKind {
     LockTimeout,
     /// A statement failed.
     Statement,
+    /// A statement gave up waiting for a lock another session holds (the DDL lock timeout:
+    /// PostgreSQL `lock_timeout`, MySQL `lock_wait_timeout`, SQLite's busy timeout).
+    LockWait,
+    /// The connection was lost while the run went on.
+    ConnectionLost,
     /// Anything else.
     Other,
 }
@@ -39,6 +48,7 @@ impl DatabaseError {
         DatabaseError {
             message: message.into(),
             kind: DatabaseErrorKind::Statement,
+            sqlstate: None,
         }
     }
 
@@ -47,6 +57,7 @@ impl DatabaseError {
         DatabaseError {
             message: message.into(),
             kind: DatabaseErrorKind::Connect,
+            sqlstate: None,
         }
     }
 
@@ -55,7 +66,32 @@ impl DatabaseError {
         DatabaseError {
             message: message.into(),
             kind: DatabaseErrorKind::LockTimeout,
+            sqlstate: None,
         }
+    }
+
+    /// A [`DatabaseErrorKind::LockWait`] error.
+    pub fn lock_wait(message: impl Into<String>) -> Self {
+        DatabaseError {
+            message: message.into(),
+            kind: DatabaseErrorKind::LockWait,
+            sqlstate: None,
+        }
+    }
+
+    /// A [`DatabaseErrorKind::ConnectionLost`] error.
+    pub fn connection_lost(message: impl Into<String>) -> Self {
+        DatabaseError {
+            message: message.into(),
+            kind: DatabaseErrorKind::ConnectionLost,
+            sqlstate: None,
+        }
+    }
+
+    /// The same error with the server's SQLSTATE.
+    pub fn with_sqlstate(mut self, sqlstate: impl Into<String>) -> Self {
+        self.sqlstate = Some(sqlstate.into());
+        self
     }
 
     /// A [`DatabaseErrorKind::Other`] error.
@@ -63,8 +99,29 @@ impl DatabaseError {
         DatabaseError {
             message: message.into(),
             kind: DatabaseErrorKind::Other,
+            sqlstate: None,
         }
     }
+}
+
+/// What a database says about itself before a run changes it (see [`Executor::preflight`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preflight {
+    /// Why the server refuses writes (a standby in recovery, `read_only`, a read-only file),
+    /// when it does.
+    pub read_only: Option<String>,
+    /// The version table's `version_num` column, when the table exists; `Some(None)` when the
+    /// table exists without such a column.
+    pub version_column: Option<Option<VersionColumn>>,
+}
+
+/// The version table's `version_num` column as the catalog describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionColumn {
+    /// Its declared type, e.g. `character varying` or `VARCHAR(32)`.
+    pub data_type: String,
+    /// The longest value it holds, when the type says (`VARCHAR(32)`: 32).
+    pub max_length: Option<usize>,
 }
 
 /// A live connection to one database, driven by the migrator.
@@ -105,4 +162,12 @@ pub trait Executor: Send {
 
     /// Release the migration lock.
     async fn unlock(&mut self, table: &VersionTable) -> Result<(), DatabaseError>;
+
+    /// Whether the database accepts writes and what the version table's column looks like,
+    /// read before a run changes anything (one round trip where the backend can). The default
+    /// knows nothing, and the run then relies on the database's own errors.
+    async fn preflight(&mut self, table: &VersionTable) -> Result<Preflight, DatabaseError> {
+        let _ = table;
+        Ok(Preflight::default())
+    }
 }

@@ -10,7 +10,8 @@
 use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::error::{Error, Result};
+use crate::error::{GraphError, Result};
+use crate::resolve::{RResult, RevErr};
 use crate::revision::Revision;
 
 /// Index of a revision inside a [`RevisionMap`].
@@ -114,46 +115,45 @@ impl RevisionMap {
         let mut index = IdMap::with_capacity_and_hasher(n, Default::default());
         for (i, rev) in revisions.iter().enumerate() {
             if rev.id.is_empty() {
-                return Err(Error::Graph(format!(
-                    "{}: the revision id is empty",
-                    rev.path.display()
-                )));
+                return Err(GraphError::EmptyId {
+                    path: rev.path.clone(),
+                }
+                .into());
             }
             let is_illegal = |c: char| matches!(c, '@' | '-' | '+' | ':');
             if rev.id.contains(is_illegal) {
                 let illegal: BTreeSet<char> = rev.id.chars().filter(|&c| is_illegal(c)).collect();
-                let list: Vec<String> = illegal.iter().map(|c| c.to_string()).collect();
-                return Err(Error::Graph(format!(
-                    "Character(s) '{}' not allowed in revision identifier '{}' ({})",
-                    list.join(", "),
-                    rev.id,
-                    rev.path.display()
-                )));
+                return Err(GraphError::IllegalId {
+                    id: rev.id.clone(),
+                    chars: illegal.into_iter().collect(),
+                    path: rev.path.clone(),
+                }
+                .into());
             }
             if let Some(&prev) = index.get(&rev.id) {
-                return Err(Error::Graph(format!(
-                    "Revision {} is present more than once: in {} and in {}; give one of them a new id",
-                    rev.id,
-                    revisions[prev].path.display(),
-                    rev.path.display()
-                )));
+                return Err(GraphError::DuplicateRevision {
+                    id: rev.id.clone(),
+                    first: revisions[prev].path.clone(),
+                    second: rev.path.clone(),
+                }
+                .into());
             }
             index.insert(rev.id.clone(), i);
         }
         for rev in &revisions {
             if rev.down_revisions.contains(&rev.id) {
-                return Err(Error::Graph(format!(
-                    "Self-loop is detected in revisions ({}): {} revises itself",
-                    rev.id,
-                    rev.path.display()
-                )));
+                return Err(GraphError::SelfLoop {
+                    id: rev.id.clone(),
+                    path: rev.path.clone(),
+                }
+                .into());
             }
             if rev.depends_on.contains(&rev.id) {
-                return Err(Error::Graph(format!(
-                    "Dependency self-loop is detected in revisions ({}): {} depends on itself",
-                    rev.id,
-                    rev.path.display()
-                )));
+                return Err(GraphError::DependencySelfLoop {
+                    id: rev.id.clone(),
+                    path: rev.path.clone(),
+                }
+                .into());
             }
         }
 
@@ -166,14 +166,14 @@ impl RevisionMap {
                     .copied()
                     .or_else(|| index.get(label).copied());
                 if let Some(other) = taken {
-                    return Err(Error::Graph(format!(
-                        "Branch name '{}' in revision {} already used by revision {} ({} and {})",
-                        label,
-                        rev.id,
-                        revisions[other].id,
-                        rev.path.display(),
-                        revisions[other].path.display()
-                    )));
+                    return Err(GraphError::DuplicateLabel {
+                        label: label.clone(),
+                        revision: rev.id.clone(),
+                        other: revisions[other].id.clone(),
+                        path: rev.path.clone(),
+                        other_path: revisions[other].path.clone(),
+                    }
+                    .into());
                 }
                 labels.insert(label.clone(), i);
             }
@@ -197,16 +197,16 @@ impl RevisionMap {
                         }
                     }
                     None => {
-                        return Err(Error::Graph(format!(
-                            "Revision {} referenced from {} is not present; fix `{}` in {}",
-                            parent,
-                            rev.id,
-                            match rev.format {
+                        return Err(GraphError::MissingRevision {
+                            missing: parent.clone(),
+                            revision: rev.id.clone(),
+                            field: match rev.format {
                                 crate::revision::ScriptFormat::Python => "down_revision",
                                 crate::revision::ScriptFormat::Sql => "-- Revises:",
                             },
-                            rev.path.display()
-                        )))
+                            path: rev.path.clone(),
+                        }
+                        .into())
                     }
                 }
             }
@@ -219,16 +219,16 @@ impl RevisionMap {
                         }
                     }
                     None => {
-                        return Err(Error::Graph(format!(
-                            "Revision {} referenced from {} is not present; fix `{}` in {}",
-                            dep,
-                            rev.id,
-                            match rev.format {
+                        return Err(GraphError::MissingRevision {
+                            missing: dep.clone(),
+                            revision: rev.id.clone(),
+                            field: match rev.format {
                                 crate::revision::ScriptFormat::Python => "depends_on",
                                 crate::revision::ScriptFormat::Sql => "-- Depends On:",
                             },
-                            rev.path.display()
-                        )))
+                            path: rev.path.clone(),
+                        }
+                        .into())
                     }
                 }
             }
@@ -300,13 +300,13 @@ impl RevisionMap {
         let names = |nodes: Vec<Node>| {
             let mut ids: Vec<String> = nodes.iter().map(|&i| describe(&self.revs[i])).collect();
             ids.sort();
-            ids.join(", ")
+            ids
         };
         if self.heads.is_empty() || self.bases.is_empty() {
-            return Err(Error::Graph(format!(
-                "Cycle is detected in revisions ({})",
-                names((0..n).collect())
-            )));
+            return Err(GraphError::Cycle {
+                revisions: names((0..n).collect()),
+            }
+            .into());
         }
         let down_space = self.reach(&self.heads, |i, todo| todo.extend(&self.down[i]));
         let up_space = self.reach(&self.bases, |i, todo| todo.extend(&self.next[i]));
@@ -314,16 +314,16 @@ impl RevisionMap {
             .filter(|&i| !(down_space[i] && up_space[i]))
             .collect();
         if !lost.is_empty() {
-            return Err(Error::Graph(format!(
-                "Cycle is detected in revisions ({})",
-                names(lost)
-            )));
+            return Err(GraphError::Cycle {
+                revisions: names(lost),
+            }
+            .into());
         }
         if self.real_heads.is_empty() || real_bases.is_empty() {
-            return Err(Error::Graph(format!(
-                "Dependency cycle is detected in revisions ({})",
-                names((0..n).collect())
-            )));
+            return Err(GraphError::DependencyCycle {
+                revisions: names((0..n).collect()),
+            }
+            .into());
         }
         let down_space = self.reach(&self.real_heads, |i, todo| {
             todo.extend(&self.down[i]);
@@ -334,10 +334,10 @@ impl RevisionMap {
             .filter(|&i| !(down_space[i] && up_space[i]))
             .collect();
         if !lost.is_empty() {
-            return Err(Error::Graph(format!(
-                "Dependency cycle is detected in revisions ({})",
-                names(lost)
-            )));
+            return Err(GraphError::DependencyCycle {
+                revisions: names(lost),
+            }
+            .into());
         }
         Ok(())
     }
@@ -513,7 +513,7 @@ impl RevisionMap {
         targets: &[Node],
         with_deps: bool,
         down: bool,
-    ) -> Result<()> {
+    ) -> RResult<()> {
         for &t in targets {
             let reach = if down {
                 self.ancestors(&[t], with_deps)
@@ -526,7 +526,7 @@ impl RevisionMap {
                 .map(|&o| self.revs[o].id.as_str())
                 .collect();
             if !overlaps.is_empty() {
-                return Err(Error::Plan(format!(
+                return Err(RevErr::revision(format!(
                     "Requested revision {} overlaps with other requested revisions {}",
                     self.revs[t].id,
                     overlaps.join(", ")

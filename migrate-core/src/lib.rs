@@ -10,6 +10,7 @@
 
 pub mod dialect;
 pub mod error;
+pub mod execution;
 pub mod executor;
 pub mod graph;
 pub mod migrator;
@@ -17,18 +18,22 @@ pub mod offline;
 pub mod plan;
 pub mod python;
 pub mod render;
+pub mod report;
 mod resolve;
 pub mod revision;
 pub mod script;
 pub mod split;
 pub mod sqlfile;
+mod suggest;
 
 pub use dialect::{Dialect, VersionTable};
-pub use error::{Error, Result};
-pub use executor::{DatabaseError, DatabaseErrorKind, Executor};
+pub use error::{Error, ErrorClass, GraphError, Left, Result, StatementFailure};
+pub use execution::ExecutionPlan;
+pub use executor::{DatabaseError, DatabaseErrorKind, Executor, Preflight, VersionColumn};
 pub use graph::RevisionMap;
-pub use migrator::{AppliedStep, Event, EventSink, MigrateOptions, Migrator, Report};
+pub use migrator::{Event, EventSink, MigrateOptions, Migrator};
 pub use plan::{Direction, Plan, Step, VersionChange};
+pub use report::{AppliedStep, Report, StepKind};
 pub use revision::{Contents, Migration, Revision, ScriptFormat, SqlBlock, Unrunnable};
 pub use script::ScriptDirectory;
 pub use split::{split, SplitRules, Statement};

@@ -8,36 +8,16 @@
 //! MySQL, where DDL commits implicitly, the version table is updated right after each migration
 //! and a failure says exactly which statement failed and what was left behind.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::dialect::{Dialect, VersionTable};
-use crate::error::{Error, Result};
-use crate::executor::Executor;
+use crate::dialect::{VersionTable, VERSION_NUM_LENGTH};
+use crate::error::{Error, Left, Result, StatementFailure};
+use crate::execution::{runnable_blocks, Action, ExecutionPlan, Setup, StatementKind};
+use crate::executor::{DatabaseError, DatabaseErrorKind, Executor, VersionColumn};
 use crate::graph::RevisionMap;
-use crate::plan::{Direction, Plan, Step, VersionChange};
-use crate::revision::{Migration, Revision, SqlBlock};
-use crate::split::split;
-
-/// What a run did before it ended: the steps committed, in order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Report {
-    /// Steps whose SQL and version change were committed, in the order they ran.
-    pub applied: Vec<AppliedStep>,
-    /// The version table's rows when the run ended (as committed).
-    pub heads: Vec<String>,
-}
-
-/// One committed step of a run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppliedStep {
-    /// The revision id (for a stamp, the rows it moved to, comma-separated).
-    pub revision: String,
-    /// True for an upgrade, false for a downgrade.
-    pub upgrade: bool,
-    /// How long the step took.
-    pub elapsed: Duration,
-}
+use crate::plan::{Direction, VersionChange};
+use crate::report::{AppliedStep, Report, StepKind};
+use crate::revision::Revision;
 
 /// How the migrator runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +28,20 @@ pub struct MigrateOptions {
     pub transaction_per_migration: bool,
     /// How long to wait for the migration lock another run holds.
     pub lock_timeout: Duration,
+    /// How long a migration's statement may wait for a table lock another session holds
+    /// (PostgreSQL `lock_timeout`, MySQL `lock_wait_timeout`, SQLite's busy timeout) before it
+    /// fails; `None` leaves the server's setting (by default: wait forever).
+    pub ddl_lock_timeout: Option<Duration>,
+    /// How long one statement may run (PostgreSQL `statement_timeout`, MariaDB
+    /// `max_statement_time`); `None` leaves the server's setting.
+    pub statement_timeout: Option<Duration>,
+    /// How often a statement that failed on the DDL lock timeout is retried (its whole
+    /// transaction where DDL is transactional, the statement alone elsewhere), with
+    /// exponential backoff from [`MigrateOptions::ddl_retry_delay`] and jitter.
+    pub ddl_retries: u32,
+    /// The wait before the first retry; each further retry waits twice as long (at most 30 s),
+    /// give or take a quarter.
+    pub ddl_retry_delay: Duration,
 }
 
 impl Default for MigrateOptions {
@@ -56,13 +50,33 @@ impl Default for MigrateOptions {
             version_table: VersionTable::default(),
             transaction_per_migration: false,
             lock_timeout: Duration::from_secs(60),
+            ddl_lock_timeout: None,
+            statement_timeout: None,
+            ddl_retries: 0,
+            ddl_retry_delay: Duration::from_millis(500),
+        }
+    }
+}
+
+impl MigrateOptions {
+    /// The session timeouts a run sets, as the dialects take them.
+    pub fn timeouts(&self) -> crate::dialect::Timeouts {
+        crate::dialect::Timeouts {
+            lock: self.ddl_lock_timeout,
+            statement: self.statement_timeout,
         }
     }
 }
 
 /// Progress of a run, for the CLI to render.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Event {
+    /// Another run holds the migration lock: this one waits for it, at most `timeout`.
+    WaitingForLock {
+        /// How long it waits at most before failing.
+        timeout: Duration,
+    },
     /// The plan is made (under the lock, before anything runs).
     Planned {
         /// How many migrations it will run (stamps not counted).
@@ -102,6 +116,31 @@ pub enum Event {
         /// Rows after.
         to: Vec<String>,
     },
+    /// A statement gave up waiting for a lock (the DDL lock timeout); it is retried.
+    Retrying {
+        /// The revision whose statement timed out; `None` when opening the transaction did
+        /// (SQLite takes its write lock there).
+        revision: Option<String>,
+        /// 1-based number of the statement within the migration (0 for the `BEGIN`).
+        statement: usize,
+        /// This retry's number, from 1.
+        attempt: u32,
+        /// How many retries are allowed.
+        of: u32,
+        /// The wait before it.
+        delay: Duration,
+        /// Whether the open transaction was rolled back (and is run again from its start).
+        rolled_back: bool,
+        /// The database's message.
+        error: String,
+    },
+    /// A transaction committed: what it held is now permanent.
+    Committed {
+        /// The version table's rows as committed.
+        heads: Vec<String>,
+        /// How many steps the run has committed so far.
+        steps: usize,
+    },
 }
 
 /// The events sink the migrator reports to.
@@ -133,62 +172,6 @@ enum Command<'a> {
     Stamp(&'a [String], bool),
 }
 
-/// Alembic's `short_log` of a step: `upgrade a1, b2 -> c3`.
-pub(crate) fn step_log(map: &RevisionMap, step: &Step) -> String {
-    match &step.revision {
-        Some(id) => {
-            let rev = map.get(id);
-            let versioned = rev.map(|r| r.down_revisions.join(", ")).unwrap_or_default();
-            match step.direction {
-                Direction::Up => format!("upgrade {versioned} -> {id}"),
-                Direction::Down => format!("downgrade {id} -> {versioned}"),
-            }
-        }
-        None => format!(
-            "stamp_revision {} -> {}",
-            step.from.join(", "),
-            step.to.join(", ")
-        ),
-    }
-}
-
-/// The blocks a step runs on `dialect`, or the reason it cannot run.
-pub(crate) fn runnable_blocks<'r>(
-    rev: &'r Revision,
-    direction: Direction,
-    dialect: &str,
-) -> Result<Vec<&'r SqlBlock>> {
-    let (migration, name) = match direction {
-        Direction::Up => (&rev.upgrade, "upgrade"),
-        Direction::Down => (&rev.downgrade, "downgrade"),
-    };
-    match migration {
-        Migration::Sql(_) => Ok(migration.blocks_for(dialect).unwrap_or_default()),
-        Migration::Missing => Err(Error::Plan(format!(
-            "{}: revision {} has no {name}; `migrate` cannot run its {name}. Add a {} to the file, or `migrate stamp` past it if the database already is in the wanted state",
-            rev.path.display(),
-            rev.id,
-            match rev.format {
-                crate::revision::ScriptFormat::Python => format!("`def {name}():`"),
-                crate::revision::ScriptFormat::Sql => format!("`-- migrate:{name}` section"),
-            }
-        ))),
-        Migration::Unrunnable(u) => Err(Error::Plan(format!(
-            "{}:{}:{}: revision {} cannot be run by migrate: its {name}() uses {}, which is not SQL `migrate` can compute. Apply this step with Alembic, or, when the database already has it, `migrate stamp` past it",
-            rev.path.display(),
-            u.line,
-            u.column,
-            rev.id,
-            u.construct
-        ))),
-        Migration::NotRead => Err(Error::Plan(format!(
-            "{}: revision {} was read for its header only, without its SQL; read the folder with `ScriptDirectory::load` (or `Contents::Full`) to run it",
-            rev.path.display(),
-            rev.id
-        ))),
-    }
-}
-
 /// Why `migrate` cannot run one direction of `rev` (on any database), or `None` when it can.
 ///
 /// ```
@@ -199,43 +182,17 @@ pub(crate) fn runnable_blocks<'r>(
 /// #     downgrade: Migration::Missing };
 /// assert!(migrate_core::migrator::unrunnable_reason(&rev, Direction::Up).is_none());
 /// let why = migrate_core::migrator::unrunnable_reason(&rev, Direction::Down).unwrap();
-/// assert!(why.contains("has no downgrade"));
+/// assert!(why.to_string().contains("has no downgrade"));
 /// ```
-pub fn unrunnable_reason(rev: &Revision, direction: Direction) -> Option<String> {
-    runnable_blocks(rev, direction, "")
-        .err()
-        .map(|e| e.to_string())
+pub fn unrunnable_reason(rev: &Revision, direction: Direction) -> Option<Error> {
+    runnable_blocks(rev, direction, "").err()
 }
 
 /// The rows of the version table `table` (empty when it does not exist yet), as
 /// [`Migrator::current`] reads them; needs no [`RevisionMap`], so it can run while the revision
 /// files are still being read. Changes nothing.
 pub async fn read_current(exec: &mut dyn Executor, table: &VersionTable) -> Result<Vec<String>> {
-    Ok(exec.read_versions(table).await?.unwrap_or_default())
-}
-
-/// Refuse a plan that passes through a revision `migrate` cannot run, before anything runs.
-pub(crate) fn check_runnable(map: &RevisionMap, plan: &Plan, dialect: &str) -> Result<()> {
-    for step in &plan.steps {
-        if let Some(id) = &step.revision {
-            if let Some(rev) = map.get(id) {
-                runnable_blocks(rev, step.direction, dialect)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-}
-
-/// Where a failed statement is: `versions/x.sql:12`.
-fn location(path: &Path, line: usize) -> String {
-    format!("{}:{}", path.display(), line)
+    Ok(read_rows(exec, table).await?.unwrap_or_default())
 }
 
 impl<'m> Migrator<'m> {
@@ -286,6 +243,7 @@ impl<'m> Migrator<'m> {
         read_current(exec, &self.options.version_table).await
     }
 
+    /// Takes the lock (saying so when another run holds it), runs, and always releases it.
     async fn run(
         &self,
         exec: &mut dyn Executor,
@@ -293,7 +251,16 @@ impl<'m> Migrator<'m> {
         events: &mut EventSink<'_>,
     ) -> Result<Report> {
         let table = self.options.version_table.clone();
-        exec.lock(&table, self.options.lock_timeout).await?;
+        match exec.lock(&table, Duration::ZERO).await {
+            Ok(()) => {}
+            Err(e) if e.kind == DatabaseErrorKind::LockTimeout => {
+                events(&Event::WaitingForLock {
+                    timeout: self.options.lock_timeout,
+                });
+                exec.lock(&table, self.options.lock_timeout).await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
         let result = self.run_locked(exec, command, events).await;
         let unlocked = exec.unlock(&table).await;
         let report = result?;
@@ -308,251 +275,91 @@ impl<'m> Migrator<'m> {
         events: &mut EventSink<'_>,
     ) -> Result<Report> {
         let table = &self.options.version_table;
-        let existing = exec.read_versions(table).await?;
+        let existing = read_rows(exec, table).await?;
         let rows = existing.clone().unwrap_or_default();
         let (plan, purge) = match command {
             Command::Upgrade(t) => (self.map.plan_upgrade(&rows, t)?, false),
             Command::Downgrade(t) => (self.map.plan_downgrade(&rows, t)?, false),
             Command::Stamp(t, purge) => (self.map.plan_stamp(&rows, t, purge)?, purge),
         };
-        let dialect_name = exec.dialect().name();
-        check_runnable(self.map, &plan, dialect_name)?;
+        let plan = ExecutionPlan::build(
+            self.map,
+            plan,
+            exec.dialect(),
+            &self.options,
+            Setup::Online {
+                table_exists: existing.is_some(),
+                purge,
+            },
+        )?;
+        if plan.changes_anything() {
+            preflight(exec, table, &plan).await?;
+        }
         events(&Event::Planned {
-            migrations: plan.steps.iter().filter(|s| s.revision.is_some()).count(),
+            migrations: plan.migrations(),
         });
-
-        let transactional = exec.dialect().transactional_ddl();
-        let whole_run = transactional && !self.options.transaction_per_migration;
-        let mut state = RunState {
-            committed_heads: rows.clone(),
-            heads: rows,
-            applied: Vec::new(),
-            pending: Vec::new(),
-            in_tx: false,
-        };
-
-        let setup = async {
-            exec.begin().await?;
-            if existing.is_none() {
-                exec.execute(&exec.dialect().create_version_table(table))
-                    .await?;
-            }
-            if purge && existing.is_some() {
-                exec.execute(&exec.dialect().purge_versions(table)).await?;
-            }
-            Ok::<(), crate::executor::DatabaseError>(())
-        };
-        if let Err(e) = setup.await {
-            let _ = exec.rollback().await;
-            return Err(Error::Backend(e));
-        }
-        state.in_tx = true;
-        if purge {
-            state.heads.clear();
-        }
-        if !whole_run {
-            exec.commit().await?;
-            state.in_tx = false;
-            state.committed_heads = state.heads.clone();
-        }
-
-        for step in &plan.steps {
-            if let Err(err) = self
-                .run_step(exec, step, &mut state, whole_run, events)
-                .await
-            {
-                if state.in_tx {
-                    let _ = exec.rollback().await;
-                }
-                return Err(err);
-            }
-        }
-        if state.in_tx {
-            exec.commit().await?;
-            state.commit();
-        }
-        Ok(Report {
-            applied: state.applied,
-            heads: state.committed_heads,
-        })
+        walk(exec, &plan, events).await
     }
+}
 
-    async fn run_step(
-        &self,
-        exec: &mut dyn Executor,
-        step: &Step,
-        state: &mut RunState,
-        whole_run: bool,
-        events: &mut EventSink<'_>,
-    ) -> Result<()> {
-        let started = Instant::now();
-        if !state.in_tx {
-            exec.begin().await?;
-            state.in_tx = true;
-        }
-        let upgrade = step.direction == Direction::Up;
-        if let Some(id) = &step.revision {
-            let rev = self
-                .map
-                .get(id)
-                .ok_or_else(|| Error::Plan(format!("revision {id} vanished from the map")))?;
-            events(&Event::MigrationStarted {
-                revision: id.clone(),
-                upgrade,
-                description: format!("{}, {}", step_log(self.map, step), rev.message),
-            });
-            let blocks = runnable_blocks(rev, step.direction, exec.dialect().name())?;
-            let rules = exec.dialect().split_rules();
-            let mut index = 0;
-            for block in blocks {
-                if !block.transactional && state.in_tx {
-                    // Statements that cannot run in a transaction (CREATE INDEX CONCURRENTLY):
-                    // commit what came before, run them on their own, then open a new one.
-                    exec.commit().await?;
-                    state.in_tx = false;
-                    state.commit();
-                }
-                for stmt in split(&block.sql, rules) {
-                    index += 1;
-                    let t = Instant::now();
-                    if let Err(e) = exec.execute(&stmt.text).await {
-                        let line = block.line + stmt.line_offset;
-                        return Err(self.statement_failure(
-                            exec.dialect(),
-                            rev,
-                            step,
-                            index,
-                            &location(&rev.path, line),
-                            &stmt.text,
-                            &e.message,
-                            state,
-                            whole_run,
-                        ));
-                    }
-                    events(&Event::StatementDone {
-                        revision: id.clone(),
-                        index,
-                        elapsed: t.elapsed(),
-                    });
-                }
-                if !block.transactional {
-                    exec.begin().await?;
-                    state.in_tx = true;
-                }
-            }
-        } else {
-            events(&Event::Stamped {
-                from: step.from.clone(),
-                to: step.to.clone(),
-            });
-        }
-        let table = &self.options.version_table;
-        // When each migration commits on its own, its last version change and the commit go
-        // together (one round trip where the backend can).
-        for (i, change) in step.changes.iter().enumerate() {
-            let sql = match change {
-                VersionChange::Insert(v) => exec.dialect().insert_version(table, v),
-                VersionChange::Update { from, to } => {
-                    exec.dialect().update_version(table, from, to)
-                }
-                VersionChange::Delete(v) => exec.dialect().delete_version(table, v),
-            };
-            if !whole_run && i + 1 == step.changes.len() {
-                exec.execute_and_commit(&sql).await?;
-            } else {
-                exec.execute(&sql).await?;
-            }
-            apply_change(&mut state.heads, change);
-        }
-        let elapsed = started.elapsed();
-        let name = step.revision.clone().unwrap_or_else(|| step.to.join(", "));
-        state.pending.push(AppliedStep {
-            revision: name.clone(),
-            upgrade,
-            elapsed,
-        });
-        if step.revision.is_some() {
-            events(&Event::MigrationFinished {
-                revision: name,
-                upgrade,
-                elapsed,
-            });
-        }
-        if !whole_run {
-            if step.changes.is_empty() {
-                exec.commit().await?;
-            }
-            state.in_tx = false;
-            state.commit();
-        }
-        Ok(())
+/// Refuse, before anything runs, a run that the database would stop halfway: a server that
+/// refuses writes, a version table that is not Alembic's, an id the version column cannot
+/// hold.
+async fn preflight(
+    exec: &mut dyn Executor,
+    table: &VersionTable,
+    plan: &ExecutionPlan<'_>,
+) -> Result<()> {
+    let found = exec.preflight(table).await?;
+    if let Some(reason) = found.read_only {
+        return Err(Error::ReadOnly { reason });
     }
+    let max = version_column_length(exec, table, &found.version_column)?;
+    plan.check_revision_ids(max)
+}
 
-    #[allow(clippy::too_many_arguments)]
-    fn statement_failure(
-        &self,
-        dialect: &dyn Dialect,
-        rev: &Revision,
-        step: &Step,
-        index: usize,
-        location: &str,
-        statement: &str,
-        server: &str,
-        state: &RunState,
-        whole_run: bool,
-    ) -> Error {
-        let direction = match step.direction {
-            Direction::Up => "upgrade",
-            Direction::Down => "downgrade",
-        };
-        let heads = if state.committed_heads.is_empty() {
-            "empty".to_string()
-        } else {
-            state.committed_heads.join(", ")
-        };
-        let done: Vec<&str> = state.applied.iter().map(|a| a.revision.as_str()).collect();
-        let left = if dialect.transactional_ddl() {
-            if whole_run && done.is_empty() {
-                format!("The transaction was rolled back: nothing was applied and the version table is unchanged ({heads}).")
+/// How long an id the version column holds, or why the table is not Alembic's.
+fn version_column_length(
+    exec: &dyn Executor,
+    table: &VersionTable,
+    column: &Option<Option<VersionColumn>>,
+) -> Result<usize> {
+    let shape = |problem: String| Error::VersionTableShape {
+        table: exec.dialect().version_table_name(table),
+        problem,
+    };
+    match column {
+        None => Ok(VERSION_NUM_LENGTH),
+        Some(None) => Err(shape("has no version_num column".to_string())),
+        Some(Some(column)) => {
+            let kind = column.data_type.to_ascii_lowercase();
+            if kind.contains("char") || kind.contains("text") {
+                Ok(column.max_length.unwrap_or(usize::MAX))
             } else {
-                format!(
-                    "This migration was rolled back; {} committed before it; the version table is at {heads}.",
-                    if done.is_empty() {
-                        "no migration was".to_string()
-                    } else {
-                        format!("{} ({})", plural(done.len()), done.join(", "))
-                    }
-                )
+                Err(shape(format!(
+                    "its version_num column is {}, not text",
+                    column.data_type
+                )))
             }
-        } else {
-            format!(
-                "{} commits DDL implicitly: statements 1 to {} of this migration may have been applied and are not undone; the version table still names the last completed migration ({heads}). Undo or finish those statements by hand, fix the revision, then run the command again.",
-                dialect.name(),
-                index.saturating_sub(1)
-            )
-        };
-        Error::Database {
-            message: format!(
-                "{location}: statement {index} of revision {} ({direction}) failed: {server}\n    {}\n{left}",
-                rev.id,
-                first_line(statement)
-            ),
-            report: Box::new(Report {
-                applied: state.applied.clone(),
-                heads: state.committed_heads.clone(),
-            }),
         }
     }
 }
 
-fn plural(n: usize) -> String {
-    if n == 1 {
-        "1 migration was".to_string()
-    } else {
-        format!("{n} migrations were")
+/// The version table's rows; when reading them fails because a table of that name is not
+/// Alembic's, says that instead of the database's "no such column".
+async fn read_rows(exec: &mut dyn Executor, table: &VersionTable) -> Result<Option<Vec<String>>> {
+    match exec.read_versions(table).await {
+        Ok(rows) => Ok(rows),
+        Err(e) => {
+            if let Ok(found) = exec.preflight(table).await {
+                version_column_length(exec, table, &found.version_column)?;
+            }
+            Err(e.into())
+        }
     }
 }
 
+/// What a walk has done so far.
 struct RunState {
     /// Rows as the open transaction sees them.
     heads: Vec<String>,
@@ -567,8 +374,303 @@ struct RunState {
 
 impl RunState {
     fn commit(&mut self) {
+        self.in_tx = false;
         self.committed_heads = self.heads.clone();
         self.applied.append(&mut self.pending);
+    }
+
+    fn report(&self, start: &[String]) -> Report {
+        Report {
+            applied: self.applied.clone(),
+            start: start.to_vec(),
+            heads: self.committed_heads.clone(),
+        }
+    }
+}
+
+/// Runs an execution plan online. On failure the open transaction is rolled back and the
+/// error carries what had been committed.
+async fn walk(
+    exec: &mut dyn Executor,
+    plan: &ExecutionPlan<'_>,
+    events: &mut EventSink<'_>,
+) -> Result<Report> {
+    let mut state = RunState {
+        heads: plan.start.clone(),
+        committed_heads: plan.start.clone(),
+        applied: Vec::new(),
+        pending: Vec::new(),
+        in_tx: false,
+    };
+    let mut step_started = Instant::now();
+    let mut commit_sent = false;
+    let actions = &plan.actions;
+    // Where the open transaction began, and how often its statements were retried.
+    let mut tx_begin = 0;
+    let mut retries = 0;
+    let mut at = 0;
+    while at < actions.len() {
+        let action = &actions[at];
+        let outcome = match action {
+            Action::Begin => {
+                state.in_tx = true;
+                tx_begin = at;
+                exec.begin().await
+            }
+            Action::Commit => {
+                let sent = if std::mem::take(&mut commit_sent) {
+                    Ok(())
+                } else {
+                    exec.commit().await
+                };
+                if sent.is_ok() {
+                    state.commit();
+                    retries = 0;
+                    events(&Event::Committed {
+                        heads: state.committed_heads.clone(),
+                        steps: state.applied.len(),
+                    });
+                }
+                sent
+            }
+            Action::StepStart(n) => {
+                step_started = Instant::now();
+                let planned = &plan.steps[*n];
+                match &planned.step.revision {
+                    Some(id) => events(&Event::MigrationStarted {
+                        revision: id.clone(),
+                        upgrade: planned.step.direction == Direction::Up,
+                        description: planned.description(),
+                    }),
+                    None => events(&Event::Stamped {
+                        from: planned.step.from.clone(),
+                        to: planned.step.to.clone(),
+                    }),
+                }
+                Ok(())
+            }
+            Action::StepEnd(n) => {
+                let planned = &plan.steps[*n];
+                let elapsed = step_started.elapsed();
+                let step = &planned.step;
+                state.pending.push(AppliedStep {
+                    revision: step.revision.clone().unwrap_or_else(|| step.to.join(", ")),
+                    kind: if step.revision.is_some() {
+                        StepKind::Migration
+                    } else {
+                        StepKind::Stamp
+                    },
+                    direction: step.direction,
+                    from: step.from.clone(),
+                    to: step.to.clone(),
+                    elapsed,
+                });
+                if let Some(id) = &step.revision {
+                    events(&Event::MigrationFinished {
+                        revision: id.clone(),
+                        upgrade: step.direction == Direction::Up,
+                        elapsed,
+                    });
+                }
+                Ok(())
+            }
+            Action::Execute(statement) => {
+                let started = Instant::now();
+                let sent = match &statement.kind {
+                    StatementKind::VersionChange { change, .. } => {
+                        // The last version change of a transaction and its COMMIT go together
+                        // (one round trip where the backend can).
+                        let commit_follows = actions[at + 1..]
+                            .iter()
+                            .find(|a| a.talks_to_database())
+                            .is_some_and(|a| *a == Action::Commit);
+                        let sent = if commit_follows {
+                            commit_sent = true;
+                            exec.execute_and_commit(&statement.sql).await
+                        } else {
+                            exec.execute(&statement.sql).await
+                        };
+                        if sent.is_ok() {
+                            apply_change(&mut state.heads, change);
+                        }
+                        sent
+                    }
+                    _ => exec.execute(&statement.sql).await,
+                };
+                if let (Ok(()), StatementKind::Migration { step, index, .. }) =
+                    (&sent, &statement.kind)
+                {
+                    if let Some(id) = &plan.steps[*step].step.revision {
+                        events(&Event::StatementDone {
+                            revision: id.clone(),
+                            index: *index,
+                            elapsed: started.elapsed(),
+                        });
+                    }
+                }
+                sent
+            }
+        };
+        if let Err(error) = outcome {
+            if let Some(retry) = retry_point(plan, action, &error, &state, retries, tx_begin, at) {
+                retries += 1;
+                if retry.rolls_back {
+                    let _ = exec.rollback().await;
+                    state.in_tx = false;
+                    state.heads = state.committed_heads.clone();
+                    state.pending.clear();
+                }
+                let delay = backoff(plan.retry_delay, retries);
+                events(&Event::Retrying {
+                    revision: retry.revision,
+                    statement: retry.statement,
+                    attempt: retries,
+                    of: plan.retries,
+                    delay,
+                    rolled_back: retry.rolls_back,
+                    error: error.message.clone(),
+                });
+                tokio::time::sleep(delay).await;
+                at = retry.resume_at;
+                continue;
+            }
+            if state.in_tx {
+                let _ = exec.rollback().await;
+            }
+            state.in_tx = false;
+            return Err(failure(plan, action, error, &state));
+        }
+        at += 1;
+    }
+    Ok(state.report(&plan.start))
+}
+
+/// Where a failed lock wait is retried from.
+struct Retry {
+    revision: Option<String>,
+    statement: usize,
+    /// The open transaction is rolled back and run again from its `BEGIN`.
+    rolls_back: bool,
+    resume_at: usize,
+}
+
+/// When `error` is a statement giving up on a lock and retries are left: where to go on from.
+/// Inside a transaction of a database with transactional DDL, the transaction is rolled back
+/// and run again (nothing of it had committed); elsewhere (MySQL, `transaction=false`) the
+/// statement alone is sent again, since it never started.
+fn retry_point(
+    plan: &ExecutionPlan<'_>,
+    action: &Action,
+    error: &DatabaseError,
+    state: &RunState,
+    retries: u32,
+    tx_begin: usize,
+    at: usize,
+) -> Option<Retry> {
+    if error.kind != DatabaseErrorKind::LockWait || retries >= plan.retries {
+        return None;
+    }
+    let statement = match action {
+        // Opening the transaction waited (SQLite's write lock): nothing was done, open again.
+        Action::Begin => {
+            return Some(Retry {
+                revision: None,
+                statement: 0,
+                rolls_back: false,
+                resume_at: at,
+            })
+        }
+        Action::Execute(statement) => statement,
+        _ => return None,
+    };
+    let StatementKind::Migration {
+        step,
+        index,
+        transactional,
+        ..
+    } = statement.kind
+    else {
+        return None;
+    };
+    let revision = plan.steps[step].step.revision.clone();
+    let rolls_back = plan.transactional_ddl && transactional && state.in_tx;
+    Some(Retry {
+        revision,
+        statement: index,
+        rolls_back,
+        resume_at: if rolls_back { tx_begin } else { at },
+    })
+}
+
+/// The wait before retry `attempt` (1-based): `base` doubled each time, at most 30 s, give or
+/// take a quarter so that replicas retrying together spread out.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let doubled = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+    let capped = doubled.min(Duration::from_secs(30));
+    // A little entropy from the clock and the process: enough to spread replicas.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+        ^ std::process::id().rotate_left(16);
+    let mut x = u64::from(seed) | 1;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    // A factor in [0.75, 1.25).
+    let factor = 0.75 + (x % 1000) as f64 / 2000.0;
+    capped.mul_f64(factor)
+}
+
+/// The error for `action` failing with `error`, with what the run left behind.
+fn failure(
+    plan: &ExecutionPlan<'_>,
+    action: &Action,
+    error: DatabaseError,
+    state: &RunState,
+) -> Error {
+    let report = state.report(&plan.start);
+    if let Action::Execute(statement) = action {
+        if let StatementKind::Migration {
+            step,
+            index,
+            line,
+            transactional,
+        } = statement.kind
+        {
+            let planned = &plan.steps[step];
+            if let Some(rev) = planned.revision {
+                let left = if !plan.transactional_ddl {
+                    Left::ImplicitCommit {
+                        ran_before: index - 1,
+                    }
+                } else if !transactional {
+                    Left::OutsideTransaction {
+                        ran_before: index - 1,
+                    }
+                } else if plan.one_transaction && report.applied.is_empty() {
+                    Left::NothingApplied
+                } else {
+                    Left::MigrationRolledBack
+                };
+                return Error::StatementFailed(Box::new(StatementFailure {
+                    revision: rev.id.clone(),
+                    direction: planned.step.direction,
+                    path: rev.path.clone(),
+                    line,
+                    index,
+                    statement: statement.sql.clone(),
+                    error,
+                    left,
+                    dialect: plan.dialect,
+                    report,
+                }));
+            }
+        }
+    }
+    Error::Database {
+        error,
+        report: Some(Box::new(report)),
     }
 }
 

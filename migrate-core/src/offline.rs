@@ -4,10 +4,11 @@
 
 use crate::dialect::Dialect;
 use crate::error::{Error, Result};
+use crate::execution::{Action, ExecutionPlan, Setup};
 use crate::graph::RevisionMap;
-use crate::migrator::{check_runnable, runnable_blocks, step_log, MigrateOptions};
-use crate::plan::{Plan, VersionChange};
-use crate::split::split;
+use crate::migrator::MigrateOptions;
+use crate::plan::Plan;
+use crate::resolve::check_target;
 
 /// Split `start:end`; a missing start is `None`.
 fn split_range(range: &str) -> (Option<&str>, &str) {
@@ -25,6 +26,7 @@ fn start_rows(map: &RevisionMap, start: Option<&str>) -> Result<Vec<String>> {
         Some(s) => {
             let mut rows = Vec::new();
             for part in s.split(',') {
+                check_target(part, "range start")?;
                 for rev in map.resolve(part)? {
                     rows.push(rev.id.clone());
                 }
@@ -44,7 +46,7 @@ pub fn upgrade_sql(
     let (start, end) = split_range(range);
     let rows = start_rows(map, start)?;
     let plan = map.plan_upgrade(&rows, end)?;
-    render(map, dialect, &plan, options, false)
+    render(map, dialect, plan, options, false)
 }
 
 /// The script of `downgrade FROM:TO --sql`; the starting revision must be given, since no
@@ -57,13 +59,13 @@ pub fn downgrade_sql(
 ) -> Result<String> {
     let (start, end) = split_range(range);
     if start.is_none() || !range.contains(':') {
-        return Err(Error::Plan(
+        return Err(Error::Usage(
             "downgrade with --sql requires <fromrev>:<torev> (for example `head:base`), since no database is read".into(),
         ));
     }
     let rows = start_rows(map, start)?;
     let plan = map.plan_downgrade(&rows, end)?;
-    render(map, dialect, &plan, options, false)
+    render(map, dialect, plan, options, false)
 }
 
 /// The script of `stamp [FROM:]TO --sql`.
@@ -75,79 +77,44 @@ pub fn stamp_sql(
     options: &MigrateOptions,
 ) -> Result<String> {
     if purge {
-        return Err(Error::Plan("Can't use --purge with --sql mode".into()));
+        return Err(Error::Usage("Can't use --purge with --sql mode".into()));
     }
     let (start, end) = split_range(range);
     let rows = start_rows(map, start)?;
     let targets: Vec<String> = end.split(',').map(str::to_string).collect();
     let plan = map.plan_stamp(&rows, &targets, false)?;
-    render(map, dialect, &plan, options, true)
+    render(map, dialect, plan, options, true)
 }
 
+/// Prints the execution plan of `plan` as a script, in Alembic's layout.
 fn render(
     map: &RevisionMap,
     dialect: &dyn Dialect,
-    plan: &Plan,
+    plan: Plan,
     options: &MigrateOptions,
     stamp: bool,
 ) -> Result<String> {
-    check_runnable(map, plan, dialect.name())?;
-    let table = &options.version_table;
-    let transactional = dialect.transactional_ddl();
-    let per_migration = options.transaction_per_migration;
+    let plan = ExecutionPlan::build(map, plan, dialect, options, Setup::Offline { stamp })?;
+    plan.check_revision_ids(crate::dialect::VERSION_NUM_LENGTH)?;
     let mut out = String::new();
-    let stmt = |out: &mut String, sql: &str| {
-        out.push_str(sql.trim_end());
-        out.push_str(";\n\n");
-    };
-    let begin = dialect.begin_statement();
-    let commit = dialect.commit_statement();
-    let mut in_tx = false;
-    if transactional && !per_migration {
-        stmt(&mut out, begin);
-        in_tx = true;
-    }
-    if plan.start.is_empty() && (!plan.steps.is_empty() || stamp) {
-        stmt(&mut out, &dialect.create_version_table(table));
-    }
-    for step in &plan.steps {
-        if transactional && per_migration {
-            stmt(&mut out, begin);
-            in_tx = true;
-        }
-        out.push_str(&format!("-- Running {}\n\n", step_log(map, step)));
-        if let Some(id) = &step.revision {
-            if let Some(rev) = map.get(id) {
-                for block in runnable_blocks(rev, step.direction, dialect.name())? {
-                    if !block.transactional && in_tx {
-                        stmt(&mut out, commit);
-                        in_tx = false;
-                    }
-                    for s in split(&block.sql, dialect.split_rules()) {
-                        stmt(&mut out, &s.text);
-                    }
-                    if !block.transactional && transactional {
-                        stmt(&mut out, begin);
-                        in_tx = true;
-                    }
-                }
+    for action in &plan.actions {
+        match action {
+            Action::Begin => statement(&mut out, dialect, dialect.begin_statement()),
+            Action::Commit => statement(&mut out, dialect, dialect.commit_statement()),
+            Action::StepStart(n) => {
+                out.push_str("-- Running ");
+                out.push_str(&plan.steps[*n].log);
+                out.push_str("\n\n");
             }
+            Action::Execute(s) => statement(&mut out, dialect, &s.sql),
+            Action::StepEnd(_) => {}
         }
-        for change in &step.changes {
-            let sql = match change {
-                VersionChange::Insert(v) => dialect.insert_version(table, v),
-                VersionChange::Update { from, to } => dialect.update_version(table, from, to),
-                VersionChange::Delete(v) => dialect.delete_version(table, v),
-            };
-            stmt(&mut out, &sql);
-        }
-        if transactional && per_migration && in_tx {
-            stmt(&mut out, commit);
-            in_tx = false;
-        }
-    }
-    if in_tx {
-        stmt(&mut out, commit);
     }
     Ok(out)
+}
+
+/// One statement of a script, as the dialect's own client reads it.
+fn statement(out: &mut String, dialect: &dyn Dialect, sql: &str) {
+    out.push_str(&dialect.script_statement(sql.trim_end()));
+    out.push_str("\n\n");
 }

@@ -5,19 +5,38 @@
 
 use crate::error::{Error, Result};
 use crate::graph::{Node, RevisionMap};
-use crate::resolve::{parse_relative, Pos, RResult, RevErr, Wording};
+use crate::resolve::{check_target, parse_relative, Pos, RResult, RevErr, Wording};
 
-/// Which way a step moves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which way a step moves. Shown (and serialized) as `upgrade` / `downgrade`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Direction {
     /// Runs the revision's upgrade.
+    #[serde(rename = "upgrade")]
     Up,
     /// Runs the revision's downgrade.
+    #[serde(rename = "downgrade")]
     Down,
 }
 
+impl Direction {
+    /// `upgrade` or `downgrade`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Up => "upgrade",
+            Direction::Down => "downgrade",
+        }
+    }
+}
+
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// One change to the version table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum VersionChange {
     /// `INSERT` a new head.
     Insert(String),
@@ -85,9 +104,10 @@ impl Heads {
     }
     fn insert(&mut self, id: &str, out: &mut Vec<VersionChange>) -> Result<()> {
         if self.contains(id) {
-            return Err(Error::Plan(format!(
-                "revision {id} is already in the version table; the table does not match the revision graph"
-            )));
+            return Err(Error::VersionTableMismatch {
+                revision: id.to_string(),
+                present: true,
+            });
         }
         self.rows.push(id.to_string());
         out.push(VersionChange::Insert(id.to_string()));
@@ -95,9 +115,10 @@ impl Heads {
     }
     fn delete(&mut self, id: &str, out: &mut Vec<VersionChange>) -> Result<()> {
         let Some(at) = self.rows.iter().position(|r| r == id) else {
-            return Err(Error::Plan(format!(
-                "revision {id} is not in the version table; the table does not match the revision graph"
-            )));
+            return Err(Error::VersionTableMismatch {
+                revision: id.to_string(),
+                present: false,
+            });
         };
         self.rows.remove(at);
         out.push(VersionChange::Delete(id.to_string()));
@@ -105,14 +126,16 @@ impl Heads {
     }
     fn update(&mut self, from: &str, to: &str, out: &mut Vec<VersionChange>) -> Result<()> {
         if self.contains(to) {
-            return Err(Error::Plan(format!(
-                "revision {to} is already in the version table; the table does not match the revision graph"
-            )));
+            return Err(Error::VersionTableMismatch {
+                revision: to.to_string(),
+                present: true,
+            });
         }
         let Some(at) = self.rows.iter().position(|r| r == from) else {
-            return Err(Error::Plan(format!(
-                "revision {from} is not in the version table; the table does not match the revision graph"
-            )));
+            return Err(Error::VersionTableMismatch {
+                revision: from.to_string(),
+                present: false,
+            });
         };
         self.rows[at] = to.to_string();
         out.push(VersionChange::Update {
@@ -167,12 +190,13 @@ impl RevisionMap {
         let Some(rel) = rel else {
             return self.spec_revisions(target);
         };
-        let didnt = || {
-            RevErr::revision(format!(
+        let didnt = || RevErr::Relative {
+            argument: target.text(),
+            message: format!(
                 "Relative revision {} didn't produce {} migrations",
                 rel.digits,
                 rel.steps.abs()
-            ))
+            ),
         };
         if rel.steps > 0 {
             if let Some(symbol) = rel.symbol {
@@ -219,8 +243,8 @@ impl RevisionMap {
                 }
             }
             if start.len() > 1 {
-                return Err(RevErr::revision(
-                    "Ambiguous upgrade from multiple current revisions",
+                return Err(RevErr::AmbiguousWalk(
+                    "Ambiguous upgrade from multiple current revisions".to_string(),
                 ));
             }
             return match self.walk(start[0], rel.steps, rel.label, assert_relative_length)? {
@@ -280,8 +304,7 @@ impl RevisionMap {
                 targets.retain(|&t| self.branch_labels[t].contains(&branch));
             }
         }
-        self.check_overlap(&targets, true, true)
-            .map_err(|e| RevErr::revision(e.to_string()))?;
+        self.check_overlap(&targets, true, true)?;
         let required = self.ancestors(&targets, true);
         let current: Vec<Pos> = self.spec_revisions(lower)?;
         let mut current_nodes: Vec<Node> = current
@@ -314,8 +337,7 @@ impl RevisionMap {
                 }
             }
         }
-        self.check_overlap(&current_nodes, true, true)
-            .map_err(|e| RevErr::revision(e.to_string()))?;
+        self.check_overlap(&current_nodes, true, true)?;
         let current_set = self.ancestors(&current_nodes, true);
         let mut needs: Vec<bool> = (0..self.len())
             .map(|i| required[i] && !current_set[i])
@@ -328,8 +350,7 @@ impl RevisionMap {
             }
         }
         if !current_nodes.is_empty() && !implicit_base {
-            self.check_overlap(&current_nodes, false, false)
-                .map_err(|e| RevErr::revision(e.to_string()))?;
+            self.check_overlap(&current_nodes, false, false)?;
             let below = self.descendants(&current_nodes, false);
             for (i, need) in needs.iter_mut().enumerate() {
                 *need = *need && below[i];
@@ -471,7 +492,7 @@ impl RevisionMap {
             } else {
                 let other_nodes = self
                     .get_revisions_of(&others)
-                    .map_err(|e| e.into_error(&Wording::default()))?;
+                    .map_err(|e| e.into_error_with(&Wording::default(), Some(self)))?;
                 let anc = self.ancestors(&other_nodes, true);
                 downs
                     .iter()
@@ -480,9 +501,9 @@ impl RevisionMap {
                     .collect()
             };
             let Some((last, rest)) = from.split_last() else {
-                return Err(Error::Plan(format!(
-                    "cannot merge into {id}: no parent is a head"
-                )));
+                return Err(Error::NotReachable {
+                    message: format!("cannot merge into {id}: no parent is a head"),
+                });
             };
             for d in rest {
                 heads.delete(d, &mut out)?;
@@ -516,7 +537,7 @@ impl RevisionMap {
         let anc = if !others.is_empty() {
             let nodes = self
                 .get_revisions_of(&others)
-                .map_err(|e| e.into_error(&Wording::default()))?;
+                .map_err(|e| e.into_error_with(&Wording::default(), Some(self)))?;
             self.ancestors(&nodes, true)
         } else {
             let mut anc = vec![false; self.len()];
@@ -572,9 +593,11 @@ impl RevisionMap {
                 match downs.iter().find(|d| heads.contains(d)) {
                     Some(d) => d.clone(),
                     None => {
-                        return Err(Error::Plan(format!(
-                            "Can't do an UPDATE because downrevision is ambiguous ({id})"
-                        )))
+                        return Err(Error::AmbiguousTarget {
+                            message: format!(
+                                "Can't do an UPDATE because downrevision is ambiguous ({id})"
+                            ),
+                        })
                     }
                 }
             };
@@ -600,6 +623,7 @@ impl RevisionMap {
     /// assert_eq!(plan.end, ["bbbb"]);
     /// ```
     pub fn plan_upgrade(&self, current: &[String], target: &str) -> Result<Plan> {
+        check_target(target, "target")?;
         let wording = Wording {
             ancestor: Some(
                 "Destination %(end)s is not a valid upgrade target from current head(s)",
@@ -608,7 +632,7 @@ impl RevisionMap {
             ..Wording::default()
         };
         if target.contains(':') {
-            return Err(Error::Plan(
+            return Err(Error::Usage(
                 "Range revision not allowed (a start:end range is only accepted with --sql)".into(),
             ));
         }
@@ -620,7 +644,7 @@ impl RevisionMap {
                 true,
                 true,
             )
-            .map_err(|e| e.into_error(&wording))?;
+            .map_err(|e| e.into_error_with(&wording, Some(self)))?;
         let mut order = self.topological_sort(&needs, &targets);
         order.reverse();
         self.steps_for(current, &order, Direction::Up)
@@ -628,6 +652,7 @@ impl RevisionMap {
 
     /// Plan `downgrade TARGET` from the version table's `current` rows.
     pub fn plan_downgrade(&self, current: &[String], target: &str) -> Result<Plan> {
+        check_target(target, "target")?;
         let wording = Wording {
             ancestor: Some(
                 "Destination %(end)s is not a valid downgrade target from current head(s)",
@@ -636,13 +661,13 @@ impl RevisionMap {
             ..Wording::default()
         };
         if target.contains(':') {
-            return Err(Error::Plan(
+            return Err(Error::Usage(
                 "Range revision not allowed (a start:end range is only accepted with --sql)".into(),
             ));
         }
         let (todo, heads) = self
             .collect_downgrade(current, target, true)
-            .map_err(|e| e.into_error(&wording))?;
+            .map_err(|e| e.into_error_with(&wording, Some(self)))?;
         let order = self.topological_sort(&todo, &heads);
         self.steps_for(current, &order, Direction::Down)
     }
@@ -680,6 +705,9 @@ impl RevisionMap {
 
     /// Plan `stamp TARGETS` (`--purge` empties the table first, so `current` is ignored).
     pub fn plan_stamp(&self, current: &[String], targets: &[String], purge: bool) -> Result<Plan> {
+        for target in targets {
+            check_target(target, "target")?;
+        }
         let wording = Wording {
             multiple_heads: Some(
                 "Multiple heads are present; please specify a single target revision",
@@ -694,7 +722,7 @@ impl RevisionMap {
         };
         let stamp = self
             .stamp_steps(&current, &targets)
-            .map_err(|e| e.into_error(&wording))?;
+            .map_err(|e| e.into_error_with(&wording, Some(self)))?;
         let mut heads = Heads {
             rows: current.clone(),
         };
@@ -711,7 +739,7 @@ impl RevisionMap {
             } else if from.len() > 1 {
                 let (last, rest) = from
                     .split_last()
-                    .ok_or_else(|| Error::Plan("empty stamp".into()))?;
+                    .ok_or_else(|| Error::Usage("empty stamp".into()))?;
                 for d in rest {
                     heads.delete(d, &mut out)?;
                 }
@@ -797,12 +825,19 @@ impl RevisionMap {
         let (base, head) = match range {
             None => (None, None),
             Some(r) => match r.trim().split_once(':') {
-                Some((b, h)) if !h.contains(':') => (
-                    Some(b).filter(|s| !s.is_empty()),
-                    Some(h).filter(|s| !s.is_empty()),
-                ),
+                Some((b, h)) if !h.contains(':') => {
+                    for end in [b, h] {
+                        if !end.is_empty() {
+                            check_target(end, "range end")?;
+                        }
+                    }
+                    (
+                        Some(b).filter(|s| !s.is_empty()),
+                        Some(h).filter(|s| !s.is_empty()),
+                    )
+                }
                 _ => {
-                    return Err(Error::Plan(
+                    return Err(Error::Usage(
                         "History range requires [start]:[end], [start]:, or :[end]".into(),
                     ))
                 }
@@ -834,7 +869,7 @@ impl RevisionMap {
         };
         let (needs, targets) = self
             .collect_upgrade(upper, lower, true, false, false)
-            .map_err(|e| e.into_error(&wording))?;
+            .map_err(|e| e.into_error_with(&wording, Some(self)))?;
         Ok(self
             .topological_sort(&needs, &targets)
             .into_iter()
@@ -850,9 +885,10 @@ impl RevisionMap {
     /// Resolve an identifier to revisions, as `show` does: `heads` gives several, `base`
     /// none; partial ids, labels, `label@head` and relative forms are accepted.
     pub fn resolve(&self, ident: &str) -> Result<Vec<&crate::Revision>> {
+        check_target(ident, "revision")?;
         let pos = self
             .get_revisions(ident)
-            .map_err(|e| e.into_error(&Wording::default()))?;
+            .map_err(|e| e.into_error_with(&Wording::default(), Some(self)))?;
         Ok(pos
             .into_iter()
             .filter_map(|p| match p {
@@ -867,29 +903,32 @@ impl RevisionMap {
     pub fn current_heads(&self, rows: &[String]) -> Result<Vec<&crate::Revision>> {
         let nodes = self
             .all_current(rows)
-            .map_err(|e| e.into_error(&Wording::default()))?;
+            .map_err(|e| e.into_error_with(&Wording::default(), Some(self)))?;
         Ok(nodes.into_iter().map(|n| &self.revs[n]).collect())
     }
 
     /// The parents of a new revision created on `head` (`revision --head`, default `head`):
     /// Alembic's rules, including `--splice` to branch from a revision that is not a head.
     pub fn new_revision_parents(&self, head: &str, splice: bool) -> Result<Vec<String>> {
+        check_target(head, "head")?;
         let wording = Wording {
             multiple_heads: Some("Multiple heads are present; please specify the head revision on which the new revision should be based, or perform a merge."),
             ..Wording::default()
         };
         let pos = self
             .get_revisions(head)
-            .map_err(|e| e.into_error(&wording))?;
+            .map_err(|e| e.into_error_with(&wording, Some(self)))?;
         let mut parents: Vec<String> = Vec::new();
         for p in pos {
             if let Pos::Rev(n) = p {
                 let id = self.id(n).to_string();
                 if parents.contains(&id) {
-                    return Err(Error::Revision("Duplicate head revisions specified".into()));
+                    return Err(Error::NewRevision(
+                        "Duplicate head revisions specified".into(),
+                    ));
                 }
                 if !splice && !self.next[n].is_empty() {
-                    return Err(Error::Revision(format!(
+                    return Err(Error::NewRevision(format!(
                         "Revision {id} is not a head revision; please specify --splice to create a new branch from this revision"
                     )));
                 }
@@ -904,11 +943,15 @@ impl RevisionMap {
     pub fn resolve_depends_on(&self, deps: &[String]) -> Result<Vec<String>> {
         let mut out = Vec::with_capacity(deps.len());
         for dep in deps {
+            check_target(dep, "dependency")?;
             let n = self
                 .get_revision(dep)
-                .map_err(|e| e.into_error(&Wording::default()))?
-                .ok_or_else(|| {
-                    Error::Resolution(format!("Can't locate revision identified by '{dep}'"))
+                .map_err(|e| e.into_error_with(&Wording::default(), Some(self)))?
+                .ok_or_else(|| Error::UnknownRevision {
+                    argument: dep.clone(),
+                    message: "a dependency must name a revision or a branch label, not base"
+                        .to_string(),
+                    suggestions: Vec::new(),
                 })?;
             if self.branch_labels[n].contains(dep) {
                 out.push(dep.clone());

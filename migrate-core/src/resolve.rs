@@ -4,7 +4,7 @@
 //!
 //! Functions here return [`RevErr`], the four kinds of failure Alembic distinguishes; the
 //! public entry points turn them into [`crate::Error`] with Alembic's wording for the command
-//! at hand (see [`RevErr::into_error`]).
+//! at hand (see [`RevErr::into_error_with`]).
 
 use crate::error::Error;
 use crate::graph::{Node, RevisionMap};
@@ -12,8 +12,23 @@ use crate::graph::{Node, RevisionMap};
 /// A failure while resolving or walking, before it is worded for a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RevErr {
-    /// An identifier names nothing, or several things (Alembic's `ResolutionError`).
-    Resolution { message: String, argument: String },
+    /// An identifier is empty or blank.
+    Empty { argument: String },
+    /// An identifier names nothing (Alembic's `ResolutionError`).
+    Unknown { argument: String, message: String },
+    /// A prefix names several revisions.
+    Ambiguous {
+        argument: String,
+        candidates: Vec<String>,
+    },
+    /// A `label@` names no branch.
+    NoBranch { label: String },
+    /// A revision asked for within a branch it is not on.
+    NotInBranch {
+        argument: String,
+        revision: String,
+        branch: String,
+    },
     /// A `head`-like identifier matched several heads.
     MultipleHeads {
         heads: Vec<String>,
@@ -21,6 +36,10 @@ pub(crate) enum RevErr {
     },
     /// The lower end of a walk is not an ancestor of the upper end.
     RangeNotAncestor { lower: String, upper: String },
+    /// A relative step walks off the history (worded as Alembic words it).
+    Relative { argument: String, message: String },
+    /// A walk that cannot choose between several revisions.
+    AmbiguousWalk(String),
     /// Any other impossible walk, worded as Alembic words it.
     Revision(String),
 }
@@ -34,41 +53,90 @@ pub(crate) struct Wording<'a> {
     pub end: Option<&'a str>,
 }
 
+/// A target given by a user: refuse an empty or blank one (an unset shell variable) before it
+/// can mean `base`.
+pub(crate) fn check_target(argument: &str, what: &'static str) -> Result<(), Error> {
+    let after_label = argument.split_once('@').map_or(argument, |(_, rest)| rest);
+    if argument.trim().is_empty() || after_label.trim().is_empty() {
+        return Err(Error::EmptyTarget {
+            argument: argument.to_string(),
+            what,
+        });
+    }
+    Ok(())
+}
+
 impl RevErr {
     pub(crate) fn revision(message: impl Into<String>) -> Self {
         RevErr::Revision(message.into())
     }
 
     /// Word the failure as Alembic's command-level error, with a hint where Alembic has none.
-    pub(crate) fn into_error(self, wording: &Wording<'_>) -> Error {
+    /// `map` supplies the near misses for unknown identifiers.
+    pub(crate) fn into_error_with(self, wording: &Wording<'_>, map: Option<&RevisionMap>) -> Error {
         match self {
+            RevErr::Empty { argument } => Error::EmptyTarget {
+                argument,
+                what: "target",
+            },
             RevErr::RangeNotAncestor { lower, upper } => {
                 let start = wording.start.map(str::to_string).unwrap_or(lower);
                 let end = wording.end.map(str::to_string).unwrap_or(upper);
                 let template = wording.ancestor.unwrap_or(
                     "Requested range %(start)s:%(end)s does not refer to ancestor/descendant revisions along the same branch",
                 );
-                Error::Plan(
-                    template
+                Error::NotReachable {
+                    message: template
                         .replace("%(start)s", &start)
                         .replace("%(end)s", &end),
-                )
+                }
             }
             RevErr::MultipleHeads { heads, argument } => {
                 let arg = wording.end.map(str::to_string).unwrap_or(argument);
                 let template = wording.multiple_heads.unwrap_or(
                     "Multiple head revisions are present for given argument '%(head_arg)s'; please specify a specific target revision, '<branchname>@%(head_arg)s' to narrow to a specific head, or 'heads' for all heads",
                 );
-                Error::MultipleHeads(format!(
-                    "{} (heads: {}; see `migrate heads`)",
-                    template.replace("%(head_arg)s", &arg),
-                    heads.join(", ")
-                ))
+                Error::MultipleHeads {
+                    message: template.replace("%(head_arg)s", &arg),
+                    argument: arg,
+                    heads,
+                }
             }
-            RevErr::Resolution { message, argument } => Error::Resolution(format!(
-                "Can't locate revision identified by '{argument}': {message}"
-            )),
-            RevErr::Revision(message) => Error::Plan(message),
+            RevErr::Unknown { argument, message } => Error::UnknownRevision {
+                suggestions: map.map(|m| m.near_misses(&argument)).unwrap_or_default(),
+                argument,
+                message,
+            },
+            RevErr::Ambiguous {
+                argument,
+                candidates,
+            } => Error::AmbiguousRevision {
+                argument,
+                candidates,
+            },
+            RevErr::NoBranch { label } => {
+                let known = map.map(|m| m.label_names()).unwrap_or_default();
+                let suggestions = crate::suggest::closest(&label, known.iter().map(String::as_str));
+                Error::UnknownBranch {
+                    label,
+                    known,
+                    suggestions,
+                }
+            }
+            RevErr::NotInBranch {
+                argument,
+                revision,
+                branch,
+            } => Error::NotInBranch {
+                argument,
+                revision,
+                branch,
+            },
+            RevErr::Relative { argument, message } => {
+                Error::RelativeOutOfRange { argument, message }
+            }
+            RevErr::AmbiguousWalk(message) => Error::AmbiguousTarget { message },
+            RevErr::Revision(message) => Error::NotReachable { message },
         }
     }
 }
@@ -153,6 +221,26 @@ fn python_int(s: &str) -> Option<i64> {
 }
 
 impl RevisionMap {
+    /// Every declared branch label, sorted.
+    pub(crate) fn label_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.labels.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// The revision ids, labels and keywords closest to a mistyped identifier.
+    pub(crate) fn near_misses(&self, argument: &str) -> Vec<String> {
+        let word = argument.rsplit_once('@').map_or(argument, |(_, rest)| rest);
+        let keywords = ["head", "heads", "base"];
+        crate::suggest::closest(
+            word,
+            keywords
+                .into_iter()
+                .chain(self.revs.iter().map(|r| r.id.as_str()))
+                .chain(self.labels.keys().map(String::as_str)),
+        )
+    }
+
     /// Alembic's `_resolve_revision_number`: split off a label and expand `head`, `heads`,
     /// `base`.
     pub(crate) fn resolve_number<'a>(
@@ -163,6 +251,16 @@ impl RevisionMap {
             Some((l, rest)) => (Some(l), rest),
             None => (None, id),
         };
+        if id.trim().is_empty() && label.is_some() {
+            return Err(RevErr::Empty {
+                argument: format!("{}@{id}", label.unwrap_or_default()),
+            });
+        }
+        if let Some(l) = label.filter(|l| !l.is_empty()) {
+            // Alembic lets an unknown label through to `label@base`, which then means "every
+            // branch": a typo would downgrade everything.
+            self.resolve_branch(l)?;
+        }
         match id {
             "heads" => match label {
                 Some(l) => Ok((
@@ -255,10 +353,11 @@ impl RevisionMap {
         }
         match self.revision_for_ident(Some(label), None) {
             Ok(Some(n)) => Ok(n),
-            Ok(None) | Err(RevErr::Resolution { .. }) => Err(RevErr::Resolution {
-                message: format!("No such branch: '{label}'"),
-                argument: label.to_string(),
-            }),
+            Ok(None) | Err(RevErr::Unknown { .. }) | Err(RevErr::Ambiguous { .. }) => {
+                Err(RevErr::NoBranch {
+                    label: label.to_string(),
+                })
+            }
             Err(e) => Err(e),
         }
     }
@@ -299,7 +398,7 @@ impl RevisionMap {
                 }
                 match keys.len() {
                     0 => {
-                        return Err(RevErr::Resolution {
+                        return Err(RevErr::Unknown {
                             message: format!(
                                 "No such revision or branch '{}'{}",
                                 id,
@@ -314,15 +413,9 @@ impl RevisionMap {
                     }
                     1 => keys[0].1,
                     _ => {
-                        let shown: Vec<String> =
-                            keys.iter().take(3).map(|(k, _)| format!("'{k}'")).collect();
-                        return Err(RevErr::Resolution {
-                            message: format!(
-                                "Multiple revisions start with '{}': {}...",
-                                id,
-                                shown.join(", ")
-                            ),
+                        return Err(RevErr::Ambiguous {
                             argument: id.to_string(),
+                            candidates: keys.iter().map(|(k, _)| k.to_string()).collect(),
                         });
                     }
                 }
@@ -330,13 +423,10 @@ impl RevisionMap {
         };
         if let (Some(b), Some(label)) = (branch_rev, check_branch) {
             if !self.shares_lineage(found, &[b], false) {
-                return Err(RevErr::Resolution {
-                    message: format!(
-                        "Revision {} is not a member of branch '{}'",
-                        self.id(found),
-                        label
-                    ),
+                return Err(RevErr::NotInBranch {
                     argument: id.to_string(),
+                    revision: self.id(found).to_string(),
+                    branch: label.to_string(),
                 });
             }
         }
@@ -435,7 +525,7 @@ impl RevisionMap {
             match children.len() {
                 0 => return Ok(if no_overwalk { None } else { Some(at) }),
                 1 => at = children[0],
-                _ => return Err(RevErr::revision("Ambiguous walk")),
+                _ => return Err(RevErr::AmbiguousWalk("Ambiguous walk".to_string())),
             }
         }
         Ok(Some(at))
@@ -454,12 +544,13 @@ impl RevisionMap {
         assert_relative_length: bool,
     ) -> RResult<(Option<String>, Pos)> {
         if let Some(rel) = parse_relative(target) {
-            let didnt = || {
-                RevErr::revision(format!(
+            let didnt = || RevErr::Relative {
+                argument: target.to_string(),
+                message: format!(
                     "Relative revision {} didn't produce {} migrations",
                     rel.digits,
                     rel.steps.abs()
-                ))
+                ),
             };
             if rel.steps >= 0 {
                 let Some(symbol) = rel.symbol else {
@@ -468,7 +559,10 @@ impl RevisionMap {
                 let start = self.pos_of(self.get_revision(symbol)?);
                 return match self.walk(start, rel.steps, rel.label, assert_relative_length)? {
                     Some(p) => Ok((rel.label.map(str::to_string), p)),
-                    None => Err(RevErr::revision("Walked too far")),
+                    None => Err(RevErr::Relative {
+                        argument: target.to_string(),
+                        message: "Walked too far".to_string(),
+                    }),
                 };
             }
             let relative_to_current = rel.symbol.is_none();
@@ -484,7 +578,7 @@ impl RevisionMap {
                             on_branch = self.filter_for_lineage(&all, l, false)?;
                         }
                         if on_branch.len() != 1 {
-                            return Err(RevErr::revision(format!(
+                            return Err(RevErr::AmbiguousWalk(format!(
                                 "Ambiguous relative downgrade on branch '{l}': {} current revisions",
                                 on_branch.len()
                             )));
@@ -499,7 +593,7 @@ impl RevisionMap {
                         if distinct.len() > 1 {
                             // Alembic warns and walks from whichever row the database returned
                             // first, which can leave a version table that contradicts the graph.
-                            return Err(RevErr::revision(format!(
+                            return Err(RevErr::AmbiguousWalk(format!(
                                 "downgrade {} from multiple heads is ambiguous (current heads: {}); name the branch, as in `<branch>@{}`, or the target revision",
                                 rel.digits,
                                 current.join(", "),
@@ -519,7 +613,10 @@ impl RevisionMap {
             return match self.walk(start, rel.steps, None, assert_relative_length)? {
                 Some(p) => Ok((label, p)),
                 None if relative_to_current => Err(didnt()),
-                None => Err(RevErr::revision("Walked too far")),
+                None => Err(RevErr::Relative {
+                    argument: target.to_string(),
+                    message: "Walked too far".to_string(),
+                }),
             };
         }
         let (label, symbol) = match target.rsplit_once('@') {
@@ -527,6 +624,10 @@ impl RevisionMap {
             Some((_, s)) => (None, s),
             None => (None, target),
         };
+        if let Some(l) = &label {
+            // `nosuch@base` would otherwise downgrade every branch to base.
+            self.resolve_branch(l)?;
+        }
         Ok((label, self.pos_of(self.get_revision(symbol)?)))
     }
 

@@ -102,6 +102,7 @@ pub(crate) fn parse(path: &Path, text: &str, contents: Contents) -> Result<Revis
     // A header-only read still checks every directive (cheap, and a typo is better found by
     // `migrate heads` than by the deploy), but copies no SQL.
     let full = contents == Contents::Full;
+    let mut sections = Sections::default();
     for line in lines {
         let trimmed = line.text.trim_start();
         if let Some(name_at) = directive_name(trimmed) {
@@ -111,6 +112,7 @@ pub(crate) fn parse(path: &Path, text: &str, contents: Contents) -> Result<Revis
             }
             let indent = line.text.len() - trimmed.len();
             let (dir, block) = directive(path, &line, indent + name_at)?;
+            sections.seen(dir, &line, indent + 1, &block.dialects);
             open = Some((dir, block, line.next));
         } else if open.is_none() && !trimmed.is_empty() && !trimmed.starts_with("--") {
             let column = line.text.len() - trimmed.len() + 1;
@@ -122,6 +124,7 @@ pub(crate) fn parse(path: &Path, text: &str, contents: Contents) -> Result<Revis
             ));
         }
     }
+    sections.check(path)?;
     if !full {
         return Ok(revision);
     }
@@ -139,6 +142,95 @@ pub(crate) fn parse(path: &Path, text: &str, contents: Contents) -> Result<Revis
 enum Direction {
     Upgrade,
     Downgrade,
+}
+
+impl Direction {
+    fn name(self) -> &'static str {
+        match self {
+            Direction::Upgrade => "upgrade",
+            Direction::Downgrade => "downgrade",
+        }
+    }
+}
+
+/// Every dialect a section can name, in the order messages list them.
+const DIALECTS: [&str; 3] = ["sqlite", "postgresql", "mysql"];
+
+/// The first section of each direction without `dialect=`, and the first with it: a direction
+/// holding both is ambiguous (see [`Sections::check`]).
+#[derive(Default)]
+struct Sections {
+    /// Per direction: (line number, column, text) of the first section naming no dialect.
+    generic: [Option<(usize, usize, String)>; 2],
+    /// Per direction: the first section naming dialects, and every dialect named.
+    specific: [Option<usize>; 2],
+    named: [Vec<&'static str>; 2],
+}
+
+impl Sections {
+    fn seen(&mut self, dir: Direction, line: &Line, column: usize, dialects: &[String]) {
+        let d = dir as usize;
+        if dialects.is_empty() {
+            if self.generic[d].is_none() {
+                self.generic[d] = Some((line.index + 1, column, line.text.to_string()));
+            }
+        } else {
+            self.specific[d].get_or_insert(line.index + 1);
+            for name in dialects {
+                if let Some(known) = DIALECTS.iter().find(|k| *k == name) {
+                    if !self.named[d].contains(known) {
+                        self.named[d].push(known);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Refuse a direction that has sections for every database and sections for some: the
+    /// old rule ran only the dialect's own sections where it had any, so a generic
+    /// `CREATE TABLE` beside a `dialect=postgresql` `CREATE EXTENSION` was silently skipped
+    /// on PostgreSQL. Whether the dialect sections replace or add to the generic ones cannot
+    /// be read from the file, so the author says it.
+    fn check(&self, path: &Path) -> Result<()> {
+        for dir in [Direction::Upgrade, Direction::Downgrade] {
+            let d = dir as usize;
+            let (Some((line, column, text)), Some(specific)) = (&self.generic[d], self.specific[d])
+            else {
+                continue;
+            };
+            let named: Vec<&str> = DIALECTS
+                .iter()
+                .copied()
+                .filter(|k| self.named[d].contains(k))
+                .collect();
+            let others: Vec<&str> = DIALECTS
+                .iter()
+                .copied()
+                .filter(|k| !named.contains(k))
+                .collect();
+            let dialects = named.join(", ");
+            let message = if others.is_empty() {
+                format!(
+                    "this `-- migrate:{dir}` section names no dialect, but every database has {dir} sections of its own ({dialects}, from line {specific}), so it would never run: remove it, or give it `dialect=` to run it beside them",
+                    dir = dir.name()
+                )
+            } else {
+                format!(
+                    "this `-- migrate:{dir}` section names no dialect, but the {dir} also has sections for {dialects} (line {specific}), and whether those replace this one there or run beside it cannot be told. Name the dialects of every {dir} section: `-- migrate:{dir} dialect={}` to run this one only where no other section is given, or `dialect=sqlite,postgresql,mysql` to run it everywhere",
+                    others.join(","),
+                    dir = dir.name()
+                )
+            };
+            return Err(Error::Parse {
+                path: path.to_path_buf(),
+                line: *line,
+                column: *column,
+                message,
+                snippet: Some(text.clone()),
+            });
+        }
+        Ok(())
+    }
 }
 
 fn push(

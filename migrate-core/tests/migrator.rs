@@ -222,9 +222,10 @@ fn a_failing_third_statement_rolls_the_whole_run_back() {
     let mut exec = FakeExecutor::new(true);
     let migrator = Migrator::new(&map, MigrateOptions::default());
     let err = block_on(migrator.upgrade(&mut exec, "head", &mut |_| {})).unwrap_err();
-    let Error::Database { message, report } = &err else {
+    let Error::StatementFailed(failure) = &err else {
         panic!("unexpected error {err}")
     };
+    let (message, report) = (err.to_string(), &failure.report);
     assert!(message.starts_with("versions/cccc.sql:12: statement 3 of revision cccc (upgrade) failed: ERROR: syntax error"), "{message}");
     assert!(message.contains("nothing was applied"), "{message}");
     assert!(report.applied.is_empty());
@@ -246,12 +247,13 @@ fn per_migration_transactions_keep_what_completed() {
     };
     let migrator = Migrator::new(&map, options);
     let err = block_on(migrator.upgrade(&mut exec, "head", &mut |_| {})).unwrap_err();
-    let Error::Database { message, report } = &err else {
+    let Error::StatementFailed(failure) = &err else {
         panic!("unexpected error {err}")
     };
+    let (message, report) = (err.to_string(), &failure.report);
     assert!(
         message.contains(
-            "2 migrations were (aaaa, bbbb) committed before it; the version table is at bbbb"
+            "2 migrations (aaaa, bbbb) were committed before it; the version table is at bbbb"
         ),
         "{message}"
     );
@@ -266,9 +268,10 @@ fn without_transactional_ddl_the_version_table_names_the_last_completed_migratio
     let mut exec = FakeExecutor::new(false);
     let migrator = Migrator::new(&map, MigrateOptions::default());
     let err = block_on(migrator.upgrade(&mut exec, "head", &mut |_| {})).unwrap_err();
-    let Error::Database { message, report } = &err else {
+    let Error::StatementFailed(failure) = &err else {
         panic!("unexpected error {err}")
     };
+    let (message, report) = (err.to_string(), &failure.report);
     assert!(
         message.contains("statement 3 of revision cccc"),
         "{message}"

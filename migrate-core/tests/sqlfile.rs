@@ -16,13 +16,13 @@ const TENANTS: &str = "-- Create the tenants table
 -- Purpose: every row belongs to a tenant.
 -- Impact: new table only.
 
--- migrate:upgrade
+-- migrate:upgrade dialect=sqlite,mysql
 CREATE TABLE tenants (id CHAR(36) PRIMARY KEY);
 
 -- migrate:upgrade dialect=postgres
 CREATE TABLE tenants (id UUID PRIMARY KEY);
 
--- migrate:upgrade transaction=false
+-- migrate:upgrade dialect=sqlite,mariadb transaction=false
 CREATE INDEX tenants_id ON tenants (id);
 
 -- migrate:upgrade dialect=postgresql transaction=false

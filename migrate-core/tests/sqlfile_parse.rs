@@ -16,13 +16,13 @@ const FULL: &str = "-- Create the tenants table
 -- Purpose: every row of the application belongs to a tenant.
 -- Impact: new table, no existing data touched.
 
--- migrate:upgrade
+-- migrate:upgrade dialect=sqlite,postgresql
 CREATE TABLE tenants (id CHAR(36) PRIMARY KEY);
 
 -- migrate:upgrade dialect=mysql
 CREATE TABLE tenants (id CHAR(36) PRIMARY KEY) ENGINE=InnoDB;
 
--- migrate:upgrade transaction=false
+-- migrate:upgrade dialect=postgresql transaction=false
 CREATE INDEX CONCURRENTLY tenants_name ON tenants (name);
 
 -- migrate:downgrade
@@ -77,7 +77,7 @@ fn the_documented_example_parses() {
                 sql: "CREATE TABLE tenants (id CHAR(36) PRIMARY KEY);".into(),
                 line: 13,
                 transactional: true,
-                dialects: vec![],
+                dialects: vec!["sqlite".into(), "postgresql".into()],
             },
             SqlBlock {
                 sql: "CREATE TABLE tenants (id CHAR(36) PRIMARY KEY) ENGINE=InnoDB;".into(),
@@ -89,7 +89,7 @@ fn the_documented_example_parses() {
                 sql: "CREATE INDEX CONCURRENTLY tenants_name ON tenants (name);".into(),
                 line: 19,
                 transactional: false,
-                dialects: vec![],
+                dialects: vec!["postgresql".into()],
             },
         ]
     );
@@ -159,7 +159,7 @@ fn free_text_and_comments_after_the_header_are_allowed() {
 #[test]
 fn dialect_variants_pick_exactly_the_sections_naming_the_dialect() {
     let rev = parse(
-        "-- m\n-- Revision ID: r\n\n-- migrate:upgrade\nA;\n-- migrate:upgrade dialect=postgres,mariadb\nB;\n-- migrate:upgrade dialect=sqlite\nC;\n-- migrate:upgrade dialect=PostgreSQL\nD;\n-- migrate:downgrade dialect=mysql\n-- migrate:downgrade\nE;\n",
+        "-- m\n-- Revision ID: r\n\n-- migrate:upgrade dialect=postgres,mariadb\nB;\n-- migrate:upgrade dialect=sqlite\nC;\n-- migrate:upgrade dialect=PostgreSQL\nD;\n-- migrate:downgrade dialect=mysql\n-- migrate:downgrade dialect=sqlite,postgresql\nE;\n",
     );
     let sql = |dir: &Migration, d: &str| -> Vec<String> {
         dir.blocks_for(d)
@@ -169,10 +169,10 @@ fn dialect_variants_pick_exactly_the_sections_naming_the_dialect() {
             .collect()
     };
     assert_eq!(
-        blocks(&rev.upgrade)[1].dialects,
+        blocks(&rev.upgrade)[0].dialects,
         vec!["postgresql", "mysql"]
     );
-    assert_eq!(blocks(&rev.upgrade)[3].dialects, vec!["postgresql"]);
+    assert_eq!(blocks(&rev.upgrade)[2].dialects, vec!["postgresql"]);
     assert_eq!(sql(&rev.upgrade, "postgresql"), vec!["B;", "D;"]);
     assert_eq!(sql(&rev.upgrade, "mysql"), vec!["B;"]);
     assert_eq!(sql(&rev.upgrade, "sqlite"), vec!["C;"]);
@@ -181,10 +181,53 @@ fn dialect_variants_pick_exactly_the_sections_naming_the_dialect() {
     assert_eq!(sql(&rev.downgrade, "sqlite"), vec!["E;"]);
 }
 
+/// The issue's case: a generic `CREATE TABLE orders` beside a PostgreSQL-only `CREATE
+/// EXTENSION` used to skip the table on PostgreSQL without a word. Such a file is refused at
+/// load, naming both sections and the two ways to say what is meant.
+#[test]
+fn generic_and_dialect_sections_in_one_direction_are_refused_with_the_fix() {
+    let (line, column, message, snippet) = parse_err(
+        "-- m\n-- Revision ID: r\n\n-- migrate:upgrade\nCREATE TABLE orders (id INT);\n\n-- migrate:upgrade dialect=postgresql\nCREATE EXTENSION pg_trgm;\n\n-- migrate:downgrade\nDROP TABLE orders;\n",
+    );
+    assert_eq!((line, column), (4, 1));
+    assert_eq!(snippet.as_deref(), Some("-- migrate:upgrade"));
+    assert_eq!(
+        message,
+        "this `-- migrate:upgrade` section names no dialect, but the upgrade also has sections for postgresql (line 7), and whether those replace this one there or run beside it cannot be told. Name the dialects of every upgrade section: `-- migrate:upgrade dialect=sqlite,mysql` to run this one only where no other section is given, or `dialect=sqlite,postgresql,mysql` to run it everywhere"
+    );
+    // Named explicitly, both readings load and do what they say.
+    let beside = parse(
+        "-- m\n-- Revision ID: r\n-- migrate:upgrade dialect=sqlite,postgresql,mysql\nA;\n-- migrate:upgrade dialect=postgresql\nB;\n",
+    );
+    let on = |d: &str| -> Vec<String> {
+        beside
+            .upgrade
+            .blocks_for(d)
+            .unwrap()
+            .into_iter()
+            .map(|b| b.sql.clone())
+            .collect()
+    };
+    assert_eq!(on("postgresql"), ["A;", "B;"]);
+    assert_eq!(on("sqlite"), ["A;"]);
+}
+
+#[test]
+fn a_generic_section_that_could_never_run_is_refused() {
+    let (line, _, message, _) = parse_err(
+        "-- m\n-- Revision ID: r\n-- migrate:upgrade dialect=sqlite\nA;\n-- migrate:upgrade dialect=postgresql,mysql\nB;\n-- migrate:downgrade dialect=sqlite,postgresql,mysql\nC;\n-- migrate:downgrade\nD;\n",
+    );
+    assert_eq!(line, 9);
+    assert_eq!(
+        message,
+        "this `-- migrate:downgrade` section names no dialect, but every database has downgrade sections of its own (sqlite, postgresql, mysql, from line 7), so it would never run: remove it, or give it `dialect=` to run it beside them"
+    );
+}
+
 #[test]
 fn transaction_false_marks_the_section() {
     let rev = parse(
-        "-- m\n-- Revision ID: r\n-- migrate:upgrade transaction=false dialect=postgresql\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- migrate:upgrade\nSELECT 1;\n",
+        "-- m\n-- Revision ID: r\n-- migrate:upgrade transaction=false dialect=postgresql\nCREATE INDEX CONCURRENTLY i ON t (a);\n-- migrate:upgrade dialect=postgresql\nSELECT 1;\n",
     );
     let b = blocks(&rev.upgrade);
     assert!(!b[0].transactional);

@@ -1,7 +1,7 @@
 //! The SQL flavour of MySQL and MariaDB: quoting, splitting rules and the version table.
 
-use migrate_core::dialect::quote_if_needed;
-use migrate_core::{Dialect, SplitRules};
+use migrate_core::dialect::{quote_if_needed, TimeoutScope, Timeouts};
+use migrate_core::{split, Dialect, SplitRules};
 
 /// MySQL's and MariaDB's [`Dialect`]: backtick quoting where SQLAlchemy quotes, no
 /// transactional DDL (every DDL statement commits implicitly), and the splitting rules of
@@ -318,12 +318,64 @@ impl Dialect for MysqlDialect {
     fn split_rules(&self) -> SplitRules {
         SplitRules::mysql()
     }
+
+    /// Session settings, once: `lock_wait_timeout` (metadata locks, what DDL waits for) and
+    /// `innodb_lock_wait_timeout` (row locks) in whole seconds (at least 1), and MariaDB's
+    /// `max_statement_time` (MySQL has no such limit for DDL).
+    fn timeout_statements(&self, timeouts: &Timeouts, scope: TimeoutScope) -> Vec<String> {
+        if scope != TimeoutScope::Start {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        if let Some(lock) = timeouts.lock {
+            let seconds = lock.as_secs() + u64::from(lock.subsec_nanos() > 0);
+            let seconds = seconds.max(1);
+            out.push(format!(
+                "SET SESSION lock_wait_timeout = {seconds}, innodb_lock_wait_timeout = {seconds}"
+            ));
+        }
+        if let Some(statement) = timeouts.statement {
+            out.push(format!(
+                "SET SESSION max_statement_time = {}",
+                statement.as_secs_f64()
+            ));
+        }
+        out
+    }
+
+    /// The `mysql`/`mariadb` client ends a statement at every `;` outside quotes and
+    /// comments, so a routine or trigger whose `BEGIN ... END` body holds `;` is sent between
+    /// `DELIMITER $$` lines, as its authors write it for the client.
+    fn script_statement(&self, sql: &str) -> String {
+        let client = SplitRules {
+            begin_end_blocks: false,
+            ..SplitRules::mysql()
+        };
+        if split(sql, client).len() > 1 {
+            format!("DELIMITER $$\n{sql}$$\nDELIMITER ;")
+        } else {
+            format!("{sql};")
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use migrate_core::VersionTable;
+
+    #[test]
+    fn script_statements_with_a_body_go_between_delimiter_lines() {
+        let d = MysqlDialect;
+        assert_eq!(
+            d.script_statement("INSERT INTO t VALUES ('a;b')"),
+            "INSERT INTO t VALUES ('a;b');"
+        );
+        assert_eq!(
+            d.script_statement("CREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END"),
+            "DELIMITER $$\nCREATE PROCEDURE p() BEGIN SELECT 1; SELECT 2; END$$\nDELIMITER ;"
+        );
+    }
 
     #[test]
     fn reserved_words_are_sorted_for_binary_search() {

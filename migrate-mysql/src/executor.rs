@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use migrate_core::{DatabaseError, Dialect, Executor, VersionTable};
+use migrate_core::{DatabaseError, Dialect, Executor, Preflight, VersionColumn, VersionTable};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
@@ -161,8 +161,24 @@ fn message(e: &mysql_async::Error) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A failed statement; error 1205 (`lock_wait_timeout` or `innodb_lock_wait_timeout`
+/// expired) is a lock wait, which may be retried. The SQLSTATE is kept.
 fn statement(e: mysql_async::Error) -> DatabaseError {
-    DatabaseError::statement(message(&e))
+    match &e {
+        mysql_async::Error::Server(server) => {
+            let failed = if server.code == 1205 {
+                DatabaseError::lock_wait(message(&e))
+            } else {
+                DatabaseError::statement(message(&e))
+            };
+            failed.with_sqlstate(server.state.clone())
+        }
+        mysql_async::Error::Io(_) => DatabaseError::connection_lost(format!(
+            "the connection to MySQL was lost: {}",
+            message(&e)
+        )),
+        _ => DatabaseError::statement(message(&e)),
+    }
 }
 
 fn other(e: mysql_async::Error) -> DatabaseError {
@@ -300,6 +316,41 @@ impl Executor for MysqlExecutor {
                 "the server could not take the lock `{name}` (GET_LOCK returned NULL)"
             ))),
         }
+    }
+
+    /// `read_only` (a replica), and `version_num`'s type and length, in one query.
+    async fn preflight(&mut self, table: &VersionTable) -> Result<Preflight, DatabaseError> {
+        let schema = table.schema.as_deref();
+        let name = table.name.as_str();
+        let row: Option<(Option<i64>, Option<i64>, Option<String>)> = self
+            .conn
+            .exec_first(
+                "SELECT @@GLOBAL.read_only, \
+                 (SELECT COUNT(*) FROM information_schema.tables \
+                  WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?), \
+                 (SELECT CONCAT(data_type, ':', COALESCE(character_maximum_length, '')) \
+                  FROM information_schema.columns WHERE table_schema = COALESCE(?, DATABASE()) \
+                  AND table_name = ? AND column_name = 'version_num')",
+                (schema, name, schema, name),
+            )
+            .await
+            .map_err(other)?;
+        let Some((read_only, tables, column)) = row else {
+            return Ok(Preflight::default());
+        };
+        Ok(Preflight {
+            read_only: (read_only == Some(1))
+                .then(|| "the server is read-only (@@read_only = 1: a replica?)".to_string()),
+            version_column: (tables.unwrap_or(0) > 0).then(|| {
+                column.map(|column| {
+                    let (data_type, length) = column.rsplit_once(':').unwrap_or((&column, ""));
+                    VersionColumn {
+                        data_type: data_type.to_string(),
+                        max_length: length.parse().ok(),
+                    }
+                })
+            }),
+        })
     }
 
     async fn unlock(&mut self, _table: &VersionTable) -> Result<(), DatabaseError> {

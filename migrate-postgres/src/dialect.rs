@@ -1,6 +1,7 @@
 //! The PostgreSQL SQL flavour: quoting, the version table's statements, splitting rules.
 
 use migrate_core::dialect::quote_if_needed;
+use migrate_core::dialect::{TimeoutScope, Timeouts};
 use migrate_core::{Dialect, SplitRules, VersionTable};
 
 /// PostgreSQL as revision files name it (`postgresql`).
@@ -138,6 +139,29 @@ impl Dialect for PostgresDialect {
 
     fn split_rules(&self) -> SplitRules {
         SplitRules::postgresql()
+    }
+
+    /// `SET LOCAL` in every transaction, so the settings end with it (and hold behind a
+    /// transaction-pooling PgBouncer, where a session `SET` would leak to other clients);
+    /// `SET` and `RESET` around statements that run outside transactions.
+    fn timeout_statements(&self, timeouts: &Timeouts, scope: TimeoutScope) -> Vec<String> {
+        let settings = [
+            ("lock_timeout", timeouts.lock),
+            ("statement_timeout", timeouts.statement),
+        ];
+        let given = settings
+            .iter()
+            .filter_map(|(name, d)| d.map(|d| (*name, d)));
+        match scope {
+            TimeoutScope::Transaction => given
+                .map(|(name, d)| format!("SET LOCAL {name} = '{}ms'", d.as_millis()))
+                .collect(),
+            TimeoutScope::Outside => given
+                .map(|(name, d)| format!("SET {name} = '{}ms'", d.as_millis()))
+                .collect(),
+            TimeoutScope::AfterOutside => given.map(|(name, _)| format!("RESET {name}")).collect(),
+            _ => Vec::new(),
+        }
     }
 }
 

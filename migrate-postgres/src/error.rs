@@ -63,11 +63,20 @@ fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// A failed statement (or transaction command).
+/// `55P03 lock_not_available` (the `lock_timeout` expired) is a lock wait, which may be
+/// retried; the SQLSTATE is kept either way.
 pub fn statement_error(error: &tokio_postgres::Error) -> DatabaseError {
-    if error.as_db_error().is_some() {
-        DatabaseError::statement(describe(error))
+    if let Some(db) = error.as_db_error() {
+        let code = db.code().code();
+        let described = describe(error);
+        let e = if code == "55P03" {
+            DatabaseError::lock_wait(described)
+        } else {
+            DatabaseError::statement(described)
+        };
+        e.with_sqlstate(code)
     } else if error.is_closed() {
-        DatabaseError::other(format!(
+        DatabaseError::connection_lost(format!(
             "the connection to PostgreSQL was lost: {}",
             describe(error)
         ))

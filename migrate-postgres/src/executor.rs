@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use migrate_core::{DatabaseError, Dialect, Executor, VersionTable};
+use migrate_core::{DatabaseError, Dialect, Executor, Preflight, VersionColumn, VersionTable};
 use tokio::time::Instant;
 use tokio_postgres::{Client, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
@@ -269,6 +269,59 @@ impl Executor for PostgresExecutor {
             }
             tokio::time::sleep(LOCK_POLL_INTERVAL.min(deadline - now)).await;
         }
+    }
+
+    /// One query (simple protocol, so it also passes a transaction-pooling PgBouncer): a
+    /// standby in recovery or a read-only session, and `version_num`'s type and length.
+    async fn preflight(&mut self, table: &VersionTable) -> Result<Preflight, DatabaseError> {
+        let d = &self.dialect;
+        let schema = match &table.schema {
+            Some(s) => d.string_literal(s),
+            None => "current_schema()".to_string(),
+        };
+        let name = d.string_literal(&table.name);
+        let sql = format!(
+            "SELECT pg_is_in_recovery()::text, current_setting('transaction_read_only'), \
+             (SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n \
+              ON n.oid = c.relnamespace WHERE n.nspname = {schema} AND c.relname = {name} \
+              AND c.relkind IN ('r', 'p', 'v', 'm', 'f'))::text, \
+             (SELECT data_type || ':' || COALESCE(character_maximum_length::text, '') \
+              FROM information_schema.columns WHERE table_schema = {schema} \
+              AND table_name = {name} AND column_name = 'version_num')"
+        );
+        let messages = self
+            .client
+            .simple_query(&sql)
+            .await
+            .map_err(|e| session_error("checking that the database accepts writes", &e))?;
+        let Some(row) = messages.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => Some(row),
+            _ => None,
+        }) else {
+            return Ok(Preflight::default());
+        };
+        let read_only = if row.get(0) == Some("true") {
+            Some("the server is a standby in recovery (pg_is_in_recovery())".to_string())
+        } else if row.get(1) == Some("on") {
+            Some("the session is read-only (transaction_read_only = on)".to_string())
+        } else {
+            None
+        };
+        let version_column = if row.get(2) == Some("0") {
+            None
+        } else {
+            Some(row.get(3).map(|column| {
+                let (data_type, length) = column.rsplit_once(':').unwrap_or((column, ""));
+                VersionColumn {
+                    data_type: data_type.to_string(),
+                    max_length: length.parse().ok(),
+                }
+            }))
+        };
+        Ok(Preflight {
+            read_only,
+            version_column,
+        })
     }
 
     async fn unlock(&mut self, table: &VersionTable) -> Result<(), DatabaseError> {

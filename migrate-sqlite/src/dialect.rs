@@ -1,6 +1,6 @@
 //! The SQL flavour of SQLite: quoting, splitting rules and the version table's statements.
 
-use migrate_core::dialect::quote_if_needed;
+use migrate_core::dialect::{quote_if_needed, TimeoutScope, Timeouts};
 use migrate_core::{Dialect, SplitRules, VersionTable};
 
 /// SQLite's [`Dialect`]: `"` quoting where SQLAlchemy quotes, transactional DDL, and the
@@ -156,6 +156,17 @@ impl Dialect for SqliteDialect {
 
     fn split_rules(&self) -> SplitRules {
         SplitRules::sqlite()
+    }
+
+    /// SQLite waits for another connection's write lock up to its busy timeout, set once; it
+    /// has no statement timeout.
+    fn timeout_statements(&self, timeouts: &Timeouts, scope: TimeoutScope) -> Vec<String> {
+        match (scope, timeouts.lock) {
+            (TimeoutScope::Start, Some(lock)) => {
+                vec![format!("PRAGMA busy_timeout = {}", lock.as_millis())]
+            }
+            _ => Vec::new(),
+        }
     }
 }
 

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use migrate_core::{DatabaseError, Dialect, Executor, VersionTable};
+use migrate_core::{DatabaseError, Dialect, Executor, Preflight, VersionColumn, VersionTable};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::dialect::SqliteDialect;
@@ -112,6 +112,13 @@ impl SqliteExecutor {
     }
 }
 
+/// The length in a declared type such as `VARCHAR(32)`.
+fn declared_length(data_type: &str) -> Option<usize> {
+    let open = data_type.find('(')?;
+    let close = data_type[open..].find(')')? + open;
+    data_type[open + 1..close].trim().parse().ok()
+}
+
 /// SQLite's own message for `e`, on one line.
 fn message(e: &rusqlite::Error) -> String {
     let text = match e {
@@ -122,12 +129,26 @@ fn message(e: &rusqlite::Error) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A failed statement; `SQLITE_BUSY` (another connection held the write lock past the busy
+/// timeout) is a lock wait, which may be retried.
 fn statement(e: rusqlite::Error) -> DatabaseError {
+    if is_busy(&e) {
+        return DatabaseError::lock_wait(message(&e));
+    }
     DatabaseError::statement(message(&e))
 }
 
+/// A failure of the executor's own statements (`BEGIN IMMEDIATE` waits for the write lock
+/// too, and may give up on it).
 fn other(e: rusqlite::Error) -> DatabaseError {
+    if is_busy(&e) {
+        return DatabaseError::lock_wait(message(&e));
+    }
     DatabaseError::other(message(&e))
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DatabaseBusy)
 }
 
 #[async_trait]
@@ -206,5 +227,50 @@ impl Executor for SqliteExecutor {
             Some(lock) => lock.release(),
             None => Ok(()),
         }
+    }
+
+    /// A file SQLite opened read-only, and the declared type of `version_num` (SQLite does
+    /// not enforce `VARCHAR(32)`, but the other databases do, so the declared length counts).
+    async fn preflight(&mut self, table: &VersionTable) -> Result<Preflight, DatabaseError> {
+        let schema = table.schema.as_deref().unwrap_or("main");
+        let read_only = match self.conn.is_readonly(schema) {
+            Ok(true) => Some(match self.database_file(table.schema.as_deref())? {
+                Some(file) => format!("the SQLite file {} is opened read-only", file.display()),
+                None => "the SQLite database is opened read-only".to_string(),
+            }),
+            _ => None,
+        };
+        let exists: i64 = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM {}.sqlite_master WHERE type = 'table' AND name = ?1",
+                    self.dialect.quote_identifier(schema)
+                ),
+                [&table.name],
+                |row| row.get(0),
+            )
+            .map_err(other)?;
+        let version_column = if exists == 0 {
+            None
+        } else {
+            let declared: Option<String> = self
+                .conn
+                .query_row(
+                    "SELECT type FROM pragma_table_info(?1, ?2) WHERE name = 'version_num'",
+                    [table.name.as_str(), schema],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(other)?;
+            Some(declared.map(|data_type| VersionColumn {
+                max_length: declared_length(&data_type),
+                data_type,
+            }))
+        };
+        Ok(Preflight {
+            read_only,
+            version_column,
+        })
     }
 }

@@ -15,7 +15,7 @@
 --   fails on any other error.
 -- Downgrade: deletes the system tenant's row, and only that row.
 
--- migrate:upgrade
+-- migrate:upgrade dialect=sqlite,postgresql
 INSERT INTO tenants (id, name)
 VALUES ('00000000-0000-0000-0000-000000000001', 'system')
 ON CONFLICT (id) DO NOTHING;

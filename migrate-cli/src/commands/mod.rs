@@ -100,6 +100,7 @@ impl Context {
             },
             transaction_per_migration: self.settings.transaction_per_migration,
             lock_timeout: self.settings.lock_timeout,
+            ..MigrateOptions::default()
         }
     }
 
