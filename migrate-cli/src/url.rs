@@ -247,6 +247,15 @@ fn sqlite_target(rest: &str) -> Result<SqliteTarget, String> {
     Ok(SqliteTarget::File(PathBuf::from(decoded.as_ref())))
 }
 
+/// How banners and messages name the database `url` points at, without user or password:
+/// `PostgreSQL db:5432/app`, `SQLite file app.db`; the redacted URL when it does not parse.
+pub fn describe_url(url: &str) -> String {
+    match DatabaseUrl::parse(url) {
+        Ok(parsed) => parsed.describe(),
+        Err(_) => redact(url),
+    }
+}
+
 /// Whether a URL query parameter carries a secret whose value is never printed: `password`,
 /// `pass`, `pwd`, and every name holding `password`, `passwd`, `secret`, `token` or ending in
 /// `apikey`/`api_key` (`sslpassword`, `client_secret`, `auth_token`, ...), in any case.

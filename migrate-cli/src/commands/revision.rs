@@ -105,8 +105,10 @@ fn create(
         Some(Format::Sql) => ScriptFormat::Sql,
         Some(Format::Py) => ScriptFormat::Python,
         None => match ctx.settings.revision_format {
-            RevisionFormat::Sql => ScriptFormat::Sql,
-            RevisionFormat::Python => ScriptFormat::Python,
+            Some(RevisionFormat::Python) => ScriptFormat::Python,
+            Some(RevisionFormat::Sql) => ScriptFormat::Sql,
+            None if ctx.settings.is_alembic_ini() => ScriptFormat::Python,
+            None => ScriptFormat::Sql,
         },
     };
     let message = request.message.unwrap_or("empty message").to_string();
