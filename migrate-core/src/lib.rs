@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod authoring;
 pub mod dialect;
 pub mod error;
 pub mod execution;
