@@ -18,26 +18,27 @@ use crate::config::PRECEDENCE_HELP;
 )]
 pub struct Cli {
     /// Configuration file: a migrate.toml or an alembic.ini [default: ./migrate.toml, else ./alembic.ini]
-    #[arg(short = 'c', long = "config", value_name = "CONFIG", global = false)]
+    #[arg(short = 'c', long = "config", value_name = "CONFIG", global = true)]
     pub config: Option<PathBuf>,
 
     /// Database URL (beats every other source), e.g. postgresql://user:pass@host/db
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", global = true)]
     pub url: Option<String>,
 
     /// Named environment to use ([environments.NAME] in migrate.toml); beats MIGRATE_ENV and TEST_ENV
-    #[arg(long = "env", value_name = "NAME")]
+    #[arg(long = "env", value_name = "NAME", global = true)]
     pub env: Option<String>,
 
     /// The .env file to read [default: ./.env when present]
-    #[arg(long = "env-file", value_name = "PATH")]
+    #[arg(long = "env-file", value_name = "PATH", global = true)]
     pub env_file: Option<PathBuf>,
 
-    /// No progress on stderr (errors still print)
-    #[arg(short, long, conflicts_with = "verbose")]
+    /// No progress on stderr (errors, and the line naming the database a run changes, still print)
+    #[arg(short, long, global = true)]
     pub quiet: bool,
 
-    /// More on stderr: where settings came from and one line per statement
+    /// More on stderr: where settings came from and one line per statement. After `current`,
+    /// `heads`, `branches` and `history`, -v is their own (Alembic's verbose listing)
     #[arg(short, long)]
     pub verbose: bool,
 
@@ -63,6 +64,14 @@ pub enum Format {
     Sql,
     /// An Alembic .py revision whose upgrade()/downgrade() call op.execute().
     Py,
+}
+
+/// `-v` after a command that has no verbose listing of its own: the same as `migrate -v`.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct StderrVerbose {
+    /// More on stderr: where settings came from and one line per statement (as `migrate -v`)
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// The commands, as Alembic names them.
@@ -123,6 +132,59 @@ pub enum Command {
         after_help = "Example:\n  migrate check\n\nA revision migrate cannot run (an Alembic operation such as op.create_table, a\ncall into the application) stays usable for listings and stamp; apply it with\nAlembic, or `migrate stamp` past it when the database already has it."
     )]
     Check,
+    /// Print every resolved setting and where it came from (passwords hidden).
+    #[command(
+        after_help = "Examples:\n  migrate config\n  migrate -c infrastructure/migrations/alembic.ini config --env test"
+    )]
+    Config,
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  migrate completions bash > ~/.local/share/bash-completion/completions/migrate\n  migrate completions zsh > ~/.zfunc/_migrate\n  migrate completions fish > ~/.config/fish/completions/migrate.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+impl Command {
+    /// Whether `-v` was given after a command that has no verbose listing of its own.
+    pub fn stderr_verbose(&self) -> bool {
+        match self {
+            Command::Init(a) => a.stderr.verbose,
+            Command::Revision(a) => a.stderr.verbose,
+            Command::Merge(a) => a.stderr.verbose,
+            Command::Upgrade(a) => a.stderr.verbose,
+            Command::Downgrade(a) => a.stderr.verbose,
+            Command::Stamp(a) => a.stderr.verbose,
+            Command::Show(a) => a.stderr.verbose,
+            _ => false,
+        }
+    }
+
+    /// Whether the command changes a database (so it first says which): `upgrade`,
+    /// `downgrade` and `stamp`, unless `--sql` prints a script instead.
+    pub fn changes_database(&self) -> bool {
+        match self {
+            Command::Upgrade(a) => !a.sql,
+            Command::Downgrade(a) => !a.sql,
+            Command::Stamp(a) => !a.sql,
+            _ => false,
+        }
+    }
+}
+
+/// `completions SHELL`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// The completion script for `shell`, generated from the command line's definition.
+pub fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
+    use clap::CommandFactory;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "migrate", &mut script);
+    script
 }
 
 /// `init DIR`.
@@ -133,6 +195,9 @@ pub struct InitArgs {
     /// What to scaffold.
     #[arg(long, value_enum, default_value_t = Layout::Migrate)]
     pub layout: Layout,
+    /// `-v` for stderr.
+    #[command(flatten)]
+    pub stderr: StderrVerbose,
 }
 
 /// `revision`.
@@ -159,9 +224,13 @@ pub struct RevisionArgs {
     /// The folder to write into, one of the version locations.
     #[arg(long = "version-path", value_name = "DIR")]
     pub version_path: Option<PathBuf>,
-    /// The file format [default: revision_format from the configuration, else sql].
+    /// The file format [default: revision_format from the configuration, else .py for an
+    /// alembic.ini or a folder of only .py revisions, else sql].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// `-v` for stderr.
+    #[command(flatten)]
+    pub stderr: StderrVerbose,
 }
 
 /// `merge`.
@@ -179,9 +248,13 @@ pub struct MergeArgs {
     /// A branch label for the merge revision.
     #[arg(long = "branch-label", value_name = "LABEL")]
     pub branch_label: Vec<String>,
-    /// The file format [default: revision_format from the configuration, else sql].
+    /// The file format [default: revision_format from the configuration, else .py for an
+    /// alembic.ini or a folder of only .py revisions, else sql].
     #[arg(long, value_enum)]
     pub format: Option<Format>,
+    /// `-v` for stderr.
+    #[command(flatten)]
+    pub stderr: StderrVerbose,
 }
 
 /// `upgrade`.
@@ -197,6 +270,9 @@ pub struct UpgradeArgs {
     /// Print the SQL script on stdout instead of connecting.
     #[arg(long)]
     pub sql: bool,
+    /// `-v` for stderr.
+    #[command(flatten)]
+    pub stderr: StderrVerbose,
 }
 
 /// `downgrade`.
@@ -208,6 +284,9 @@ pub struct DowngradeArgs {
     /// Print the SQL script on stdout instead of connecting.
     #[arg(long)]
     pub sql: bool,
+    /// `-v` for stderr.
+    #[command(flatten)]
+    pub stderr: StderrVerbose,
 }
 
 /// `stamp`.
@@ -222,6 +301,9 @@ pub struct StampArgs {
     /// Delete every row of the version table first.
     #[arg(long)]
     pub purge: bool,
+    /// `-v` for stderr.
+    #[command(flatten)]
+    pub stderr: StderrVerbose,
 }
 
 /// `current`, `branches`.
@@ -268,6 +350,9 @@ pub struct ShowArgs {
     /// An identifier: an id or prefix, head, heads, label@head, current.
     #[arg(value_name = "REV", allow_hyphen_values = true)]
     pub revision: String,
+    /// `-v` for stderr.
+    #[command(flatten)]
+    pub stderr: StderrVerbose,
 }
 
 #[cfg(test)]
@@ -298,7 +383,7 @@ mod tests {
     fn upgrade_defaults_to_head_and_revision_to_head() {
         let cli = Cli::try_parse_from(["migrate", "upgrade"]).unwrap();
         assert!(
-            matches!(cli.command, Command::Upgrade(UpgradeArgs { ref revision, sql: false }) if revision == "head")
+            matches!(cli.command, Command::Upgrade(UpgradeArgs { ref revision, sql: false, .. }) if revision == "head")
         );
         let cli = Cli::try_parse_from([
             "migrate",
@@ -328,7 +413,7 @@ mod tests {
         );
         let cli = Cli::try_parse_from(["migrate", "downgrade", "-2", "--sql"]).unwrap();
         assert!(
-            matches!(cli.command, Command::Downgrade(DowngradeArgs { ref revision, sql: true }) if revision == "-2")
+            matches!(cli.command, Command::Downgrade(DowngradeArgs { ref revision, sql: true, .. }) if revision == "-2")
         );
         let cli = Cli::try_parse_from(["migrate", "history", "-r", "-3:"]).unwrap();
         assert!(
@@ -336,8 +421,82 @@ mod tests {
         );
         let cli = Cli::try_parse_from(["migrate", "show", "-1"]).unwrap();
         assert!(
-            matches!(cli.command, Command::Show(ShowArgs { ref revision }) if revision == "-1")
+            matches!(cli.command, Command::Show(ShowArgs { ref revision, .. }) if revision == "-1")
         );
+    }
+
+    #[test]
+    fn global_flags_are_read_after_the_command_too() {
+        let cli = Cli::try_parse_from([
+            "migrate",
+            "upgrade",
+            "-q",
+            "-c",
+            "db/alembic.ini",
+            "--url",
+            "sqlite://",
+            "--env",
+            "test",
+            "--env-file",
+            "ci.env",
+        ])
+        .unwrap();
+        assert!(cli.quiet);
+        assert_eq!(
+            cli.config.as_deref(),
+            Some(std::path::Path::new("db/alembic.ini"))
+        );
+        assert_eq!(cli.url.as_deref(), Some("sqlite://"));
+        assert_eq!(cli.env.as_deref(), Some("test"));
+        assert_eq!(
+            cli.env_file.as_deref(),
+            Some(std::path::Path::new("ci.env"))
+        );
+        assert!(
+            matches!(cli.command, Command::Upgrade(UpgradeArgs { ref revision, .. }) if revision == "head"),
+            "-q is not read as the target"
+        );
+        for args in [
+            ["migrate", "upgrade", "--verbose"],
+            ["migrate", "downgrade", "-v"],
+            ["migrate", "stamp", "-v"],
+        ] {
+            let mut args = args.to_vec();
+            if args[1] != "upgrade" {
+                args.insert(2, "base");
+            }
+            let cli = Cli::try_parse_from(&args).unwrap();
+            assert!(!cli.verbose && cli.command.stderr_verbose(), "{args:?}");
+        }
+        // After a listing command, -v stays Alembic's verbose listing; -q is still global.
+        let cli = Cli::try_parse_from(["migrate", "history", "-v", "-q"]).unwrap();
+        assert!(cli.quiet && !cli.verbose && !cli.command.stderr_verbose());
+        assert!(matches!(
+            cli.command,
+            Command::History(HistoryArgs { verbose: true, .. })
+        ));
+        let cli = Cli::try_parse_from(["migrate", "-v", "current"]).unwrap();
+        assert!(cli.verbose);
+        assert!(matches!(
+            cli.command,
+            Command::Current(VerboseArgs { verbose: false })
+        ));
+    }
+
+    #[test]
+    fn completions_are_generated_for_each_shell() {
+        for (shell, marker) in [
+            (clap_complete::Shell::Bash, "_migrate()"),
+            (clap_complete::Shell::Zsh, "#compdef migrate"),
+            (clap_complete::Shell::Fish, "complete -c migrate"),
+        ] {
+            let script = String::from_utf8(completion_script(shell)).unwrap();
+            assert!(script.contains(marker), "{shell}: {script}");
+            assert!(
+                script.contains("upgrade") && script.contains("env-file"),
+                "{shell}"
+            );
+        }
     }
 
     #[test]

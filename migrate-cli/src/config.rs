@@ -5,60 +5,74 @@
 //! 1. built-in defaults;
 //! 2. `alembic.ini` (`-c FILE.ini`, or `alembic.ini` in the working directory when there is no
 //!    `migrate.toml`): its `[alembic]` section (`script_location`, `sqlalchemy.url`,
-//!    `version_locations`, ...), then its `[migrate]` section;
+//!    `version_locations`, `file_template`, ...), then its `[migrate]` section;
 //! 3. `migrate.toml` (the working directory's, or `-c FILE.toml`); when `-c` names an
 //!    `alembic.ini`, a `migrate.toml` in the working directory and one beside the ini (this one
-//!    winning) are read for `url`, `lock_timeout`, `revision_format` and `[environments.*]`;
-//! 4. environment variables: `DATABASE_URL`, then `MIGRATE_<KEY>` for every key
-//!    (`MIGRATE_URL`, `MIGRATE_SCRIPT_LOCATION`, ...); the process environment first, then the
-//!    `.env` file;
+//!    winning) may hold `url`, `lock_timeout`, `revision_format` and `[environments.*]`;
+//! 4. `MIGRATE_<KEY>` variables for every key (`MIGRATE_URL`, `MIGRATE_SCRIPT_LOCATION`, ...),
+//!    the process environment over the `.env` file;
 //! 5. the active named environment (`[environments.NAME]` in migrate.toml, `[migrate:NAME]`
 //!    in alembic.ini), chosen by `--env NAME`, else `MIGRATE_ENV`, else `TEST_ENV=true`
 //!    (selects `test`): choosing an environment is explicit, so its values beat the variables;
 //! 6. flags (`--url`).
 //!
-//! When no URL results, PostgreSQL's libpq variables (`PGHOST`, `PGPORT`, `PGUSER`,
-//! `PGPASSWORD`, `PGDATABASE`) and then the container-image ones (`POSTGRES_HOST`,
-//! `POSTGRES_PORT`, `POSTGRES_USER`, `POSTGRES_PASSWORD`, `POSTGRES_DB`) make one. Every string
-//! value may use `${VAR}` and `${VAR:-default}`.
+//! The database URL has rules of its own on top ([`database_url`]): `DATABASE_URL` and the
+//! `POSTGRES_*` / libpq `PG*` variables never silently move a run to another database than
+//! the one the project's files name. Every string value may use `${VAR}` and
+//! `${VAR:-default}`.
+//!
+//! The layering itself is the `config` crate's ([`sources`]); what is hand-written is
+//! `alembic.ini` reading ([`ini`]), the URL rules and the messages.
 
+mod database_url;
 pub mod ini;
+mod sources;
 pub mod vars;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
+use config::{Config, Map, Value, ValueKind};
 
 use crate::error::CliError;
-use crate::url::PostgresParts;
+use database_url::Candidate;
 use ini::IniFile;
+use sources::{Collected, Places, Role, COMPANION_KEYS, DEFAULT_ORIGIN, FLAG_ORIGIN};
 pub use vars::Vars;
+use vars::{TestEnv, VarPlace};
 
 /// The precedence, as `--help` prints it.
 pub const PRECEDENCE_HELP: &str = "\
-Configuration, lowest to highest precedence:
+Configuration, lowest to highest precedence (`migrate config` prints every resolved
+setting and where it came from):
   1. defaults
   2. alembic.ini given with -c (or found in the working directory when there is no
      migrate.toml): [alembic] script_location (relative to the working directory, %(here)s =
-     the ini's folder), sqlalchemy.url (empty = not given), version_locations,
-     path_separator, recursive_version_locations, version_table, version_table_schema,
-     transaction_per_migration; then its [migrate] section
-  3. migrate.toml in the working directory (or -c FILE.toml); beside an alembic.ini it is
-     read for url, lock_timeout, revision_format and [environments.NAME]
-  4. environment variables, then the .env file (the working directory's or --env-file):
-     DATABASE_URL, then MIGRATE_<KEY> for every key (MIGRATE_URL, MIGRATE_SCRIPT_LOCATION,
+     the ini's folder), sqlalchemy.url (empty, or alembic init's placeholder
+     driver://user:pass@localhost/dbname, = not given), version_locations, path_separator,
+     recursive_version_locations, version_table, version_table_schema,
+     transaction_per_migration, file_template, truncate_slug_length; then its [migrate] section
+  3. migrate.toml in the working directory (or -c FILE.toml); beside an alembic.ini it may
+     hold only url, lock_timeout, revision_format and [environments.NAME]
+  4. MIGRATE_<KEY> variables for every key (MIGRATE_URL, MIGRATE_SCRIPT_LOCATION,
      MIGRATE_VERSION_LOCATIONS, MIGRATE_VERSION_TABLE, MIGRATE_VERSION_TABLE_SCHEMA,
      MIGRATE_RECURSIVE_VERSION_LOCATIONS, MIGRATE_TRANSACTION_PER_MIGRATION,
-     MIGRATE_LOCK_TIMEOUT, MIGRATE_REVISION_FORMAT)
+     MIGRATE_LOCK_TIMEOUT, MIGRATE_REVISION_FORMAT, MIGRATE_FILE_TEMPLATE,
+     MIGRATE_TRUNCATE_SLUG_LENGTH): the process environment over the .env file (the working
+     directory's, or --env-file)
   5. the named environment: [environments.NAME] in migrate.toml or [migrate:NAME] in
-     alembic.ini, chosen by --env NAME, else MIGRATE_ENV=NAME, else TEST_ENV=true (= test)
+     alembic.ini, chosen by --env NAME, else MIGRATE_ENV=NAME, else TEST_ENV=true (= test;
+     TEST_ENV is read as true or false in any case, 0 and empty as false, and any other
+     value is an error)
   6. flags: --url
-When no URL is configured: PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE, then
-POSTGRES_HOST/POSTGRES_PORT/POSTGRES_USER/POSTGRES_PASSWORD/POSTGRES_DB build a
-postgresql:// URL. Values may use ${VAR} and ${VAR:-default} (process environment first,
-then .env).";
+The database URL: --url, the named environment's url and MIGRATE_URL decide outright.
+Otherwise the project's URL is the files' url, else one built from POSTGRES_HOST,
+POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB; DATABASE_URL is used when
+there is no project URL or it names the same database, and when the two differ migrate
+stops with an error naming both. libpq's PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE build
+a URL only when nothing else gives one. upgrade, downgrade and stamp first print on stderr
+which database they change and where its URL came from.
+Values may use ${VAR} and ${VAR:-default} (process environment first, then .env).";
 
 /// The settings keys, as written in migrate.toml and (upper-cased) after `MIGRATE_`.
 pub const KEYS: &[&str] = &[
@@ -71,12 +85,14 @@ pub const KEYS: &[&str] = &[
     "transaction_per_migration",
     "lock_timeout",
     "revision_format",
+    "file_template",
+    "truncate_slug_length",
 ];
 
 /// The format `migrate revision` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevisionFormat {
-    /// A native `.sql` revision (the default).
+    /// A native `.sql` revision.
     Sql,
     /// An Alembic `.py` revision.
     Python,
@@ -120,7 +136,7 @@ pub struct ActiveEnvironment {
 pub struct ConfiguredUrl {
     /// The URL, interpolated (it may hold a password: print only [`crate::url::redact`]ed).
     pub url: String,
-    /// Where it came from, e.g. `migrate.toml` or `DATABASE_URL`.
+    /// Where it came from, e.g. `url in migrate.toml` or `DATABASE_URL in the environment`.
     pub source: String,
 }
 
@@ -131,6 +147,18 @@ impl std::fmt::Debug for ConfiguredUrl {
             .field("source", &self.source)
             .finish()
     }
+}
+
+/// One resolved setting as `migrate config` shows it: never a password.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ResolvedSetting {
+    /// The key, as in migrate.toml (`url`, `script_location`, ...), or `config_file` and
+    /// `environment`.
+    pub key: &'static str,
+    /// The value as text (URLs redacted); `None` when not set.
+    pub value: Option<String>,
+    /// Where it came from: `default`, `--url`, `url in migrate.toml`, ...
+    pub source: String,
 }
 
 /// Every setting a command needs, merged from all sources.
@@ -147,6 +175,8 @@ pub struct Settings {
     pub recursive_version_locations: bool,
     /// The database URL, when one is configured.
     pub url: Option<ConfiguredUrl>,
+    /// Why there is no URL although sources named some (two that disagree, the placeholder).
+    pub url_problem: Option<String>,
     /// The version table's name.
     pub version_table: String,
     /// The version table's schema.
@@ -155,10 +185,18 @@ pub struct Settings {
     pub transaction_per_migration: bool,
     /// How long to wait for the migration lock.
     pub lock_timeout: Duration,
-    /// The format `migrate revision` writes.
-    pub revision_format: RevisionFormat,
+    /// The format `migrate revision` writes, when configured.
+    pub revision_format: Option<RevisionFormat>,
+    /// Alembic's `file_template` for new revision files, when configured.
+    pub file_template: Option<String>,
+    /// Alembic's `truncate_slug_length`, when configured.
+    pub truncate_slug_length: Option<usize>,
     /// The named environment in force, if any.
     pub environment: Option<ActiveEnvironment>,
+    /// Where each setting came from, in [`KEYS`] order, plus the config file and environment.
+    pub resolved: Vec<ResolvedSetting>,
+    /// Sources that were set but not used (a stray `PGHOST`, the placeholder URL).
+    pub notes: Vec<String>,
 }
 
 impl Settings {
@@ -173,101 +211,50 @@ impl Settings {
         })
     }
 
-    /// The URL, or an error saying every way to give one.
+    /// The URL, or an error saying why there is none and every way to give one.
     pub fn require_url(&self) -> Result<&ConfiguredUrl, CliError> {
+        if let Some(problem) = &self.url_problem {
+            return Err(CliError::config(problem.clone()));
+        }
         self.url.as_ref().ok_or_else(|| {
             CliError::config(
                 "no database URL configured: pass --url, set DATABASE_URL or MIGRATE_URL, add `url = \"...\"` to \
-                 migrate.toml (or sqlalchemy.url to alembic.ini), or set PGHOST/PGDATABASE or POSTGRES_HOST/POSTGRES_DB",
+                 migrate.toml (or sqlalchemy.url to alembic.ini), or set POSTGRES_HOST/POSTGRES_DB or PGHOST/PGDATABASE",
             )
         })
     }
-}
 
-/// One source's values, strings not yet interpolated.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Layer {
-    script_location: Option<String>,
-    url: Option<String>,
-    version_locations: Option<Vec<String>>,
-    recursive_version_locations: Option<bool>,
-    version_table: Option<String>,
-    version_table_schema: Option<String>,
-    transaction_per_migration: Option<bool>,
-    lock_timeout: Option<u64>,
-    revision_format: Option<String>,
-    environments: Option<BTreeMap<String, Layer>>,
-    /// Where the values came from (for messages); not a key.
-    #[serde(skip)]
-    origin: String,
-    /// What relative paths are relative to; empty = the working directory.
-    #[serde(skip)]
-    base: PathBuf,
+    /// Whether the configuration file is an `alembic.ini` (anything but a `.toml`).
+    pub fn is_alembic_ini(&self) -> bool {
+        self.config_file
+            .as_ref()
+            .is_some_and(|p| p.extension().is_none_or(|e| e != "toml"))
+    }
 }
 
 /// Reads every source and merges them. `cwd` is the working directory, `vars` the process
 /// environment (a `.env` file is added here).
 pub fn load(cwd: &Path, flags: &Flags, mut vars: Vars) -> Result<Settings, CliError> {
-    match &flags.env_file {
-        Some(path) => {
-            let path = cwd.join(path);
-            if !path.is_file() {
-                return Err(CliError::config(format!(
-                    "--env-file {}: no such file",
-                    path.display()
-                )));
-            }
-            vars.load_dotenv(&path)?;
-        }
-        None => {
-            let path = cwd.join(".env");
-            if path.is_file() {
-                vars.load_dotenv(&path)?;
-            }
-        }
+    read_dotenv(cwd, flags, &mut vars)?;
+    if flags.url.as_deref().is_some_and(|u| u.trim().is_empty()) {
+        return Err(CliError::config(
+            "--url is empty: give the database URL, or leave the flag out to use the configuration's",
+        ));
     }
+    let environment = select_environment(flags, &vars)?;
+    let files = ConfigFiles::find(cwd, flags)?;
+    let mut places = Places::new();
 
-    let mut layers: Vec<Layer> = Vec::new();
-    // Environments in the order read; a later definition of a name wins.
-    let mut environments: Vec<(String, Layer)> = Vec::new();
-    let mut config_file = None;
-
-    let explicit = flags.config_file.as_ref().map(|p| cwd.join(p));
-    let (toml_main, ini_main) = match &explicit {
-        Some(path) => {
-            if !path.is_file() {
-                return Err(CliError::config(format!(
-                    "config file {} not found (-c takes a migrate.toml or an alembic.ini)",
-                    path.display()
-                )));
-            }
-            if path.extension().is_some_and(|e| e == "toml") {
-                (Some(path.clone()), None)
-            } else {
-                (None, Some(path.clone()))
-            }
-        }
-        None => {
-            let toml = cwd.join("migrate.toml");
-            let ini = cwd.join("alembic.ini");
-            if toml.is_file() {
-                (Some(toml), None)
-            } else if ini.is_file() {
-                (None, Some(ini))
-            } else {
-                (None, None)
-            }
-        }
-    };
-
-    if let Some(ini_path) = &ini_main {
-        config_file = Some(ini_path.clone());
+    let mut file_sources: Vec<Collected> = Vec::new();
+    if let Some(ini_path) = &files.ini {
         let ini = IniFile::read(ini_path)?;
-        let from_ini = ini_layers(&ini, ini_path, cwd)?;
-        layers.push(from_ini.alembic);
-        layers.push(from_ini.migrate);
-        environments.extend(from_ini.environments);
+        file_sources.extend(sources::ini_sources(
+            &ini,
+            ini_path,
+            &shown(ini_path, cwd),
+            cwd,
+            &mut places,
+        )?);
         // migrate.toml in the working directory, then beside the ini, for url and environments.
         let ini_dir = ini_path.parent().unwrap_or(Path::new("")).to_path_buf();
         let mut companions = vec![cwd.join("migrate.toml")];
@@ -276,77 +263,181 @@ pub fn load(cwd: &Path, flags: &Flags, mut vars: Vars) -> Result<Settings, CliEr
             companions.push(beside);
         }
         for path in companions.into_iter().filter(|p| p.is_file()) {
-            let mut layer = read_toml(&path, cwd)?;
-            environments.extend(
-                layer
-                    .environments
-                    .take()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(name, mut env)| {
-                        env.origin = format!("[environments.{name}] in {}", path.display());
-                        env.base = layer.base.clone();
-                        (name, env)
-                    }),
-            );
-            layers.push(Layer {
-                url: layer.url,
-                lock_timeout: layer.lock_timeout,
-                revision_format: layer.revision_format,
-                origin: layer.origin,
-                base: layer.base,
-                ..Layer::default()
-            });
+            file_sources.push(sources::toml_source(
+                &path,
+                &shown(&path, cwd),
+                &base_of(&path, cwd),
+                Some(COMPANION_KEYS),
+                &mut places,
+            )?);
         }
     }
-    if let Some(toml_path) = &toml_main {
-        config_file = Some(toml_path.clone());
-        let mut layer = read_toml(toml_path, cwd)?;
-        environments.extend(
-            layer
-                .environments
-                .take()
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(name, mut env)| {
-                    env.origin = format!("[environments.{name}] in {}", toml_path.display());
-                    env.base = layer.base.clone();
-                    (name, env)
-                }),
-        );
-        layers.push(layer);
+    if let Some(toml_path) = &files.toml {
+        file_sources.push(sources::toml_source(
+            toml_path,
+            &shown(toml_path, cwd),
+            &base_of(toml_path, cwd),
+            None,
+            &mut places,
+        )?);
     }
 
-    layers.push(env_var_layer(&vars)?);
-
-    let environment = select_environment(flags, &vars);
+    let mut builder = Config::builder();
+    for (key, kind) in [
+        ("version_table", ValueKind::from("alembic_version")),
+        ("recursive_version_locations", ValueKind::Boolean(false)),
+        ("transaction_per_migration", ValueKind::Boolean(false)),
+        ("lock_timeout", ValueKind::U64(60)),
+    ] {
+        builder = builder
+            .set_default(key, Value::new(Some(&DEFAULT_ORIGIN.to_string()), kind))
+            .map_err(config_error)?;
+    }
+    for source in file_sources {
+        builder = builder.add_source(source);
+    }
+    let from_files = builder.build_cloned().map_err(config_error)?;
+    builder = builder
+        .add_source(sources::variables_source(
+            &vars,
+            VarPlace::DotEnv,
+            &mut places,
+        )?)
+        .add_source(sources::variables_source(
+            &vars,
+            VarPlace::Process,
+            &mut places,
+        )?);
     if let Some(active) = &environment {
-        let defined: Vec<&Layer> = environments
-            .iter()
-            .filter(|(n, _)| *n == active.name)
-            .map(|(_, l)| l)
-            .collect();
-        if defined.is_empty() {
-            return Err(undefined_environment(active, &environments, &config_file));
-        }
-        for layer in defined {
-            if layer.environments.is_some() {
+        let tables = environments(&from_files);
+        let Some(table) = tables.get(&active.name) else {
+            let mut names: Vec<&str> = tables.keys().map(String::as_str).collect();
+            names.sort_unstable();
+            return Err(undefined_environment(active, &names, files.is_ini()));
+        };
+        builder = builder.add_source(Collected(table.clone()));
+    }
+    if let Some(url) = &flags.url {
+        builder = builder
+            .set_override("url", sources::string_value(FLAG_ORIGIN, url.clone()))
+            .map_err(config_error)?;
+    }
+    let merged = builder.build().map_err(config_error)?;
+    let top = match merged.cache.kind {
+        ValueKind::Table(table) => table,
+        _ => Map::new(),
+    };
+    Resolver {
+        top,
+        places: &places,
+        vars: &vars,
+    }
+    .settings(files, environment)
+}
+
+/// The configuration files found: the main one, and what it is.
+struct ConfigFiles {
+    /// The file named by `-c` or found, as given.
+    main: Option<PathBuf>,
+    /// How it was found: `-c` or `found in the working directory`.
+    found_by: &'static str,
+    /// The alembic.ini to read, if any.
+    ini: Option<PathBuf>,
+    /// The migrate.toml read as the main file, if any.
+    toml: Option<PathBuf>,
+}
+
+impl ConfigFiles {
+    fn find(cwd: &Path, flags: &Flags) -> Result<ConfigFiles, CliError> {
+        if let Some(given) = &flags.config_file {
+            let path = cwd.join(given);
+            if !path.is_file() {
                 return Err(CliError::config(format!(
-                    "{}: an environment cannot hold environments",
-                    layer.origin
+                    "config file {} not found (-c takes a migrate.toml or an alembic.ini)",
+                    path.display()
                 )));
             }
-            layers.push(layer.clone());
+            let is_toml = path.extension().is_some_and(|e| e == "toml");
+            return Ok(ConfigFiles {
+                main: Some(path.clone()),
+                found_by: "-c",
+                ini: (!is_toml).then(|| path.clone()),
+                toml: is_toml.then_some(path),
+            });
         }
+        let toml = cwd.join("migrate.toml");
+        let ini = cwd.join("alembic.ini");
+        let found_by = "found in the working directory";
+        Ok(if toml.is_file() {
+            ConfigFiles {
+                main: Some(toml.clone()),
+                found_by,
+                ini: None,
+                toml: Some(toml),
+            }
+        } else if ini.is_file() {
+            ConfigFiles {
+                main: Some(ini.clone()),
+                found_by,
+                ini: Some(ini),
+                toml: None,
+            }
+        } else {
+            ConfigFiles {
+                main: None,
+                found_by: "none",
+                ini: None,
+                toml: None,
+            }
+        })
     }
 
-    layers.push(Layer {
-        url: flags.url.clone(),
-        origin: "--url".to_string(),
-        ..Layer::default()
-    });
+    fn is_ini(&self) -> bool {
+        self.ini.is_some()
+    }
+}
 
-    merge(layers, &vars, config_file, environment)
+/// The `.env` file: `--env-file`'s (which must exist), else the working directory's when present.
+fn read_dotenv(cwd: &Path, flags: &Flags, vars: &mut Vars) -> Result<(), CliError> {
+    match &flags.env_file {
+        Some(given) => {
+            let path = cwd.join(given);
+            if !path.is_file() {
+                return Err(CliError::config(format!(
+                    "--env-file {}: no such file",
+                    path.display()
+                )));
+            }
+            vars.load_dotenv(&path, &given.display().to_string())
+        }
+        None => {
+            let path = cwd.join(".env");
+            if path.is_file() {
+                vars.load_dotenv(&path, ".env")?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn config_error(e: config::ConfigError) -> CliError {
+    CliError::config(e.to_string())
+}
+
+/// The `[environments.NAME]` tables the files define, by name.
+fn environments(files: &Config) -> Map<String, Map<String, Value>> {
+    let ValueKind::Table(top) = &files.cache.kind else {
+        return Map::new();
+    };
+    let Some(ValueKind::Table(envs)) = top.get("environments").map(|v| &v.kind) else {
+        return Map::new();
+    };
+    envs.iter()
+        .filter_map(|(name, v)| match &v.kind {
+            ValueKind::Table(t) => Some((name.clone(), t.clone())),
+            _ => None,
+        })
+        .collect()
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -366,104 +457,12 @@ fn base_of(file: &Path, cwd: &Path) -> PathBuf {
     }
 }
 
-fn read_toml(path: &Path, cwd: &Path) -> Result<Layer, CliError> {
-    let built = config::Config::builder()
-        .add_source(config::File::from(path.to_path_buf()).format(config::FileFormat::Toml))
-        .build()
-        .map_err(|e| CliError::config(format!("{}: {e}", path.display())))?;
-    let mut layer: Layer = built.try_deserialize().map_err(|e| {
-        CliError::config(format!(
-            "{}: {e} (known keys: {}, and [environments.NAME] tables)",
-            path.display(),
-            KEYS.join(", ")
-        ))
-    })?;
-    layer.origin = path.display().to_string();
-    layer.base = base_of(path, cwd);
-    Ok(layer)
-}
-
-/// The layers an alembic.ini gives.
-struct IniLayers {
-    /// From `[alembic]`.
-    alembic: Layer,
-    /// From `[migrate]`.
-    migrate: Layer,
-    /// From each `[migrate:NAME]`.
-    environments: Vec<(String, Layer)>,
-}
-
-/// The `[alembic]` layer, the `[migrate]` layer and the `[migrate:NAME]` environments.
-fn ini_layers(ini: &IniFile, path: &Path, cwd: &Path) -> Result<IniLayers, CliError> {
-    let here_dir = path
-        .parent()
-        .map(|p| cwd.join(p))
-        .unwrap_or_else(|| cwd.to_path_buf());
-    let here_dir = here_dir.canonicalize().unwrap_or(here_dir);
-    let names = BTreeMap::from([("here".to_string(), here_dir.display().to_string())]);
-    let get = |section: &str, key: &str| ini.get(section, key, &names, path);
-
-    let mut alembic = Layer {
-        origin: format!("[alembic] in {}", path.display()),
-        // Alembic resolves script_location against the working directory.
-        base: PathBuf::new(),
-        ..Layer::default()
-    };
-    if ini.has_section("alembic") {
-        alembic.script_location = get("alembic", "script_location")?;
-        alembic.url = get("alembic", "sqlalchemy.url")?.filter(|u| !u.trim().is_empty());
-        if let Some(raw) = get("alembic", "version_locations")?.filter(|v| !v.trim().is_empty()) {
-            let separator = match get("alembic", "path_separator")? {
-                Some(sep) => Some(("path_separator", sep)),
-                None => {
-                    get("alembic", "version_path_separator")?.map(|s| ("version_path_separator", s))
-                }
-            };
-            alembic.version_locations = Some(split_locations(&raw, separator, path)?);
-        }
-        alembic.recursive_version_locations = ini_bool(
-            get("alembic", "recursive_version_locations")?,
-            "recursive_version_locations",
-            path,
-        )?;
-        alembic.version_table = get("alembic", "version_table")?;
-        alembic.version_table_schema = get("alembic", "version_table_schema")?;
-        alembic.transaction_per_migration = ini_bool(
-            get("alembic", "transaction_per_migration")?,
-            "transaction_per_migration",
-            path,
-        )?;
+/// A file as messages name it: relative to the working directory when inside it.
+fn shown(file: &Path, cwd: &Path) -> String {
+    match file.strip_prefix(cwd) {
+        Ok(rel) => rel.display().to_string(),
+        Err(_) => file.display().to_string(),
     }
-
-    let section_layer = |section: &str, origin: String| -> Result<Layer, CliError> {
-        let mut layer = Layer {
-            origin,
-            base: PathBuf::new(),
-            ..Layer::default()
-        };
-        for key in ini.keys(section) {
-            let value = get(section, key)?.unwrap_or_default();
-            set_from_string(&mut layer, key, value)
-                .map_err(|e| CliError::config(format!("{}: [{section}] {e}", path.display())))?;
-        }
-        Ok(layer)
-    };
-    let migrate = section_layer("migrate", format!("[migrate] in {}", path.display()))?;
-    let mut environments = Vec::new();
-    for section in ini.section_names() {
-        if let Some(name) = section.strip_prefix("migrate:") {
-            let name = name.trim();
-            environments.push((
-                name.to_string(),
-                section_layer(section, format!("[migrate:{name}] in {}", path.display()))?,
-            ));
-        }
-    }
-    Ok(IniLayers {
-        alembic,
-        migrate,
-        environments,
-    })
 }
 
 /// Alembic's splitting of `version_locations` (1.16+ `path_separator`, the older
@@ -502,7 +501,8 @@ fn split_locations(
         .collect())
 }
 
-fn parse_bool(text: &str) -> Option<bool> {
+/// configparser's booleans, as Alembic reads them.
+fn ini_bool_text(text: &str) -> Option<bool> {
     match text.trim().to_ascii_lowercase().as_str() {
         "1" | "yes" | "true" | "on" => Some(true),
         "0" | "no" | "false" | "off" => Some(false),
@@ -510,123 +510,40 @@ fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-fn ini_bool(value: Option<String>, key: &str, path: &Path) -> Result<Option<bool>, CliError> {
-    match value {
-        None => Ok(None),
-        Some(v) => parse_bool(&v).map(Some).ok_or_else(|| {
-            CliError::config(format!(
-                "{}: {key} = {v}: expected true or false",
-                path.display()
-            ))
-        }),
-    }
-}
-
-/// Sets one key from a string (ini sections and environment variables).
-fn set_from_string(layer: &mut Layer, key: &str, value: String) -> Result<(), String> {
-    let bool_of =
-        |v: &str| parse_bool(v).ok_or_else(|| format!("{key} = {v}: expected true or false"));
-    match key {
-        "script_location" => layer.script_location = Some(value),
-        "url" | "sqlalchemy.url" => layer.url = Some(value).filter(|v| !v.trim().is_empty()),
-        "version_locations" => {
-            layer.version_locations = Some(
-                std::env::split_paths(&value)
-                    .map(|p| p.display().to_string())
-                    .filter(|p| !p.is_empty())
-                    .collect(),
-            )
+fn select_environment(flags: &Flags, vars: &Vars) -> Result<Option<ActiveEnvironment>, CliError> {
+    if let Some(name) = flags.env.as_deref() {
+        if name.trim().is_empty() {
+            return Err(CliError::config(
+                "--env is empty: name the environment ([environments.NAME]), or leave the flag out; nothing was run",
+            ));
         }
-        "recursive_version_locations" => layer.recursive_version_locations = Some(bool_of(&value)?),
-        "version_table" => layer.version_table = Some(value),
-        "version_table_schema" => layer.version_table_schema = Some(value),
-        "transaction_per_migration" => layer.transaction_per_migration = Some(bool_of(&value)?),
-        "lock_timeout" => {
-            layer.lock_timeout = Some(value.trim().parse().map_err(|_| {
-                format!("lock_timeout = {value}: expected a whole number of seconds")
-            })?)
-        }
-        "revision_format" => layer.revision_format = Some(value),
-        other => {
-            return Err(format!(
-                "unknown key `{other}` (known keys: {})",
-                KEYS.join(", ")
-            ))
-        }
-    }
-    Ok(())
-}
-
-/// `DATABASE_URL` and `MIGRATE_<KEY>` (MIGRATE_URL above DATABASE_URL).
-fn env_var_layer(vars: &Vars) -> Result<Layer, CliError> {
-    let mut layer = Layer {
-        origin: "environment variables".to_string(),
-        base: PathBuf::new(),
-        ..Layer::default()
-    };
-    let mut url_source = None;
-    if let Some(url) = vars.non_empty("DATABASE_URL") {
-        layer.url = Some(url.to_string());
-        url_source = Some("DATABASE_URL");
-    }
-    for key in KEYS {
-        let name = format!("MIGRATE_{}", key.to_ascii_uppercase());
-        if let Some(value) = vars.get(&name) {
-            if value.is_empty() {
-                continue;
-            }
-            set_from_string(&mut layer, key, value.to_string())
-                .map_err(|e| CliError::config(format!("{name}: {e}")))?;
-            if *key == "url" {
-                url_source = Some("MIGRATE_URL");
-            }
-        }
-    }
-    if let Some(source) = url_source {
-        layer.origin = source.to_string();
-    }
-    Ok(layer)
-}
-
-fn select_environment(flags: &Flags, vars: &Vars) -> Option<ActiveEnvironment> {
-    if let Some(name) = flags.env.as_deref().filter(|n| !n.is_empty()) {
-        return Some(ActiveEnvironment {
+        return Ok(Some(ActiveEnvironment {
             name: name.to_string(),
             chosen_by: "--env".to_string(),
-        });
+        }));
     }
     if let Some(name) = vars.non_empty("MIGRATE_ENV") {
-        return Some(ActiveEnvironment {
+        return Ok(Some(ActiveEnvironment {
             name: name.to_string(),
             chosen_by: "MIGRATE_ENV".to_string(),
-        });
+        }));
     }
-    if vars.is_true("TEST_ENV") {
-        return Some(ActiveEnvironment {
+    if vars.test_env()? == TestEnv::On {
+        return Ok(Some(ActiveEnvironment {
             name: "test".to_string(),
             chosen_by: "TEST_ENV=true".to_string(),
-        });
+        }));
     }
-    None
+    Ok(None)
 }
 
-fn undefined_environment(
-    active: &ActiveEnvironment,
-    environments: &[(String, Layer)],
-    config_file: &Option<PathBuf>,
-) -> CliError {
-    let mut defined: Vec<&str> = environments.iter().map(|(n, _)| n.as_str()).collect();
-    defined.sort_unstable();
-    defined.dedup();
+fn undefined_environment(active: &ActiveEnvironment, defined: &[&str], is_ini: bool) -> CliError {
     let defined = if defined.is_empty() {
         "none is defined".to_string()
     } else {
         format!("defined: {}", defined.join(", "))
     };
     let name = &active.name;
-    let is_ini = config_file
-        .as_ref()
-        .is_some_and(|p| p.extension().is_none_or(|e| e != "toml"));
     let how = if is_ini {
         format!(
             "add `[environments.{name}]` with `url = \"...\"` to a migrate.toml beside the ini or in the working directory, or a `[migrate:{name}]` section with `url = ...` to the ini"
@@ -640,120 +557,274 @@ fn undefined_environment(
     ))
 }
 
-fn merge(
-    layers: Vec<Layer>,
-    vars: &Vars,
-    config_file: Option<PathBuf>,
-    environment: Option<ActiveEnvironment>,
-) -> Result<Settings, CliError> {
-    // The highest layer holding a value wins.
-    fn pick<'l, T>(
-        layers: &'l [Layer],
-        f: impl Fn(&'l Layer) -> Option<&'l T>,
-    ) -> Option<(&'l T, &'l Layer)> {
-        layers.iter().rev().find_map(|l| f(l).map(|v| (v, l)))
-    }
-    let text = |key: &str, value: &str| vars.interpolate(key, value);
-
-    let script_location = match pick(&layers, |l| l.script_location.as_ref()) {
-        Some((v, layer)) => Some(layer.base.join(text("script_location", v)?)),
-        None => None,
-    };
-    let version_locations = match pick(&layers, |l| l.version_locations.as_ref()) {
-        Some((list, layer)) => list
-            .iter()
-            .map(|v| Ok(layer.base.join(text("version_locations", v)?)))
-            .collect::<Result<Vec<_>, CliError>>()?,
-        None => script_location.iter().map(|s| s.join("versions")).collect(),
-    };
-    let url = match pick(&layers, |l| l.url.as_ref()) {
-        Some((v, layer)) => Some(ConfiguredUrl {
-            url: text("url", v)?,
-            source: layer.origin.clone(),
-        }),
-        None => postgres_from_variables(vars),
-    }
-    .filter(|u| !u.url.trim().is_empty());
-    let revision_format = match pick(&layers, |l| l.revision_format.as_ref()) {
-        Some((v, layer)) => {
-            let v = text("revision_format", v)?;
-            RevisionFormat::parse(&v).ok_or_else(|| {
-                CliError::config(format!(
-                    "{}: revision_format = \"{v}\": expected \"sql\" or \"py\"",
-                    layer.origin
-                ))
-            })?
-        }
-        None => RevisionFormat::Sql,
-    };
-    let version_table = match pick(&layers, |l| l.version_table.as_ref()) {
-        Some((v, _)) => text("version_table", v)?,
-        None => "alembic_version".to_string(),
-    };
-    let version_table_schema = match pick(&layers, |l| l.version_table_schema.as_ref()) {
-        Some((v, _)) => Some(text("version_table_schema", v)?).filter(|s| !s.is_empty()),
-        None => None,
-    };
-    Ok(Settings {
-        config_file,
-        script_location,
-        version_locations,
-        recursive_version_locations: pick(&layers, |l| l.recursive_version_locations.as_ref())
-            .map(|(v, _)| *v)
-            .unwrap_or(false),
-        url,
-        version_table,
-        version_table_schema,
-        transaction_per_migration: pick(&layers, |l| l.transaction_per_migration.as_ref())
-            .map(|(v, _)| *v)
-            .unwrap_or(false),
-        lock_timeout: Duration::from_secs(
-            pick(&layers, |l| l.lock_timeout.as_ref())
-                .map(|(v, _)| *v)
-                .unwrap_or(60),
-        ),
-        revision_format,
-        environment,
-    })
+/// Turns the merged values into typed settings, with messages naming each value's source.
+struct Resolver<'a> {
+    top: Map<String, Value>,
+    places: &'a Places,
+    vars: &'a Vars,
 }
 
-/// A URL from the libpq variables, else from the container-image variables.
-fn postgres_from_variables(vars: &Vars) -> Option<ConfiguredUrl> {
-    let from = |prefix_names: [&str; 5], source: &str| -> Option<ConfiguredUrl> {
-        let get = |n: &str| vars.non_empty(n).map(String::from);
-        let [host, port, user, password, database] = prefix_names;
-        // Needs a host or a database name to mean "connect here"; a lone password does not.
-        if get(host).is_none() && get(database).is_none() {
-            return None;
+impl Resolver<'_> {
+    fn value(&self, key: &str) -> Option<&Value> {
+        self.top
+            .get(key)
+            .filter(|v| !matches!(v.kind, ValueKind::Nil))
+    }
+
+    fn source(&self, key: &str) -> String {
+        match self.value(key) {
+            Some(value) => self.places.describe(key, value),
+            None => "not set".to_string(),
         }
-        let parts = PostgresParts {
-            host: get(host),
-            port: get(port),
-            user: get(user).or_else(|| (source == "PG*").then(|| get("USER")).flatten()),
-            password: get(password),
-            database: get(database),
+    }
+
+    fn invalid(&self, key: &str, value: &Value, what: &str) -> CliError {
+        CliError::config(format!(
+            "{}: `{}` is not {what}",
+            self.source(key),
+            show(value)
+        ))
+    }
+
+    fn text(&self, key: &str) -> Result<Option<String>, CliError> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(value) => match &value.kind {
+                ValueKind::String(s) => self.vars.interpolate(key, s).map(Some),
+                _ => Err(self.invalid(key, value, "a string")),
+            },
+        }
+    }
+
+    fn flag(&self, key: &str) -> Result<bool, CliError> {
+        let Some(value) = self.value(key) else {
+            return Ok(false);
         };
-        Some(ConfiguredUrl {
-            url: parts.to_url(),
-            source: format!("{source} variables"),
-        })
-    };
-    from(
-        ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"],
-        "PG*",
-    )
-    .or_else(|| {
-        from(
-            [
-                "POSTGRES_HOST",
-                "POSTGRES_PORT",
-                "POSTGRES_USER",
-                "POSTGRES_PASSWORD",
-                "POSTGRES_DB",
-            ],
-            "POSTGRES_*",
-        )
-    })
+        match &value.kind {
+            ValueKind::Boolean(b) => Ok(*b),
+            ValueKind::String(s) => ini_bool_text(&self.vars.interpolate(key, s)?)
+                .ok_or_else(|| self.invalid(key, value, "true or false")),
+            _ => Err(self.invalid(key, value, "true or false")),
+        }
+    }
+
+    fn number(&self, key: &str, what: &str) -> Result<Option<u64>, CliError> {
+        let Some(value) = self.value(key) else {
+            return Ok(None);
+        };
+        let n = match &value.kind {
+            ValueKind::I64(n) => u64::try_from(*n).ok(),
+            ValueKind::U64(n) => Some(*n),
+            ValueKind::String(s) => self.vars.interpolate(key, s)?.trim().parse().ok(),
+            _ => None,
+        };
+        n.map(Some).ok_or_else(|| self.invalid(key, value, what))
+    }
+
+    fn base(&self, key: &str) -> PathBuf {
+        self.value(key)
+            .and_then(|v| self.places.of(v))
+            .map(|p| p.base.clone())
+            .unwrap_or_default()
+    }
+
+    fn path(&self, key: &str) -> Result<Option<PathBuf>, CliError> {
+        Ok(self.text(key)?.map(|t| self.base(key).join(t)))
+    }
+
+    fn paths(&self, key: &str) -> Result<Option<Vec<PathBuf>>, CliError> {
+        let Some(value) = self.value(key) else {
+            return Ok(None);
+        };
+        let base = self.base(key);
+        let items: Vec<String> = match &value.kind {
+            ValueKind::Array(items) => items
+                .iter()
+                .map(|item| match &item.kind {
+                    ValueKind::String(s) => self.vars.interpolate(key, s),
+                    _ => Err(self.invalid(key, item, "a path")),
+                })
+                .collect::<Result<_, _>>()?,
+            // From a variable: the platform's path list (`a:b`).
+            ValueKind::String(s) => std::env::split_paths(&self.vars.interpolate(key, s)?)
+                .map(|p| p.display().to_string())
+                .filter(|p| !p.is_empty())
+                .collect(),
+            _ => return Err(self.invalid(key, value, "a list of paths")),
+        };
+        Ok(Some(items.into_iter().map(|i| base.join(i)).collect()))
+    }
+
+    fn settings(
+        self,
+        files: ConfigFiles,
+        environment: Option<ActiveEnvironment>,
+    ) -> Result<Settings, CliError> {
+        let script_location = self.path("script_location")?;
+        let explicit_locations = self.paths("version_locations")?;
+        let version_locations = match &explicit_locations {
+            Some(list) => list.clone(),
+            None => script_location.iter().map(|s| s.join("versions")).collect(),
+        };
+        let revision_format = match self.text("revision_format")? {
+            None => None,
+            Some(text) => Some(RevisionFormat::parse(&text).ok_or_else(|| {
+                CliError::config(format!(
+                    "{}: revision_format = \"{text}\": expected \"sql\" or \"py\"",
+                    self.source("revision_format")
+                ))
+            })?),
+        };
+        let lock_timeout = self
+            .number("lock_timeout", "a whole number of seconds")?
+            .unwrap_or(60);
+        let truncate_slug_length = self
+            .number("truncate_slug_length", "a whole number of characters")?
+            .map(|n| n as usize);
+
+        // The URL: the winner of the layering, then the URL rules.
+        let (explicit, from_files) = match (self.text("url")?, self.value("url")) {
+            (Some(url), Some(value)) => {
+                let candidate = Candidate {
+                    url,
+                    source: self.source("url"),
+                };
+                match self.places.of(value).map(|p| p.role) {
+                    Some(Role::Flag | Role::Environment | Role::Variables) => {
+                        (Some(candidate), None)
+                    }
+                    _ => (None, Some(candidate)),
+                }
+            }
+            _ => (None, None),
+        };
+        let decision = database_url::decide(explicit, from_files, self.vars);
+
+        let mut settings = Settings {
+            config_file: files.main.clone(),
+            script_location,
+            version_locations,
+            recursive_version_locations: self.flag("recursive_version_locations")?,
+            url: decision.url,
+            url_problem: decision.problem,
+            version_table: self
+                .text("version_table")?
+                .unwrap_or_else(|| "alembic_version".to_string()),
+            version_table_schema: self.text("version_table_schema")?.filter(|s| !s.is_empty()),
+            transaction_per_migration: self.flag("transaction_per_migration")?,
+            lock_timeout: Duration::from_secs(lock_timeout),
+            revision_format,
+            file_template: self.text("file_template")?,
+            truncate_slug_length,
+            environment,
+            resolved: Vec::new(),
+            notes: decision.notes,
+        };
+        settings.resolved = self.report(&settings, &files, explicit_locations.is_some());
+        Ok(settings)
+    }
+
+    /// Every setting with its value and source, for `migrate config`.
+    fn report(
+        &self,
+        s: &Settings,
+        files: &ConfigFiles,
+        explicit_locations: bool,
+    ) -> Vec<ResolvedSetting> {
+        let entry = |key: &'static str, value: Option<String>, source: String| ResolvedSetting {
+            key,
+            value,
+            source,
+        };
+        let shown_path = |p: &Path| p.display().to_string();
+        let mut out = vec![
+            entry(
+                "config_file",
+                files.main.as_deref().map(shown_path),
+                files.found_by.to_string(),
+            ),
+            entry(
+                "environment",
+                s.environment.as_ref().map(|e| e.name.clone()),
+                s.environment
+                    .as_ref()
+                    .map(|e| format!("chosen by {}", e.chosen_by))
+                    .unwrap_or_else(|| "none chosen (--env, MIGRATE_ENV, TEST_ENV)".to_string()),
+            ),
+        ];
+        for key in KEYS {
+            let (value, source) = match *key {
+                "script_location" => (
+                    s.script_location.as_deref().map(shown_path),
+                    self.source(key),
+                ),
+                "version_locations" => (
+                    (!s.version_locations.is_empty()).then(|| {
+                        s.version_locations
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }),
+                    if explicit_locations {
+                        self.source(key)
+                    } else {
+                        "default: <script_location>/versions".to_string()
+                    },
+                ),
+                "recursive_version_locations" => (
+                    Some(s.recursive_version_locations.to_string()),
+                    self.source(key),
+                ),
+                "url" => match (&s.url, &s.url_problem) {
+                    (Some(url), _) => (Some(crate::url::redact(&url.url)), url.source.clone()),
+                    (None, Some(problem)) => (None, problem.clone()),
+                    (None, None) => (None, "not set".to_string()),
+                },
+                "version_table" => (Some(s.version_table.clone()), self.source(key)),
+                "version_table_schema" => (s.version_table_schema.clone(), self.source(key)),
+                "transaction_per_migration" => (
+                    Some(s.transaction_per_migration.to_string()),
+                    self.source(key),
+                ),
+                "lock_timeout" => (Some(s.lock_timeout.as_secs().to_string()), self.source(key)),
+                "revision_format" => (
+                    s.revision_format.map(|f| {
+                        match f {
+                            RevisionFormat::Sql => "sql",
+                            RevisionFormat::Python => "py",
+                        }
+                        .to_string()
+                    }),
+                    self.source(key),
+                ),
+                "file_template" => (s.file_template.clone(), self.source(key)),
+                "truncate_slug_length" => (
+                    s.truncate_slug_length.map(|n| n.to_string()),
+                    self.source(key),
+                ),
+                _ => (None, self.source(key)),
+            };
+            out.push(entry(key, value, source));
+        }
+        out
+    }
+}
+
+/// A config value as text for messages.
+fn show(value: &Value) -> String {
+    match &value.kind {
+        ValueKind::String(s) => s.clone(),
+        ValueKind::Nil => "nothing".to_string(),
+        ValueKind::Boolean(b) => b.to_string(),
+        ValueKind::I64(n) => n.to_string(),
+        ValueKind::I128(n) => n.to_string(),
+        ValueKind::U64(n) => n.to_string(),
+        ValueKind::U128(n) => n.to_string(),
+        ValueKind::Float(f) => f.to_string(),
+        ValueKind::Table(_) => "a table".to_string(),
+        ValueKind::Array(_) => "a list".to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,9 @@ pub enum CliError {
     /// The database or its driver refused.
     #[error(transparent)]
     Database(#[from] migrate_core::DatabaseError),
+    /// A new revision could not be written (`revision`, `merge`).
+    #[error(transparent)]
+    Authoring(#[from] migrate_core::authoring::AuthoringError),
 }
 
 impl CliError {

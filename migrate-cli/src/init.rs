@@ -104,10 +104,11 @@ fn absolute(path: &Path) -> PathBuf {
 
 fn migrate_toml(script_location: &str, name: &str) -> String {
     format!(
-        r#"# migrate configuration. Precedence, lowest first: this file, then environment variables
-# (DATABASE_URL, MIGRATE_URL, MIGRATE_<KEY>; a .env file is read too), then the named environment
-# chosen with --env NAME / MIGRATE_ENV / TEST_ENV=true, then --url. Values may use ${{VAR}} and
-# ${{VAR:-default}}.
+        r#"# migrate configuration. Precedence, lowest first: this file, then MIGRATE_<KEY> variables
+# (a .env file is read too), then the named environment chosen with --env NAME / MIGRATE_ENV /
+# TEST_ENV=true, then --url. A DATABASE_URL that names another database than `url` below is an
+# error (set MIGRATE_URL or pass --url to override). `migrate config` shows what is in force.
+# Values may use ${{VAR}} and ${{VAR:-default}}.
 
 # The folder holding versions/.
 script_location = "{script_location}"
@@ -195,8 +196,9 @@ datefmt = %H:%M:%S
 
 const ALEMBIC_MIGRATE_TOML: &str = r#"# migrate's settings for this Alembic folder; alembic.ini stays the source of script_location.
 #
-# Production: no url here, so migrate takes --url, DATABASE_URL, then the POSTGRES_* variables
-# (from the environment or .env), exactly as env.py does.
+# Production: no url here, so migrate takes --url or MIGRATE_URL, else the POSTGRES_* variables
+# (from the environment or .env) or DATABASE_URL, refusing the two when they differ, exactly as
+# env.py does; a stray PGHOST or PGDATABASE in the shell is not used.
 #
 # TEST_ENV=true (or --env test, or MIGRATE_ENV=test) selects this environment; env.py uses
 # the same database name: POSTGRES_DB with "_test" appended.
@@ -204,10 +206,11 @@ const ALEMBIC_MIGRATE_TOML: &str = r#"# migrate's settings for this Alembic fold
 url = "postgresql://${POSTGRES_USER:-postgres}:${POSTGRES_PASSWORD:-}@${POSTGRES_HOST:-localhost}:${POSTGRES_PORT:-5432}/${POSTGRES_DB:-postgres}_test"
 "#;
 
-const ENV_PY: &str = r##""""Alembic environment: builds the database URL from DATABASE_URL or the POSTGRES_* variables
-(read from the process environment, then from .env in the working directory). TEST_ENV=true
-points at the test database, POSTGRES_DB with "_test" appended. migrate reads the same
-variables (see migrate.toml beside this file), so either tool can run this folder."""
+const ENV_PY: &str = r##""""Alembic environment: builds the database URL from the POSTGRES_* variables or DATABASE_URL
+(read from the process environment, then from .env in the working directory) with the rules
+migrate applies, so either tool runs this folder against the same database. TEST_ENV=true
+points at the test database, POSTGRES_DB with "_test" appended (see migrate.toml beside this
+file)."""
 import os
 from logging.config import fileConfig
 from urllib.parse import quote
@@ -246,24 +249,56 @@ def setting(name, default=None):
     return os.environ.get(name) or DOTENV.get(name) or default
 
 
+def test_env():
+    """TEST_ENV as migrate reads it: true (any case) means the test database; unset, empty,
+    false and 0 mean production; any other value stops rather than guessing."""
+    value = os.environ.get("TEST_ENV", DOTENV.get("TEST_ENV", ""))
+    if value.lower() == "true":
+        return True
+    if value.lower() in ("", "false", "0"):
+        return False
+    raise SystemExit("TEST_ENV=%s is neither true nor false: write TEST_ENV=true, or unset it" % value)
+
+
 DOTENV = read_dotenv()
-TEST = (setting("TEST_ENV", "") or "").strip().lower() in ("1", "true", "yes", "on")
+TEST = test_env()
 
 
-def database_url():
-    if not TEST and setting("DATABASE_URL"):
-        return setting("DATABASE_URL")
-    if not TEST and config.get_main_option("sqlalchemy.url"):
-        return config.get_main_option("sqlalchemy.url")
+def postgres_url(suffix=""):
     user = setting("POSTGRES_USER", "postgres")
     password = setting("POSTGRES_PASSWORD", "")
     host = setting("POSTGRES_HOST", "localhost")
     port = setting("POSTGRES_PORT", "5432")
-    name = setting("POSTGRES_DB", "postgres")
-    if TEST:
-        name = name + "_test"
+    name = setting("POSTGRES_DB", "postgres") + suffix
     auth = quote(user, safe="") + (":" + quote(password, safe="") if password else "")
     return "%s://%s@%s:%s/%s" % (postgres_scheme(), auth, host, port, quote(name, safe=""))
+
+
+def without_driver(url):
+    scheme, _, rest = url.partition("://")
+    scheme = scheme.split("+")[0]
+    return ("postgresql" if scheme == "postgres" else scheme) + "://" + rest
+
+
+def database_url():
+    """The URL as migrate chooses it: the project's (sqlalchemy.url, else the POSTGRES_*
+    variables), DATABASE_URL when there is none or it names the same database; two that
+    differ stop the run."""
+    if TEST:
+        return postgres_url("_test")
+    project = config.get_main_option("sqlalchemy.url") or (
+        postgres_url() if setting("POSTGRES_HOST") or setting("POSTGRES_DB") else None
+    )
+    ambient = setting("DATABASE_URL")
+    if project and ambient and without_driver(project) != without_driver(ambient):
+        raise SystemExit(
+            "DATABASE_URL and the project's URL name different databases: unset one of them"
+        )
+    if not (project or ambient):
+        raise SystemExit(
+            "no database URL: set POSTGRES_HOST/POSTGRES_DB (or DATABASE_URL) in .env"
+        )
+    return project or ambient
 
 
 def postgres_scheme():

@@ -5,7 +5,13 @@
 //! `sqlite:///relative.db` (relative to the working directory), `sqlite:////abs.db`,
 //! `sqlite://` and `sqlite:///:memory:` (in memory), `postgres://`, `postgresql://`, `mysql://`,
 //! `mariadb://`, each optionally with a `+driver` part (`postgresql+psycopg2://`,
-//! `mysql+pymysql://`, `sqlite+pysqlite://`) that is ignored.
+//! `mysql+pymysql://`, `sqlite+pysqlite://`) that is ignored. libpq's forms are accepted too: an
+//! empty host with the socket folder in the query (`postgresql://user@/db?host=/var/run/postgresql`)
+//! and any query option (`?options=-csearch_path%3Dapp`), which the backend reads.
+//!
+//! Printed URLs hide every secret: the userinfo password and the value of every query parameter
+//! that carries one (`password`, `sslpassword`, `..._token`, `..._secret`; see
+//! [`is_secret_parameter`]).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -99,7 +105,11 @@ impl DatabaseUrl {
             }
             Backend::Postgres | Backend::Mysql => {
                 let canonical = format!("{}://{rest}", backend_scheme(backend));
-                let parsed = url::Url::parse(&canonical).map_err(|e| {
+                let parsed = match backend {
+                    Backend::Postgres => parse_server_url(&canonical),
+                    _ => url::Url::parse(&canonical),
+                }
+                .map_err(|e| {
                     UrlError(format!(
                         "malformed database URL `{shown}`: {e}; accepted schemes: {ACCEPTED_SCHEMES}"
                     ))
@@ -145,18 +155,35 @@ impl DatabaseUrl {
         match &self.sqlite {
             Some(SqliteTarget::Memory) => "SQLite in memory".to_string(),
             Some(SqliteTarget::File(path)) => format!("SQLite file {}", path.display()),
-            None => match url::Url::parse(&self.canonical) {
+            None => match parse_server_url(&self.canonical) {
                 Ok(u) => {
                     let default_port = match self.backend {
                         Backend::Postgres => 5432,
                         _ => 3306,
                     };
-                    let host = u
-                        .host_str()
-                        .filter(|h| !h.is_empty())
-                        .unwrap_or("localhost");
-                    let port = u.port().unwrap_or(default_port);
-                    let db = u.path().trim_start_matches('/');
+                    // libpq reads `host`, `port` and `dbname` from the query too, over the
+                    // authority's (the Unix-socket form puts the socket folder there).
+                    let query = |name: &str| {
+                        (self.backend == Backend::Postgres)
+                            .then(|| {
+                                u.query_pairs()
+                                    .find(|(k, _)| k == name)
+                                    .map(|(_, v)| v.into_owned())
+                            })
+                            .flatten()
+                            .filter(|v| !v.is_empty())
+                    };
+                    let host = query("host")
+                        .or_else(|| u.host_str().filter(|h| !h.is_empty()).map(String::from))
+                        .unwrap_or_else(|| "localhost".to_string());
+                    let port = query("port")
+                        .unwrap_or_else(|| u.port().unwrap_or(default_port).to_string());
+                    let path = u.path().trim_start_matches('/');
+                    let db = query("dbname").unwrap_or_else(|| {
+                        percent_encoding::percent_decode_str(path)
+                            .decode_utf8_lossy()
+                            .into_owned()
+                    });
                     let kind = match self.backend {
                         Backend::Postgres => "PostgreSQL",
                         _ => "MySQL",
@@ -174,6 +201,28 @@ fn backend_scheme(backend: Backend) -> &'static str {
         Backend::Sqlite => "sqlite",
         Backend::Postgres => "postgresql",
         Backend::Mysql => "mysql",
+    }
+}
+
+/// A server URL as the `url` crate reads it, also in libpq's form with an empty host and
+/// credentials (`postgresql://user@/db?host=/socket/folder`), which the WHATWG rules the crate
+/// follows refuse: that form is read with `localhost` standing in for the empty host, which
+/// [`DatabaseUrl::describe`] then takes from the query.
+fn parse_server_url(canonical: &str) -> Result<url::Url, url::ParseError> {
+    match url::Url::parse(canonical) {
+        Err(url::ParseError::EmptyHost) => {
+            let (scheme, rest) = canonical.split_once("://").unwrap_or((canonical, ""));
+            let at = rest.rfind('@').map(|i| i + 1).unwrap_or(0);
+            if !rest[at..].is_empty() && !rest[at..].starts_with(['/', '?']) {
+                return Err(url::ParseError::EmptyHost);
+            }
+            url::Url::parse(&format!(
+                "{scheme}://{}localhost{}",
+                &rest[..at],
+                &rest[at..]
+            ))
+        }
+        other => other,
     }
 }
 
@@ -198,7 +247,30 @@ fn sqlite_target(rest: &str) -> Result<SqliteTarget, String> {
     Ok(SqliteTarget::File(PathBuf::from(decoded.as_ref())))
 }
 
-/// `url` with the password (what follows `user:` before `@`) replaced by `***`.
+/// How banners and messages name the database `url` points at, without user or password:
+/// `PostgreSQL db:5432/app`, `SQLite file app.db`; the redacted URL when it does not parse.
+pub fn describe_url(url: &str) -> String {
+    match DatabaseUrl::parse(url) {
+        Ok(parsed) => parsed.describe(),
+        Err(_) => redact(url),
+    }
+}
+
+/// Whether a URL query parameter carries a secret whose value is never printed: `password`,
+/// `pass`, `pwd`, and every name holding `password`, `passwd`, `secret`, `token` or ending in
+/// `apikey`/`api_key` (`sslpassword`, `client_secret`, `auth_token`, ...), in any case.
+pub fn is_secret_parameter(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    matches!(name.as_str(), "pass" | "pwd")
+        || ["password", "passwd", "secret", "token"]
+            .iter()
+            .any(|word| name.contains(word))
+        || name.ends_with("apikey")
+        || name.ends_with("api_key")
+}
+
+/// `url` with the password (what follows `user:` before `@`) and the value of every secret
+/// query parameter ([`is_secret_parameter`]) replaced by `***`.
 ///
 /// Works on malformed URLs too, so an error message can always show the redacted form.
 pub fn redact(url: &str) -> String {
@@ -209,14 +281,46 @@ pub fn redact(url: &str) -> String {
     // The userinfo ends at an '@'. A password may hold unescaped '@', '/', '?' or '#', so take
     // the last '@' of the whole URL: when a query holds one too, more is hidden than needed,
     // never less.
-    let Some(at) = rest.rfind('@') else {
-        return url.to_string();
+    let (mut out, after) = match rest.rfind('@') {
+        Some(at) => {
+            let userinfo = &rest[..at];
+            let shown = match userinfo.find(':') {
+                Some(colon) => format!("{}:***", &userinfo[..colon]),
+                None => userinfo.to_string(),
+            };
+            (format!("{}{shown}", &url[..start]), &rest[at..])
+        }
+        None => (url[..start].to_string(), rest),
     };
-    let userinfo = &rest[..at];
-    match userinfo.find(':') {
-        Some(colon) => format!("{}{}:***{}", &url[..start], &userinfo[..colon], &rest[at..]),
-        None => url.to_string(),
+    match after.split_once('?') {
+        Some((before, query)) => {
+            out.push_str(before);
+            out.push('?');
+            out.push_str(&redact_query(query));
+        }
+        None => out.push_str(after),
     }
+    out
+}
+
+/// A query string with the values of its secret parameters replaced by `***`. A value runs to
+/// the next `&` (a `#` in it is taken as part of it, hiding more rather than less).
+fn redact_query(query: &str) -> String {
+    query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((name, _)) => {
+                let decoded = percent_encoding::percent_decode_str(name).decode_utf8_lossy();
+                if is_secret_parameter(&decoded) {
+                    format!("{name}=***")
+                } else {
+                    pair.to_string()
+                }
+            }
+            None => pair.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// `text` with the password of every URL in it replaced by `***`: the last guard before a
@@ -429,12 +533,72 @@ mod tests {
     }
 
     #[test]
+    fn redact_hides_secret_query_parameters() {
+        assert_eq!(
+            redact("postgresql://u@h/db?password=hunter2&sslmode=require"),
+            "postgresql://u@h/db?password=***&sslmode=require"
+        );
+        assert_eq!(
+            redact("postgresql://u:pw@h/db?sslmode=verify-full&sslpassword=k3y&PassWord=x"),
+            "postgresql://u:***@h/db?sslmode=verify-full&sslpassword=***&PassWord=***"
+        );
+        assert_eq!(
+            redact("mysql://root@h/t?pass=a&pwd=b&auth_token=c&client_secret=d&apikey=e"),
+            "mysql://root@h/t?pass=***&pwd=***&auth_token=***&client_secret=***&apikey=***"
+        );
+        // Percent-encoded names are recognised; other parameters stay as written.
+        assert_eq!(
+            redact("postgresql://u@h/db?pass%77ord=x&options=-csearch_path%3Dapp"),
+            "postgresql://u@h/db?pass%77ord=***&options=-csearch_path%3Dapp"
+        );
+        assert_eq!(
+            redact("postgresql://u@/db?host=/var/run/postgresql&password=s"),
+            "postgresql://u@/db?host=/var/run/postgresql&password=***"
+        );
+        let u = DatabaseUrl::parse("postgresql://u@h/db?password=topsecret").unwrap();
+        assert!(!u.redacted().contains("topsecret"));
+        assert!(!format!("{u:?}").contains("topsecret"));
+        assert!(!u.describe().contains("topsecret"));
+    }
+
+    #[test]
+    fn libpq_socket_and_options_forms_are_accepted() {
+        let u = DatabaseUrl::parse("postgresql://app@/shop?host=/var/run/postgresql").unwrap();
+        assert_eq!(u.backend(), Backend::Postgres);
+        assert_eq!(
+            u.as_backend_url(),
+            "postgresql://app@/shop?host=/var/run/postgresql"
+        );
+        assert_eq!(u.describe(), "PostgreSQL /var/run/postgresql:5432/shop");
+        let u =
+            DatabaseUrl::parse("postgresql+psycopg2://app:pw@/shop?host=%2Ftmp&port=5433").unwrap();
+        assert_eq!(u.describe(), "PostgreSQL /tmp:5433/shop");
+        let u = DatabaseUrl::parse("postgresql:///shop").unwrap();
+        assert_eq!(u.describe(), "PostgreSQL localhost:5432/shop");
+        let u = DatabaseUrl::parse(
+            "postgresql://app@db:5432/shop?options=-csearch_path%3Dtenant_a%2Cpublic",
+        )
+        .unwrap();
+        assert_eq!(
+            u.as_backend_url(),
+            "postgresql://app@db:5432/shop?options=-csearch_path%3Dtenant_a%2Cpublic"
+        );
+        assert_eq!(u.describe(), "PostgreSQL db:5432/shop");
+        // An empty MySQL host stays refused (the MySQL backend needs one).
+        assert!(DatabaseUrl::parse("mysql://root@/test").is_err());
+    }
+
+    #[test]
     fn scrub_hides_every_password_in_a_message() {
         assert_eq!(
             scrub_passwords(
                 "cannot reach `postgresql://u:pw@h/db` nor mysql://root:x@m/t (timeout)"
             ),
             "cannot reach `postgresql://u:***@h/db` nor mysql://root:***@m/t (timeout)"
+        );
+        assert_eq!(
+            scrub_passwords("at postgresql://u@h/db?sslpassword=k3y&password=pw (refused)"),
+            "at postgresql://u@h/db?sslpassword=***&password=*** (refused)"
         );
         assert_eq!(scrub_passwords("no url here"), "no url here");
         assert_eq!(scrub_passwords("url=sqlite:///x.db"), "url=sqlite:///x.db");

@@ -8,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod authoring;
 pub mod checksum;
 pub mod clock;
 pub mod dialect;

@@ -43,7 +43,7 @@ impl NewRevision {
 }
 
 /// Alembic's longest slug before it is cut at a word boundary (`truncate_slug_length`).
-const TRUNCATE_SLUG_LENGTH: usize = 40;
+pub const TRUNCATE_SLUG_LENGTH: usize = 40;
 
 /// The file Alembic 1.20's default `script.py.mako` (the `generic` template) renders for `rev`,
 /// with empty `upgrade()` and `downgrade()` bodies.
@@ -169,24 +169,19 @@ fn push_comment(out: &mut String, text: &str) {
 ///            "1975ea83b712_create_the_tenants_table.sql");
 /// ```
 pub fn file_name(id: &str, message: &str, format: ScriptFormat) -> String {
-    let words: Vec<&str> = message
-        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|w| !w.is_empty())
-        .collect();
-    let mut slug = words.join("_").to_lowercase();
-    if slug.chars().count() > TRUNCATE_SLUG_LENGTH {
-        let cut: String = slug.chars().take(TRUNCATE_SLUG_LENGTH).collect();
-        let kept = match cut.rfind('_') {
-            Some(i) => &cut[..i],
-            None => cut.as_str(),
-        };
-        slug = format!("{kept}_");
-    }
-    let ext = match format {
+    format!(
+        "{id}_{}.{}",
+        crate::authoring::slug(message, TRUNCATE_SLUG_LENGTH),
+        extension(format)
+    )
+}
+
+/// The file extension of a format, without the dot.
+pub fn extension(format: ScriptFormat) -> &'static str {
+    match format {
         ScriptFormat::Python => "py",
         ScriptFormat::Sql => "sql",
-    };
-    format!("{id}_{slug}.{ext}")
+    }
 }
 
 /// A new random revision id: 12 lowercase hex characters, as Alembic's `uuid4().hex[-12:]`.
@@ -221,28 +216,97 @@ fn fallback_random() -> u64 {
 ///
 /// Alembic uses local time; without a time-zone database this is UTC.
 pub fn now_create_date() -> String {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    format_create_date(since.as_secs(), since.subsec_micros())
+    CreateDate::now().to_string()
+}
+
+/// When a revision is created, as Alembic's `script.py.mako` (`create_date`, a Python
+/// `datetime`) and `file_template` (`%(year)d`, `%(epoch)s`, ...) see it. UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreateDate {
+    /// The year, e.g. 2026.
+    pub year: i64,
+    /// 1 to 12.
+    pub month: u32,
+    /// 1 to 31.
+    pub day: u32,
+    /// 0 to 23.
+    pub hour: u32,
+    /// 0 to 59.
+    pub minute: u32,
+    /// 0 to 59.
+    pub second: u32,
+    /// 0 to 999,999.
+    pub microsecond: u32,
+    /// Seconds since 1970-01-01 UTC (`%(epoch)s`).
+    pub epoch: u64,
+}
+
+impl CreateDate {
+    /// The UTC date of a Unix time.
+    pub fn from_unix(secs: u64, micros: u32) -> CreateDate {
+        let days = (secs / 86_400) as i64;
+        let rem = secs % 86_400;
+        let (year, month, day) = civil_from_days(days);
+        CreateDate {
+            year,
+            month,
+            day,
+            hour: (rem / 3600) as u32,
+            minute: (rem / 60 % 60) as u32,
+            second: (rem % 60) as u32,
+            microsecond: micros.min(999_999),
+            epoch: secs,
+        }
+    }
+
+    /// Now.
+    pub fn now() -> CreateDate {
+        let since = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        CreateDate::from_unix(since.as_secs(), since.subsec_micros())
+    }
+
+    /// Python's `repr(datetime)`: `datetime.datetime(2026, 11, 5, 7, 3, 9, 120034)`, a zero
+    /// microsecond and then a zero second left out.
+    pub fn python_repr(&self) -> String {
+        let mut fields = vec![
+            self.year.to_string(),
+            self.month.to_string(),
+            self.day.to_string(),
+            self.hour.to_string(),
+            self.minute.to_string(),
+            self.second.to_string(),
+            self.microsecond.to_string(),
+        ];
+        for _ in 0..2 {
+            if fields.last().is_some_and(|f| f == "0") {
+                fields.pop();
+            }
+        }
+        format!("datetime.datetime({})", fields.join(", "))
+    }
+}
+
+/// Python's `str(datetime)`: `2026-11-05 07:03:09.120034`, the fraction left out when zero.
+impl std::fmt::Display for CreateDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )?;
+        if self.microsecond != 0 {
+            write!(f, ".{:06}", self.microsecond)?;
+        }
+        Ok(())
+    }
 }
 
 /// `str(datetime)` for a UTC Unix time.
+#[cfg(test)]
 fn format_create_date(secs: u64, micros: u32) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    let time = format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    );
-    if micros == 0 {
-        time
-    } else {
-        format!("{time}.{micros:06}")
-    }
+    CreateDate::from_unix(secs, micros).to_string()
 }
 
 /// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
@@ -332,6 +396,23 @@ mod tests {
         );
         assert_eq!(format_create_date(951_782_400, 0), "2000-02-29 00:00:00");
         assert_eq!(format_create_date(0, 5), "1970-01-01 00:00:00.000005");
+    }
+
+    #[test]
+    fn create_date_repr_matches_python() {
+        // python3: repr(datetime.datetime(2026, 11, 5, 7, 3, 9, 120034)), and with zero parts.
+        assert_eq!(
+            CreateDate::from_unix(1_793_862_189, 120_034).python_repr(),
+            "datetime.datetime(2026, 11, 5, 7, 3, 9, 120034)"
+        );
+        assert_eq!(
+            CreateDate::from_unix(1_793_862_180, 0).python_repr(),
+            "datetime.datetime(2026, 11, 5, 7, 3)"
+        );
+        assert_eq!(
+            CreateDate::from_unix(1_793_836_800, 7).python_repr(),
+            "datetime.datetime(2026, 11, 5, 0, 0, 0, 7)"
+        );
     }
 
     #[test]

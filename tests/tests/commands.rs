@@ -159,10 +159,18 @@ fn command_set(db: TestDb) {
     assert_eq!(db.versions(), None);
 
     // upgrade head: the table, the system row, the version row; stdout stays empty, stderr
-    // has one line per migration (Alembic's "Running upgrade" wording, then its duration).
+    // names the database first (issue 13), then has one line per migration (Alembic's
+    // "Running upgrade" wording, then its duration).
     let run = p.migrate(&["upgrade", "head"]);
     assert_eq!(run.ok(), "");
-    let progress: Vec<&str> = run.stderr.lines().collect();
+    let mut lines = run.stderr.lines();
+    let banner = lines.next().unwrap_or_default();
+    assert!(
+        banner.starts_with("Database: ") && banner.ends_with(" (from url in migrate.toml)"),
+        "{}",
+        run.stderr
+    );
+    let progress: Vec<&str> = lines.collect();
     assert_eq!(progress.len(), 2, "{}", run.stderr);
     assert!(
         progress[0].starts_with("Running upgrade  -> 1975ea83b712, Create the tenants table"),

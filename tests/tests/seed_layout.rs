@@ -215,10 +215,11 @@ fn init_layout_alembic_runs_with_both_tools() {
     }
 }
 
-/// Issue 9 item 2: where the URL comes from when the ini has none, in the documented order:
-/// `--url`, `DATABASE_URL`, a `url` in migrate.toml, then libpq's PG* variables, then the
-/// container image's POSTGRES_* ones; the process environment beats `.env`. Item 3:
-/// `--env test`, `MIGRATE_ENV=test` and `TEST_ENV=true` pick the same environment.
+/// Issue 9 item 2, as issue 13 changed it: where the URL comes from when the ini has none:
+/// `--url`, then the project's POSTGRES_* variables (the process environment beats `.env`) or
+/// `DATABASE_URL`, refused when the two differ, and libpq's PG* variables only when nothing
+/// else names a database (they used to beat POSTGRES_*). Item 3: `--env test`,
+/// `MIGRATE_ENV=test` and `TEST_ENV=true` pick the same environment.
 #[test]
 fn url_sources_in_documented_order() {
     let Some(server) = server_url(POSTGRES_VAR) else {
@@ -262,7 +263,7 @@ fn url_sources_in_documented_order() {
         "POSTGRES_DB from the process environment beats .env"
     );
 
-    // libpq's variables beat the container image's.
+    // libpq's variables do not beat the project's POSTGRES_*: the run stays on dbs[0].
     let pg_url_env = [
         ("PGHOST", host.as_str()),
         ("PGPORT", port.as_str()),
@@ -270,15 +271,34 @@ fn url_sources_in_documented_order() {
         ("PGDATABASE", names[2]),
     ];
     stamp(&pg_url_env, &[]);
-    assert!(stamped(2), "PGDATABASE beats POSTGRES_DB");
+    assert_eq!(
+        dbs[2].versions(),
+        None,
+        "PGDATABASE does not beat POSTGRES_DB"
+    );
 
-    // DATABASE_URL beats both; --url beats DATABASE_URL.
+    // A DATABASE_URL naming another database than POSTGRES_* is refused, nothing stamped.
     let url3 = dbs[3].url.clone();
-    stamp(&[("DATABASE_URL", &url3), ("PGDATABASE", names[2])], &[]);
-    assert!(stamped(3), "DATABASE_URL beats PG*");
+    let message = p
+        .migrate_env(&["-c", INI, "stamp", "head"], &[("DATABASE_URL", &url3)])
+        .failed();
+    assert!(
+        message.starts_with("two database URLs are configured"),
+        "{message}"
+    );
+    assert_eq!(dbs[3].versions(), None);
+
+    // --url beats DATABASE_URL.
     let url4 = dbs[4].url.clone();
     stamp(&[("DATABASE_URL", &url3)], &["--url", &url4]);
     assert!(stamped(4), "--url beats DATABASE_URL");
+
+    // Without POSTGRES_* in .env: DATABASE_URL beats PG*, and PG* alone build the URL.
+    p.write(".env", "");
+    stamp(&[("DATABASE_URL", &url3), ("PGDATABASE", names[2])], &[]);
+    assert!(stamped(3), "DATABASE_URL beats PG*");
+    stamp(&pg_url_env, &[]);
+    assert!(stamped(2), "PG* alone build the URL");
 
     // The three ways to pick the test environment reach the same database.
     p.write(
@@ -344,8 +364,20 @@ fn migrate_sections_in_alembic_ini_and_env_file() {
         .ok();
     assert_eq!(test.tenants(), [SYSTEM_ROW]);
 
-    // DATABASE_URL from a named .env file beats the ini's [migrate] url.
+    // A DATABASE_URL (here from a named .env file) naming another database than the ini's
+    // [migrate] url is refused, naming both (issue 13: it used to win silently); MIGRATE_URL
+    // from that file is an explicit choice and beats the ini.
     p.write("config/other.env", &format!("DATABASE_URL={}\n", other.url));
+    let message = p
+        .migrate(&["-c", INI, "--env-file", "config/other.env", "stamp", "head"])
+        .failed();
+    assert!(
+        message.contains("DATABASE_URL in config/other.env")
+            && message.contains("url in [migrate] of infrastructure/migrations/alembic.ini"),
+        "{message}"
+    );
+    assert_eq!(other.versions(), None);
+    p.write("config/other.env", &format!("MIGRATE_URL={}\n", other.url));
     p.migrate(&["-c", INI, "--env-file", "config/other.env", "stamp", "head"])
         .ok();
     assert_eq!(other.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));

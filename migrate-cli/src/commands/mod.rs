@@ -1,5 +1,6 @@
 //! The commands, each a thin layer: settings in, core calls, output out.
 
+mod config;
 mod listing;
 mod migrate;
 mod revision;
@@ -13,11 +14,11 @@ use migrate_core::{
 
 use crate::backend;
 use crate::cli::{Cli, Command};
-use crate::config::{self, Flags, Settings, Vars};
+use crate::config::{Flags, Settings, Vars};
 use crate::error::CliError;
 use crate::init;
 use crate::progress::Verbosity;
-use crate::url::DatabaseUrl;
+use crate::url::{describe_url, DatabaseUrl};
 
 /// What every command works from.
 pub struct Context {
@@ -127,18 +128,34 @@ fn load_map(
 
 /// Runs the command line in `cwd` with the process environment.
 pub async fn run(cli: Cli, cwd: &Path) -> Result<(), CliError> {
+    let verbose = cli.verbose || cli.command.stderr_verbose();
+    if cli.quiet && verbose {
+        return Err(CliError::Usage(
+            "-q (no progress) and -v (more progress) contradict each other: give one".to_string(),
+        ));
+    }
     let verbosity = if cli.quiet {
         Verbosity::Quiet
-    } else if cli.verbose {
+    } else if verbose {
         Verbosity::Verbose
     } else {
         Verbosity::Normal
     };
-    if let Command::Init(args) = &cli.command {
-        for line in init::init(cwd, &args.directory, args.layout)? {
-            println!("{line}");
+    match &cli.command {
+        Command::Init(args) => {
+            for line in init::init(cwd, &args.directory, args.layout)? {
+                println!("{line}");
+            }
+            return Ok(());
         }
-        return Ok(());
+        Command::Completions(args) => {
+            print!(
+                "{}",
+                String::from_utf8_lossy(&crate::cli::completion_script(args.shell))
+            );
+            return Ok(());
+        }
+        _ => {}
     }
     let flags = Flags {
         config_file: cli.config.clone(),
@@ -146,8 +163,14 @@ pub async fn run(cli: Cli, cwd: &Path) -> Result<(), CliError> {
         env: cli.env.clone(),
         env_file: cli.env_file.clone(),
     };
-    let settings = config::load(cwd, &flags, Vars::from_process())?;
-    if let Some(line) = environment_banner(&settings) {
+    let settings = crate::config::load(cwd, &flags, Vars::from_process())?;
+    if cli.command.changes_database() {
+        // Said before anything connects, on every run that changes a database, -q or not:
+        // the one line that shows a run is about to touch another database than intended.
+        if settings.url.is_some() {
+            eprintln!("{}", database_banner(&settings));
+        }
+    } else if let Some(line) = environment_banner(&settings) {
         eprintln!("{line}");
     }
     if verbosity == Verbosity::Verbose {
@@ -180,24 +203,39 @@ pub async fn run(cli: Cli, cwd: &Path) -> Result<(), CliError> {
         }
         Command::Show(args) => listing::show(&ctx, &args.revision).await,
         Command::Check => listing::check(&ctx),
+        Command::Config => config::show(&ctx),
+        Command::Completions(_) => Ok(()),
     }
 }
 
-/// The first stderr line when a named environment is active: which one and which database,
-/// never the password.
-pub fn environment_banner(settings: &Settings) -> Option<String> {
-    let env = settings.environment.as_ref()?;
+/// The line naming the database (never the password) and where its URL came from, with the
+/// named environment when one is active: `Database: PostgreSQL db:5432/app (from POSTGRES_*
+/// variables (POSTGRES_HOST, POSTGRES_DB in .env))`, `Using environment 'test' (chosen by
+/// TEST_ENV=true): SQLite file test.db (from url in [environments.test] of migrate.toml)`.
+pub fn database_banner(settings: &Settings) -> String {
     let database = match &settings.url {
-        Some(configured) => match DatabaseUrl::parse(&configured.url) {
-            Ok(url) => url.describe(),
-            Err(_) => crate::url::redact(&configured.url),
-        },
+        Some(configured) => format!(
+            "{} (from {})",
+            describe_url(&configured.url),
+            configured.source
+        ),
         None => "no database URL configured".to_string(),
     };
-    Some(format!(
-        "Using environment '{}' (chosen by {}): {database}",
-        env.name, env.chosen_by
-    ))
+    match &settings.environment {
+        Some(env) => format!(
+            "Using environment '{}' (chosen by {}): {database}",
+            env.name, env.chosen_by
+        ),
+        None => format!("Database: {database}"),
+    }
+}
+
+/// The first stderr line of every command when a named environment is active.
+pub fn environment_banner(settings: &Settings) -> Option<String> {
+    settings
+        .environment
+        .as_ref()
+        .map(|_| database_banner(settings))
 }
 
 /// With `-v`: where the settings came from.
@@ -226,13 +264,14 @@ fn settings_report(settings: &Settings) -> Vec<String> {
         )),
         None => lines.push("Database: none configured".to_string()),
     }
+    lines.extend(settings.notes.iter().map(|n| format!("Note: {n}")));
     lines
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{ActiveEnvironment, ConfiguredUrl, RevisionFormat};
+    use crate::config::{ActiveEnvironment, ConfiguredUrl};
     use std::time::Duration;
 
     fn settings(url: Option<&str>, env: Option<&str>) -> Settings {
@@ -243,43 +282,55 @@ mod tests {
             recursive_version_locations: false,
             url: url.map(|u| ConfiguredUrl {
                 url: u.to_string(),
-                source: "test".into(),
+                source: "url in [environments.test] of migrate.toml".into(),
             }),
+            url_problem: None,
             version_table: "alembic_version".into(),
             version_table_schema: None,
             transaction_per_migration: false,
             lock_timeout: Duration::from_secs(60),
-            revision_format: RevisionFormat::Sql,
+            revision_format: None,
+            file_template: None,
+            truncate_slug_length: None,
             environment: env.map(|name| ActiveEnvironment {
                 name: name.into(),
                 chosen_by: "TEST_ENV=true".into(),
             }),
+            resolved: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
     #[test]
-    fn banner_names_environment_and_database_without_password() {
+    fn banner_names_environment_database_and_source_without_password() {
         let s = settings(
-            Some("postgresql://app:hunter2@db:5433/shop_test"),
+            Some("postgresql://app:hunter2@db:5433/shop_test?sslpassword=k3y"),
             Some("test"),
         );
         let line = environment_banner(&s).unwrap();
         assert_eq!(
             line,
-            "Using environment 'test' (chosen by TEST_ENV=true): PostgreSQL db:5433/shop_test"
+            "Using environment 'test' (chosen by TEST_ENV=true): PostgreSQL db:5433/shop_test \
+             (from url in [environments.test] of migrate.toml)"
         );
-        assert!(!line.contains("hunter2"));
+        assert!(!line.contains("hunter2") && !line.contains("k3y"));
+        assert_eq!(database_banner(&s), line);
+        let default = settings(Some("sqlite:///x.db"), None);
+        assert_eq!(environment_banner(&default), None);
         assert_eq!(
-            environment_banner(&settings(Some("sqlite:///x.db"), None)),
-            None
+            database_banner(&default),
+            "Database: SQLite file x.db (from url in [environments.test] of migrate.toml)"
         );
     }
 
     #[test]
     fn settings_report_never_shows_the_password() {
-        let s = settings(Some("mysql://root:hunter2@h/db"), None);
+        let s = settings(Some("mysql://root:hunter2@h/db?password=hunter3"), None);
         let text = settings_report(&s).join("\n");
-        assert!(text.contains("mysql://root:***@h/db"), "{text}");
-        assert!(!text.contains("hunter2"));
+        assert!(
+            text.contains("mysql://root:***@h/db?password=***"),
+            "{text}"
+        );
+        assert!(!text.contains("hunter2") && !text.contains("hunter3"));
     }
 }

@@ -50,7 +50,7 @@ fn migrate_toml_in_the_working_directory_is_read() {
     assert_eq!(s.version_table, "versions");
     assert!(s.transaction_per_migration);
     assert_eq!(s.lock_timeout, Duration::from_secs(5));
-    assert_eq!(s.revision_format, RevisionFormat::Python);
+    assert_eq!(s.revision_format, Some(RevisionFormat::Python));
     assert_eq!(s.environment, None);
 }
 
@@ -64,7 +64,7 @@ fn defaults_apply_when_keys_are_absent() {
     assert!(!s.transaction_per_migration);
     assert!(!s.recursive_version_locations);
     assert_eq!(s.lock_timeout, Duration::from_secs(60));
-    assert_eq!(s.revision_format, RevisionFormat::Sql);
+    assert_eq!(s.revision_format, None);
     assert_eq!(s.url, None);
 }
 
@@ -82,32 +82,30 @@ fn unknown_toml_key_is_an_error_listing_known_keys() {
 }
 
 #[test]
-fn environment_variables_beat_files_and_flags_beat_everything() {
+fn migrate_variables_beat_files_and_flags_beat_everything() {
     let dir = tempfile::tempdir().unwrap();
     write(
         dir.path(),
         "migrate.toml",
         "script_location = \"m\"\nurl = \"sqlite:///file.db\"\nversion_table = \"from_file\"\n",
     );
-    let s = load_in(
-        dir.path(),
-        &Flags::default(),
-        &[("DATABASE_URL", "sqlite:///dburl.db")],
-    )
-    .unwrap();
-    assert_eq!(url_of(&s).as_deref(), Some("sqlite:///dburl.db"));
-    assert_eq!(s.url.as_ref().unwrap().source, "DATABASE_URL");
+    let s = load_in(dir.path(), &Flags::default(), &[]).unwrap();
+    assert_eq!(s.url.as_ref().unwrap().source, "url in migrate.toml");
 
     let env = [
-        ("DATABASE_URL", "sqlite:///dburl.db"),
         ("MIGRATE_URL", "sqlite:///migrate_url.db"),
         ("MIGRATE_VERSION_TABLE", "from_env"),
         ("MIGRATE_SCRIPT_LOCATION", "other"),
         ("MIGRATE_TRANSACTION_PER_MIGRATION", "true"),
         ("MIGRATE_LOCK_TIMEOUT", "7"),
+        ("MIGRATE_TEST_POSTGRES_URL", "postgres://not-a-setting"),
     ];
     let s = load_in(dir.path(), &Flags::default(), &env).unwrap();
     assert_eq!(url_of(&s).as_deref(), Some("sqlite:///migrate_url.db"));
+    assert_eq!(
+        s.url.as_ref().unwrap().source,
+        "MIGRATE_URL in the environment"
+    );
     assert_eq!(s.version_table, "from_env");
     assert_eq!(s.script_location.as_deref(), Some(Path::new("other")));
     assert!(s.transaction_per_migration);
@@ -120,19 +118,309 @@ fn environment_variables_beat_files_and_flags_beat_everything() {
     let s = load_in(dir.path(), &flags, &env).unwrap();
     assert_eq!(url_of(&s).as_deref(), Some("sqlite:///flag.db"));
     assert_eq!(s.url.as_ref().unwrap().source, "--url");
+
+    let flags = Flags {
+        url: Some(" ".into()),
+        ..Flags::default()
+    };
+    let err = load_in(dir.path(), &flags, &[]).unwrap_err().to_string();
+    assert!(err.starts_with("--url is empty"), "{err}");
 }
 
 #[test]
-fn bad_environment_variable_value_names_the_variable() {
+fn database_url_is_used_when_no_file_names_a_url_or_when_both_agree() {
     let dir = tempfile::tempdir().unwrap();
-    let err = load_in(
+    write(dir.path(), "migrate.toml", "script_location = \"m\"\n");
+    let s = load_in(
         dir.path(),
         &Flags::default(),
-        &[("MIGRATE_LOCK_TIMEOUT", "soon")],
+        &[("DATABASE_URL", "sqlite:///dburl.db")],
     )
-    .unwrap_err()
-    .to_string();
-    assert!(err.starts_with("MIGRATE_LOCK_TIMEOUT:"), "{err}");
+    .unwrap();
+    assert_eq!(url_of(&s).as_deref(), Some("sqlite:///dburl.db"));
+    assert_eq!(
+        s.url.as_ref().unwrap().source,
+        "DATABASE_URL in the environment"
+    );
+
+    write(
+        dir.path(),
+        "migrate.toml",
+        "script_location = \"m\"\nurl = \"postgresql+psycopg2://app@db/shop\"\n",
+    );
+    let s = load_in(
+        dir.path(),
+        &Flags::default(),
+        &[("DATABASE_URL", "postgres://app@db/shop")],
+    )
+    .unwrap();
+    assert_eq!(s.url.as_ref().unwrap().source, "url in migrate.toml");
+    assert_eq!(
+        s.notes,
+        ["DATABASE_URL in the environment names the same database as url in migrate.toml"]
+    );
+}
+
+#[test]
+fn database_url_and_a_file_url_that_differ_are_an_error_naming_both() {
+    // The issue's case: an exported DATABASE_URL and an explicit sqlalchemy.url in the
+    // alembic.ini given with -c.
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "db/alembic.ini",
+        "[alembic]\nscript_location = db\nsqlalchemy.url = postgresql://app:s3cret@prod-db/shop\n",
+    );
+    let flags = Flags {
+        config_file: Some("db/alembic.ini".into()),
+        ..Flags::default()
+    };
+    let env = [("DATABASE_URL", "postgresql://me:hunter2@localhost/scratch")];
+    let s = load_in(dir.path(), &flags, &env).unwrap();
+    assert_eq!(s.url, None);
+    let err = s.require_url().unwrap_err().to_string();
+    assert!(
+        err.starts_with(
+            "two database URLs are configured and they name different databases: \
+             DATABASE_URL in the environment names PostgreSQL localhost:5432/scratch, and \
+             sqlalchemy.url in [alembic] of db/alembic.ini names PostgreSQL prod-db:5432/shop; \
+             migrate does not choose between two databases, so nothing was run."
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("--url") && err.contains("MIGRATE_URL"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cret") && !err.contains("hunter2"), "{err}");
+    // Listings that need no database still work.
+    assert!(s.require_script_location().is_ok());
+
+    // An explicit choice settles it: --url, MIGRATE_URL or a named environment.
+    let with_flag = Flags {
+        url: Some("sqlite:///x.db".into()),
+        ..flags.clone()
+    };
+    assert_eq!(
+        url_of(&load_in(dir.path(), &with_flag, &env).unwrap()).as_deref(),
+        Some("sqlite:///x.db")
+    );
+    let mut with_migrate_url = env.to_vec();
+    with_migrate_url.push(("MIGRATE_URL", "sqlite:///m.db"));
+    let s = load_in(dir.path(), &flags, &with_migrate_url).unwrap();
+    assert_eq!(url_of(&s).as_deref(), Some("sqlite:///m.db"));
+    assert!(
+        s.notes
+            .iter()
+            .any(|n| n.starts_with("DATABASE_URL in the environment: set but not used")),
+        "{:?}",
+        s.notes
+    );
+}
+
+#[test]
+fn database_url_and_postgres_variables_that_differ_are_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "migrate.toml", "script_location = \"m\"\n");
+    write(
+        dir.path(),
+        ".env",
+        "POSTGRES_HOST=db\nPOSTGRES_USER=app\nPOSTGRES_DB=shop\n",
+    );
+    let s = load_in(
+        dir.path(),
+        &Flags::default(),
+        &[("DATABASE_URL", "postgresql://app@elsewhere/other")],
+    )
+    .unwrap();
+    let err = s.require_url().unwrap_err().to_string();
+    assert!(
+        err.contains("DATABASE_URL in the environment names PostgreSQL elsewhere:5432/other")
+            && err.contains(
+                "POSTGRES_* variables (POSTGRES_HOST, POSTGRES_USER, POSTGRES_DB in .env) names PostgreSQL db:5432/shop"
+            ),
+        "{err}"
+    );
+}
+
+#[test]
+fn libpq_variables_never_beat_the_projects_postgres_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "migrate.toml", "script_location = \"m\"\n");
+    write(
+        dir.path(),
+        ".env",
+        "POSTGRES_HOST=db\nPOSTGRES_USER=app\nPOSTGRES_DB=shop\n",
+    );
+    let stray = [("PGHOST", "localhost"), ("PGDATABASE", "postgres")];
+    let s = load_in(dir.path(), &Flags::default(), &stray).unwrap();
+    assert_eq!(url_of(&s).as_deref(), Some("postgresql://app@db:5432/shop"));
+    assert_eq!(
+        s.notes,
+        ["PG* variables (PGHOST, PGDATABASE in the environment): set but not used \
+          (the URL comes from POSTGRES_* variables (POSTGRES_HOST, POSTGRES_USER, POSTGRES_DB in .env))"]
+    );
+    // Nor a file's URL.
+    write(
+        dir.path(),
+        "migrate.toml",
+        "script_location = \"m\"\nurl = \"sqlite:///app.db\"\n",
+    );
+    let s = load_in(dir.path(), &Flags::default(), &stray).unwrap();
+    assert_eq!(url_of(&s).as_deref(), Some("sqlite:///app.db"));
+    // Alone, they still build a URL (a shell set up for psql).
+    fs::remove_file(dir.path().join(".env")).unwrap();
+    write(dir.path(), "migrate.toml", "script_location = \"m\"\n");
+    let s = load_in(
+        dir.path(),
+        &Flags::default(),
+        &[("PGHOST", "pg"), ("PGUSER", "me")],
+    )
+    .unwrap();
+    assert_eq!(url_of(&s).as_deref(), Some("postgresql://me@pg:5432/me"));
+    assert_eq!(
+        s.url.unwrap().source,
+        "PG* variables (PGHOST, PGUSER in the environment)"
+    );
+}
+
+#[test]
+fn alembic_init_placeholder_url_means_no_url() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "alembic.ini",
+        "[alembic]\nscript_location = %(here)s/alembic\nsqlalchemy.url = driver://user:pass@localhost/dbname\n",
+    );
+    let s = load_in(dir.path(), &Flags::default(), &[]).unwrap();
+    assert_eq!(s.url, None);
+    let err = s.require_url().unwrap_err().to_string();
+    assert!(
+        err.starts_with(
+            "no database URL is configured: sqlalchemy.url in [alembic] of alembic.ini is still \
+             `alembic init`'s placeholder driver://user:pass@localhost/dbname"
+        ),
+        "{err}"
+    );
+    // Another source fills in, the placeholder noted.
+    let s = load_in(
+        dir.path(),
+        &Flags::default(),
+        &[("DATABASE_URL", "sqlite:///real.db")],
+    )
+    .unwrap();
+    assert_eq!(url_of(&s).as_deref(), Some("sqlite:///real.db"));
+    assert!(s.notes[0].contains("placeholder"), "{:?}", s.notes);
+}
+
+#[test]
+fn every_setting_reports_its_source() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "db/alembic.ini",
+        "[alembic]\nscript_location = db\nfile_template = %%(year)d_%%(rev)s_%%(slug)s\ntruncate_slug_length = 20\n\
+         [migrate]\nrevision_format = sql\n",
+    );
+    write(dir.path(), "db/migrate.toml", "lock_timeout = 5\n");
+    write(dir.path(), ".env", "MIGRATE_VERSION_TABLE=vt\n");
+    let flags = Flags {
+        config_file: Some("db/alembic.ini".into()),
+        url: Some("postgresql://app:pw@h/db?sslpassword=k".into()),
+        ..Flags::default()
+    };
+    let s = load_in(
+        dir.path(),
+        &flags,
+        &[("MIGRATE_TRANSACTION_PER_MIGRATION", "yes")],
+    )
+    .unwrap();
+    assert_eq!(
+        s.file_template.as_deref(),
+        Some("%(year)d_%(rev)s_%(slug)s")
+    );
+    assert_eq!(s.truncate_slug_length, Some(20));
+    let report: Vec<(&str, Option<&str>, &str)> = s
+        .resolved
+        .iter()
+        .map(|r| (r.key, r.value.as_deref(), r.source.as_str()))
+        .collect();
+    let ini = dir.path().join("db/alembic.ini");
+    let ini = ini.display().to_string();
+    assert_eq!(
+        report,
+        [
+            ("config_file", Some(ini.as_str()), "-c"),
+            (
+                "environment",
+                None,
+                "none chosen (--env, MIGRATE_ENV, TEST_ENV)"
+            ),
+            (
+                "script_location",
+                Some("db"),
+                "script_location in [alembic] of db/alembic.ini"
+            ),
+            (
+                "url",
+                Some("postgresql://app:***@h/db?sslpassword=***"),
+                "--url"
+            ),
+            (
+                "version_locations",
+                Some("db/versions"),
+                "default: <script_location>/versions"
+            ),
+            ("recursive_version_locations", Some("false"), "default"),
+            ("version_table", Some("vt"), "MIGRATE_VERSION_TABLE in .env"),
+            ("version_table_schema", None, "not set"),
+            (
+                "transaction_per_migration",
+                Some("true"),
+                "MIGRATE_TRANSACTION_PER_MIGRATION in the environment"
+            ),
+            ("lock_timeout", Some("5"), "lock_timeout in db/migrate.toml"),
+            (
+                "revision_format",
+                Some("sql"),
+                "revision_format in [migrate] of db/alembic.ini"
+            ),
+            (
+                "file_template",
+                Some("%(year)d_%(rev)s_%(slug)s"),
+                "file_template in [alembic] of db/alembic.ini"
+            ),
+            (
+                "truncate_slug_length",
+                Some("20"),
+                "truncate_slug_length in [alembic] of db/alembic.ini"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn a_migrate_toml_beside_an_ini_may_not_hold_what_the_ini_owns() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "db/alembic.ini",
+        "[alembic]\nscript_location = db\n",
+    );
+    write(
+        dir.path(),
+        "db/migrate.toml",
+        "script_location = \"elsewhere\"\n",
+    );
+    let flags = Flags {
+        config_file: Some("db/alembic.ini".into()),
+        ..Flags::default()
+    };
+    let err = load_in(dir.path(), &flags, &[]).unwrap_err().to_string();
+    assert!(
+        err.starts_with("db/migrate.toml: `script_location` comes from the alembic.ini beside it"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -271,7 +559,7 @@ fn environments_are_interpolated_only_when_chosen() {
         "script_location = \"m\"\nurl = \"sqlite:///prod.db\"\n[environments.test]\nurl = \"${UNSET_TEST_URL}\"\n",
     );
     assert!(load_in(dir.path(), &Flags::default(), &[]).is_ok());
-    let err = load_in(dir.path(), &Flags::default(), &[("TEST_ENV", "1")])
+    let err = load_in(dir.path(), &Flags::default(), &[("TEST_ENV", "true")])
         .unwrap_err()
         .to_string();
     assert!(err.contains("${UNSET_TEST_URL}"), "{err}");
@@ -335,16 +623,22 @@ fn seed_layout_takes_its_url_from_postgres_variables_in_dotenv() {
         url_of(&s).as_deref(),
         Some("postgresql://postgres:pw@127.0.0.1:5432/app")
     );
-    assert_eq!(s.url.unwrap().source, "POSTGRES_* variables");
+    assert_eq!(
+        s.url.unwrap().source,
+        "POSTGRES_* variables (POSTGRES_HOST, POSTGRES_PORT, POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB in .env)"
+    );
 
-    // libpq variables come before the container ones.
+    // A stray libpq variable does not move the run (it did before issue 13).
     let s = load_in(
         dir.path(),
         &flags,
         &[("PGHOST", "pg"), ("PGDATABASE", "other"), ("PGUSER", "me")],
     )
     .unwrap();
-    assert_eq!(url_of(&s).as_deref(), Some("postgresql://me@pg:5432/other"));
+    assert_eq!(
+        url_of(&s).as_deref(),
+        Some("postgresql://postgres:pw@127.0.0.1:5432/app")
+    );
 
     // TEST_ENV with a test environment written once in migrate.toml at the project root.
     write(
@@ -419,8 +713,12 @@ url = sqlite:///ini-test.db
     assert!(s.recursive_version_locations);
     assert_eq!(s.version_table, "vt");
     assert_eq!(url_of(&s).as_deref(), Some("sqlite:///migrate-section.db"));
-    let s = load_in(dir.path(), &flags, &[("TEST_ENV", "yes")]).unwrap();
+    let s = load_in(dir.path(), &flags, &[("TEST_ENV", "TRUE")]).unwrap();
     assert_eq!(url_of(&s).as_deref(), Some("sqlite:///ini-test.db"));
+    assert_eq!(
+        s.url.unwrap().source,
+        format!("url in [migrate:test] of proj/alembic.ini")
+    );
 }
 
 #[test]

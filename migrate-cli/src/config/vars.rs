@@ -13,6 +13,26 @@ use crate::error::CliError;
 pub struct Vars {
     process: HashMap<String, String>,
     dotenv: HashMap<String, String>,
+    /// The `.env` file read, as it is named in messages (`.env`, or `--env-file`'s path).
+    dotenv_name: Option<String>,
+}
+
+/// Where a variable's value comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VarPlace {
+    /// The process environment.
+    Process,
+    /// The `.env` file.
+    DotEnv,
+}
+
+/// What `TEST_ENV` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestEnv {
+    /// Unset, empty, `false` or `0`: no test environment.
+    Off,
+    /// `true` (in any case): the `test` environment.
+    On,
 }
 
 impl Vars {
@@ -23,17 +43,24 @@ impl Vars {
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
                 .collect(),
             dotenv: HashMap::new(),
+            dotenv_name: None,
         }
     }
 
     /// Variables given explicitly (tests).
     #[cfg(test)]
     pub fn new(process: HashMap<String, String>, dotenv: HashMap<String, String>) -> Vars {
-        Vars { process, dotenv }
+        Vars {
+            process,
+            dotenv,
+            dotenv_name: Some(".env".to_string()),
+        }
     }
 
-    /// Reads a `.env` file's assignments as a lower layer under the process environment.
-    pub fn load_dotenv(&mut self, path: &Path) -> Result<(), CliError> {
+    /// Reads a `.env` file's assignments as a lower layer under the process environment;
+    /// `name` is how messages name the file.
+    pub fn load_dotenv(&mut self, path: &Path, name: &str) -> Result<(), CliError> {
+        self.dotenv_name = Some(name.to_string());
         let iter = dotenvy::from_path_iter(path).map_err(|e| CliError::Config {
             message: format!("cannot read {}: {}", path.display(), dotenv_message(&e)),
         })?;
@@ -59,16 +86,66 @@ impl Vars {
         self.get(name).filter(|v| !v.is_empty())
     }
 
-    /// True when the variable holds a true-ish value (`true`, `1`, `yes`, `on`, any case).
-    pub fn is_true(&self, name: &str) -> bool {
-        self.get(name)
-            .map(|v| {
-                matches!(
-                    v.trim().to_ascii_lowercase().as_str(),
-                    "true" | "1" | "yes" | "on"
-                )
-            })
-            .unwrap_or(false)
+    /// Where the value [`Vars::get`] returns comes from.
+    pub fn place(&self, name: &str) -> Option<VarPlace> {
+        if self.process.contains_key(name) {
+            Some(VarPlace::Process)
+        } else if self.dotenv.contains_key(name) {
+            Some(VarPlace::DotEnv)
+        } else {
+            None
+        }
+    }
+
+    /// How messages name a place: `the environment`, or the `.env` file's name.
+    pub fn place_name(&self, place: VarPlace) -> &str {
+        match place {
+            VarPlace::Process => "the environment",
+            VarPlace::DotEnv => self.dotenv_name.as_deref().unwrap_or(".env"),
+        }
+    }
+
+    /// `NAME in the environment` / `NAME in .env`, for messages; `NAME` when unset.
+    pub fn describe(&self, name: &str) -> String {
+        match self.place(name) {
+            Some(place) => format!("{name} in {}", self.place_name(place)),
+            None => name.to_string(),
+        }
+    }
+
+    /// The variables of one place whose names start with `prefix`.
+    pub fn with_prefix(&self, place: VarPlace, prefix: &str) -> Vec<(&str, &str)> {
+        let map = match place {
+            VarPlace::Process => &self.process,
+            VarPlace::DotEnv => &self.dotenv,
+        };
+        let mut found: Vec<(&str, &str)> = map
+            .iter()
+            .filter(|(k, _)| k.starts_with(prefix))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        found.sort_unstable();
+        found
+    }
+
+    /// `TEST_ENV` read exactly as the Alembic `.env` setup `migrate` follows reads it
+    /// (`os.environ.get("TEST_ENV", "").lower() == "true"`): `true` in any case selects the
+    /// test environment; unset, empty, `false` and `0` do not; any other value (`1`, `yes`,
+    /// ` true`) is an error rather than a guess, since the two tools would disagree on it.
+    pub fn test_env(&self) -> Result<TestEnv, CliError> {
+        let Some(value) = self.get("TEST_ENV") else {
+            return Ok(TestEnv::Off);
+        };
+        match value.to_ascii_lowercase().as_str() {
+            "true" => Ok(TestEnv::On),
+            "" | "false" | "0" => Ok(TestEnv::Off),
+            _ => Err(CliError::config(format!(
+                "{} is set to `{value}`, which is neither `true` nor `false`: the Alembic setup migrate follows \
+                 switches to the test database only for TEST_ENV=true (any case), so migrate will not guess; nothing was run. \
+                 Write TEST_ENV=true for the test environment (or --env test, MIGRATE_ENV=test), or unset it",
+                self.describe("TEST_ENV")
+            ))),
+        }
     }
 
     /// Fills `${VAR}` and `${VAR:-default}` in `text`; `key` names the setting for errors.
@@ -206,7 +283,9 @@ mod tests {
         )
         .unwrap();
         let mut v = vars(&[("POSTGRES_USER", "from-process")], &[]);
-        v.load_dotenv(&path).unwrap();
+        v.load_dotenv(&path, ".env").unwrap();
+        assert_eq!(v.place("POSTGRES_USER"), Some(VarPlace::Process));
+        assert_eq!(v.describe("POSTGRES_PASSWORD"), "POSTGRES_PASSWORD in .env");
         assert_eq!(v.get("POSTGRES_USER"), Some("from-process"));
         assert_eq!(v.get("POSTGRES_PASSWORD"), Some("s3 cret"));
         assert_eq!(v.get("MIGRATE_CLI_TEST_ONLY_VAR"), Some("x"));
@@ -214,11 +293,32 @@ mod tests {
     }
 
     #[test]
-    fn test_env_switch_reads_true_ish_values() {
-        assert!(vars(&[("TEST_ENV", "true")], &[]).is_true("TEST_ENV"));
-        assert!(vars(&[], &[("TEST_ENV", "True")]).is_true("TEST_ENV"));
-        assert!(vars(&[("TEST_ENV", "1")], &[]).is_true("TEST_ENV"));
-        assert!(!vars(&[("TEST_ENV", "false")], &[]).is_true("TEST_ENV"));
-        assert!(!vars(&[], &[]).is_true("TEST_ENV"));
+    fn test_env_is_true_in_any_case_and_refuses_other_values() {
+        let test_env = |process: &[(&str, &str)], dotenv: &[(&str, &str)]| {
+            vars(process, dotenv).test_env().map_err(|e| e.to_string())
+        };
+        assert_eq!(test_env(&[("TEST_ENV", "true")], &[]), Ok(TestEnv::On));
+        assert_eq!(test_env(&[], &[("TEST_ENV", "True")]), Ok(TestEnv::On));
+        assert_eq!(test_env(&[("TEST_ENV", "TRUE")], &[]), Ok(TestEnv::On));
+        for off in ["false", "False", "0", ""] {
+            assert_eq!(
+                test_env(&[("TEST_ENV", off)], &[]),
+                Ok(TestEnv::Off),
+                "{off}"
+            );
+        }
+        assert_eq!(test_env(&[], &[]), Ok(TestEnv::Off));
+        for unclear in ["1", "yes", "on", " true", "test"] {
+            let err = test_env(&[("TEST_ENV", unclear)], &[]).unwrap_err();
+            assert!(
+                err.contains(&format!(
+                    "TEST_ENV in the environment is set to `{unclear}`"
+                )) && err.contains("nothing was run")
+                    && err.contains("TEST_ENV=true"),
+                "{err}"
+            );
+        }
+        let err = test_env(&[], &[("TEST_ENV", "1")]).unwrap_err();
+        assert!(err.starts_with("TEST_ENV in .env is set to `1`"), "{err}");
     }
 }
