@@ -123,6 +123,35 @@ pub enum Command {
         after_help = "Example:\n  migrate check\n\nA revision migrate cannot run (an Alembic operation such as op.create_table, a\ncall into the application) stays usable for listings and stamp; apply it with\nAlembic, or `migrate stamp` past it when the database already has it."
     )]
     Check,
+    /// Check revisions for unsafe or non-rerunnable SQL and the project's practices (exit code
+    /// 1 on any error-level finding).
+    #[command(
+        after_help = "Examples:\n  migrate lint\n  migrate lint --pending\n  migrate lint ae1027a6acf --format json\n\nRules and levels: [lint] in migrate.toml (rule = \"error\" | \"warn\" | \"off\",\npostgres_version = \"15\"); silence one statement with a comment line before it:\n-- migrate:lint-ignore RULE[,RULE] (.sql) or # migrate:lint-ignore RULE (.py)."
+    )]
+    Lint(LintArgs),
+}
+
+/// How `lint` prints its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// `file:line: level[rule]: message`, then `  = help: ...`.
+    Text,
+    /// One JSON document: {"format_version":1,"findings":[...]}.
+    Json,
+}
+
+/// `lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Revisions to check (ids, prefixes, head, heads, label@head) [default: every revision].
+    #[arg(value_name = "REV", allow_hyphen_values = true)]
+    pub revisions: Vec<String>,
+    /// Only the revisions the configured database does not have yet.
+    #[arg(long, conflicts_with = "revisions")]
+    pub pending: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
 }
 
 /// `init DIR`.

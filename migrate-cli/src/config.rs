@@ -23,6 +23,7 @@
 //! value may use `${VAR}` and `${VAR:-default}`.
 
 pub mod ini;
+pub mod lint;
 pub mod vars;
 
 use std::collections::BTreeMap;
@@ -159,6 +160,8 @@ pub struct Settings {
     pub revision_format: RevisionFormat,
     /// The named environment in force, if any.
     pub environment: Option<ActiveEnvironment>,
+    /// The `[lint]` table.
+    pub lint: lint::LintSettings,
 }
 
 impl Settings {
@@ -198,6 +201,7 @@ struct Layer {
     lock_timeout: Option<u64>,
     revision_format: Option<String>,
     environments: Option<BTreeMap<String, Layer>>,
+    lint: Option<BTreeMap<String, String>>,
     /// Where the values came from (for messages); not a key.
     #[serde(skip)]
     origin: String,
@@ -293,6 +297,7 @@ pub fn load(cwd: &Path, flags: &Flags, mut vars: Vars) -> Result<Settings, CliEr
                 url: layer.url,
                 lock_timeout: layer.lock_timeout,
                 revision_format: layer.revision_format,
+                lint: layer.lint,
                 origin: layer.origin,
                 base: layer.base,
                 ..Layer::default()
@@ -714,6 +719,10 @@ fn merge(
         ),
         revision_format,
         environment,
+        lint: match pick(&layers, |l| l.lint.as_ref()) {
+            Some((table, layer)) => lint::parse(table, &layer.origin)?,
+            None => lint::LintSettings::default(),
+        },
     })
 }
 

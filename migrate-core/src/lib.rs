@@ -12,6 +12,7 @@ pub mod dialect;
 pub mod error;
 pub mod executor;
 pub mod graph;
+pub mod lint;
 pub mod migrator;
 pub mod offline;
 pub mod plan;

@@ -1,5 +1,6 @@
 //! The commands, each a thin layer: settings in, core calls, output out.
 
+mod lint;
 mod listing;
 mod migrate;
 mod revision;
@@ -179,6 +180,7 @@ pub async fn run(cli: Cli, cwd: &Path) -> Result<(), CliError> {
         }
         Command::Show(args) => listing::show(&ctx, &args.revision).await,
         Command::Check => listing::check(&ctx),
+        Command::Lint(args) => lint::lint(&ctx, &args).await,
     }
 }
 
@@ -253,6 +255,7 @@ mod tests {
                 name: name.into(),
                 chosen_by: "TEST_ENV=true".into(),
             }),
+            lint: Default::default(),
         }
     }
 
