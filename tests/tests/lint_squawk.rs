@@ -268,7 +268,10 @@ fn migrate_reports_the_statements_squawk_reports() {
     }
     // Both sides must have found plenty, or the comparison proves nothing.
     let total = |r: &Reported| r.values().map(Vec::len).sum::<usize>();
-    assert!(total(&expected) > 40, "squawk found too little: {expected:?}");
+    assert!(
+        total(&expected) > 40,
+        "squawk found too little: {expected:?}"
+    );
     assert!(total(&actual) > 40, "migrate found too little: {actual:?}");
     let mut differences = Vec::new();
     for (n, case) in CASES.iter().enumerate() {

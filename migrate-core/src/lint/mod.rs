@@ -190,7 +190,7 @@ pub struct LintOptions {
     pub transactional_ddl: bool,
     /// The configured level of each rule; a rule not named keeps its default.
     pub levels: BTreeMap<Rule, Setting>,
-    /// The server version; `None` means PostgreSQL 15 (squawk's default), MySQL 8.0 or the
+    /// The server version; `None` means PostgreSQL 15 (squawk's default), MySQL 8.4 or the
     /// SQLite 3.45 that `migrate` bundles.
     pub server_version: Option<ServerVersion>,
     /// One transaction per migration (the `transaction_per_migration` setting) instead of one
@@ -249,7 +249,7 @@ impl LintOptions {
     pub fn version(&self) -> ServerVersion {
         self.server_version.unwrap_or(match self.target {
             Target::Postgresql => ServerVersion::new(15, 0, 0),
-            Target::Mysql => ServerVersion::new(8, 0, 0),
+            Target::Mysql => ServerVersion::new(8, 4, 0),
             Target::Sqlite => ServerVersion::new(3, 45, 0),
         })
     }
