@@ -144,7 +144,7 @@ pub enum LintFormat {
 #[derive(Debug, Args)]
 pub struct LintArgs {
     /// Revisions to check (ids, prefixes, head, heads, label@head) [default: every revision].
-    #[arg(value_name = "REV", allow_hyphen_values = true)]
+    #[arg(value_name = "REV")]
     pub revisions: Vec<String>,
     /// Only the revisions the configured database does not have yet.
     #[arg(long, conflicts_with = "revisions")]

@@ -443,3 +443,16 @@ fn python_revisions_are_linted_from_their_folded_sql_with_comment_suppressions()
         .iter()
         .any(|f| f.rule == Rule::BanDropColumn && f.line == 21));
 }
+
+#[test]
+fn a_downgrade_dropping_what_its_upgrade_created_is_no_client_breaking_drop() {
+    let text = "-- a change\n-- Revision ID: a1\n-- Revises:\n-- Purpose: testing.\n-- migrate:upgrade\nCREATE TABLE t (id bigint);\nALTER TABLE u ADD COLUMN c text;\n-- migrate:downgrade\nSET lock_timeout = '1s';\nSET statement_timeout = '5s';\nALTER TABLE u DROP COLUMN c;\nDROP TABLE t;\nDROP TABLE other;\n";
+    let rev = parse_sql_revision(Path::new("a1.sql"), text).unwrap();
+    let found = run(vec![rev], &LintOptions::new(Target::Postgresql));
+    let drops: Vec<(&str, usize)> = found
+        .iter()
+        .filter(|f| matches!(f.rule, Rule::BanDropTable | Rule::BanDropColumn))
+        .map(|f| (f.rule.name(), f.line))
+        .collect();
+    assert_eq!(drops, [("ban-drop-table", 13)]);
+}

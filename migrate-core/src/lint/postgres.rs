@@ -25,6 +25,9 @@ const MAX_IDENTIFIER: usize = 63;
 pub(crate) struct RunState {
     /// Constraints added `NOT VALID` by earlier revisions, with the revision that added them.
     not_valid: HashMap<String, String>,
+    /// The tables and (table, column)s the upgrade of the revision being linted creates: its
+    /// downgrade dropping them undoes it, and breaks no client the upgrade did not serve.
+    created_by_upgrade: (String, HashSet<String>, HashSet<(String, String)>),
 }
 
 /// The last part of a name (`public.t` -> `t`), as PostgreSQL folds it.
@@ -164,6 +167,18 @@ pub(crate) fn check(unit: &Unit, options: &LintOptions, run: &mut RunState, out:
     not_valid_then_validate(unit, &stmts, options, run, out);
     not_null_with_check(&stmts, version.major >= 12, out);
     let several = unit.stmts.len() > 1;
+    if unit.section == Section::Upgrade {
+        run.created_by_upgrade = created_objects(unit);
+    }
+    let undoes = |table: &str, column: Option<&str>| {
+        let (rev, tables, columns) = &run.created_by_upgrade;
+        unit.section == Section::Downgrade
+            && *rev == unit.rev.id
+            && match column {
+                None => tables.contains(table),
+                Some(c) => columns.contains(&(table.to_string(), c.to_string())),
+            }
+    };
     for (s, p, inside) in &stmts {
         let line = s.line;
         match p {
@@ -188,14 +203,16 @@ pub(crate) fn check(unit: &Unit, options: &LintOptions, run: &mut RunState, out:
                     too_long(&last(name), line, out);
                 }
             }
-            Statement::Drop { object_type, .. } => match object_type {
+            Statement::Drop {
+                object_type, names, ..
+            } => match object_type {
                     ObjectType::Index if !is_drop_index_concurrently(&s.text) => out.push(Raw::at(
                         Rule::RequireConcurrentIndexDeletion,
                         line,
                         "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock: reads and writes of the table wait",
                         "use DROP INDEX CONCURRENTLY in a `transaction=false` section",
                     )),
-                    ObjectType::Table => out.push(Raw::at(
+                    ObjectType::Table if !names.iter().all(|n| undoes(&last(n), None)) => out.push(Raw::at(
                         Rule::BanDropTable,
                         line,
                         "dropping a table breaks the clients still reading or writing it",
@@ -234,12 +251,40 @@ pub(crate) fn check(unit: &Unit, options: &LintOptions, run: &mut RunState, out:
             Statement::AlterTable(at) => {
                 let table = last(&at.name);
                 for op in &at.operations {
+                    if let AlterTableOperation::DropColumn { column_names, .. } = op {
+                        let name = |c: &sqlparser::ast::Ident| ident_text(c);
+                        if column_names.iter().all(|c| undoes(&table, Some(&name(c)))) {
+                            continue;
+                        }
+                    }
                     alter_operation(op, &table, &created, line, version.major, out);
                 }
             }
             _ => {}
         }
     }
+}
+
+/// The tables `unit` creates and the columns it adds.
+fn created_objects(unit: &Unit) -> (String, HashSet<String>, HashSet<(String, String)>) {
+    let mut tables = HashSet::new();
+    let mut columns = HashSet::new();
+    for (_, p) in unit.parsed() {
+        match p {
+            Statement::CreateTable(ct) => {
+                tables.insert(last(&ct.name));
+            }
+            Statement::AlterTable(at) => {
+                for op in &at.operations {
+                    if let AlterTableOperation::AddColumn { column_def, .. } = op {
+                        columns.insert((last(&at.name), ident_text(&column_def.name)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (unit.rev.id.clone(), tables, columns)
 }
 
 pub(crate) fn constraint_name(c: &TableConstraint) -> Option<String> {
