@@ -651,40 +651,35 @@ fn timeouts(stmts: &[(&Stmt, &Statement, bool)], options: &LintOptions, out: &mu
 fn transaction_nesting(stmts: &[(&Stmt, &Statement, bool)], out: &mut Vec<Raw>) {
     let mut explicit = false;
     for (s, p, _) in stmts {
+        let mut nesting = |message: &str, help: &str| {
+            out.push(Raw::at(Rule::TransactionNesting, s.line, message, help));
+        };
         match tx(p) {
             Tx::Begin => {
                 if s.in_transaction {
-                    out.push(Raw::at(
-                        Rule::TransactionNesting,
-                        s.line,
+                    nesting(
                         "BEGIN inside the transaction migrate runs this revision in",
                         "remove the BEGIN/COMMIT: migrate already runs the section in a transaction (or mark the section `transaction=false`)",
-                    ));
+                    );
                 } else if explicit {
-                    out.push(Raw::at(
-                        Rule::TransactionNesting,
-                        s.line,
+                    nesting(
                         "BEGIN while the revision's own transaction is still open",
                         "COMMIT the first transaction before starting another",
-                    ));
+                    );
                 }
                 explicit = true;
             }
             Tx::End => {
                 if s.in_transaction {
-                    out.push(Raw::at(
-                        Rule::TransactionNesting,
-                        s.line,
+                    nesting(
                         "this ends the transaction migrate runs the revision in: what follows, and the version table update, are no longer atomic with it",
                         "remove it, or put the statements that need their own transactions in a `transaction=false` section",
-                    ));
+                    );
                 } else if !explicit {
-                    out.push(Raw::at(
-                        Rule::TransactionNesting,
-                        s.line,
+                    nesting(
                         "COMMIT or ROLLBACK with no transaction open",
                         "BEGIN a transaction before it, or remove it",
-                    ));
+                    );
                 }
                 explicit = false;
             }
