@@ -155,24 +155,29 @@ fn py_comments(revisions: &[&Revision]) -> Result<Vec<(String, Vec<lint::Comment
     Ok(out)
 }
 
-/// Compiler-style lines on stdout, a summary on stderr.
+/// Compiler-style lines on stdout (written at once: 10,000 revisions can have 50,000
+/// findings), a summary on stderr.
 fn print_text(report: &LintReport) {
+    use std::fmt::Write;
+    let mut text = String::with_capacity(report.findings.len() * 200);
     for f in &report.findings {
         let direction = match f.direction {
             Some(lint::Section::Upgrade) => " (upgrade)",
             Some(lint::Section::Downgrade) => " (downgrade)",
             _ => "",
         };
-        println!(
-            "{}:{}: {}[{}]: {}{direction}",
+        let _ = writeln!(
+            text,
+            "{}:{}: {}[{}]: {}{direction}\n  = help: {}",
             f.file.display(),
             f.line,
             f.level.name(),
             f.rule,
-            f.message
+            f.message,
+            f.help
         );
-        println!("  = help: {}", f.help);
     }
+    print!("{text}");
     let warnings = report
         .findings
         .iter()

@@ -290,7 +290,7 @@ pub struct Finding {
 /// Everything one lint run found.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct LintReport {
-    /// The findings, by file, line and rule.
+    /// The findings: by revision, in the order the revisions were given, then by line and rule.
     pub findings: Vec<Finding>,
     /// How many revisions were checked.
     pub revisions: usize,
@@ -345,11 +345,13 @@ pub fn lint(
         ..LintReport::default()
     };
     let mut run = postgres::RunState::default();
+    let comments: std::collections::HashMap<&str, &[Comment]> = comments
+        .iter()
+        .map(|(id, c)| (id.as_str(), c.as_slice()))
+        .collect();
     for rev in revisions {
-        let extra = comments
-            .iter()
-            .find(|(id, _)| *id == rev.id)
-            .map_or(&[][..], |(_, c)| c.as_slice());
+        let extra = comments.get(rev.id.as_str()).copied().unwrap_or(&[]);
+        let first = report.findings.len();
         let units =
             [Section::Upgrade, Section::Downgrade].map(|s| source::Unit::build(rev, s, options));
         let mut suppressions = source::Suppressions::of(rev, extra);
@@ -365,19 +367,11 @@ pub fn lint(
                 Target::Mysql => mysql::check(unit, options, &mut raw),
                 Target::Sqlite => sqlite::check(unit, options, &mut raw),
             }
-            finish(
-                rev,
-                Some(unit.section),
-                &suppressions,
-                options,
-                &mut raw,
-                &mut report,
-            );
+            let section = Some(unit.section);
+            finish(rev, section, &suppressions, options, &mut raw, &mut report);
         }
+        report.findings[first..].sort_by_key(|f| (f.line, f.rule));
     }
-    report
-        .findings
-        .sort_by(|a, b| (&a.file, a.line, a.rule).cmp(&(&b.file, b.line, b.rule)));
     report
 }
 
