@@ -306,6 +306,20 @@ fn revision_rules() {
     )
     .unwrap();
     let other = sql_rev("c1", "", "-- migrate:upgrade\nSELECT 1;");
+    for target in [Target::Postgresql, Target::Mysql] {
+        let found = rules_of(&run(
+            vec![bare.clone(), other.clone()],
+            &LintOptions::new(target),
+        ));
+        for rule in [
+            "missing-downgrade",
+            "undocumented-revision",
+            "revision-id-too-long",
+            "multiple-heads",
+        ] {
+            assert!(found.contains(&rule), "{target:?} {rule}: {found:?}");
+        }
+    }
     let found = run(vec![bare, other], &LintOptions::new(Target::Sqlite));
     let of = |id: &str| -> Vec<&str> {
         found
