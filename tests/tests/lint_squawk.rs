@@ -273,6 +273,13 @@ fn migrate_reports_the_statements_squawk_reports() {
         "squawk found too little: {expected:?}"
     );
     assert!(total(&actual) > 40, "migrate found too little: {actual:?}");
+    // Every squawk-named rule of migrate is exercised by some case.
+    for rule in &squawk_rules {
+        assert!(
+            expected.values().flatten().any(|(r, _)| r == rule),
+            "no case makes squawk report {rule}"
+        );
+    }
     let mut differences = Vec::new();
     for (n, case) in CASES.iter().enumerate() {
         let id = format!("c{n:02}");
