@@ -63,5 +63,5 @@ SET SESSION lock_wait_timeout = 5;
 -- migrate:lint-ignore prefer-robust-stmts
 DROP TABLE tenants;
 
--- migrate:downgrade
+-- migrate:downgrade dialect=sqlite
 DROP TABLE tenants;
