@@ -6,6 +6,10 @@ use mysql_async::OptsBuilder;
 use percent_encoding::percent_decode_str;
 use url::{Host, Url};
 
+use std::time::Duration;
+
+use crate::lock::{LockMode, DEFAULT_LEASE};
+
 /// The default MySQL port.
 pub const DEFAULT_PORT: u16 = 3306;
 
@@ -24,6 +28,11 @@ pub struct MysqlTarget {
     pub password: Option<String>,
     /// Database (the path of the URL), percent-decoded.
     pub database: Option<String>,
+    /// How the migration lock is held (`?lock_mode=`).
+    pub lock_mode: LockMode,
+    /// How long a lock row may go without a heartbeat before another run takes it over
+    /// (`?lock_lease=SECONDS`; see [`LockMode::Row`]).
+    pub lock_lease: Duration,
 }
 
 impl std::fmt::Debug for MysqlTarget {
@@ -35,6 +44,8 @@ impl std::fmt::Debug for MysqlTarget {
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("database", &self.database)
+            .field("lock_mode", &self.lock_mode)
+            .field("lock_lease", &self.lock_lease)
             .finish()
     }
 }
@@ -115,10 +126,26 @@ pub fn parse_mysql_url(url: &str) -> Result<MysqlTarget, DatabaseError> {
         user,
         password,
         database,
+        lock_mode: LockMode::default(),
+        lock_lease: DEFAULT_LEASE,
     };
     for (key, value) in parsed.query_pairs() {
         match key.as_ref() {
             "unix_socket" | "socket" => target.socket = Some(value.into_owned()),
+            "lock_mode" => target.lock_mode = LockMode::parse(&value)?,
+            "lock_lease" => {
+                target.lock_lease = value
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s > 0.0)
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| {
+                        DatabaseError::connect(format!(
+                        "lock_lease `{value}` in the MySQL URL is not a number of seconds above 0"
+                    ))
+                    })?
+            }
             "ssl-mode" | "ssl_mode" | "sslmode" => match value.to_ascii_uppercase().as_str() {
                 "DISABLED" | "PREFERRED" => {}
                 _ => {
