@@ -131,6 +131,20 @@ fn is_conflict(e: &mysql_async::Error) -> bool {
     matches!(e, mysql_async::Error::Server(s) if s.code == ER_LOCK_DEADLOCK || s.code == ER_LOCK_WAIT_TIMEOUT)
 }
 
+/// Run one write of the lock protocol and say whether it changed a row; losing to another
+/// node's write of the row (a conflict) counts as not changing it.
+async fn wrote(
+    conn: &mut Conn,
+    sql: &str,
+    params: impl Into<mysql_async::Params> + Send,
+) -> Result<bool, mysql_async::Error> {
+    match conn.exec_drop(sql, params).await {
+        Ok(()) => Ok(conn.affected_rows() >= 1),
+        Err(e) if is_conflict(&e) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// The statements of one lock table (`table` is its quoted, qualified name).
 struct Statements {
     insert: String,
@@ -265,21 +279,15 @@ impl RowLock {
             if !row_exists {
                 // Two nodes inserting it at once: one of them gets a conflict, and the
                 // row exists all the same.
-                match conn.exec_drop(&sql.insert, (name,)).await {
-                    Ok(()) => {}
-                    Err(e) if is_conflict(&e) => {}
-                    Err(e) => return Err(failed(e)),
-                }
+                wrote(&mut conn, &sql.insert, (name,))
+                    .await
+                    .map_err(failed)?;
             }
-            let claimed = conn
-                .exec_drop(&sql.claim, (&token, &token, name))
+            if wrote(&mut conn, &sql.claim, (&token, &token, name))
                 .await
-                .map(|()| conn.affected_rows() == 1);
-            match claimed {
-                Ok(true) => break,
-                Ok(false) => {}
-                Err(e) if is_conflict(&e) => {}
-                Err(e) => return Err(failed(e)),
+                .map_err(failed)?
+            {
+                break;
             }
             let row: Option<LockRow> = match conn.exec_first(&sql.look, (name,)).await {
                 Ok(row) => row,
@@ -298,17 +306,13 @@ impl RowLock {
                 };
                 match &seen {
                     Some((last, since)) if *last == now => {
-                        if since.elapsed() >= lease {
-                            let taken = conn
-                                .exec_drop(&sql.take_over, (&token, &token, name, &now.token, beat))
+                        let params = (&token, &token, name, &now.token, beat);
+                        if since.elapsed() >= lease
+                            && wrote(&mut conn, &sql.take_over, params)
                                 .await
-                                .map(|()| conn.affected_rows() == 1);
-                            match taken {
-                                Ok(true) => break,
-                                Ok(false) => {}
-                                Err(e) if is_conflict(&e) => {}
-                                Err(e) => return Err(failed(e)),
-                            }
+                                .map_err(failed)?
+                        {
+                            break;
                         }
                     }
                     _ => seen = Some((now, Instant::now())),
