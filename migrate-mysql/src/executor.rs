@@ -9,6 +9,7 @@ use mysql_async::Conn;
 
 use crate::dialect::MysqlDialect;
 use crate::lock::{lock_name, LockMode, RowLock, DEFAULT_LEASE};
+use crate::tls::SslMode;
 use crate::url::{parse_mysql_url, MysqlTarget};
 
 /// How long [`MysqlExecutor::connect`] waits for the server to answer.
@@ -57,17 +58,24 @@ impl MysqlExecutor {
         Self::connect_to(&target).await
     }
 
-    /// Connect to an already parsed target.
+    /// Connect to an already parsed target, with its TLS policy: `PREFERRED` falls back to
+    /// plaintext when the server has no TLS, and `VERIFY_CA` accepts a trusted certificate
+    /// made for another host name.
     pub async fn connect_to(target: &MysqlTarget) -> Result<Self, DatabaseError> {
         let fail = |reason: String| {
+            // The mode is named when it insists on TLS (then it may be why).
+            let mode = match target.tls.mode {
+                SslMode::Disabled | SslMode::Preferred => String::new(),
+                mode => format!(" (ssl-mode={})", mode.as_str()),
+            };
             let mut message = format!(
-                "cannot connect to MySQL at {}{}: {reason}",
+                "cannot connect to MySQL at {}{}{mode}: {reason}",
                 target.address(),
                 target
                     .user
                     .as_deref()
                     .map(|u| format!(" as {u}"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
             );
             // No driver or server message should carry it, but never take the chance.
             if let Some(password) = target.password.as_deref().filter(|p| !p.is_empty()) {
@@ -75,10 +83,27 @@ impl MysqlExecutor {
             }
             DatabaseError::connect(message)
         };
-        let conn = tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(target.opts()))
-            .await
-            .map_err(|_| fail(format!("no answer after {} s", CONNECT_TIMEOUT.as_secs())))?
-            .map_err(|e| fail(message(&e)))?;
+        let open = |opts: mysql_async::OptsBuilder| async move {
+            match tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(opts)).await {
+                Ok(result) => result.map_err(Some),
+                Err(_) => Err(None),
+            }
+        };
+        let mut result = open(target.opts()).await;
+        if let Err(Some(e)) = &result {
+            if target.tls.falls_back_to_plaintext(e) {
+                result = open(target.opts().ssl_opts(None)).await;
+            } else if let Some(name) = target.tls.name_to_retry(e) {
+                result = open(target.opts().ssl_opts(target.tls.ssl_opts(Some(&name)))).await;
+            }
+        }
+        let conn = result.map_err(|e| match e {
+            None => fail(format!("no answer after {} s", CONNECT_TIMEOUT.as_secs())),
+            Some(e) => fail(match target.tls.advice(&e) {
+                Some(advice) => format!("{} ({advice})", message(&e)),
+                None => message(&e),
+            }),
+        })?;
         let mut executor = Self::from_conn(conn);
         executor.lock_mode = target.lock_mode;
         executor.lock_lease = target.lock_lease;

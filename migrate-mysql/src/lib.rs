@@ -23,9 +23,11 @@
 mod dialect;
 mod executor;
 mod lock;
+mod tls;
 mod url;
 
 pub use dialect::MysqlDialect;
 pub use executor::{MysqlExecutor, CONNECT_TIMEOUT};
 pub use lock::LockMode;
+pub use tls::{SslMode, TlsSettings};
 pub use url::{parse_mysql_url, MysqlTarget, DEFAULT_PORT};

@@ -591,3 +591,33 @@ fn lock_mode_and_lease_in_the_url() {
         assert!(err.message.contains("lock_"), "{bad}: {err}");
     }
 }
+
+/// The first row of `sql` (two text columns), as `SHOW VARIABLES` and `SHOW STATUS` give it.
+async fn setting(exec: &mut MysqlExecutor, sql: &str) -> String {
+    let rows: Vec<(String, String)> = exec.conn_mut().query(sql).await.unwrap();
+    rows.into_iter().next().map(|(_, v)| v).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn preferred_encrypts_only_when_the_server_offers_tls_and_required_insists() {
+    let Some(db) = TestDb::create() else { return };
+    // The default ssl-mode is PREFERRED.
+    let mut exec = db.connect().await;
+    let offers_tls = setting(&mut exec, "SHOW VARIABLES LIKE 'have_ssl'").await == "YES";
+    let cipher = setting(&mut exec, "SHOW SESSION STATUS LIKE 'Ssl_cipher'").await;
+    let required = MysqlExecutor::connect(&format!("{}?ssl-mode=REQUIRED", db.url)).await;
+    if offers_tls {
+        assert!(
+            !cipher.is_empty(),
+            "PREFERRED encrypts when the server offers TLS"
+        );
+        assert!(required.is_ok());
+    } else {
+        // A server without TLS: PREFERRED falls back to plaintext, REQUIRED refuses.
+        assert_eq!(cipher, "");
+        let err = required.unwrap_err();
+        assert_eq!(err.kind, DatabaseErrorKind::Connect);
+        assert!(err.message.contains("(ssl-mode=REQUIRED)"), "{err}");
+        assert!(err.message.contains("SSL"), "{err}");
+    }
+}

@@ -52,6 +52,8 @@ pub struct MariaDb {
     pub name: String,
     /// Its client port on 127.0.0.1.
     pub port: u16,
+    /// Whether it is a Galera node (`wsrep_on=ON` in its settings).
+    cluster: bool,
     dir: tempfile::TempDir,
     child: Child,
 }
@@ -67,6 +69,7 @@ impl MariaDb {
         let data = dir.path().join("data");
         std::fs::create_dir(&data).map_err(|e| format!("{}: {e}", data.display()))?;
         let root = running_as_root();
+        let cluster = settings.lines.iter().any(|l| l == "wsrep_on=ON");
         let user = if root { "mysql" } else { "" };
         let port = free_port();
         let mut cnf = vec![
@@ -132,6 +135,7 @@ impl MariaDb {
         let mut server = MariaDb {
             name: settings.name,
             port,
+            cluster,
             dir,
             child,
         };
@@ -165,7 +169,7 @@ impl MariaDb {
                     self.log_tail()
                 ));
             }
-            if answers(&url) {
+            if answers(&url, self.cluster) {
                 return Ok(());
             }
             if started.elapsed() > START_TIMEOUT {
@@ -220,9 +224,9 @@ fn mariadbd() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("mariadbd"))
 }
 
-/// Whether `url` takes a connection and answers `SELECT 1` (and, on a Galera node, is ready
-/// for clients).
-fn answers(url: &str) -> bool {
+/// Whether `url` takes a connection and answers (and, on a Galera node, is ready for
+/// clients: a server built with Galera support says `wsrep_ready` OFF outside a cluster).
+fn answers(url: &str, cluster: bool) -> bool {
     use mysql_async::prelude::Queryable;
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -240,7 +244,7 @@ fn answers(url: &str) -> bool {
             conn.query("SHOW STATUS LIKE 'wsrep_ready'").await;
         let _ = conn.disconnect().await;
         match ready {
-            Ok(rows) => rows.iter().all(|(_, value)| value == "ON"),
+            Ok(rows) => !cluster || rows.iter().any(|(_, value)| value == "ON"),
             Err(_) => false,
         }
     })
