@@ -62,6 +62,12 @@ impl TestDb {
         PostgresExecutor::connect(&self.url).await.unwrap()
     }
 
+    /// A connection whose URL has the query `query` (`lock_mode=transaction`, ...).
+    async fn connect_with(&self, query: &str) -> PostgresExecutor {
+        let url = format!("{}?{query}", self.url);
+        PostgresExecutor::connect(&url).await.unwrap()
+    }
+
     async fn finish(mut self) {
         self.admin
             .execute(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
@@ -428,4 +434,187 @@ async fn unix_socket_folder_in_the_query() {
         .unwrap()
         .get(0);
     assert!(over_socket);
+}
+
+/// The advisory locks held in the test database, as (pid, application_name).
+async fn advisory_locks(db: &TestDb) -> Vec<(i32, String)> {
+    db.admin
+        .client()
+        .query(
+            "SELECT l.pid, COALESCE(a.application_name, '') FROM pg_locks l \
+             JOIN pg_database d ON d.oid = l.database \
+             LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND d.datname = $1",
+            &[&db.name],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
+async fn backend_pid(exec: &PostgresExecutor) -> i32 {
+    exec.client()
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn the_lock_is_released_after_a_failed_statement_in_every_mode() {
+    let Some(admin) = admin_url() else { return };
+    let db = TestDb::create(&admin).await;
+    let table = VersionTable::default();
+    for query in [
+        None,
+        Some("lock_mode=session"),
+        Some("lock_mode=transaction"),
+    ] {
+        let mut exec = PostgresExecutor::connect(&with_db(&admin, &db.name, query))
+            .await
+            .unwrap();
+        exec.lock(&table, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(advisory_locks(&db).await.len(), 1, "{query:?}");
+        exec.begin().await.unwrap();
+        let failed = exec.execute("SELECT 1 / 0").await.unwrap_err();
+        assert!(failed.message.contains("22012"), "{}", failed.message);
+        // The session is now in a failed transaction, which refuses pg_advisory_unlock
+        // (SQLSTATE 25P02): the lock must be released all the same.
+        exec.unlock(&table)
+            .await
+            .unwrap_or_else(|e| panic!("{query:?}: {e}"));
+        assert_eq!(advisory_locks(&db).await, vec![], "{query:?}");
+    }
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn auto_takes_a_session_lock_on_a_direct_connection() {
+    let Some(admin) = admin_url() else { return };
+    let db = TestDb::create(&admin).await;
+    let mut exec = db.connect().await;
+    let table = VersionTable::default();
+    exec.lock(&table, Duration::from_secs(5)).await.unwrap();
+    // The server saw the address and port of the URL: no pooler, so no second connection.
+    assert_eq!(
+        advisory_locks(&db).await,
+        vec![(backend_pid(&exec).await, "migrate".to_string())]
+    );
+    exec.unlock(&table).await.unwrap();
+    assert_eq!(advisory_locks(&db).await, vec![]);
+    drop(exec);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn transaction_mode_holds_the_lock_on_a_connection_of_its_own() {
+    let Some(admin) = admin_url() else { return };
+    let db = TestDb::create(&admin).await;
+    let mut exec = db.connect_with("lock_mode=transaction").await;
+    let table = VersionTable::default();
+    exec.lock(&table, Duration::from_secs(5)).await.unwrap();
+    let held = advisory_locks(&db).await;
+    assert_eq!(held.len(), 1);
+    assert_ne!(held[0].0, backend_pid(&exec).await);
+    assert_eq!(held[0].1, "migrate lock");
+
+    // The migration's own transactions come and go; the lock stays.
+    exec.begin().await.unwrap();
+    exec.execute("CREATE TABLE t (id int)").await.unwrap();
+    exec.commit().await.unwrap();
+    exec.begin().await.unwrap();
+    exec.execute("INSERT INTO t VALUES (1)").await.unwrap();
+    exec.commit().await.unwrap();
+    assert_eq!(advisory_locks(&db).await, held);
+
+    // A run holding it in the other mode is excluded, both ways round.
+    let mut session = db.connect().await;
+    let err = session.lock(&table, Duration::ZERO).await.unwrap_err();
+    assert_eq!(err.kind, DatabaseErrorKind::LockTimeout);
+    assert!(err.message.contains("session-level"), "{}", err.message);
+    exec.unlock(&table).await.unwrap();
+    assert_eq!(advisory_locks(&db).await, vec![]);
+    session.lock(&table, Duration::ZERO).await.unwrap();
+    let mut other = db.connect_with("lock_mode=transaction").await;
+    let err = other.lock(&table, Duration::ZERO).await.unwrap_err();
+    assert_eq!(err.kind, DatabaseErrorKind::LockTimeout);
+    assert!(err.message.contains("transaction-level"), "{}", err.message);
+    session.unlock(&table).await.unwrap();
+    drop((exec, session, other));
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn statements_stop_once_the_lock_connection_is_lost() {
+    let Some(admin) = admin_url() else { return };
+    let mut db = TestDb::create(&admin).await;
+    let mut exec = db.connect_with("lock_mode=transaction").await;
+    let table = VersionTable::default();
+    exec.lock(&table, Duration::from_secs(5)).await.unwrap();
+    let (holder, _) = advisory_locks(&db).await[0].clone();
+    db.admin
+        .execute(&format!("SELECT pg_terminate_backend({holder})"))
+        .await
+        .unwrap();
+    // The heartbeat notices within a few seconds; until then statements still run.
+    let mut refused = None;
+    for _ in 0..300 {
+        match exec.execute("SELECT 1").await {
+            Ok(()) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    let err = refused.expect("statements are refused once the lock is lost");
+    assert!(err.message.contains("was lost"), "{}", err.message);
+    assert!(
+        err.message.contains("Run the command again"),
+        "{}",
+        err.message
+    );
+    exec.begin().await.unwrap_err();
+    exec.rollback().await.unwrap();
+    exec.unlock(&table).await.unwrap();
+    drop(exec);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn libpq_options_reach_the_server_session() {
+    let Some(admin) = admin_url() else { return };
+    let db = TestDb::create(&admin).await;
+    let mut setup = db.connect().await;
+    setup.execute("CREATE SCHEMA billing").await.unwrap();
+    let mut exec = db.connect_with("options=-csearch_path%3Dbilling").await;
+    let path: String = exec
+        .client()
+        .query_one("SELECT current_setting('search_path')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(path, "billing");
+    // So the version table goes where the search path says.
+    exec.execute("CREATE TABLE alembic_version (version_num varchar(32) NOT NULL)")
+        .await
+        .unwrap();
+    let schema: String = setup
+        .client()
+        .query_one(
+            "SELECT table_schema::text FROM information_schema.tables WHERE table_name = 'alembic_version'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(schema, "billing");
+    assert_eq!(
+        exec.read_versions(&VersionTable::default()).await.unwrap(),
+        Some(vec![])
+    );
+    drop((exec, setup));
+    db.finish().await;
 }
