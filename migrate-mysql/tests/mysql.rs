@@ -11,18 +11,10 @@ use migrate_core::{split, DatabaseErrorKind, Dialect, Executor, VersionTable};
 use migrate_mysql::{MysqlDialect, MysqlExecutor};
 use mysql_async::prelude::Queryable;
 
-/// The server URL, or `None` (after saying so) when the tests should skip.
+/// The server URL, or `None` (after saying so on stderr; a failure under
+/// `MIGRATE_TEST_REQUIRE_ALL=1`) when the tests should skip.
 fn server_url() -> Option<String> {
-    match std::env::var("MIGRATE_TEST_MYSQL_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("MIGRATE_TEST_REQUIRE_ALL").as_deref() == Ok("1") => {
-            panic!("MIGRATE_TEST_MYSQL_URL not set but MIGRATE_TEST_REQUIRE_ALL=1")
-        }
-        _ => {
-            println!("skipped: MIGRATE_TEST_MYSQL_URL not set");
-            None
-        }
-    }
+    migrate_tests::servers::server_url(migrate_tests::servers::MYSQL_VAR)
 }
 
 /// A name no other test uses: `<prefix>_<12 hex>`.

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use migrate_core::{split, DatabaseErrorKind, Dialect, Executor, VersionTable};
 use migrate_sqlite::{SqliteDialect, SqliteExecutor};
+use migrate_tests::wait::PATIENCE;
 
 fn table() -> VersionTable {
     VersionTable::default()
@@ -206,8 +207,13 @@ async fn dropping_the_executor_releases_the_lock() {
     let mut first = open(&db);
     first.lock(&table(), Duration::ZERO).await.unwrap();
     drop(first);
-    // An unbounded wait is allowed, and a free lock is taken at once.
-    open(&db).lock(&table(), Duration::MAX).await.unwrap();
+    // An unbounded wait is allowed, and a free lock is taken at once (the test itself waits
+    // no longer than PATIENCE: a lock that was not released fails it instead of hanging).
+    let mut second = open(&db);
+    tokio::time::timeout(PATIENCE, second.lock(&table(), Duration::MAX))
+        .await
+        .expect("the dropped executor's lock was released")
+        .unwrap();
 }
 
 /// What the migrator does, reduced: under the lock, apply each missing migration in its own

@@ -1,5 +1,24 @@
-//! End-to-end tests of `migrate`: the built binary and the library against SQLite, PostgreSQL
-//! and MariaDB/MySQL. The tests live under `tests/tests/`, one file per subject:
+//! The shared test kit of `migrate`, and the home of its end-to-end tests.
+//!
+//! The library is what every crate's tests need and none should write again: whether a
+//! prerequisite may be missing ([`need`]), the test servers and a database of its own per test
+//! ([`servers`]), real Alembic ([`alembic`]) and bounded waits ([`wait`]). It depends on no
+//! `migrate-*` crate, so the backends' own tests use it too (as a dev-dependency).
+//!
+//! ```no_run
+//! use migrate_tests::servers::{Server, ServerDatabase};
+//!
+//! // A fresh PostgreSQL database, dropped when `db` goes out of scope; `None` (after saying
+//! // so on stderr) when MIGRATE_TEST_POSTGRES_URL is unset, a failure under
+//! // MIGRATE_TEST_REQUIRE_ALL=1.
+//! if let Some(db) = ServerDatabase::create(Server::Postgres) {
+//!     let rows = migrate_tests::servers::pg_query(&db.url, "SELECT 1");
+//!     assert_eq!(rows, [[Some("1".to_string())]]);
+//! }
+//! ```
+//!
+//! The end-to-end tests live under `tests/tests/`, one file per subject, and share
+//! `tests/tests/common/mod.rs` (the built binary, temporary projects, `TestDb`, `per_backend!`):
 //!
 //! - `commands.rs`: the whole command set on the project's own `migrations/`;
 //! - `alembic_project.rs`: an Alembic project (`tests/fixtures/alembic_project/`) up, inspected,
@@ -10,11 +29,16 @@
 //! - `seed_layout.rs`: the `infrastructure/migrations/` + `.env` + `TEST_ENV=true` setup;
 //! - `library.rs`: the library in-process on in-memory SQLite.
 //!
-//! Run them with `cargo test -p migrate-tests` (or `cargo nextest run -p migrate-tests`). The
-//! binary is built on first use when it is missing or older than the sources (`MIGRATE_BIN`
-//! names another one). PostgreSQL and MariaDB tests need
-//! `MIGRATE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test` and
+//! Run them with `cargo test -p migrate-tests`. The binary is built on first use when it is
+//! missing or older than the sources (`MIGRATE_BIN` names another one). PostgreSQL and MariaDB
+//! tests need `MIGRATE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test` and
 //! `MIGRATE_TEST_MYSQL_URL=mysql://root@127.0.0.1:3306/test`; each test creates its own
-//! `mt_<random>` database and drops it afterwards. Without them those tests print
-//! `skipped: VAR not set`, unless `MIGRATE_TEST_REQUIRE_ALL=1` makes that a failure. Tests that
-//! compare with real Alembic use `/opt/alembic-venv` and skip with a message when it is absent.
+//! `mt_<random>` database and drops it afterwards. Tests that compare with real Alembic use the
+//! virtualenv `$VENV` (default `/opt/alembic-venv`). Whatever a test needs and cannot find (a
+//! server, Alembic, a client program) makes it say `skipped: ...` on stderr, or fail under
+//! `MIGRATE_TEST_REQUIRE_ALL=1`, which CI sets.
+
+pub mod alembic;
+pub mod need;
+pub mod servers;
+pub mod wait;

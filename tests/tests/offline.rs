@@ -1,27 +1,29 @@
 //! Offline mode: the script `upgrade --sql` / `downgrade --sql` prints, fed to the database's
 //! own client (`sqlite3`, `psql`, `mariadb`), leaves the same tables and version table as an
-//! online run. A missing client skips the test with a message.
+//! online run. A missing client skips the test with a message on stderr (a failure under
+//! `MIGRATE_TEST_REQUIRE_ALL=1`; `.ci/run` installs the clients).
 
 mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{fixture, Backend, Project, TestDb};
+use common::{fixture, program, Backend, Project, TestDb};
 
-/// The database's own client, reading a script on stdin and stopping at the first error.
-fn client(db: &TestDb) -> Command {
+/// The database's own client, reading a script on stdin and stopping at the first error; `None`
+/// after skipping when it is not installed.
+fn client(db: &TestDb) -> Option<Command> {
     match db.backend {
         Backend::Sqlite => {
-            let mut cmd = Command::new("sqlite3");
+            let mut cmd = Command::new(program("sqlite3")?);
             cmd.args(["-bail"])
                 .arg(db.sqlite_path().expect("a SQLite file"));
-            cmd
+            Some(cmd)
         }
         Backend::Postgres => {
-            let mut cmd = Command::new("psql");
+            let mut cmd = Command::new(program("psql")?);
             cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url]);
-            cmd
+            Some(cmd)
         }
         Backend::Mysql => {
             // mysql://USER[:PASSWORD]@HOST[:PORT]/DB
@@ -31,34 +33,33 @@ fn client(db: &TestDb) -> Command {
             let (hostport, database) = hostpath.split_once('/').expect("a database");
             let database = database.split('?').next().unwrap_or(database);
             let (host, port) = hostport.split_once(':').unwrap_or((hostport, "3306"));
-            let mut cmd = Command::new("mariadb");
+            let mut cmd = Command::new(program("mariadb")?);
             cmd.args(["--host", host, "--port", port, "--user", user]);
             if !password.is_empty() {
                 cmd.arg(format!("--password={password}"));
             }
             cmd.arg(database);
-            cmd
+            Some(cmd)
         }
     }
 }
 
-/// Feeds `script` to the client; `false` when the client is not installed.
-fn feed(db: &TestDb, script: &str) -> bool {
-    let mut cmd = client(db);
+/// What the client made of a script: whether it ran it all, and what it said on stderr.
+struct Fed {
+    success: bool,
+    stderr: String,
+}
+
+/// Feeds `script` to the client; `None` when the client is not installed (after skipping).
+fn try_feed(db: &TestDb, script: &str) -> Option<Fed> {
+    let mut cmd = client(db)?;
     let program = cmd.get_program().to_string_lossy().into_owned();
-    let mut child = match cmd
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-    {
-        Ok(child) => child,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("skipped: {program} not installed");
-            return false;
-        }
-        Err(e) => panic!("starting {program}: {e}"),
-    };
+        .unwrap_or_else(|e| panic!("starting {program}: {e}"));
     child
         .stdin
         .take()
@@ -66,10 +67,22 @@ fn feed(db: &TestDb, script: &str) -> bool {
         .write_all(script.as_bytes())
         .expect("writing the script");
     let out = child.wait_with_output().expect("waiting for the client");
+    Some(Fed {
+        success: out.status.success(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+/// Feeds `script` to the client and asserts that it ran all of it; `false` when the client
+/// is not installed (after skipping).
+fn feed(db: &TestDb, script: &str) -> bool {
+    let Some(fed) = try_feed(db, script) else {
+        return false;
+    };
     assert!(
-        out.status.success(),
-        "{program} refused the script:\n{}\n--- script\n{script}",
-        String::from_utf8_lossy(&out.stderr)
+        fed.success,
+        "the {:?} client refused the script:\n{}\n--- script\n{script}",
+        db.backend, fed.stderr
     );
     true
 }
