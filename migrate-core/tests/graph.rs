@@ -1,20 +1,13 @@
 //! Loading the revision graph: the errors users meet, labels, heads and bases.
 
-use migrate_core::{Migration, Revision, RevisionMap, ScriptFormat};
+mod support;
 
+use migrate_core::{Revision, RevisionMap};
+use support::RevisionExt;
+
+/// A `.py` revision `versions/{id}.py`, as the load errors name files.
 fn rev(id: &str, down: &[&str]) -> Revision {
-    Revision {
-        id: id.into(),
-        down_revisions: down.iter().map(|s| s.to_string()).collect(),
-        branch_labels: vec![],
-        depends_on: vec![],
-        message: format!("make {id}"),
-        doc: String::new(),
-        path: format!("versions/{id}.py").into(),
-        format: ScriptFormat::Python,
-        upgrade: Migration::Sql(vec![]),
-        downgrade: Migration::Sql(vec![]),
-    }
+    support::rev(id, down).python()
 }
 
 fn err(revs: Vec<Revision>) -> String {
