@@ -1,10 +1,11 @@
 //! The failures users meet, each asserted on its message (the `FAILED: ` line on stderr) and a
-//! non-zero exit code. Alembic's wording, where Alembic has the case, was taken from the oracle
-//! (`/work/shared/alembic-oracle/oracle.py`): it exits 255 with `FAILED: <message>`.
+//! non-zero exit code. Alembic's wording, where Alembic has the case, comes from the reference
+//! `tests/alembic/gen_listings.py` wrote (Alembic exits 255 with `FAILED: <message>`).
 
 mod common;
 
-use common::{server_url, Backend, Project, TestDb, MYSQL_VAR, POSTGRES_VAR};
+use common::reference::Session;
+use common::{fixture, server_url, Backend, Project, TestDb, MYSQL_VAR, POSTGRES_VAR};
 
 /// A password given in a URL must never be printed.
 const SECRET: &str = "s3cr3t-pw";
@@ -129,72 +130,65 @@ fn wrong_mysql_password_is_refused_without_the_password() {
 fn unknown_revision_uses_alembics_wording() {
     let db = TestDb::sqlite();
     let p = Project::example(&db.url);
-    // Oracle: "Can't locate revision identified by 'abcdef123456'" for upgrade and show.
+    let mut alembic = Session::start("example", 3);
     for args in [["upgrade", "abcdef123456"], ["show", "abcdef123456"]] {
         let message = p.migrate(&args).failed();
+        let theirs = alembic.next(&args.join(" "));
+        let refusal = theirs.failed.as_deref().expect("Alembic refuses");
         assert!(
-            message.starts_with("Can't locate revision identified by 'abcdef123456'"),
-            "{message}"
+            message.starts_with(refusal),
+            "{message}\nAlembic: {refusal}"
         );
     }
+    alembic.finish();
+    // Alembic has created the version table by then; `migrate` refuses first.
     assert_eq!(db.versions(), None, "nothing was created");
 }
 
-/// Two roots whose ids share the prefix `abcd`.
+/// Two roots whose ids share the prefix `abcd` (`tests/fixtures/ambiguous`).
 fn ambiguous_project(url: &str) -> Project {
     let p = Project::empty();
     p.write(
         "migrate.toml",
         &format!("script_location = \"migrations\"\nurl = \"{url}\"\n"),
     );
-    for id in ["abcd11111111", "abcd22222222"] {
-        p.write(
-            &format!("migrations/versions/{id}_r.py"),
-            &format!(
-                "\"\"\"rev {id}\"\"\"\nrevision = \"{id}\"\ndown_revision = None\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n"
-            ),
-        );
-    }
+    p.copy(&fixture("ambiguous/versions"), "migrations/versions");
     p
 }
 
+/// The ambiguous prefix, `head` with several heads, then `heads`, as Alembic words and does
+/// them (session `ambiguous 1` of the reference). Alembic's command layer hides the
+/// resolver's "Multiple revisions start with 'abcd'"; we keep its words and add the detail.
 #[test]
-fn ambiguous_partial_revision_names_the_candidates() {
+fn ambiguous_prefix_and_several_heads_use_alembics_wording() {
     let db = TestDb::sqlite();
     let p = ambiguous_project(&db.url);
-    // Oracle: Alembic says "Can't locate revision identified by 'abcd'" (its command layer
-    // hides the resolver's "Multiple revisions start with 'abcd'"); we keep its words and add
-    // the resolver's detail.
-    for args in [["upgrade", "abcd"], ["show", "abcd"]] {
-        let message = p.migrate(&args).failed();
+    let mut alembic = Session::start("ambiguous", 1);
+    for args in [
+        &["upgrade", "abcd"][..],
+        &["show", "abcd"],
+        &["upgrade", "head"],
+    ] {
+        let message = p.migrate(args).failed();
+        let theirs = alembic.next(&args.join(" "));
+        let refusal = theirs.failed.as_deref().expect("Alembic refuses");
         assert!(
-            message.starts_with("Can't locate revision identified by 'abcd'"),
-            "{message}"
+            message.starts_with(refusal),
+            "{message}\nAlembic: {refusal}"
         );
-        assert!(
-            message.contains("Multiple revisions start with 'abcd'"),
-            "{message}"
-        );
+        if args[1] == "abcd" {
+            assert!(
+                message.contains("Multiple revisions start with 'abcd'"),
+                "{message}"
+            );
+        }
+        assert_eq!(db.versions(), None, "refused before anything is created");
     }
-    assert_eq!(db.versions(), None);
-}
-
-#[test]
-fn head_with_several_heads_uses_alembics_wording() {
-    let db = TestDb::sqlite();
-    let p = ambiguous_project(&db.url);
-    let message = p.migrate(&["upgrade", "head"]).failed();
-    // Oracle, word for word (we may add a hint after it).
-    assert!(
-        message.starts_with("Multiple head revisions are present for given argument 'head'; please specify a specific target revision, '<branchname>@head' to narrow to a specific head, or 'heads' for all heads"),
-        "{message}"
-    );
-    assert_eq!(db.versions(), None);
-    p.migrate(&["upgrade", "heads"]).ok();
-    assert_eq!(
-        db.versions(),
-        Some(vec!["abcd11111111".to_string(), "abcd22222222".to_string()])
-    );
+    let run = p.migrate(&["upgrade", "heads"]);
+    alembic
+        .next("upgrade heads")
+        .assert_moved(&run, db.versions());
+    alembic.finish();
 }
 
 #[test]

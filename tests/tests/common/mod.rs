@@ -11,6 +11,8 @@
 
 #![allow(dead_code, unused_imports)] // each test file uses its own subset
 
+pub mod reference;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
