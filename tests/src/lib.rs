@@ -27,6 +27,7 @@
 //! - `failures.rs`: the errors users meet, on their messages and exit codes;
 //! - `concurrency.rs`: eight `upgrade head` processes at once on one database;
 //! - `seed_layout.rs`: the `infrastructure/migrations/` + `.env` + `TEST_ENV=true` setup;
+//! - `dialect_alembic.rs`: each dialect's version-table SQL against Alembic's;
 //! - `references.rs`: the committed Alembic references regenerate unchanged;
 //! - `library.rs`: the library in-process on in-memory SQLite.
 //!

@@ -16,3 +16,13 @@ fn listings_are_what_alembic_prints() {
     let dir = alembic_dir();
     assert_regenerates(&dir.join("gen_listings.py"), &[], &dir.join("listings.txt"));
 }
+
+#[test]
+fn version_table_statements_are_what_alembic_writes() {
+    let dir = alembic_dir();
+    assert_regenerates(
+        &dir.join("gen_version_sql.py"),
+        &[],
+        &dir.join("version_sql.txt"),
+    );
+}
