@@ -5,7 +5,8 @@
 //! a branch and merge, a merge of three parents, branch labels, `depends_on` across branches and
 //! on a label, relative steps past a branch point) and 63 command sequences, the steps each
 //! command runs, the version-table changes of each step, the rows afterwards, or Alembic's error.
-//! This test replays every sequence through `migrate-core` and asserts the same.
+//! This test replays every sequence through `migrate-core` and asserts the same;
+//! `references.rs` checks that the generator still writes exactly the committed file.
 
 mod support;
 
