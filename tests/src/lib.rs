@@ -24,6 +24,7 @@
 //! - `alembic_project.rs`: an Alembic project (`tests/fixtures/alembic_project/`) up, inspected,
 //!   down, and interoperating with real Alembic both ways;
 //! - `offline.rs`: `--sql` scripts fed to `sqlite3`, `psql` and `mariadb`;
+//!   `offline_alembic.rs`: the same scripts against Alembic's `--sql`, whole;
 //! - `failures.rs`: the errors users meet, on their messages and exit codes;
 //! - `concurrency.rs`: eight `upgrade head` processes at once on one database;
 //! - `seed_layout.rs`: the `infrastructure/migrations/` + `.env` + `TEST_ENV=true` setup;

@@ -175,3 +175,76 @@ fn sql_mode_connects_to_nothing() {
     }
     assert!(!p.path().join("unused.db").exists());
 }
+
+/// The version rows of `table` in `db` (sorted), `None` when it does not exist.
+fn rows_of(db: &TestDb, table: &str) -> Option<Vec<String>> {
+    if !db.tables().iter().any(|t| t == table) {
+        return None;
+    }
+    let mut rows = db.column(&format!("SELECT version_num FROM {table}"));
+    rows.sort();
+    Some(rows)
+}
+
+/// `offline_project` (an `autocommit_block` between two statements, two statements in one
+/// migration) with `settings` in its ini, offline and online: the script, fed to the client,
+/// leaves what the online run leaves, all the way up and all the way down again.
+fn offline_project_matches_online(online: &TestDb, settings: &str, version_table: &str) {
+    let Some(offline) = TestDb::fresh(online.backend) else {
+        return;
+    };
+    let p = Project::empty();
+    p.copy(&fixture("offline_project"), "offline_project");
+    let ini = "offline_project/alembic.ini";
+    p.write(ini, &(p.read(ini) + settings));
+    let run = |db: &TestDb, args: &[&str]| {
+        let mut all = vec!["-c", ini, "--url", &db.url];
+        all.extend_from_slice(args);
+        p.migrate(&all)
+    };
+
+    run(online, &["upgrade", "head"]).ok();
+    let script = run(&offline, &["upgrade", "head", "--sql"]);
+    if !feed(&offline, script.ok()) {
+        return;
+    }
+    assert_eq!(offline.schema(), online.schema());
+    assert_eq!(
+        offline.column("SELECT name FROM items ORDER BY id"),
+        ["first", "second"]
+    );
+    assert_eq!(
+        rows_of(&offline, version_table),
+        Some(vec!["c3c3c3c3c3c3".to_string()])
+    );
+
+    run(online, &["downgrade", "base"]).ok();
+    let script = run(&offline, &["downgrade", "c3c3c3c3c3c3:base", "--sql"]);
+    feed(&offline, script.ok());
+    assert_eq!(offline.schema(), online.schema());
+    assert_eq!(offline.tables(), [version_table]);
+    assert_eq!(rows_of(&offline, version_table), Some(vec![]));
+}
+
+fn autocommit_block_offline_matches_online(online: TestDb) {
+    offline_project_matches_online(&online, "", "alembic_version");
+}
+per_backend!(autocommit_block_offline_matches_online);
+
+fn per_migration_offline_matches_online(online: TestDb) {
+    offline_project_matches_online(
+        &online,
+        "transaction_per_migration = true\n",
+        "alembic_version",
+    );
+}
+per_backend!(per_migration_offline_matches_online);
+
+fn custom_version_table_offline_matches_online(online: TestDb) {
+    offline_project_matches_online(
+        &online,
+        "version_table = tenant_versions\n",
+        "tenant_versions",
+    );
+}
+per_backend!(custom_version_table_offline_matches_online);

@@ -622,19 +622,52 @@ pub fn alembic_stdouts(
     url: &str,
     runs: &[&[&str]],
 ) -> Vec<String> {
+    let x = format!("url={}", alembic_url(url));
+    let runs: Vec<Vec<String>> = runs
+        .iter()
+        .map(|args| {
+            let mut all = vec![
+                "-c".to_string(),
+                ini.to_string(),
+                "-x".to_string(),
+                x.clone(),
+            ];
+            all.extend(args.iter().map(|a| a.to_string()));
+            all
+        })
+        .collect();
+    alembic_runs(alembic, dir, &runs, &[])
+}
+
+/// The stdout of several real Alembic command lines (each `ARGS` as after `alembic`) run in one
+/// Python process in `dir`, with `env` added to its environment: listings, and the scripts
+/// of `--sql` runs. Panics when one of them fails.
+pub fn alembic_runs(
+    alembic: &Path,
+    dir: &Path,
+    runs: &[Vec<String>],
+    env: &[(&str, &str)],
+) -> Vec<String> {
+    // As `alembic.config.main` does, with the Config printing into a buffer (its default
+    // stdout is the one Python had when alembic was imported); `--sql` scripts go to
+    // sys.stdout, redirected into the same buffer.
     const SCRIPT: &str = r#"
 import contextlib, io, sys
-from alembic.config import main
-ini, url, runs = sys.argv[1], sys.argv[2], sys.argv[3:]
-for run in runs:
+from alembic.config import CommandLine, Config
+for run in sys.argv[1:]:
     args = run.split("\x1f")
     out = io.StringIO()
+    cli = CommandLine(prog="alembic")
+    options = cli.parser.parse_args(args)
+    toml, ini = cli._inis_from_config(options)
+    config = Config(file_=ini, toml_file=toml, ini_section=options.name, cmd_opts=options,
+                    stdout=out)
     with contextlib.redirect_stdout(out):
         try:
-            main(argv=["-c", ini, "-x", url] + args, prog="alembic")
+            cli.run_cmd(config, options)
         except SystemExit as e:
             if e.code:
-                sys.exit("alembic %s failed: %s" % (" ".join(args), e.code))
+                sys.exit("alembic %s failed: %s\n%s" % (" ".join(args), e.code, out.getvalue()))
     sys.stdout.write(out.getvalue() + "\x1e")
 "#;
     let python = alembic.with_file_name("python");
@@ -642,9 +675,8 @@ for run in runs:
         .current_dir(dir)
         .arg("-c")
         .arg(SCRIPT)
-        .arg(ini)
-        .arg(format!("url={}", alembic_url(url)))
         .args(runs.iter().map(|args| args.join("\x1f")))
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .expect("running alembic in python");
