@@ -2,7 +2,8 @@
 //!
 //! The library is what every crate's tests need and none should write again: whether a
 //! prerequisite may be missing ([`need`]), the test servers and a database of its own per test
-//! ([`servers`]), real Alembic ([`alembic`]) and bounded waits ([`wait`]). It depends on no
+//! ([`servers`]), a PostgreSQL server of the test's own ([`instance`]), real Alembic
+//! ([`alembic`]) and bounded waits ([`wait`]). It depends on no
 //! `migrate-*` crate, so the backends' own tests use it too (as a dev-dependency).
 //!
 //! ```no_run
@@ -27,7 +28,9 @@
 //!   `offline_alembic.rs`: the same scripts against Alembic's `--sql`, whole;
 //! - `failures.rs`: the errors users meet, on their messages and exit codes;
 //! - `concurrency.rs`: eight `upgrade head` processes at once on one database;
+//! - `locking.rs`: a run that cannot have the lock, through the library and the binary;
 //! - `seed_layout.rs`: the `infrastructure/migrations/` + `.env` + `TEST_ENV=true` setup;
+//! - `precedence.rs`: which configuration wins when several sources name the same setting;
 //! - `dialect_alembic.rs`: each dialect's version-table SQL against Alembic's;
 //! - `references.rs`: the committed Alembic references regenerate unchanged;
 //! - `library.rs`: the library in-process on in-memory SQLite.
@@ -42,6 +45,7 @@
 //! `MIGRATE_TEST_REQUIRE_ALL=1`, which CI sets.
 
 pub mod alembic;
+pub mod instance;
 pub mod need;
 pub mod servers;
 pub mod wait;

@@ -323,3 +323,153 @@ fn closed_stdout_pipe_is_not_a_panic() {
         "{stderr}"
     );
 }
+
+/// `first` (0a0a0a0a0a0a) whose downgrade's second statement fails, and `second`
+/// (0d0d0d0d0d0d) on it, each creating a table.
+fn failing_downgrade_project(url: &str) -> Project {
+    let p = Project::empty();
+    p.write(
+        "migrate.toml",
+        &format!("script_location = \"migrations\"\nurl = \"{url}\"\n"),
+    );
+    p.write(
+        "migrations/versions/0a0a0a0a0a0a_first.py",
+        "\"\"\"first\"\"\"\nfrom alembic import op\n\nrevision = \"0a0a0a0a0a0a\"\ndown_revision = None\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n    op.execute(\"CREATE TABLE first_table (id INTEGER PRIMARY KEY)\")\n\n\ndef downgrade():\n    op.execute(\"DROP TABLE first_table\")\n    op.execute(\"DROP TABLE missing_table\")\n",
+    );
+    p.write(
+        "migrations/versions/0d0d0d0d0d0d_second.sql",
+        "-- second\n--\n-- Revision ID: 0d0d0d0d0d0d\n-- Revises: 0a0a0a0a0a0a\n\n-- migrate:upgrade\nCREATE TABLE second_table (id INTEGER PRIMARY KEY);\n\n-- migrate:downgrade\nDROP TABLE second_table;\n",
+    );
+    p
+}
+
+/// A downgrade whose second migration fails at its second statement: the message names the
+/// file, the statement and its number; SQLite and PostgreSQL undo the whole run, MariaDB
+/// (DDL commits at once) keeps the first migration's downgrade and its version change and the
+/// failed migration's first statement, and says so.
+fn failing_downgrade(db: TestDb) {
+    let p = failing_downgrade_project(&db.url);
+    p.migrate(&["upgrade", "head"]).ok();
+    let message = p.migrate(&["downgrade", "base"]).failed();
+    assert!(
+        message.contains(
+            "0a0a0a0a0a0a_first.py:16: statement 2 of revision 0a0a0a0a0a0a (downgrade) failed"
+        ),
+        "names the file, line, statement and direction: {message}"
+    );
+    assert!(
+        message.contains("DROP TABLE missing_table"),
+        "shows the statement: {message}"
+    );
+    match db.backend {
+        Backend::Sqlite | Backend::Postgres => {
+            assert!(
+                message.contains("nothing was applied")
+                    && message.contains("unchanged (0d0d0d0d0d0d)"),
+                "{message}"
+            );
+            assert_eq!(db.versions(), Some(vec!["0d0d0d0d0d0d".to_string()]));
+            assert_eq!(
+                db.tables(),
+                ["alembic_version", "first_table", "second_table"]
+            );
+        }
+        Backend::Mysql => {
+            assert!(
+                message.contains("statements 1 to 1 of this migration may have been applied")
+                    && message.contains("(0a0a0a0a0a0a)"),
+                "{message}"
+            );
+            assert_eq!(db.versions(), Some(vec!["0a0a0a0a0a0a".to_string()]));
+            assert_eq!(db.tables(), ["alembic_version"]);
+        }
+    }
+}
+per_backend!(failing_downgrade);
+
+/// The version-table change after a migration fails (here the migration drops the version
+/// table): SQLite and PostgreSQL undo the whole run; MariaDB keeps what committed. Today the
+/// message is the database's alone: it names neither the revision nor the version change.
+fn failing_version_table_update(db: TestDb) {
+    let p = one_revision_project();
+    p.write(
+        "migrate.toml",
+        &format!("script_location = \"migrations\"\nurl = \"{}\"\n", db.url),
+    );
+    p.write(
+        "migrations/versions/0e0e0e0e0e0e_drop_the_version_table.py",
+        "\"\"\"drop the version table\"\"\"\nfrom alembic import op\n\nrevision = \"0e0e0e0e0e0e\"\ndown_revision = \"0a0a0a0a0a0a\"\nbranch_labels = None\ndepends_on = None\n\n\ndef upgrade():\n    op.execute(\"CREATE TABLE second_table (id INTEGER PRIMARY KEY)\")\n    op.execute(\"DROP TABLE alembic_version\")\n\n\ndef downgrade():\n    op.execute(\"DROP TABLE second_table\")\n",
+    );
+    let message = p.migrate(&["upgrade", "head"]).failed();
+    assert!(message.contains("alembic_version"), "{message}");
+    match db.backend {
+        Backend::Sqlite | Backend::Postgres => {
+            assert_eq!(
+                db.versions(),
+                None,
+                "the version table's creation is undone too"
+            );
+            assert!(db.tables().is_empty(), "{:?}", db.tables());
+        }
+        Backend::Mysql => {
+            // first_table and its version row committed; second_table and the DROP too.
+            assert_eq!(db.versions(), None);
+            assert_eq!(db.tables(), ["first_table", "second_table"]);
+        }
+    }
+}
+per_backend!(failing_version_table_update);
+
+/// TLS that cannot be had, through the binary: `sslmode=require` against a PostgreSQL server
+/// without TLS (an instance of the test's own) and an `sslrootcert` that does not exist are
+/// one `FAILED:` line each, naming the server or the file, without the password.
+#[test]
+fn tls_that_cannot_be_had_is_one_line() {
+    let Some(instance) = migrate_tests::instance::PostgresInstance::start(&["ssl=off"]) else {
+        return;
+    };
+    let p = one_revision_project();
+    let with_password = instance
+        .url
+        .replace("postgres@", &format!("postgres:{SECRET}@"));
+    let run = p.migrate(&[
+        "--url",
+        &format!("{with_password}?sslmode=require"),
+        "upgrade",
+        "head",
+    ]);
+    let message = run.failed();
+    assert!(
+        message.contains(&format!("127.0.0.1:{}", instance.port)),
+        "names the server: {message}"
+    );
+    assert!(
+        message.contains("TLS") || message.contains("SSL"),
+        "{message}"
+    );
+    assert!(!message.contains('\n'), "one line: {message}");
+    assert_no_secret(&run);
+
+    let missing = p.path().join("no-such-ca.pem");
+    let run = p.migrate(&[
+        "--url",
+        &format!(
+            "{with_password}?sslmode=verify-full&sslrootcert={}",
+            missing.display()
+        ),
+        "current",
+    ]);
+    let message = run.failed();
+    assert!(
+        message.contains(&missing.display().to_string()),
+        "names the file: {message}"
+    );
+    assert!(!message.contains('\n'), "one line: {message}");
+    assert_no_secret(&run);
+    // Nothing reached the server.
+    let tables = migrate_tests::servers::pg_query(
+        &instance.url,
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+    );
+    assert_eq!(tables, [[Some("0".to_string())]]);
+}

@@ -11,6 +11,7 @@
 
 #![allow(dead_code, unused_imports)] // each test file uses its own subset
 
+pub mod executors;
 pub mod reference;
 
 use std::path::{Path, PathBuf};
