@@ -1,6 +1,7 @@
 //! Against a real server named by `MIGRATE_TEST_POSTGRES_URL` (e.g.
 //! `postgres://postgres@127.0.0.1:5432/test`). Each test works in its own fresh database,
-//! dropped when the test ends (also when it fails).
+//! dropped when the test ends (also when it fails). What every executor must do is in
+//! `tests/tests/conformance.rs`; this file holds what is PostgreSQL's own.
 
 use std::time::Duration;
 
@@ -220,26 +221,6 @@ async fn unknown_host_and_closed_port_are_one_line() {
 }
 
 #[tokio::test]
-async fn read_versions_none_then_rows() {
-    let Some(admin) = admin_url() else { return };
-    let db = TestDb::create(&admin).await;
-    let mut exec = db.connect().await;
-    let table = VersionTable::default();
-    assert_eq!(exec.read_versions(&table).await.unwrap(), None);
-    let create = exec.dialect().create_version_table(&table);
-    exec.execute(&create).await.unwrap();
-    assert_eq!(exec.read_versions(&table).await.unwrap(), Some(vec![]));
-    let insert = exec.dialect().insert_version(&table, "a1");
-    exec.execute(&insert).await.unwrap();
-    assert_eq!(
-        exec.read_versions(&table).await.unwrap(),
-        Some(vec!["a1".to_string()])
-    );
-    drop(exec);
-    db.finish().await;
-}
-
-#[tokio::test]
 async fn version_table_in_a_custom_schema() {
     let Some(admin) = admin_url() else { return };
     let db = TestDb::create(&admin).await;
@@ -263,31 +244,6 @@ async fn version_table_in_a_custom_schema() {
         exec.read_versions(&VersionTable::default()).await.unwrap(),
         None
     );
-    drop(exec);
-    db.finish().await;
-}
-
-#[tokio::test]
-async fn ddl_rolls_back_with_the_transaction() {
-    let Some(admin) = admin_url() else { return };
-    let db = TestDb::create(&admin).await;
-    let mut exec = db.connect().await;
-    exec.begin().await.unwrap();
-    exec.execute("CREATE TABLE tenants (id int PRIMARY KEY)")
-        .await
-        .unwrap();
-    let err = exec
-        .execute("CREATE TABLE tenants (id int)")
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind, DatabaseErrorKind::Statement);
-    exec.rollback().await.unwrap();
-    let row = exec
-        .client()
-        .query_one("SELECT to_regclass('tenants') IS NULL", &[])
-        .await
-        .unwrap();
-    assert!(row.get::<_, bool>(0), "the table survived the rollback");
     drop(exec);
     db.finish().await;
 }

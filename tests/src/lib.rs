@@ -31,6 +31,7 @@
 //! - `locking.rs`: a run that cannot have the lock, through the library and the binary;
 //! - `seed_layout.rs`: the `infrastructure/migrations/` + `.env` + `TEST_ENV=true` setup;
 //! - `precedence.rs`: which configuration wins when several sources name the same setting;
+//! - `conformance.rs`: one suite every executor (SQLite, PostgreSQL, MariaDB) must pass;
 //! - `dialect_alembic.rs`: each dialect's version-table SQL against Alembic's;
 //! - `references.rs`: the committed Alembic references regenerate unchanged;
 //! - `library.rs`: the library in-process on in-memory SQLite.
