@@ -1,6 +1,9 @@
-//! Bounded waits on conditions: a regression makes a test fail after the limit, never hang,
-//! and no test sleeps a fixed time hoping that something has happened meanwhile.
+//! Bounded waits, on conditions and on processes: a regression makes a test fail after the
+//! limit, never hang, and no test sleeps a fixed time hoping that something has happened
+//! meanwhile.
 
+use std::process::{Child, Command, Output};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// How long a test waits for something that normally takes milliseconds.
@@ -36,5 +39,29 @@ where
             "gave up after {limit:?} waiting for {what}"
         );
         tokio::time::sleep(POLL).await;
+    }
+}
+
+/// How long one run of a program (the `migrate` binary, a database client) may take before
+/// the test gives up on it: far more than any run needs, so only a hang reaches it.
+pub const PROCESS_LIMIT: Duration = Duration::from_secs(180);
+
+/// Waits for `child` as [`std::process::Child::wait_with_output`] does, at most `limit`:
+/// past it the process is killed and the test fails naming `what`.
+#[track_caller]
+pub fn output_within(child: Child, limit: Duration, what: &str) -> Output {
+    let pid = child.id();
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(child.wait_with_output());
+    });
+    match finished.recv_timeout(limit) {
+        Ok(output) => output.unwrap_or_else(|e| panic!("waiting for {what}: {e}")),
+        Err(_) => {
+            let _ = Command::new("kill")
+                .args(["-KILL", &pid.to_string()])
+                .status();
+            panic!("{what} did not finish within {limit:?}; it was killed")
+        }
     }
 }

@@ -319,7 +319,7 @@ fn closed_stdout_pipe_is_not_a_panic() {
     let mut first = [0u8; 1];
     std::io::Read::read_exact(&mut stdout, &mut first).expect("the listing starts");
     drop(stdout);
-    let out = child.wait_with_output().expect("waiting for migrate");
+    let out = common::output_within(child, common::PROCESS_LIMIT, "`migrate history -v`");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(&first, b"R", "the listing began with `Rev: `");
     // Today: a quiet success, as when the reader took everything it wanted.

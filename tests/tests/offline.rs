@@ -8,7 +8,7 @@ mod common;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{fixture, program, Backend, Project, TestDb};
+use common::{fixture, output_within, program, Backend, Project, TestDb, PROCESS_LIMIT};
 
 /// The database's own client, reading a script on stdin and stopping at the first error; `None`
 /// after skipping when it is not installed.
@@ -66,7 +66,7 @@ fn try_feed(db: &TestDb, script: &str) -> Option<Fed> {
         .expect("stdin")
         .write_all(script.as_bytes())
         .expect("writing the script");
-    let out = child.wait_with_output().expect("waiting for the client");
+    let out = output_within(child, PROCESS_LIMIT, &program);
     Some(Fed {
         success: out.status.success(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

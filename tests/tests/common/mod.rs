@@ -15,6 +15,8 @@ pub mod executors;
 pub mod reference;
 
 use std::path::{Path, PathBuf};
+
+pub use migrate_tests::wait::{output_within, PROCESS_LIMIT};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::SystemTime;
@@ -205,9 +207,13 @@ pub fn migrate_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Comma
 
 /// Runs `migrate ARGS` in `dir` with `env` added.
 pub fn migrate_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = migrate_command(dir, args, env)
-        .output()
+    let child = migrate_command(dir, args, env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("running migrate");
+    let what = format!("`migrate {}`", args.join(" "));
+    let out = output_within(child, PROCESS_LIMIT, &what);
     Run::from_output(args.join(" "), out)
 }
 
@@ -303,9 +309,9 @@ impl Project {
     }
 }
 
-/// Waits for a spawned run.
+/// Waits for a spawned run (at most [`PROCESS_LIMIT`]).
 pub fn wait(child: Child, args: &str) -> Run {
-    let out = child.wait_with_output().expect("waiting for migrate");
+    let out = output_within(child, PROCESS_LIMIT, &format!("`migrate {args}`"));
     Run::from_output(args.to_string(), out)
 }
 
