@@ -27,6 +27,7 @@
 //! - `offline.rs`: `--sql` scripts fed to `sqlite3`, `psql` and `mariadb`;
 //!   `offline_alembic.rs`: the same scripts against Alembic's `--sql`, whole;
 //! - `failures.rs`: the errors users meet, on their messages and exit codes;
+//! - `check.rs`: `migrate check`, and revisions it cannot run refused before anything runs;
 //! - `concurrency.rs`: eight `upgrade head` processes at once on one database;
 //! - `locking.rs`: a run that cannot have the lock, through the library and the binary;
 //! - `seed_layout.rs`: the `infrastructure/migrations/` + `.env` + `TEST_ENV=true` setup;
