@@ -316,7 +316,6 @@ impl<'m> ExecutionPlan<'m> {
             dialect,
             timeouts: options.timeouts(),
         };
-        b.settings(TimeoutScope::Start);
         let (create, purge) = match setup {
             Setup::Online {
                 table_exists,
@@ -327,7 +326,13 @@ impl<'m> ExecutionPlan<'m> {
                 false,
             ),
         };
-        if one_transaction {
+        let nothing_to_do = plan.steps.is_empty() && !create && !purge;
+        if !(nothing_to_do && online) {
+            b.settings(TimeoutScope::Start);
+        }
+        if nothing_to_do && online {
+            // At head: nothing is sent, not even an empty transaction.
+        } else if one_transaction {
             b.begin();
         } else if online && (create || purge) {
             // The table's creation commits on its own before the first migration.

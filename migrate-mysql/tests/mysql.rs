@@ -1,6 +1,7 @@
 //! The MySQL executor against a real MySQL or MariaDB server, when `MIGRATE_TEST_MYSQL_URL`
 //! names one (e.g. `mysql://root@127.0.0.1:3306/test`). Each test works in a database of its
-//! own, created here and dropped when the test ends, so the tests run in parallel.
+//! own, created here and dropped when the test ends, so the tests run in parallel. What every
+//! executor must do is in `tests/tests/conformance.rs`; this file holds what is MySQL's own.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -11,18 +12,10 @@ use migrate_core::{split, DatabaseErrorKind, Dialect, Executor, VersionTable};
 use migrate_mysql::{MysqlDialect, MysqlExecutor};
 use mysql_async::prelude::Queryable;
 
-/// The server URL, or `None` (after saying so) when the tests should skip.
+/// The server URL, or `None` (after saying so on stderr; a failure under
+/// `MIGRATE_TEST_REQUIRE_ALL=1`) when the tests should skip.
 fn server_url() -> Option<String> {
-    match std::env::var("MIGRATE_TEST_MYSQL_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("MIGRATE_TEST_REQUIRE_ALL").as_deref() == Ok("1") => {
-            panic!("MIGRATE_TEST_MYSQL_URL not set but MIGRATE_TEST_REQUIRE_ALL=1")
-        }
-        _ => {
-            println!("skipped: MIGRATE_TEST_MYSQL_URL not set");
-            None
-        }
-    }
+    migrate_tests::servers::server_url(migrate_tests::servers::MYSQL_VAR)
 }
 
 /// A name no other test uses: `<prefix>_<12 hex>`.
@@ -170,33 +163,6 @@ async fn version_table_with_a_quoted_name_in_a_named_schema() {
 }
 
 #[tokio::test]
-async fn rollback_undoes_dml_but_ddl_commits_at_once() {
-    let Some(db) = TestDb::create() else { return };
-    let mut exec = db.connect().await;
-    assert!(!exec.dialect().transactional_ddl());
-    run(&mut exec, "CREATE TABLE t (id INT) ENGINE=InnoDB").await;
-    run(&mut exec, "INSERT INTO t VALUES (1)").await;
-    exec.begin().await.unwrap();
-    run(&mut exec, "INSERT INTO t VALUES (2)").await;
-    run(&mut exec, "DELETE FROM t WHERE id = 1").await;
-    exec.rollback().await.unwrap();
-    assert_eq!(ints(&mut exec, "SELECT id FROM t").await, [1]);
-
-    exec.begin().await.unwrap();
-    run(&mut exec, "CREATE TABLE u (id INT)").await;
-    exec.rollback().await.unwrap();
-    assert_eq!(
-        ints(
-            &mut exec,
-            "SELECT COUNT(*) FROM information_schema.tables \
-             WHERE table_schema = DATABASE() AND table_name = 'u'"
-        )
-        .await,
-        [1]
-    );
-}
-
-#[tokio::test]
 async fn a_failing_statement_reports_the_server_error_on_one_line() {
     let Some(db) = TestDb::create() else { return };
     let mut exec = db.connect().await;
@@ -248,24 +214,6 @@ async fn a_second_session_times_out_on_the_lock_then_gets_it_after_unlock() {
     first.lock(&other, Duration::ZERO).await.unwrap();
     second.unlock(&t).await.unwrap();
     first.unlock(&other).await.unwrap();
-}
-
-#[tokio::test]
-async fn the_lock_survives_commits_and_ddl() {
-    let Some(db) = TestDb::create() else { return };
-    let (mut first, mut second) = (db.connect().await, db.connect().await);
-    let (t, d) = (VersionTable::default(), MysqlDialect);
-    first.lock(&t, Duration::from_secs(5)).await.unwrap();
-    run(&mut first, &d.create_version_table(&t)).await;
-    first.begin().await.unwrap();
-    run(&mut first, "CREATE TABLE t (id INT)").await;
-    run(&mut first, &d.insert_version(&t, "aaa111")).await;
-    first.commit().await.unwrap();
-
-    let err = second.lock(&t, Duration::ZERO).await.unwrap_err();
-    assert_eq!(err.kind, DatabaseErrorKind::LockTimeout);
-    first.unlock(&t).await.unwrap();
-    second.lock(&t, Duration::ZERO).await.unwrap();
 }
 
 #[tokio::test]
