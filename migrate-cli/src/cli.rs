@@ -142,6 +142,12 @@ pub enum Command {
         after_help = "Examples:\n  migrate completions bash > ~/.local/share/bash-completion/completions/migrate\n  migrate completions zsh > ~/.zfunc/_migrate\n  migrate completions fish > ~/.config/fish/completions/migrate.fish"
     )]
     Completions(CompletionsArgs),
+    /// Check revisions for unsafe or non-rerunnable SQL and the project's practices (exit code
+    /// 1 on any error-level finding).
+    #[command(
+        after_help = "Examples:\n  migrate lint\n  migrate lint --pending\n  migrate lint ae1027a6acf --format json\n\nRules and levels: [lint] in migrate.toml (rule = \"error\" | \"warn\" | \"off\",\npostgres_version = \"15\"); silence one statement with a comment line before it:\n-- migrate:lint-ignore RULE[,RULE] (.sql) or # migrate:lint-ignore RULE (.py)."
+    )]
+    Lint(LintArgs),
 }
 
 impl Command {
@@ -185,6 +191,29 @@ pub fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "migrate", &mut script);
     script
+}
+
+/// How `lint` prints its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// `file:line: level[rule]: message`, then `  = help: ...`.
+    Text,
+    /// One JSON document: {"format_version":1,"findings":[...]}.
+    Json,
+}
+
+/// `lint`.
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Revisions to check (ids, prefixes, head, heads, label@head) [default: every revision].
+    #[arg(value_name = "REV")]
+    pub revisions: Vec<String>,
+    /// Only the revisions the configured database does not have yet.
+    #[arg(long, conflicts_with = "revisions")]
+    pub pending: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
 }
 
 /// `init DIR`.

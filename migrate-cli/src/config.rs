@@ -26,6 +26,7 @@
 
 mod database_url;
 pub mod ini;
+pub mod lint;
 mod sources;
 pub mod vars;
 
@@ -197,6 +198,8 @@ pub struct Settings {
     pub resolved: Vec<ResolvedSetting>,
     /// Sources that were set but not used (a stray `PGHOST`, the placeholder URL).
     pub notes: Vec<String>,
+    /// The `[lint]` table.
+    pub lint: lint::LintSettings,
 }
 
 impl Settings {
@@ -621,6 +624,29 @@ impl Resolver<'_> {
         n.map(Some).ok_or_else(|| self.invalid(key, value, what))
     }
 
+    /// The `[lint]` table: rule levels and server versions, checked by [`lint::parse`].
+    fn lint(&self) -> Result<lint::LintSettings, CliError> {
+        let Some(value) = self.value("lint") else {
+            return Ok(lint::LintSettings::default());
+        };
+        let table = value
+            .clone()
+            .into_table()
+            .map_err(|_| self.invalid("lint", value, "a table ([lint])"))?;
+        let mut entries = std::collections::BTreeMap::new();
+        for (key, item) in table {
+            let text = match &item.kind {
+                ValueKind::String(s) => self.vars.interpolate("lint", s)?,
+                ValueKind::I64(n) => n.to_string(),
+                ValueKind::U64(n) => n.to_string(),
+                ValueKind::Float(f) => f.to_string(),
+                _ => return Err(self.invalid("lint", &item, "a string")),
+            };
+            entries.insert(key, text);
+        }
+        lint::parse(&entries, &self.source("lint"))
+    }
+
     fn base(&self, key: &str) -> PathBuf {
         self.value(key)
             .and_then(|v| self.places.of(v))
@@ -719,6 +745,7 @@ impl Resolver<'_> {
             environment,
             resolved: Vec::new(),
             notes: decision.notes,
+            lint: self.lint()?,
         };
         settings.resolved = self.report(&settings, &files, explicit_locations.is_some());
         Ok(settings)

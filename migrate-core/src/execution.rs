@@ -366,7 +366,6 @@ impl<'m> ExecutionPlan<'m> {
                 }
             ),
         };
-        b.settings(TimeoutScope::Start);
         let (create, purge, create_history, resume) = match &setup {
             Setup::Online {
                 table_exists,
@@ -386,7 +385,13 @@ impl<'m> ExecutionPlan<'m> {
                 None,
             ),
         };
-        if one_transaction {
+        let nothing_to_do = plan.steps.is_empty() && !create && !purge;
+        if !(nothing_to_do && online) {
+            b.settings(TimeoutScope::Start);
+        }
+        if nothing_to_do && online {
+            // At head: nothing is sent, not even an empty transaction.
+        } else if one_transaction {
             b.begin();
         } else if online && (create || purge || create_history) {
             // The table's creation commits on its own before the first migration.

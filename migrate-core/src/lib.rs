@@ -17,6 +17,7 @@ pub mod execution;
 pub mod executor;
 pub mod graph;
 pub mod history;
+pub mod lint;
 pub mod migrator;
 pub mod offline;
 pub mod plan;

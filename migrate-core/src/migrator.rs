@@ -637,9 +637,10 @@ fn resume_point(
         ));
     };
     if plan.steps.first().and_then(|s| s.revision.as_deref()) != Some(failed.revision.as_str()) {
-        return Err(refuse(format!(
+        return Err(refuse(
             "the upgrade does not start with it (the version table moved since it failed)"
-        )));
+                .to_string(),
+        ));
     }
     let rev = map
         .get(&failed.revision)

@@ -358,6 +358,10 @@ fn directive_name(line: &str) -> Option<usize> {
     let rest = line.strip_prefix("--")?;
     let after_dashes = rest.trim_start_matches([' ', '\t']);
     let name = after_dashes.strip_prefix("migrate:")?;
+    // `-- migrate:lint-ignore RULE` is a comment for `migrate lint`, kept in the section.
+    if name.starts_with("lint-ignore") {
+        return None;
+    }
     Some(line.len() - name.len())
 }
 

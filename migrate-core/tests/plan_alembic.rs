@@ -5,9 +5,13 @@
 //! a branch and merge, a merge of three parents, branch labels, `depends_on` across branches and
 //! on a label, relative steps past a branch point) and 63 command sequences, the steps each
 //! command runs, the version-table changes of each step, the rows afterwards, or Alembic's error.
-//! This test replays every sequence through `migrate-core` and asserts the same.
+//! This test replays every sequence through `migrate-core` and asserts the same;
+//! `references.rs` checks that the generator still writes exactly the committed file.
 
-use migrate_core::{Direction, Migration, Revision, RevisionMap, ScriptFormat, VersionChange};
+mod support;
+
+use migrate_core::{Direction, RevisionMap, VersionChange};
+use support::{rev, strs, RevisionExt};
 
 fn list(s: &str) -> Vec<String> {
     s.split(',')
@@ -164,18 +168,16 @@ fn every_sequence_plans_as_alembic_does() {
         let mut revs = Vec::new();
         while let Some(l) = lines.peek().and_then(|l| l.strip_prefix("rev ")) {
             let id = l.split_whitespace().next().unwrap().to_string();
-            revs.push(Revision {
-                id: id.clone(),
-                down_revisions: list(field(l, "down=")),
-                depends_on: list(field(l, "deps=")),
-                branch_labels: list(field(l, "labels=")),
-                message: format!("rev {id}"),
-                doc: String::new(),
-                path: format!("{id}.py").into(),
-                format: ScriptFormat::Python,
-                upgrade: Migration::Sql(vec![]),
-                downgrade: Migration::Sql(vec![]),
-            });
+            let field_list = |key| list(field(l, key));
+            let down = field_list("down=");
+            let deps = field_list("deps=");
+            let labels = field_list("labels=");
+            revs.push(
+                rev(&id, &strs(&down))
+                    .python()
+                    .depends_on(&strs(&deps))
+                    .labels(&strs(&labels)),
+            );
             lines.next();
         }
         let map = RevisionMap::new(revs).expect("graph loads");

@@ -8,13 +8,12 @@ use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
 use crate::dialect::MysqlDialect;
+use crate::lock::{lock_name, LockMode, RowLock, DEFAULT_LEASE};
+use crate::tls::SslMode;
 use crate::url::{parse_mysql_url, MysqlTarget};
 
 /// How long [`MysqlExecutor::connect`] waits for the server to answer.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The longest name `GET_LOCK` accepts.
-const MAX_LOCK_NAME: usize = 64;
 
 /// A MySQL/MariaDB connection driven by the migrator.
 ///
@@ -23,14 +22,31 @@ const MAX_LOCK_NAME: usize = 64;
 /// with the next statement, and [`Executor::execute_and_commit`] sends the version-table
 /// change and `COMMIT` together (the connection allows several statements per packet; the
 /// server stops at the first that fails, and the executor tells which one it was).
+///
+/// The migration lock is `GET_LOCK` on this connection, or on a Galera cluster a lock row
+/// claimed from a second connection (see [`LockMode`]).
 #[derive(Debug)]
 pub struct MysqlExecutor {
     conn: Conn,
     dialect: MysqlDialect,
-    /// The `GET_LOCK` name this session holds, if any.
-    lock: Option<String>,
+    /// How the lock is taken (the URL's `lock_mode`).
+    lock_mode: LockMode,
+    /// The lease of a lock row (the URL's `lock_lease`).
+    lock_lease: Duration,
+    /// The lock this executor holds, if any.
+    lock: Option<HeldLock>,
     /// `begin` was called and `START TRANSACTION` is still to be sent.
     begin_pending: bool,
+}
+
+/// The migration lock an executor holds.
+#[derive(Debug)]
+enum HeldLock {
+    /// `GET_LOCK(name)` on the executor's connection.
+    Session(String),
+    /// The lock row, held from a connection of its own; `galera` when this connection's
+    /// `wsrep_sync_wait` was raised for the run and must be put back.
+    Row { lock: RowLock, galera: bool },
 }
 
 impl MysqlExecutor {
@@ -42,17 +58,24 @@ impl MysqlExecutor {
         Self::connect_to(&target).await
     }
 
-    /// Connect to an already parsed target.
+    /// Connect to an already parsed target, with its TLS policy: `PREFERRED` falls back to
+    /// plaintext when the server has no TLS, and `VERIFY_CA` accepts a trusted certificate
+    /// made for another host name.
     pub async fn connect_to(target: &MysqlTarget) -> Result<Self, DatabaseError> {
         let fail = |reason: String| {
+            // The mode is named when it insists on TLS (then it may be why).
+            let mode = match target.tls.mode {
+                SslMode::Disabled | SslMode::Preferred => String::new(),
+                mode => format!(" (ssl-mode={})", mode.as_str()),
+            };
             let mut message = format!(
-                "cannot connect to MySQL at {}{}: {reason}",
+                "cannot connect to MySQL at {}{}{mode}: {reason}",
                 target.address(),
                 target
                     .user
                     .as_deref()
                     .map(|u| format!(" as {u}"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
             );
             // No driver or server message should carry it, but never take the chance.
             if let Some(password) = target.password.as_deref().filter(|p| !p.is_empty()) {
@@ -60,11 +83,31 @@ impl MysqlExecutor {
             }
             DatabaseError::connect(message)
         };
-        let conn = tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(target.opts()))
-            .await
-            .map_err(|_| fail(format!("no answer after {} s", CONNECT_TIMEOUT.as_secs())))?
-            .map_err(|e| fail(message(&e)))?;
-        Ok(Self::from_conn(conn))
+        let open = |opts: mysql_async::OptsBuilder| async move {
+            match tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(opts)).await {
+                Ok(result) => result.map_err(Some),
+                Err(_) => Err(None),
+            }
+        };
+        let mut result = open(target.opts()).await;
+        if let Err(Some(e)) = &result {
+            if target.tls.falls_back_to_plaintext(e) {
+                result = open(target.opts().ssl_opts(None)).await;
+            } else if let Some(name) = target.tls.name_to_retry(e) {
+                result = open(target.opts().ssl_opts(target.tls.ssl_opts(Some(&name)))).await;
+            }
+        }
+        let conn = result.map_err(|e| match e {
+            None => fail(format!("no answer after {} s", CONNECT_TIMEOUT.as_secs())),
+            Some(e) => fail(match target.tls.advice(&e) {
+                Some(advice) => format!("{} ({advice})", message(&e)),
+                None => message(&e),
+            }),
+        })?;
+        let mut executor = Self::from_conn(conn);
+        executor.lock_mode = target.lock_mode;
+        executor.lock_lease = target.lock_lease;
+        Ok(executor)
     }
 
     /// Drive an existing connection (for a program that migrates its own database).
@@ -72,6 +115,8 @@ impl MysqlExecutor {
         MysqlExecutor {
             conn,
             dialect: MysqlDialect,
+            lock_mode: LockMode::Auto,
+            lock_lease: DEFAULT_LEASE,
             lock: None,
             begin_pending: false,
         }
@@ -82,8 +127,8 @@ impl MysqlExecutor {
         &mut self.conn
     }
 
-    /// Give the connection back. A migration lock still held stays held until the
-    /// connection closes.
+    /// Give the connection back. A `GET_LOCK` still held stays held until the connection
+    /// closes; a lock row still held is taken over by the next run after its lease.
     pub fn into_conn(self) -> Conn {
         self.conn
     }
@@ -117,7 +162,8 @@ impl MysqlExecutor {
             .map_err(|e| ((read + 1).min(last), e))
     }
 
-    /// The `GET_LOCK` name of a version table: one per database and table, server-wide.
+    /// The `GET_LOCK` name of a version table: one per database and table, server-wide (the
+    /// key of its lock row, too).
     async fn lock_name(&mut self, table: &VersionTable) -> Result<String, DatabaseError> {
         let database = match &table.schema {
             Some(schema) => schema.clone(),
@@ -133,25 +179,105 @@ impl MysqlExecutor {
     }
 }
 
-/// `migrate:<database>.<table>`, or, past [`MAX_LOCK_NAME`] characters, its start followed
-/// by a stable hash of the whole name (the same in every build, so that every `migrate`
-/// binary contends for the same lock).
-fn lock_name(database: &str, table: &str) -> String {
-    let full = format!("migrate:{database}.{table}");
-    if full.chars().count() <= MAX_LOCK_NAME {
-        return full;
+impl MysqlExecutor {
+    /// Whether this server is a node of a Galera cluster (`wsrep_on` with a provider).
+    async fn is_galera_node(&mut self) -> Result<bool, DatabaseError> {
+        let vars: Vec<(String, String)> = self
+            .conn
+            .query("SHOW VARIABLES WHERE Variable_name IN ('wsrep_on', 'wsrep_provider')")
+            .await
+            .map_err(other)?;
+        let value = |name: &str| {
+            vars.iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        Ok(
+            value("wsrep_on").is_some_and(|v| v.eq_ignore_ascii_case("ON"))
+                && value("wsrep_provider").is_some_and(|v| !v.is_empty() && v != "none"),
+        )
     }
-    // FNV-1a, 64 bits.
-    let hash = full.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
-    });
-    let head: String = full.chars().take(MAX_LOCK_NAME - 17).collect();
-    format!("{head}:{hash:016x}")
+
+    /// The lock to take: the URL's `lock_mode`, `auto` decided by [`Self::is_galera_node`];
+    /// the flag says whether the server is a Galera node.
+    async fn lock_mode_for(&mut self) -> Result<(LockMode, bool), DatabaseError> {
+        let galera = match self.lock_mode {
+            LockMode::Session => return Ok((LockMode::Session, false)),
+            _ => self.is_galera_node().await?,
+        };
+        Ok(match self.lock_mode {
+            LockMode::Auto if !galera => (LockMode::Session, false),
+            _ => (LockMode::Row, galera),
+        })
+    }
+
+    /// Claim the lock row of `table` from a second connection with this one's settings.
+    async fn take_row_lock(
+        &mut self,
+        table: &VersionTable,
+        wait: Duration,
+        galera: bool,
+    ) -> Result<HeldLock, DatabaseError> {
+        let name = self.lock_name(table).await?;
+        let lock_table = self.dialect.version_table_name(&VersionTable {
+            name: format!("{}_lock", table.name),
+            schema: table.schema.clone(),
+        });
+        let conn = tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(self.conn.opts().clone()))
+            .await
+            .map_err(|_| {
+                DatabaseError::connect(format!(
+                    "opening the migration lock's connection: no answer after {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                ))
+            })?
+            .map_err(|e| {
+                DatabaseError::connect(format!(
+                    "opening the migration lock's connection failed: {}",
+                    message(&e)
+                ))
+            })?;
+        let lock = RowLock::take(
+            conn,
+            &lock_table,
+            &name,
+            &name,
+            wait,
+            self.lock_lease,
+            galera,
+        )
+        .await?;
+        if galera {
+            // This connection may reach another node than the lock's: its reads (the
+            // version table first) wait for what the cluster committed before them.
+            self.conn
+                .query_drop(
+                    "SET @migrate_sync_wait = @@SESSION.wsrep_sync_wait; \
+                     SET SESSION wsrep_sync_wait = 1",
+                )
+                .await
+                .map_err(other)?;
+        }
+        Ok(HeldLock::Row { lock, galera })
+    }
+
+    /// Fails once a lock row is lost: from then on another run may hold it.
+    fn check_lock(&self) -> Result<(), DatabaseError> {
+        if let Some(HeldLock::Row { lock, .. }) = &self.lock {
+            if let Some(reason) = lock.lost_reason() {
+                return Err(DatabaseError::other(format!(
+                    "the migration lock was lost: {reason}; stopped before this statement, as \
+                     another run may hold the lock now. Run the command again"
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The server's or driver's message for `e`, on one line: server errors read
 /// `ERROR 1064 (42000): You have an error in your SQL syntax; ...`.
-fn message(e: &mysql_async::Error) -> String {
+pub(crate) fn message(e: &mysql_async::Error) -> String {
     let text = match e {
         mysql_async::Error::Server(server) => server.to_string(),
         mysql_async::Error::Io(mysql_async::IoError::Io(io)) => io.to_string(),
@@ -198,6 +324,7 @@ impl Executor for MysqlExecutor {
     /// Runs `sql`, preceded in the same packet by `START TRANSACTION` when [`Executor::begin`]
     /// was called since the last statement.
     async fn execute(&mut self, sql: &str) -> Result<(), DatabaseError> {
+        self.check_lock()?;
         if !std::mem::take(&mut self.begin_pending) {
             return self.conn.query_drop(sql).await.map_err(statement);
         }
@@ -241,6 +368,7 @@ impl Executor for MysqlExecutor {
     }
 
     async fn commit(&mut self) -> Result<(), DatabaseError> {
+        self.check_lock()?;
         if std::mem::take(&mut self.begin_pending) {
             return Ok(()); // no statement ran: no transaction was opened
         }
@@ -256,6 +384,7 @@ impl Executor for MysqlExecutor {
 
     /// One packet: (`START TRANSACTION`,) `sql`, `COMMIT`.
     async fn execute_and_commit(&mut self, sql: &str) -> Result<(), DatabaseError> {
+        self.check_lock()?;
         let begin = std::mem::take(&mut self.begin_pending);
         let statements: &[&str] = if begin {
             &["START TRANSACTION", sql, "COMMIT"]
@@ -300,11 +429,17 @@ impl Executor for MysqlExecutor {
         Ok(Some(rows))
     }
 
-    /// `GET_LOCK` on a name derived from the database and the version table. The lock
-    /// belongs to the session, not to a transaction, so it survives the implicit commits of
-    /// DDL and is released by [`Executor::unlock`] or when the connection closes.
+    /// `GET_LOCK` on a name derived from the database and the version table, or on a Galera
+    /// node the lock row (see [`LockMode`]). `GET_LOCK` belongs to the session, not to a
+    /// transaction, so it survives the implicit commits of DDL and is released by
+    /// [`Executor::unlock`] or when the connection closes.
     async fn lock(&mut self, table: &VersionTable, wait: Duration) -> Result<(), DatabaseError> {
         if self.lock.is_some() {
+            return Ok(());
+        }
+        let (mode, galera) = self.lock_mode_for().await?;
+        if mode == LockMode::Row {
+            self.lock = Some(self.take_row_lock(table, wait, galera).await?);
             return Ok(());
         }
         let name = self.lock_name(table).await?;
@@ -317,7 +452,7 @@ impl Executor for MysqlExecutor {
             .map_err(other)?;
         match got.flatten() {
             Some(1) => {
-                self.lock = Some(name);
+                self.lock = Some(HeldLock::Session(name));
                 Ok(())
             }
             Some(_) => {
@@ -378,29 +513,25 @@ impl Executor for MysqlExecutor {
     }
 
     async fn unlock(&mut self, _table: &VersionTable) -> Result<(), DatabaseError> {
-        if let Some(name) = self.lock.take() {
-            self.conn
+        match self.lock.take() {
+            None => Ok(()),
+            Some(HeldLock::Session(name)) => self
+                .conn
                 .exec_drop("SELECT RELEASE_LOCK(?)", (name.as_str(),))
                 .await
-                .map_err(other)?;
+                .map_err(other),
+            Some(HeldLock::Row { lock, galera }) => {
+                let restored = if galera {
+                    self.conn
+                        .query_drop("SET SESSION wsrep_sync_wait = @migrate_sync_wait")
+                        .await
+                        .map_err(other)
+                } else {
+                    Ok(())
+                };
+                lock.release().await?;
+                restored
+            }
         }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn lock_names_fit_get_lock() {
-        assert_eq!(
-            lock_name("test", "alembic_version"),
-            "migrate:test.alembic_version"
-        );
-        let long = lock_name(&"d".repeat(64), &"t".repeat(64));
-        assert_eq!(long.chars().count(), MAX_LOCK_NAME);
-        assert_ne!(long, lock_name(&"d".repeat(64), &"u".repeat(64)));
-        assert_eq!(long, lock_name(&"d".repeat(64), &"t".repeat(64)));
     }
 }

@@ -4,7 +4,8 @@
 //! [`MysqlDialect`] only produces SQL text and facts (backtick quoting, splitting rules, the
 //! version table's statements); [`MysqlExecutor`] only talks to the server: it runs
 //! statements, opens and closes transactions, reads the version table and holds the
-//! migration lock (`GET_LOCK`, per session, so it survives DDL's implicit commits). MySQL
+//! migration lock (`GET_LOCK`, per session, so it survives DDL's implicit commits; on a
+//! Galera cluster a lock row every node sees, see [`LockMode`]). MySQL
 //! has no transactional DDL; what that means for a failed run is the migrator's business, in
 //! `migrate-core`.
 //!
@@ -21,8 +22,12 @@
 
 mod dialect;
 mod executor;
+mod lock;
+mod tls;
 mod url;
 
 pub use dialect::MysqlDialect;
 pub use executor::{MysqlExecutor, CONNECT_TIMEOUT};
+pub use lock::LockMode;
+pub use tls::{SslMode, TlsSettings};
 pub use url::{parse_mysql_url, MysqlTarget, DEFAULT_PORT};

@@ -6,6 +6,12 @@ use mysql_async::OptsBuilder;
 use percent_encoding::percent_decode_str;
 use url::{Host, Url};
 
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::lock::{LockMode, DEFAULT_LEASE};
+use crate::tls::{SslMode, TlsSettings};
+
 /// The default MySQL port.
 pub const DEFAULT_PORT: u16 = 3306;
 
@@ -24,6 +30,13 @@ pub struct MysqlTarget {
     pub password: Option<String>,
     /// Database (the path of the URL), percent-decoded.
     pub database: Option<String>,
+    /// TLS: `?ssl-mode=` and `?ssl-ca=` (see [`SslMode`]).
+    pub tls: TlsSettings,
+    /// How the migration lock is held (`?lock_mode=`).
+    pub lock_mode: LockMode,
+    /// How long a lock row may go without a heartbeat before another run takes it over
+    /// (`?lock_lease=SECONDS`; see [`LockMode::Row`]).
+    pub lock_lease: Duration,
 }
 
 impl std::fmt::Debug for MysqlTarget {
@@ -35,6 +48,9 @@ impl std::fmt::Debug for MysqlTarget {
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("database", &self.database)
+            .field("tls", &self.tls)
+            .field("lock_mode", &self.lock_mode)
+            .field("lock_lease", &self.lock_lease)
             .finish()
     }
 }
@@ -49,8 +65,12 @@ impl MysqlTarget {
         }
     }
 
-    /// The driver's connection options.
+    /// The driver's connection options, TLS included (none over a Unix socket).
     pub fn opts(&self) -> OptsBuilder {
+        let tls = match self.socket {
+            Some(_) => None,
+            None => self.tls.ssl_opts(None),
+        };
         OptsBuilder::default()
             .ip_or_hostname(self.host.clone())
             .tcp_port(self.port)
@@ -60,6 +80,7 @@ impl MysqlTarget {
             .user(self.user.clone())
             .pass(self.password.clone())
             .db_name(self.database.clone())
+            .ssl_opts(tls)
     }
 }
 
@@ -71,10 +92,11 @@ fn decode(part: &str, what: &str) -> Result<String, DatabaseError> {
 }
 
 /// Parse `mysql[+driver]://[user[:password]@]host[:port][/database][?options]` (or
-/// `mariadb://`). Options: `unix_socket`/`socket`, and `ssl-mode`/`ssl_mode` (`DISABLED` or
-/// `PREFERRED`; this build has no TLS, so `REQUIRED` and `VERIFY_*` are refused rather than
-/// silently ignored). `charset` and the other options of Python drivers are ignored: revision
-/// files are UTF-8 text, so the connection always speaks utf8mb4.
+/// `mariadb://`). Options: `unix_socket`/`socket`; `ssl-mode` (also `ssl_mode`, `sslmode`:
+/// `DISABLED`, `PREFERRED`, the default, `REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY`) and
+/// `ssl-ca` (`ssl_ca`); `lock_mode` and `lock_lease` (see [`LockMode`]). `charset` and the
+/// other options of Python drivers are ignored: revision files are UTF-8 text, so the
+/// connection always speaks utf8mb4.
 /// Errors never contain the URL or its password.
 pub fn parse_mysql_url(url: &str) -> Result<MysqlTarget, DatabaseError> {
     let parsed = Url::parse(url).map_err(|e| {
@@ -115,19 +137,29 @@ pub fn parse_mysql_url(url: &str) -> Result<MysqlTarget, DatabaseError> {
         user,
         password,
         database,
+        tls: TlsSettings::default(),
+        lock_mode: LockMode::default(),
+        lock_lease: DEFAULT_LEASE,
     };
     for (key, value) in parsed.query_pairs() {
         match key.as_ref() {
             "unix_socket" | "socket" => target.socket = Some(value.into_owned()),
-            "ssl-mode" | "ssl_mode" | "sslmode" => match value.to_ascii_uppercase().as_str() {
-                "DISABLED" | "PREFERRED" => {}
-                _ => {
-                    return Err(DatabaseError::connect(format!(
-                        "ssl-mode={value} is not supported: this build of migrate connects to \
-                         MySQL without TLS; use ssl-mode=DISABLED or PREFERRED"
-                    )))
-                }
-            },
+            "lock_mode" => target.lock_mode = LockMode::parse(&value)?,
+            "lock_lease" => {
+                target.lock_lease = value
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|s| s.is_finite() && *s > 0.0)
+                    .map(Duration::from_secs_f64)
+                    .ok_or_else(|| {
+                        DatabaseError::connect(format!(
+                        "lock_lease `{value}` in the MySQL URL is not a number of seconds above 0"
+                    ))
+                    })?
+            }
+            "ssl-mode" | "ssl_mode" | "sslmode" => target.tls.mode = SslMode::parse(&value)?,
+            "ssl-ca" | "ssl_ca" => target.tls.ca = Some(PathBuf::from(value.into_owned())),
             _ => {}
         }
     }
@@ -166,12 +198,33 @@ mod tests {
     }
 
     #[test]
+    fn ssl_mode_and_ssl_ca() {
+        let t = parse_mysql_url("mysql://u@h/d").unwrap();
+        assert_eq!(t.tls.mode, SslMode::Preferred);
+        let t =
+            parse_mysql_url("mysql+pymysql://u@h/d?ssl_mode=verify_identity&ssl_ca=/etc/ca.pem")
+                .unwrap();
+        assert_eq!(t.tls.mode, SslMode::VerifyIdentity);
+        assert_eq!(t.tls.ca, Some(PathBuf::from("/etc/ca.pem")));
+        let t = parse_mysql_url("mysql://u@h/d?ssl-mode=REQUIRED&ssl-ca=%2Fca.pem").unwrap();
+        assert_eq!(
+            (t.tls.mode, t.tls.ca),
+            (SslMode::Required, Some(PathBuf::from("/ca.pem")))
+        );
+        // A socket connection stays local: no TLS whatever the mode.
+        let t = parse_mysql_url("mysql://u@h/d?ssl-mode=REQUIRED&socket=/run/m.sock").unwrap();
+        assert!(mysql_async::Opts::from(t.opts()).ssl_opts().is_none());
+        let t = parse_mysql_url("mysql://u@h/d?ssl-mode=REQUIRED").unwrap();
+        assert!(mysql_async::Opts::from(t.opts()).ssl_opts().is_some());
+    }
+
+    #[test]
     fn errors_never_show_the_password() {
         for url in [
             "postgres://u:Secret99@h/d",
-            "mysql://u:Secret99@h/d?ssl-mode=REQUIRED",
+            "mysql://u:Secret99@h/d?ssl-mode=ALWAYS",
             "mysql://u:Secret99@h:99999/d",
-            "mysql://u:Secret99@h/d?ssl_mode=VERIFY_IDENTITY",
+            "mysql://u:Secret99@h/d?lock_lease=never",
         ] {
             let err = parse_mysql_url(url).unwrap_err();
             assert!(!err.message.contains("Secret99"), "{url}: {err}");

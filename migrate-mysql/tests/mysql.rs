@@ -1,6 +1,7 @@
 //! The MySQL executor against a real MySQL or MariaDB server, when `MIGRATE_TEST_MYSQL_URL`
 //! names one (e.g. `mysql://root@127.0.0.1:3306/test`). Each test works in a database of its
-//! own, created here and dropped when the test ends, so the tests run in parallel.
+//! own, created here and dropped when the test ends, so the tests run in parallel. What every
+//! executor must do is in `tests/tests/conformance.rs`; this file holds what is MySQL's own.
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -11,18 +12,10 @@ use migrate_core::{split, DatabaseErrorKind, Dialect, Executor, VersionTable};
 use migrate_mysql::{MysqlDialect, MysqlExecutor};
 use mysql_async::prelude::Queryable;
 
-/// The server URL, or `None` (after saying so) when the tests should skip.
+/// The server URL, or `None` (after saying so on stderr; a failure under
+/// `MIGRATE_TEST_REQUIRE_ALL=1`) when the tests should skip.
 fn server_url() -> Option<String> {
-    match std::env::var("MIGRATE_TEST_MYSQL_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("MIGRATE_TEST_REQUIRE_ALL").as_deref() == Ok("1") => {
-            panic!("MIGRATE_TEST_MYSQL_URL not set but MIGRATE_TEST_REQUIRE_ALL=1")
-        }
-        _ => {
-            println!("skipped: MIGRATE_TEST_MYSQL_URL not set");
-            None
-        }
-    }
+    migrate_tests::servers::server_url(migrate_tests::servers::MYSQL_VAR)
 }
 
 /// A name no other test uses: `<prefix>_<12 hex>`.
@@ -170,33 +163,6 @@ async fn version_table_with_a_quoted_name_in_a_named_schema() {
 }
 
 #[tokio::test]
-async fn rollback_undoes_dml_but_ddl_commits_at_once() {
-    let Some(db) = TestDb::create() else { return };
-    let mut exec = db.connect().await;
-    assert!(!exec.dialect().transactional_ddl());
-    run(&mut exec, "CREATE TABLE t (id INT) ENGINE=InnoDB").await;
-    run(&mut exec, "INSERT INTO t VALUES (1)").await;
-    exec.begin().await.unwrap();
-    run(&mut exec, "INSERT INTO t VALUES (2)").await;
-    run(&mut exec, "DELETE FROM t WHERE id = 1").await;
-    exec.rollback().await.unwrap();
-    assert_eq!(ints(&mut exec, "SELECT id FROM t").await, [1]);
-
-    exec.begin().await.unwrap();
-    run(&mut exec, "CREATE TABLE u (id INT)").await;
-    exec.rollback().await.unwrap();
-    assert_eq!(
-        ints(
-            &mut exec,
-            "SELECT COUNT(*) FROM information_schema.tables \
-             WHERE table_schema = DATABASE() AND table_name = 'u'"
-        )
-        .await,
-        [1]
-    );
-}
-
-#[tokio::test]
 async fn a_failing_statement_reports_the_server_error_on_one_line() {
     let Some(db) = TestDb::create() else { return };
     let mut exec = db.connect().await;
@@ -248,24 +214,6 @@ async fn a_second_session_times_out_on_the_lock_then_gets_it_after_unlock() {
     first.lock(&other, Duration::ZERO).await.unwrap();
     second.unlock(&t).await.unwrap();
     first.unlock(&other).await.unwrap();
-}
-
-#[tokio::test]
-async fn the_lock_survives_commits_and_ddl() {
-    let Some(db) = TestDb::create() else { return };
-    let (mut first, mut second) = (db.connect().await, db.connect().await);
-    let (t, d) = (VersionTable::default(), MysqlDialect);
-    first.lock(&t, Duration::from_secs(5)).await.unwrap();
-    run(&mut first, &d.create_version_table(&t)).await;
-    first.begin().await.unwrap();
-    run(&mut first, "CREATE TABLE t (id INT)").await;
-    run(&mut first, &d.insert_version(&t, "aaa111")).await;
-    first.commit().await.unwrap();
-
-    let err = second.lock(&t, Duration::ZERO).await.unwrap_err();
-    assert_eq!(err.kind, DatabaseErrorKind::LockTimeout);
-    first.unlock(&t).await.unwrap();
-    second.lock(&t, Duration::ZERO).await.unwrap();
 }
 
 #[tokio::test]
@@ -476,4 +424,148 @@ async fn execute_and_commit_commits_or_reports_the_failed_statement() {
         other.read_versions(&t).await.unwrap(),
         Some(vec!["bbb222".into()])
     );
+}
+
+impl TestDb {
+    /// A connection whose URL has the query `query` (`lock_mode=row`, ...).
+    async fn connect_with(&self, query: &str) -> MysqlExecutor {
+        MysqlExecutor::connect(&format!("{}?{query}", self.url))
+            .await
+            .unwrap()
+    }
+}
+
+/// The lock row of the default version table: (holder token, owner).
+async fn lock_row(exec: &mut MysqlExecutor) -> Vec<(Option<String>, Option<String>)> {
+    exec.conn_mut()
+        .query("SELECT holder, owner FROM alembic_version_lock")
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn auto_uses_get_lock_on_a_server_outside_a_cluster() {
+    let Some(db) = TestDb::create() else { return };
+    let mut exec = db.connect().await;
+    let t = VersionTable::default();
+    exec.lock(&t, Duration::from_secs(5)).await.unwrap();
+    let name = format!("migrate:{}.alembic_version", db.name);
+    let holder = ints(&mut exec, &format!("SELECT IS_USED_LOCK('{name}')")).await;
+    let me = ints(&mut exec, "SELECT CONNECTION_ID()").await;
+    assert_eq!(holder, me);
+    let lock_tables = ints(
+        &mut exec,
+        "SELECT COUNT(*) FROM information_schema.tables \
+         WHERE table_schema = DATABASE() AND table_name = 'alembic_version_lock'",
+    )
+    .await;
+    assert_eq!(lock_tables, vec![0], "no lock row outside a cluster");
+    exec.unlock(&t).await.unwrap();
+}
+
+#[tokio::test]
+async fn row_mode_claims_the_lock_row_and_frees_it_after_a_failed_statement() {
+    let Some(db) = TestDb::create() else { return };
+    let mut first = db.connect_with("lock_mode=row").await;
+    let mut second = db.connect_with("lock_mode=row").await;
+    let t = VersionTable::default();
+    first.lock(&t, Duration::from_secs(5)).await.unwrap();
+    let rows = lock_row(&mut second).await;
+    assert_eq!(rows.len(), 1);
+    let owner = rows[0].1.clone().expect("the owner is recorded");
+    assert!(rows[0].0.is_some());
+    assert!(owner.contains("connection"), "{owner}");
+
+    let err = second
+        .lock(&t, Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, DatabaseErrorKind::LockTimeout);
+    assert!(err.message.contains(&owner), "{err}");
+    assert!(err.message.contains("SELECT * FROM"), "{err}");
+
+    first.begin().await.unwrap();
+    expect_statement_error(
+        first.execute("SELECT * FROM missing_table").await,
+        "ERROR 1146",
+    );
+    first.rollback().await.unwrap();
+    first.unlock(&t).await.unwrap();
+    assert_eq!(lock_row(&mut second).await, vec![(None, None)]);
+    second.lock(&t, Duration::ZERO).await.unwrap();
+    second.unlock(&t).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_lock_row_without_heartbeat_is_taken_over_and_its_holder_stops() {
+    let Some(db) = TestDb::create() else { return };
+    let mut first = db.connect_with("lock_mode=row&lock_lease=1").await;
+    let mut second = db.connect_with("lock_mode=row&lock_lease=1").await;
+    let t = VersionTable::default();
+    first.lock(&t, Duration::from_secs(5)).await.unwrap();
+    // The holder's lock connection dies: its heartbeat stops, its row stays.
+    let owner = lock_row(&mut second).await[0].1.clone().unwrap();
+    let connection: u64 = owner
+        .split("connection ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no connection id in {owner}"));
+    run(&mut second, &format!("KILL {connection}")).await;
+
+    // Unchanged for the whole lease (1 s), the row is taken over.
+    second.lock(&t, Duration::from_secs(20)).await.unwrap();
+    let rows = lock_row(&mut second).await;
+    assert_ne!(rows[0].1.as_deref(), Some(owner.as_str()));
+    let err = first.execute("SELECT 1").await.unwrap_err();
+    assert!(err.message.contains("was lost"), "{err}");
+    first.unlock(&t).await.unwrap();
+    second.unlock(&t).await.unwrap();
+    assert_eq!(lock_row(&mut second).await, vec![(None, None)]);
+}
+
+#[test]
+fn lock_mode_and_lease_in_the_url() {
+    use migrate_mysql::{parse_mysql_url, LockMode};
+    let t = parse_mysql_url("mysql://u@h/d?lock_mode=row&lock_lease=90").unwrap();
+    assert_eq!(t.lock_mode, LockMode::Row);
+    assert_eq!(t.lock_lease, Duration::from_secs(90));
+    assert_eq!(
+        parse_mysql_url("mysql://u@h/d").unwrap().lock_mode,
+        LockMode::Auto
+    );
+    for bad in ["lock_mode=advisory", "lock_lease=0", "lock_lease=soon"] {
+        let err = parse_mysql_url(&format!("mysql://u@h/d?{bad}")).unwrap_err();
+        assert!(err.message.contains("lock_"), "{bad}: {err}");
+    }
+}
+
+/// The first row of `sql` (two text columns), as `SHOW VARIABLES` and `SHOW STATUS` give it.
+async fn setting(exec: &mut MysqlExecutor, sql: &str) -> String {
+    let rows: Vec<(String, String)> = exec.conn_mut().query(sql).await.unwrap();
+    rows.into_iter().next().map(|(_, v)| v).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn preferred_encrypts_only_when_the_server_offers_tls_and_required_insists() {
+    let Some(db) = TestDb::create() else { return };
+    // The default ssl-mode is PREFERRED.
+    let mut exec = db.connect().await;
+    let offers_tls = setting(&mut exec, "SHOW VARIABLES LIKE 'have_ssl'").await == "YES";
+    let cipher = setting(&mut exec, "SHOW SESSION STATUS LIKE 'Ssl_cipher'").await;
+    let required = MysqlExecutor::connect(&format!("{}?ssl-mode=REQUIRED", db.url)).await;
+    if offers_tls {
+        assert!(
+            !cipher.is_empty(),
+            "PREFERRED encrypts when the server offers TLS"
+        );
+        assert!(required.is_ok());
+    } else {
+        // A server without TLS: PREFERRED falls back to plaintext, REQUIRED refuses.
+        assert_eq!(cipher, "");
+        let err = required.unwrap_err();
+        assert_eq!(err.kind, DatabaseErrorKind::Connect);
+        assert!(err.message.contains("(ssl-mode=REQUIRED)"), "{err}");
+        assert!(err.message.contains("SSL"), "{err}");
+    }
 }

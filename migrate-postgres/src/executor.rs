@@ -8,9 +8,15 @@ use tokio::time::Instant;
 use tokio_postgres::{Client, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::Type;
+
 use crate::dialect::PostgresDialect;
 use crate::error::{describe, session_error, statement_error};
-use crate::lock::advisory_lock_key;
+use crate::lock::{
+    advisory_lock_key, first_row, first_value, lock_error, Attempt, ConnectionLock, LockMode,
+};
+use crate::pooling::{pooler_evidence, resolve, SessionFacts, SESSION_FACTS_QUERY};
 use crate::tls;
 use crate::url::{ConnectOptions, Host, SslMode};
 
@@ -18,24 +24,43 @@ use crate::url::{ConnectOptions, Host, SslMode};
 const LOCK_POLL_INTERVAL: Duration = Duration::from_millis(75);
 
 /// A connection to a PostgreSQL database.
+///
+/// Its own queries never use named prepared statements (the simple protocol, or unnamed
+/// statements), so it works behind PgBouncer in transaction mode; the migration lock is
+/// chosen by `lock_mode` (see [`LockMode`]).
 pub struct PostgresExecutor {
     client: Client,
     dialect: PostgresDialect,
-    /// The advisory-lock key taken by [`Executor::lock`], until [`Executor::unlock`].
-    held_lock: Option<i64>,
+    /// The settings it connected with, to open the lock's own connection (`None` for
+    /// [`PostgresExecutor::from_client`]).
+    options: Option<ConnectOptions>,
+    /// The lock taken by [`Executor::lock`], until [`Executor::unlock`].
+    lock: Option<HeldLock>,
+}
+
+/// The migration lock this executor holds.
+#[derive(Debug)]
+enum HeldLock {
+    /// A session-level advisory lock on the executor's connection, taken by server
+    /// session (backend) `pid`.
+    Session { key: i64, pid: i32 },
+    /// A transaction-level advisory lock on a connection of its own.
+    Connection { key: i64, lock: ConnectionLock },
 }
 
 impl std::fmt::Debug for PostgresExecutor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresExecutor")
-            .field("held_lock", &self.held_lock)
+            .field("options", &self.options)
+            .field("lock", &self.lock)
             .finish_non_exhaustive()
     }
 }
 
 impl PostgresExecutor {
     /// Connect to `url` (`postgres://`, `postgresql://` or `postgresql+DRIVER://`), honouring
-    /// `sslmode`, `sslrootcert`, `connect_timeout`, `application_name` and `host=/socket/dir`.
+    /// `sslmode`, `sslrootcert`, `connect_timeout`, `application_name`, `host=/socket/dir`,
+    /// `password`, `options` and `lock_mode`.
     /// The connection task is spawned on the current tokio runtime. Errors are one line
     /// and never contain the password or the URL.
     pub async fn connect(url: &str) -> Result<Self, DatabaseError> {
@@ -64,6 +89,9 @@ impl PostgresExecutor {
         if let Some(timeout) = options.connect_timeout {
             config.connect_timeout(timeout);
         }
+        if let Some(server_options) = &options.options {
+            config.options(server_options);
+        }
         let failed = |mut cause: String| {
             if cause.contains("UnknownIssuer") {
                 cause.push_str(if options.sslrootcert.is_some() {
@@ -72,13 +100,13 @@ impl PostgresExecutor {
                     " (give the CA that signed the server's certificate with sslrootcert=PATH)"
                 });
             }
-            DatabaseError::connect(format!(
+            DatabaseError::connect(options.redact(&format!(
                 "cannot connect to PostgreSQL at {} as {} (database {}, sslmode={}): {cause}",
                 options.describe_server(),
                 options.user,
                 options.dbname,
                 options.sslmode.as_str()
-            ))
+            )))
         };
         let client = match tls::client_config(options.sslmode, options.sslrootcert.as_deref())? {
             None => {
@@ -122,15 +150,21 @@ impl PostgresExecutor {
                 }
             }
         };
-        Ok(Self::from_client(client))
+        let mut executor = Self::from_client(client);
+        executor.options = Some(options.clone());
+        Ok(executor)
     }
 
     /// Wrap a connection the caller already holds (its connection task must be running).
+    /// Without the settings to open a second connection, the migration lock is always a
+    /// session-level advisory lock on this one (`lock_mode=session`): the connection must
+    /// reach the server directly, or through a pooler in session mode.
     pub fn from_client(client: Client) -> Self {
         PostgresExecutor {
             client,
             dialect: PostgresDialect,
-            held_lock: None,
+            options: None,
+            lock: None,
         }
     }
 
@@ -144,31 +178,92 @@ impl PostgresExecutor {
         if let Some(schema) = &table.schema {
             return Ok(schema.clone());
         }
-        let row = self
-            .client
-            .query_one("SELECT current_schema()::text", &[])
+        let schema = first_value(&self.client, "SELECT current_schema()::text")
             .await
             .map_err(|e| session_error("reading current_schema()", &e))?;
-        let schema: Option<String> = row.get(0);
-        schema.ok_or_else(|| {
-            DatabaseError::other(
-                "the session has no current schema (search_path names no existing schema); set version_table_schema",
-            )
-        })
+        schema.ok_or_else(no_current_schema)
     }
 
-    /// The advisory-lock key for `table` in this database.
-    async fn lock_key(&self, table: &VersionTable) -> Result<(i64, String), DatabaseError> {
-        let schema = self.schema_of(table).await?;
-        let row = self
-            .client
-            .query_one("SELECT current_database()::text", &[])
+    /// The database, schema and server address of the session that answers (one round trip).
+    async fn session_facts(&self) -> Result<SessionFacts, DatabaseError> {
+        let row = first_row(&self.client, SESSION_FACTS_QUERY)
             .await
-            .map_err(|e| session_error("reading current_database()", &e))?;
-        let database: String = row.get(0);
-        let key = advisory_lock_key(&database, &schema, &table.name);
-        Ok((key, format!("{database}.{schema}.{}", table.name)))
+            .map_err(|e| session_error("reading the session's database and schema", &e))?;
+        row.as_deref()
+            .and_then(SessionFacts::from_row)
+            .ok_or_else(|| {
+                DatabaseError::other(
+                    "reading the session's database and schema returned no usable row",
+                )
+            })
     }
+
+    /// The lock to take: the URL's `lock_mode`, with `auto` decided from how the server saw
+    /// this connection (see [`crate::pooling`]); `session` without connection settings.
+    /// The second value says why `auto` chose `transaction`.
+    async fn lock_mode_for(&self, facts: &SessionFacts) -> (LockMode, Option<String>) {
+        let Some(options) = &self.options else {
+            return (LockMode::Session, None);
+        };
+        match options.lock_mode {
+            LockMode::Auto => {
+                let resolved = resolve(&options.host, options.port).await;
+                match pooler_evidence(&options.host, options.port, &resolved, facts) {
+                    Some(why) => (LockMode::Transaction, Some(why)),
+                    None => (LockMode::Session, None),
+                }
+            }
+            mode => (mode, None),
+        }
+    }
+
+    /// A second connection, used only to hold the lock; `pg_stat_activity` shows it as
+    /// `<application_name> lock`.
+    async fn open_lock_connection(options: &ConnectOptions) -> Result<Client, DatabaseError> {
+        let mut options = options.clone();
+        options.application_name.push_str(" lock");
+        Ok(Self::connect_with(&options).await?.client)
+    }
+
+    /// Fails once the lock held on its own connection is lost: from then on another run
+    /// may hold it, so nothing more may run under it.
+    fn check_lock(&self) -> Result<(), DatabaseError> {
+        if let Some(HeldLock::Connection { lock, key }) = &self.lock {
+            if let Some(reason) = lock.lost_reason() {
+                return Err(DatabaseError::other(format!(
+                    "the migration lock (advisory lock key {key}) was lost: {reason}; stopped \
+                     before this statement, as another run may hold the lock now. Run the \
+                     command again"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// `pg_advisory_unlock(key)` on this session, rolling back first when the session is
+    /// in a failed transaction (which refuses every statement with SQLSTATE 25P02).
+    async fn release_session_lock(&self, key: i64) -> Result<bool, DatabaseError> {
+        let sql = format!("SELECT pg_advisory_unlock({key})");
+        let released = match first_value(&self.client, &sql).await {
+            Err(e) if e.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => {
+                self.client
+                    .batch_execute("ROLLBACK")
+                    .await
+                    .map_err(|e| lock_error("releasing the migration lock", &e))?;
+                first_value(&self.client, &sql).await
+            }
+            other => other,
+        };
+        released
+            .map(|v| v.as_deref() == Some("t"))
+            .map_err(|e| lock_error("releasing the migration lock", &e))
+    }
+}
+
+fn no_current_schema() -> DatabaseError {
+    DatabaseError::other(
+        "the session has no current schema (search_path names no existing schema); set version_table_schema",
+    )
 }
 
 /// Whether connecting failed in the TLS handshake (not in the server's login checks).
@@ -183,6 +278,7 @@ impl Executor for PostgresExecutor {
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), DatabaseError> {
+        self.check_lock()?;
         self.client
             .batch_execute(sql)
             .await
@@ -209,8 +305,26 @@ impl Executor for PostgresExecutor {
             .collect())
     }
 
+    /// `BEGIN`. Under a session-level lock it also reads the backend pid in the same round
+    /// trip: a transaction on another server session than the one holding the lock means a
+    /// pooler in transaction mode, where that lock excludes nobody, and the run stops.
     async fn begin(&mut self) -> Result<(), DatabaseError> {
-        self.execute("BEGIN").await
+        let Some(HeldLock::Session { pid, .. }) = self.lock else {
+            return self.execute("BEGIN").await;
+        };
+        let now = first_value(&self.client, "BEGIN; SELECT pg_backend_pid()::text")
+            .await
+            .map_err(|e| statement_error(&e))?;
+        if now.as_deref() == Some(pid.to_string().as_str()) {
+            return Ok(());
+        }
+        Err(DatabaseError::other(format!(
+            "the migration lock was taken by server session {pid}, but this transaction runs \
+             on server session {}: the connection goes through a pooler in transaction mode \
+             (PgBouncer pool_mode = transaction), where a session lock excludes no other run. \
+             Add lock_mode=transaction to the database URL",
+            now.as_deref().unwrap_or("(unknown)")
+        )))
     }
 
     async fn commit(&mut self) -> Result<(), DatabaseError> {
@@ -218,7 +332,11 @@ impl Executor for PostgresExecutor {
     }
 
     async fn rollback(&mut self) -> Result<(), DatabaseError> {
-        self.execute("ROLLBACK").await
+        // Never held back by a lost lock: rolling back is what it calls for.
+        self.client
+            .batch_execute("ROLLBACK")
+            .await
+            .map_err(|e| statement_error(&e))
     }
 
     async fn read_versions(
@@ -226,14 +344,16 @@ impl Executor for PostgresExecutor {
         table: &VersionTable,
     ) -> Result<Option<Vec<String>>, DatabaseError> {
         let schema = self.schema_of(table).await?;
+        // Unnamed statements (query_typed): one round trip each, and nothing a pooler in
+        // transaction mode could route to a server session that never prepared it.
         let exists = self
             .client
-            .query_opt(
+            .query_typed_opt(
                 "SELECT 1 FROM pg_catalog.pg_class c \
                  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
                  WHERE n.nspname = $1 AND c.relname = $2 \
                  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
-                &[&schema, &table.name],
+                &[(&schema, Type::TEXT), (&table.name, Type::TEXT)],
             )
             .await
             .map_err(|e| session_error("looking for the version table", &e))?;
@@ -250,7 +370,7 @@ impl Executor for PostgresExecutor {
         );
         let rows = self
             .client
-            .query(sql.as_str(), &[])
+            .query_typed(sql.as_str(), &[])
             .await
             .map_err(|e| session_error("reading the version table", &e))?;
         rows.iter()
@@ -265,23 +385,63 @@ impl Executor for PostgresExecutor {
             .map(Some)
     }
 
+    /// Takes the advisory lock of `table` in the way `lock_mode` says (see [`LockMode`]),
+    /// asking again every [`LOCK_POLL_INTERVAL`] until `wait` has passed.
     async fn lock(&mut self, table: &VersionTable, wait: Duration) -> Result<(), DatabaseError> {
-        let (key, what) = self.lock_key(table).await?;
+        if self.lock.is_some() {
+            return Ok(());
+        }
+        let facts = self.session_facts().await?;
+        let schema = match &table.schema {
+            Some(schema) => schema.clone(),
+            None => facts.schema.clone().ok_or_else(no_current_schema)?,
+        };
+        let key = advisory_lock_key(&facts.database, &schema, &table.name);
+        let what = format!("{}.{schema}.{}", facts.database, table.name);
         let deadline = Instant::now() + wait;
+        let (mode, why) = self.lock_mode_for(&facts).await;
+        let mut lock_client = match (mode, &self.options) {
+            (LockMode::Transaction, Some(options)) => {
+                Some(Self::open_lock_connection(options).await?)
+            }
+            _ => None,
+        };
         loop {
-            let row = self
-                .client
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-                .await
-                .map_err(|e| session_error("taking the migration lock", &e))?;
-            if row.get::<_, bool>(0) {
-                self.held_lock = Some(key);
-                return Ok(());
+            match lock_client.take() {
+                None => {
+                    let sql = format!("SELECT pg_try_advisory_lock({key})");
+                    let got = first_value(&self.client, &sql)
+                        .await
+                        .map_err(|e| lock_error("taking the migration lock", &e))?;
+                    if got.as_deref() == Some("t") {
+                        self.lock = Some(HeldLock::Session {
+                            key,
+                            pid: facts.pid,
+                        });
+                        return Ok(());
+                    }
+                }
+                Some(client) => match ConnectionLock::try_take(client, key).await? {
+                    Attempt::Held(lock) => {
+                        self.lock = Some(HeldLock::Connection { key, lock });
+                        return Ok(());
+                    }
+                    Attempt::Busy(client) => lock_client = Some(client),
+                },
             }
             let now = Instant::now();
             if now >= deadline {
+                let how = match (mode, why) {
+                    (LockMode::Session, _) => "a session-level advisory lock".to_string(),
+                    (_, Some(why)) => format!(
+                        "a transaction-level advisory lock on a connection of its own, as {why}"
+                    ),
+                    (_, None) => {
+                        "a transaction-level advisory lock on a connection of its own".to_string()
+                    }
+                };
                 return Err(DatabaseError::lock_timeout(format!(
-                    "another migration holds the lock on {what} (advisory lock key {key}); gave up after {:.1} s. \
+                    "another migration holds the lock on {what} (advisory lock key {key}, taken as {how}); gave up after {:.1} s. \
                      See who holds it: SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory' \
                      AND ((classid::bigint << 32) | objid::bigint) = {key}",
                     wait.as_secs_f64()
@@ -344,23 +504,26 @@ impl Executor for PostgresExecutor {
         })
     }
 
-    async fn unlock(&mut self, table: &VersionTable) -> Result<(), DatabaseError> {
-        let key = match self.held_lock {
-            Some(key) => key,
-            None => self.lock_key(table).await?.0,
-        };
-        let row = self
-            .client
-            .query_one("SELECT pg_advisory_unlock($1)", &[&key])
-            .await
-            .map_err(|e| session_error("releasing the migration lock", &e))?;
-        self.held_lock = None;
-        if row.get::<_, bool>(0) {
-            Ok(())
-        } else {
-            Err(DatabaseError::other(format!(
-                "the migration lock (advisory lock key {key}) was not held by this session"
-            )))
+    /// Releases the lock, even when this session is in a failed transaction.
+    async fn unlock(&mut self, _table: &VersionTable) -> Result<(), DatabaseError> {
+        match self.lock.take() {
+            None => Ok(()),
+            Some(HeldLock::Connection { lock, .. }) => {
+                lock.release().await;
+                Ok(())
+            }
+            Some(HeldLock::Session { key, .. }) => {
+                if self.release_session_lock(key).await? {
+                    Ok(())
+                } else {
+                    Err(DatabaseError::other(format!(
+                        "the migration lock (advisory lock key {key}) was not held by this server \
+                         session: the connection goes through a pooler in transaction mode, and \
+                         the lock may still be held by one of its server connections. Use \
+                         lock_mode=transaction in the database URL"
+                    )))
+                }
+            }
         }
     }
 }

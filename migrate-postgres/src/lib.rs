@@ -1,6 +1,7 @@
 //! The PostgreSQL backend of `migrate`: [`PostgresDialect`] (quoting, version-table SQL,
 //! splitting rules) and [`PostgresExecutor`] (a tokio-postgres connection with libpq's
-//! `sslmode` policy implemented on rustls, and an advisory migration lock).
+//! `sslmode` policy implemented on rustls, and an advisory migration lock that holds behind
+//! PgBouncer in transaction mode too: see [`LockMode`]).
 
 #![warn(missing_docs)]
 
@@ -8,10 +9,11 @@ mod dialect;
 mod error;
 mod executor;
 mod lock;
+mod pooling;
 mod tls;
 mod url;
 
 pub use dialect::PostgresDialect;
 pub use executor::PostgresExecutor;
-pub use lock::advisory_lock_key;
-pub use url::{ConnectOptions, Host, SslMode};
+pub use lock::{advisory_lock_key, LockMode};
+pub use url::{redact_url, ConnectOptions, Host, SslMode};

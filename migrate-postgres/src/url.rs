@@ -6,6 +6,12 @@ use std::time::Duration;
 use migrate_core::DatabaseError;
 use percent_encoding::percent_decode_str;
 
+use crate::lock::LockMode;
+
+/// Query parameters whose values are secrets: accepted where libpq accepts them, never
+/// printed (see [`ConnectOptions::redact`]).
+const SECRET_PARAMETERS: &[&str] = &["password", "sslpassword"];
+
 /// How hard the connection insists on TLS, as libpq's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SslMode {
@@ -63,8 +69,9 @@ pub enum Host {
     Socket(PathBuf),
 }
 
-/// Everything a `postgresql://` URL says about a connection.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything a `postgresql://` URL says about a connection. Its `Debug` form shows no
+/// password.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ConnectOptions {
     /// Login role; `postgres` when the URL names none.
     pub user: String,
@@ -84,6 +91,29 @@ pub struct ConnectOptions {
     pub connect_timeout: Option<Duration>,
     /// What the server shows in `pg_stat_activity.application_name`.
     pub application_name: String,
+    /// libpq's `options`: command-line options for the server session, such as
+    /// `-c search_path=app` (`?options=-csearch_path%3Dapp`).
+    pub options: Option<String>,
+    /// How the migration lock is held (`?lock_mode=`).
+    pub lock_mode: LockMode,
+}
+
+impl std::fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("dbname", &self.dbname)
+            .field("sslmode", &self.sslmode)
+            .field("sslrootcert", &self.sslrootcert)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("application_name", &self.application_name)
+            .field("options", &self.options)
+            .field("lock_mode", &self.lock_mode)
+            .finish()
+    }
 }
 
 impl ConnectOptions {
@@ -151,6 +181,8 @@ impl ConnectOptions {
             sslrootcert: None,
             connect_timeout: None,
             application_name: "migrate".into(),
+            options: None,
+            lock_mode: LockMode::default(),
         };
         let mut user = user;
         for (key, value) in parsed.query_pairs() {
@@ -184,9 +216,18 @@ impl ConnectOptions {
                 }
                 "user" => user = Some(value),
                 "dbname" => dbname = Some(value),
+                "password" => options.password = Some(value),
+                "options" => options.options = Some(value),
+                "lock_mode" => options.lock_mode = LockMode::parse(&value)?,
+                "sslcert" | "sslkey" | "sslpassword" => {
+                    return Err(DatabaseError::connect(format!(
+                        "`{key}` in the PostgreSQL URL: client certificates are not supported; \
+                         log in with a password (or trust/peer authentication) instead"
+                    )))
+                }
                 other => {
                     return Err(DatabaseError::connect(format!(
-                        "unknown parameter `{other}` in the PostgreSQL URL; supported: sslmode, sslrootcert, connect_timeout, application_name, host, port, user, dbname"
+                        "unknown parameter `{other}` in the PostgreSQL URL; supported: sslmode, sslrootcert, connect_timeout, application_name, host, port, user, password, dbname, options, lock_mode"
                     )))
                 }
             }
@@ -202,6 +243,15 @@ impl ConnectOptions {
         Ok(options)
     }
 
+    /// `text` with every secret of these options (the password) replaced by `***`: for
+    /// messages built from what a server or driver said.
+    pub fn redact(&self, text: &str) -> String {
+        match self.password.as_deref().filter(|p| !p.is_empty()) {
+            Some(password) => text.replace(password, "***"),
+            None => text.to_string(),
+        }
+    }
+
     /// `host:port` (or the socket folder) for messages; never holds the password.
     pub fn describe_server(&self) -> String {
         match &self.host {
@@ -210,6 +260,48 @@ impl ConnectOptions {
             Host::Socket(dir) => format!("socket {}/.s.PGSQL.{}", dir.display(), self.port),
         }
     }
+}
+
+/// `url` with its password, and the value of every secret-carrying query parameter
+/// (`password`, `sslpassword`), replaced by `***`; everything else as written. Works on
+/// malformed URLs too, so any message can show what was configured.
+pub fn redact_url(url: &str) -> String {
+    let (head, query) = match url.split_once('?') {
+        Some((head, query)) => (head, Some(query)),
+        None => (url, None),
+    };
+    let mut out = match head.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(end);
+            let authority = match authority.rsplit_once('@') {
+                Some((user_info, host)) => match user_info.split_once(':') {
+                    Some((user, _password)) => format!("{user}:***@{host}"),
+                    None => authority.to_string(),
+                },
+                None => authority.to_string(),
+            };
+            format!("{scheme}://{authority}{path}")
+        }
+        None => head.to_string(),
+    };
+    if let Some(query) = query {
+        let pairs: Vec<String> = query
+            .split('&')
+            .map(|pair| {
+                let key = pair.split('=').next().unwrap_or_default();
+                let decoded = percent_decode_str(key).decode_utf8_lossy();
+                if SECRET_PARAMETERS.contains(&decoded.as_ref()) {
+                    format!("{key}=***")
+                } else {
+                    pair.to_string()
+                }
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&pairs.join("&"));
+    }
+    out
 }
 
 /// `url` with `localhost` put where its authority names no host (right after `user@`).
@@ -279,6 +371,69 @@ mod tests {
         let o = ConnectOptions::parse("postgresql://bob@:6000/app").unwrap();
         assert_eq!(o.host, Host::Tcp("localhost".into()));
         assert_eq!(o.port, 6000);
+    }
+
+    #[test]
+    fn sqlalchemy_socket_form_and_libpq_options() {
+        let o = ConnectOptions::parse(
+            "postgresql+psycopg2://app@/orders?host=/var/run/postgresql&options=-csearch_path%3Dbilling%2Cpublic",
+        )
+        .unwrap();
+        assert_eq!(o.host, Host::Socket(PathBuf::from("/var/run/postgresql")));
+        assert_eq!((o.user.as_str(), o.dbname.as_str()), ("app", "orders"));
+        assert_eq!(o.options.as_deref(), Some("-csearch_path=billing,public"));
+        assert_eq!(
+            o.describe_server(),
+            "socket /var/run/postgresql/.s.PGSQL.5432"
+        );
+    }
+
+    #[test]
+    fn password_and_lock_mode_in_the_query() {
+        let o = ConnectOptions::parse(
+            "postgresql://app@db/orders?password=s%26cret&lock_mode=transaction",
+        )
+        .unwrap();
+        assert_eq!(o.password.as_deref(), Some("s&cret"));
+        assert_eq!(o.lock_mode, LockMode::Transaction);
+        assert_eq!(
+            ConnectOptions::parse("postgresql://db/o")
+                .unwrap()
+                .lock_mode,
+            LockMode::Auto
+        );
+        let e = ConnectOptions::parse("postgresql://db/o?lock_mode=table").unwrap_err();
+        assert!(
+            e.message.contains("unknown lock_mode `table`"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn debug_and_redaction_hide_every_secret() {
+        let o = ConnectOptions::parse("postgresql://app:Hunter2@db/orders").unwrap();
+        assert!(!format!("{o:?}").contains("Hunter2"), "{o:?}");
+        assert_eq!(
+            o.redact("FATAL: role app (password Hunter2) refused"),
+            "FATAL: role app (password ***) refused"
+        );
+        assert_eq!(
+            redact_url("postgresql://app:Hunter2@db:5432/orders?sslmode=require&password=Hunter3&sslpassword=Key4&application_name=x"),
+            "postgresql://app:***@db:5432/orders?sslmode=require&password=***&sslpassword=***&application_name=x"
+        );
+        assert_eq!(
+            redact_url("postgresql://app@/orders?host=/tmp"),
+            "postgresql://app@/orders?host=/tmp"
+        );
+        assert_eq!(redact_url("not a url:pw@"), "not a url:pw@");
+        // A client key's passphrase is refused by name, never echoed.
+        let e = ConnectOptions::parse("postgresql://db/o?sslpassword=Key4").unwrap_err();
+        assert!(
+            e.message.contains("`sslpassword`") && !e.message.contains("Key4"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]

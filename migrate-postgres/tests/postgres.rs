@@ -1,24 +1,20 @@
 //! Against a real server named by `MIGRATE_TEST_POSTGRES_URL` (e.g.
-//! `postgres://postgres@127.0.0.1:5432/test`). Each test works in its own fresh database.
+//! `postgres://postgres@127.0.0.1:5432/test`). Each test works in its own fresh database,
+//! dropped when the test ends (also when it fails). What every executor must do is in
+//! `tests/tests/conformance.rs`; this file holds what is PostgreSQL's own.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use migrate_core::{DatabaseErrorKind, Executor, VersionTable};
 use migrate_postgres::PostgresExecutor;
+use migrate_tests::need::skip;
+use migrate_tests::servers::{server_url, Server, ServerDatabase, POSTGRES_VAR};
+use migrate_tests::wait::{wait_until_async, PATIENCE};
 
-/// The admin URL, or `None` (after saying so) when the suite is skipped.
+/// The admin URL, or `None` (after saying so on stderr; a failure under
+/// `MIGRATE_TEST_REQUIRE_ALL=1`) when the suite is skipped.
 fn admin_url() -> Option<String> {
-    match std::env::var("MIGRATE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            if std::env::var("MIGRATE_TEST_REQUIRE_ALL").as_deref() == Ok("1") {
-                panic!("MIGRATE_TEST_POSTGRES_URL not set but MIGRATE_TEST_REQUIRE_ALL=1");
-            }
-            println!("skipped: MIGRATE_TEST_POSTGRES_URL not set");
-            None
-        }
-    }
+    server_url(POSTGRES_VAR)
 }
 
 /// `url` with its database and query replaced.
@@ -29,44 +25,51 @@ fn with_db(url: &str, db: &str, query: Option<&str>) -> String {
     u.to_string()
 }
 
-/// A fresh database, dropped by [`TestDb::finish`].
+/// `url` (the server's own database) with its query replaced.
+fn with_query(url: &str, query: Option<&str>) -> String {
+    let mut u = url::Url::parse(url).expect("MIGRATE_TEST_POSTGRES_URL is a URL");
+    u.set_query(query);
+    u.to_string()
+}
+
+/// A fresh database, dropped when the value is (or by [`TestDb::finish`]).
 struct TestDb {
-    admin: PostgresExecutor,
+    #[allow(dead_code)] // for tests that name the database in SQL
     name: String,
     url: String,
+    /// A session on the server's admin database, for watching and ending other sessions.
+    admin: PostgresExecutor,
+    _db: ServerDatabase,
 }
 
 impl TestDb {
     async fn create(admin_url: &str) -> TestDb {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "migrate_t_{}_{}_{}",
-            std::process::id(),
-            nanos,
-            COUNTER.fetch_add(1, Ordering::Relaxed)
+        let db = ServerDatabase::create_on(
+            Server::Postgres,
+            admin_url,
+            &migrate_tests::servers::random_name(),
         );
-        let mut admin = PostgresExecutor::connect(admin_url).await.unwrap();
-        admin
-            .execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .unwrap();
-        let url = with_db(admin_url, &name, None);
-        TestDb { admin, name, url }
+        TestDb {
+            name: db.name.clone(),
+            url: db.url.clone(),
+            admin: PostgresExecutor::connect(admin_url).await.unwrap(),
+            _db: db,
+        }
     }
 
     async fn connect(&self) -> PostgresExecutor {
         PostgresExecutor::connect(&self.url).await.unwrap()
     }
 
-    async fn finish(mut self) {
-        self.admin
-            .execute(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
-            .await
-            .unwrap();
+    /// A connection whose URL has the query `query` (`lock_mode=transaction`, ...).
+    async fn connect_with(&self, query: &str) -> PostgresExecutor {
+        let url = format!("{}?{query}", self.url);
+        PostgresExecutor::connect(&url).await.unwrap()
+    }
+
+    /// Drops the database now (dropping the value does the same).
+    async fn finish(self) {
+        drop(self);
     }
 }
 
@@ -84,16 +87,16 @@ async fn ssl_in_use(exec: &PostgresExecutor) -> bool {
 #[tokio::test]
 async fn sslmode_require_encrypts_and_disable_does_not() {
     let Some(admin) = admin_url() else { return };
-    let required = PostgresExecutor::connect(&with_db(&admin, "test", Some("sslmode=require")))
+    let required = PostgresExecutor::connect(&with_query(&admin, Some("sslmode=require")))
         .await
         .unwrap();
     assert!(ssl_in_use(&required).await);
-    let plain = PostgresExecutor::connect(&with_db(&admin, "test", Some("sslmode=disable")))
+    let plain = PostgresExecutor::connect(&with_query(&admin, Some("sslmode=disable")))
         .await
         .unwrap();
     assert!(!ssl_in_use(&plain).await);
     // The default, prefer, takes TLS when the server offers it (this one does).
-    let preferred = PostgresExecutor::connect(&with_db(&admin, "test", None))
+    let preferred = PostgresExecutor::connect(&with_query(&admin, None))
         .await
         .unwrap();
     assert!(ssl_in_use(&preferred).await);
@@ -102,7 +105,7 @@ async fn sslmode_require_encrypts_and_disable_does_not() {
 #[tokio::test]
 async fn application_name_defaults_to_migrate() {
     let Some(admin) = admin_url() else { return };
-    let exec = PostgresExecutor::connect(&with_db(&admin, "test", None))
+    let exec = PostgresExecutor::connect(&with_query(&admin, None))
         .await
         .unwrap();
     let name: String = exec
@@ -117,7 +120,6 @@ async fn application_name_defaults_to_migrate() {
 /// A connect error: one line, kind Connect, no password, containing `needle`.
 async fn assert_connect_error(url: &str, needle: &str) {
     let err = PostgresExecutor::connect(url).await.unwrap_err();
-    println!("{}", err.message);
     assert_eq!(err.kind, DatabaseErrorKind::Connect, "{}", err.message);
     assert!(!err.message.contains('\n'), "{}", err.message);
     assert!(!err.message.contains("s3cret"), "{}", err.message);
@@ -132,7 +134,7 @@ async fn assert_connect_error(url: &str, needle: &str) {
 #[tokio::test]
 async fn verify_full_refuses_the_self_signed_certificate() {
     let Some(admin) = admin_url() else { return };
-    let mut u = url::Url::parse(&with_db(&admin, "test", Some("sslmode=verify-full"))).unwrap();
+    let mut u = url::Url::parse(&with_query(&admin, Some("sslmode=verify-full"))).unwrap();
     u.set_password(Some("s3cret")).unwrap();
     assert_connect_error(u.as_str(), "sslrootcert=PATH").await;
 }
@@ -154,7 +156,7 @@ async fn server_certificate(admin: &str) -> Option<String> {
 async fn verify_ca_and_verify_full_with_the_server_certificate_as_root() {
     let Some(admin) = admin_url() else { return };
     let Some(cert) = server_certificate(&admin).await else {
-        println!("skipped: the server's certificate file is not readable here");
+        skip("the server's certificate file (ssl_cert_file) is not readable here");
         return;
     };
     let host = url::Url::parse(&admin)
@@ -163,15 +165,12 @@ async fn verify_ca_and_verify_full_with_the_server_certificate_as_root() {
         .unwrap()
         .to_string();
     if host != "127.0.0.1" {
-        println!(
-            "skipped: the test expects the server at 127.0.0.1 (its certificate names localhost)"
-        );
+        skip("a server at 127.0.0.1 (its certificate names localhost, which must be another name for it)");
         return;
     }
     // verify-ca checks the chain only: 127.0.0.1 is not the certificate's name, yet it connects.
-    let ca = PostgresExecutor::connect(&with_db(
+    let ca = PostgresExecutor::connect(&with_query(
         &admin,
-        "test",
         Some(&format!("sslmode=verify-ca&sslrootcert={cert}")),
     ))
     .await
@@ -179,18 +178,16 @@ async fn verify_ca_and_verify_full_with_the_server_certificate_as_root() {
     assert!(ssl_in_use(&ca).await);
     // verify-full also checks the name: 127.0.0.1 is refused...
     assert_connect_error(
-        &with_db(
+        &with_query(
             &admin,
-            "test",
             Some(&format!("sslmode=verify-full&sslrootcert={cert}")),
         ),
         "certificate",
     )
     .await;
     // ...and localhost, the certificate's name, is accepted.
-    let mut u = url::Url::parse(&with_db(
+    let mut u = url::Url::parse(&with_query(
         &admin,
-        "test",
         Some(&format!("sslmode=verify-full&sslrootcert={cert}")),
     ))
     .unwrap();
@@ -205,7 +202,7 @@ async fn verify_ca_and_verify_full_with_the_server_certificate_as_root() {
 #[tokio::test]
 async fn unknown_role_and_missing_database_are_one_line() {
     let Some(admin) = admin_url() else { return };
-    let mut u = url::Url::parse(&with_db(&admin, "test", None)).unwrap();
+    let mut u = url::Url::parse(&with_query(&admin, None)).unwrap();
     u.set_username("no_such_role_migrate").unwrap();
     u.set_password(Some("s3cret")).unwrap();
     assert_connect_error(u.as_str(), "no_such_role_migrate").await;
@@ -233,26 +230,6 @@ async fn unknown_host_and_closed_port_are_one_line() {
 }
 
 #[tokio::test]
-async fn read_versions_none_then_rows() {
-    let Some(admin) = admin_url() else { return };
-    let db = TestDb::create(&admin).await;
-    let mut exec = db.connect().await;
-    let table = VersionTable::default();
-    assert_eq!(exec.read_versions(&table).await.unwrap(), None);
-    let create = exec.dialect().create_version_table(&table);
-    exec.execute(&create).await.unwrap();
-    assert_eq!(exec.read_versions(&table).await.unwrap(), Some(vec![]));
-    let insert = exec.dialect().insert_version(&table, "a1");
-    exec.execute(&insert).await.unwrap();
-    assert_eq!(
-        exec.read_versions(&table).await.unwrap(),
-        Some(vec!["a1".to_string()])
-    );
-    drop(exec);
-    db.finish().await;
-}
-
-#[tokio::test]
 async fn version_table_in_a_custom_schema() {
     let Some(admin) = admin_url() else { return };
     let db = TestDb::create(&admin).await;
@@ -276,31 +253,6 @@ async fn version_table_in_a_custom_schema() {
         exec.read_versions(&VersionTable::default()).await.unwrap(),
         None
     );
-    drop(exec);
-    db.finish().await;
-}
-
-#[tokio::test]
-async fn ddl_rolls_back_with_the_transaction() {
-    let Some(admin) = admin_url() else { return };
-    let db = TestDb::create(&admin).await;
-    let mut exec = db.connect().await;
-    exec.begin().await.unwrap();
-    exec.execute("CREATE TABLE tenants (id int PRIMARY KEY)")
-        .await
-        .unwrap();
-    let err = exec
-        .execute("CREATE TABLE tenants (id int)")
-        .await
-        .unwrap_err();
-    assert_eq!(err.kind, DatabaseErrorKind::Statement);
-    exec.rollback().await.unwrap();
-    let row = exec
-        .client()
-        .query_one("SELECT to_regclass('tenants') IS NULL", &[])
-        .await
-        .unwrap();
-    assert!(row.get::<_, bool>(0), "the table survived the rollback");
     drop(exec);
     db.finish().await;
 }
@@ -387,6 +339,15 @@ async fn lock_contention_times_out_then_succeeds_after_unlock() {
     db.finish().await;
 }
 
+/// The pid of the session behind `exec`.
+async fn backend_pid(exec: &PostgresExecutor) -> i32 {
+    exec.client()
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
 #[tokio::test]
 async fn waiting_lock_is_granted_when_released() {
     let Some(admin) = admin_url() else { return };
@@ -395,11 +356,31 @@ async fn waiting_lock_is_granted_when_released() {
     let mut second = db.connect().await;
     let table = VersionTable::default();
     first.lock(&table, Duration::ZERO).await.unwrap();
+    let waiter_pid = backend_pid(&second).await;
     let waiter = tokio::spawn(async move {
-        let result = second.lock(&table, Duration::from_secs(30)).await;
+        let result = second.lock(&table, PATIENCE).await;
         (second, result)
     });
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Released only once the waiter has asked for the lock (and been refused, since `first`
+    // holds it), so that the waiting path is the one tested.
+    let watcher = first.client();
+    wait_until_async(
+        "the second session to ask for the lock",
+        PATIENCE,
+        || async {
+            let query: Option<String> = watcher
+                .query_one(
+                    "SELECT query FROM pg_stat_activity WHERE pid = $1",
+                    &[&waiter_pid],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            query.is_some_and(|q| q.contains("pg_try_advisory_lock"))
+        },
+    )
+    .await;
+    assert!(!waiter.is_finished(), "the lock was granted while held");
     first.unlock(&VersionTable::default()).await.unwrap();
     let (second, result) = waiter.await.unwrap();
     result.unwrap();
@@ -408,19 +389,45 @@ async fn waiting_lock_is_granted_when_released() {
     db.finish().await;
 }
 
+/// The server's first socket folder and its port.
+async fn socket_folder(admin: &str) -> (String, String) {
+    let exec = PostgresExecutor::connect(admin).await.unwrap();
+    let setting = |name: &'static str| {
+        let client = exec.client();
+        async move {
+            let value: String = client
+                .query_one("SELECT current_setting($1)", &[&name])
+                .await
+                .unwrap()
+                .get(0);
+            value
+        }
+    };
+    let dirs = setting("unix_socket_directories").await;
+    let port = setting("port").await;
+    let dir = dirs.split(',').next().unwrap_or("").trim().to_string();
+    (dir, port)
+}
+
 #[tokio::test]
 async fn unix_socket_folder_in_the_query() {
-    if admin_url().is_none() {
+    let Some(admin) = admin_url() else { return };
+    let (dir, port) = socket_folder(&admin).await;
+    let socket = std::path::Path::new(&dir).join(format!(".s.PGSQL.{port}"));
+    if dir.is_empty() || !socket.exists() {
+        skip(&format!(
+            "the server's socket {} (unix_socket_directories) is not reachable here",
+            socket.display()
+        ));
         return;
     }
-    let dir = "/var/run/postgresql";
-    if !std::path::Path::new(dir).join(".s.PGSQL.5432").exists() {
-        println!("skipped: no PostgreSQL socket in {dir}");
-        return;
-    }
-    let exec = PostgresExecutor::connect(&format!("postgresql://postgres@/test?host={dir}"))
-        .await
-        .unwrap();
+    let u = url::Url::parse(&admin).unwrap();
+    let url = format!(
+        "postgresql://{}@{}?host={dir}&port={port}",
+        u.username(),
+        u.path()
+    );
+    let exec = PostgresExecutor::connect(&url).await.unwrap();
     let over_socket: bool = exec
         .client()
         .query_one("SELECT inet_client_addr() IS NULL", &[])
@@ -428,4 +435,179 @@ async fn unix_socket_folder_in_the_query() {
         .unwrap()
         .get(0);
     assert!(over_socket);
+}
+
+/// The advisory locks held in the test database, as (pid, application_name).
+async fn advisory_locks(db: &TestDb) -> Vec<(i32, String)> {
+    db.admin
+        .client()
+        .query(
+            "SELECT l.pid, COALESCE(a.application_name, '') FROM pg_locks l \
+             JOIN pg_database d ON d.oid = l.database \
+             LEFT JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND d.datname = $1",
+            &[&db.name],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_lock_is_released_after_a_failed_statement_in_every_mode() {
+    let Some(admin) = admin_url() else { return };
+    let db = TestDb::create(&admin).await;
+    let table = VersionTable::default();
+    for query in [
+        None,
+        Some("lock_mode=session"),
+        Some("lock_mode=transaction"),
+    ] {
+        let mut exec = PostgresExecutor::connect(&with_db(&admin, &db.name, query))
+            .await
+            .unwrap();
+        exec.lock(&table, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(advisory_locks(&db).await.len(), 1, "{query:?}");
+        exec.begin().await.unwrap();
+        let failed = exec.execute("SELECT 1 / 0").await.unwrap_err();
+        assert!(failed.message.contains("22012"), "{}", failed.message);
+        // The session is now in a failed transaction, which refuses pg_advisory_unlock
+        // (SQLSTATE 25P02): the lock must be released all the same.
+        exec.unlock(&table)
+            .await
+            .unwrap_or_else(|e| panic!("{query:?}: {e}"));
+        assert_eq!(advisory_locks(&db).await, vec![], "{query:?}");
+    }
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn auto_takes_a_session_lock_on_a_direct_connection() {
+    let Some(admin) = admin_url() else { return };
+    let db = TestDb::create(&admin).await;
+    let mut exec = db.connect().await;
+    let table = VersionTable::default();
+    exec.lock(&table, Duration::from_secs(5)).await.unwrap();
+    // The server saw the address and port of the URL: no pooler, so no second connection.
+    assert_eq!(
+        advisory_locks(&db).await,
+        vec![(backend_pid(&exec).await, "migrate".to_string())]
+    );
+    exec.unlock(&table).await.unwrap();
+    assert_eq!(advisory_locks(&db).await, vec![]);
+    drop(exec);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn transaction_mode_holds_the_lock_on_a_connection_of_its_own() {
+    let Some(admin) = admin_url() else { return };
+    let db = TestDb::create(&admin).await;
+    let mut exec = db.connect_with("lock_mode=transaction").await;
+    let table = VersionTable::default();
+    exec.lock(&table, Duration::from_secs(5)).await.unwrap();
+    let held = advisory_locks(&db).await;
+    assert_eq!(held.len(), 1);
+    assert_ne!(held[0].0, backend_pid(&exec).await);
+    assert_eq!(held[0].1, "migrate lock");
+
+    // The migration's own transactions come and go; the lock stays.
+    exec.begin().await.unwrap();
+    exec.execute("CREATE TABLE t (id int)").await.unwrap();
+    exec.commit().await.unwrap();
+    exec.begin().await.unwrap();
+    exec.execute("INSERT INTO t VALUES (1)").await.unwrap();
+    exec.commit().await.unwrap();
+    assert_eq!(advisory_locks(&db).await, held);
+
+    // A run holding it in the other mode is excluded, both ways round.
+    let mut session = db.connect().await;
+    let err = session.lock(&table, Duration::ZERO).await.unwrap_err();
+    assert_eq!(err.kind, DatabaseErrorKind::LockTimeout);
+    assert!(err.message.contains("session-level"), "{}", err.message);
+    exec.unlock(&table).await.unwrap();
+    assert_eq!(advisory_locks(&db).await, vec![]);
+    session.lock(&table, Duration::ZERO).await.unwrap();
+    let mut other = db.connect_with("lock_mode=transaction").await;
+    let err = other.lock(&table, Duration::ZERO).await.unwrap_err();
+    assert_eq!(err.kind, DatabaseErrorKind::LockTimeout);
+    assert!(err.message.contains("transaction-level"), "{}", err.message);
+    session.unlock(&table).await.unwrap();
+    drop((exec, session, other));
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn statements_stop_once_the_lock_connection_is_lost() {
+    let Some(admin) = admin_url() else { return };
+    let mut db = TestDb::create(&admin).await;
+    let mut exec = db.connect_with("lock_mode=transaction").await;
+    let table = VersionTable::default();
+    exec.lock(&table, Duration::from_secs(5)).await.unwrap();
+    let (holder, _) = advisory_locks(&db).await[0].clone();
+    db.admin
+        .execute(&format!("SELECT pg_terminate_backend({holder})"))
+        .await
+        .unwrap();
+    // The heartbeat notices within a few seconds; until then statements still run.
+    let mut refused = None;
+    for _ in 0..300 {
+        match exec.execute("SELECT 1").await {
+            Ok(()) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    let err = refused.expect("statements are refused once the lock is lost");
+    assert!(err.message.contains("was lost"), "{}", err.message);
+    assert!(
+        err.message.contains("Run the command again"),
+        "{}",
+        err.message
+    );
+    exec.begin().await.unwrap_err();
+    exec.rollback().await.unwrap();
+    exec.unlock(&table).await.unwrap();
+    drop(exec);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn libpq_options_reach_the_server_session() {
+    let Some(admin) = admin_url() else { return };
+    let db = TestDb::create(&admin).await;
+    let mut setup = db.connect().await;
+    setup.execute("CREATE SCHEMA billing").await.unwrap();
+    let mut exec = db.connect_with("options=-csearch_path%3Dbilling").await;
+    let path: String = exec
+        .client()
+        .query_one("SELECT current_setting('search_path')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(path, "billing");
+    // So the version table goes where the search path says.
+    exec.execute("CREATE TABLE alembic_version (version_num varchar(32) NOT NULL)")
+        .await
+        .unwrap();
+    let schema: String = setup
+        .client()
+        .query_one(
+            "SELECT table_schema::text FROM information_schema.tables WHERE table_name = 'alembic_version'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(schema, "billing");
+    assert_eq!(
+        exec.read_versions(&VersionTable::default()).await.unwrap(),
+        Some(vec![])
+    );
+    drop((exec, setup));
+    db.finish().await;
 }

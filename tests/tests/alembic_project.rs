@@ -4,11 +4,13 @@
 //! interoperability check of issue 4: `migrate` upgrades and real Alembic downgrades the same
 //! database, and the reverse, leaving the same schema and `alembic_version` as Alembic alone.
 //!
-//! Expected stdout comes from real Alembic 1.20.1 run on the same folder
-//! (`/work/shared/alembic-oracle/oracle.py tests/fixtures/alembic_project/versions URL ...`).
+//! Expected output comes from real Alembic 1.20.1 run on the same folder: recorded by
+//! `tests/alembic/gen_listings.py` (regenerated and compared by `references.rs`), or run here
+//! when a test compares with Alembic directly.
 
 mod common;
 
+use common::reference::{sorted_lines, Session};
 use common::{alembic, alembic_stdouts, fixture, run_alembic, Project, Run, TestDb};
 
 const INI: &str = "alembic_project/alembic.ini";
@@ -25,54 +27,50 @@ fn migrate(p: &Project, db: &TestDb, args: &[&str]) -> Run {
     p.migrate(&all)
 }
 
-fn sorted_lines(text: &str) -> Vec<&str> {
-    let mut lines: Vec<&str> = text.lines().collect();
-    lines.sort();
-    lines
-}
-
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
 
-// Oracle: `heads`, `branches`, `history`.
-const HEADS: &str = "b1c2d3e4f5a6 (audit) (head)\nc7d8e9f0a1b2 (reporting) (head)\n";
-const BRANCHES: &str = "\
-3f2a1b0c9d8e (branchpoint)
-             -> 5d4c3b2a1f0e
-             -> 7b6a5f4e3d2c (audit)
+/// Runs `command` and asserts that it prints what Alembic printed (the session's next
+/// command); `current` and `branches` in any order (Python's set order).
+#[track_caller]
+fn same_as_alembic(p: &Project, db: &TestDb, session: &mut Session, command: &[&str]) {
+    let entry = session.next(&command.join(" "));
+    let run = migrate(p, db, command);
+    entry.assert_printed(&run, command == ["current"] || command == ["branches"]);
+}
 
-";
-const HISTORY: &str = "\
-9a8b7c6d5e4f -> b1c2d3e4f5a6 (audit) (head), create orders
-5d4c3b2a1f0e, 7b6a5f4e3d2c -> 9a8b7c6d5e4f (audit) (mergepoint), merge email and audit
-<base> (5d4c3b2a1f0e) -> c7d8e9f0a1b2 (reporting) (head), create account report view
-3f2a1b0c9d8e -> 5d4c3b2a1f0e, add email to accounts
-3f2a1b0c9d8e -> 7b6a5f4e3d2c (audit), create audit log
-<base> -> 3f2a1b0c9d8e (branchpoint), create accounts
-";
+/// Runs `command`, which changes the version table, and asserts that it does what Alembic's
+/// did: the same rows, Alembic's "Running ..." lines.
+#[track_caller]
+fn moves_as_alembic(p: &Project, db: &TestDb, session: &mut Session, command: &[&str]) {
+    let entry = session.next(&command.join(" "));
+    let run = migrate(p, db, command);
+    entry.assert_moved(&run, db.versions());
+}
 
+/// The listings, then up and down through the branches, the merge and the dependency, as
+/// Alembic did (session `alembic_project 1` of `tests/alembic/listings.txt`).
 fn alembic_project_up_and_down(db: TestDb) {
     let p = project();
+    let mut alembic = Session::start("alembic_project", 1);
+    for command in [&["heads"][..], &["branches"], &["history"]] {
+        same_as_alembic(&p, &db, &mut alembic, command);
+    }
 
-    assert_eq!(migrate(&p, &db, &["heads"]).ok(), HEADS);
-    assert_eq!(migrate(&p, &db, &["branches"]).ok(), BRANCHES);
-    assert_eq!(migrate(&p, &db, &["history"]).ok(), HISTORY);
-
-    // Oracle: `upgrade head` refuses (two heads) and leaves no version table rows.
+    // `upgrade head` refuses (two heads) with Alembic's words. Alembic has created an empty
+    // version table by then; `migrate` refuses while planning and creates nothing.
     let message = migrate(&p, &db, &["upgrade", "head"]).failed();
+    let theirs = alembic.next("upgrade head");
+    let refusal = theirs.failed.as_deref().expect("Alembic refuses");
     assert!(
-        message.starts_with("Multiple head revisions are present for given argument 'head'"),
-        "{message}"
+        message.starts_with(refusal),
+        "{message}\nAlembic: {refusal}"
     );
-    assert!(db.versions().unwrap_or_default().is_empty());
+    assert_eq!(theirs.rows(), Some(vec![]));
+    assert_eq!(db.versions(), None);
 
-    // Oracle: `upgrade heads` -> alembic_version ['b1c2d3e4f5a6', 'c7d8e9f0a1b2'].
-    migrate(&p, &db, &["upgrade", "heads"]).ok();
-    assert_eq!(
-        db.versions(),
-        Some(strings(&["b1c2d3e4f5a6", "c7d8e9f0a1b2"]))
-    );
+    moves_as_alembic(&p, &db, &mut alembic, &["upgrade", "heads"]);
     assert_eq!(
         db.tables(),
         ["accounts", "alembic_version", "audit_log", "orders"]
@@ -81,48 +79,28 @@ fn alembic_project_up_and_down(db: TestDb) {
     assert_eq!(db.columns("accounts"), ["id", "name", "email"]);
     assert_eq!(db.column("SELECT COUNT(*) FROM orders"), ["2"]);
     assert_eq!(db.column("SELECT name FROM account_report"), ["first"]);
+    same_as_alembic(&p, &db, &mut alembic, &["current"]);
+    same_as_alembic(&p, &db, &mut alembic, &["history", "-r", "current:"]);
 
-    // Oracle: `current` prints both heads (in set order: compared as a set) and
-    // `history -r current:` the two head revisions.
-    assert_eq!(
-        sorted_lines(migrate(&p, &db, &["current"]).ok()),
-        ["b1c2d3e4f5a6 (head)", "c7d8e9f0a1b2 (head)"]
-    );
-    assert_eq!(
-        migrate(&p, &db, &["history", "-r", "current:"]).ok(),
-        "9a8b7c6d5e4f -> b1c2d3e4f5a6 (audit) (head), create orders\n\
-         <base> (5d4c3b2a1f0e) -> c7d8e9f0a1b2 (reporting) (head), create account report view\n"
-    );
-
-    // Oracle: `downgrade 3f2a1b0c9d8e` runs orders, the merge, the view (it depends on the
-    // email column), email, audit log; alembic_version ['3f2a1b0c9d8e'].
-    migrate(&p, &db, &["downgrade", "3f2a1b0c9d8e"]).ok();
-    assert_eq!(db.versions(), Some(strings(&["3f2a1b0c9d8e"])));
+    // Down to the branch point runs orders, the merge, the view (it depends on the email
+    // column), email and the audit log.
+    moves_as_alembic(&p, &db, &mut alembic, &["downgrade", "3f2a1b0c9d8e"]);
     assert_eq!(db.tables(), ["accounts", "alembic_version"]);
     assert!(db.views().is_empty());
     assert_eq!(db.columns("accounts"), ["id", "name"]);
-    assert_eq!(
-        migrate(&p, &db, &["current"]).ok(),
-        "3f2a1b0c9d8e (branchpoint)\n"
-    );
+    same_as_alembic(&p, &db, &mut alembic, &["current"]);
 
-    migrate(&p, &db, &["downgrade", "base"]).ok();
-    assert_eq!(db.versions(), Some(vec![]));
+    moves_as_alembic(&p, &db, &mut alembic, &["downgrade", "base"]);
     assert_eq!(db.tables(), ["alembic_version"]);
 
-    // Oracle: `upgrade reporting@head` runs accounts, email and the view, and records only
-    // c7d8e9f0a1b2 (its dependency is implied); `current` shows c7d8e9f0a1b2 (head) and
-    // 5d4c3b2a1f0e; `downgrade -1` leaves ['5d4c3b2a1f0e'].
-    migrate(&p, &db, &["upgrade", "reporting@head"]).ok();
-    assert_eq!(db.versions(), Some(strings(&["c7d8e9f0a1b2"])));
+    // `reporting@head` runs accounts, email and the view, and records only c7d8e9f0a1b2 (its
+    // dependency is implied); `downgrade -1` then leaves the dependency's row.
+    moves_as_alembic(&p, &db, &mut alembic, &["upgrade", "reporting@head"]);
     assert_eq!(db.views(), ["account_report"]);
-    assert_eq!(
-        sorted_lines(migrate(&p, &db, &["current"]).ok()),
-        ["5d4c3b2a1f0e", "c7d8e9f0a1b2 (head)"]
-    );
-    migrate(&p, &db, &["downgrade", "-1"]).ok();
-    assert_eq!(db.versions(), Some(strings(&["5d4c3b2a1f0e"])));
+    same_as_alembic(&p, &db, &mut alembic, &["current"]);
+    moves_as_alembic(&p, &db, &mut alembic, &["downgrade", "-1"]);
     assert!(db.views().is_empty());
+    alembic.finish();
 }
 per_backend!(alembic_project_up_and_down);
 

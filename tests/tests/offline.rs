@@ -1,27 +1,29 @@
 //! Offline mode: the script `upgrade --sql` / `downgrade --sql` prints, fed to the database's
 //! own client (`sqlite3`, `psql`, `mariadb`), leaves the same tables and version table as an
-//! online run. A missing client skips the test with a message.
+//! online run. A missing client skips the test with a message on stderr (a failure under
+//! `MIGRATE_TEST_REQUIRE_ALL=1`; `.ci/run` installs the clients).
 
 mod common;
 
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{fixture, Backend, Project, TestDb};
+use common::{fixture, output_within, program, Backend, Project, TestDb, PROCESS_LIMIT};
 
-/// The database's own client, reading a script on stdin and stopping at the first error.
-fn client(db: &TestDb) -> Command {
+/// The database's own client, reading a script on stdin and stopping at the first error; `None`
+/// after skipping when it is not installed.
+fn client(db: &TestDb) -> Option<Command> {
     match db.backend {
         Backend::Sqlite => {
-            let mut cmd = Command::new("sqlite3");
+            let mut cmd = Command::new(program("sqlite3")?);
             cmd.args(["-bail"])
                 .arg(db.sqlite_path().expect("a SQLite file"));
-            cmd
+            Some(cmd)
         }
         Backend::Postgres => {
-            let mut cmd = Command::new("psql");
+            let mut cmd = Command::new(program("psql")?);
             cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &db.url]);
-            cmd
+            Some(cmd)
         }
         Backend::Mysql => {
             // mysql://USER[:PASSWORD]@HOST[:PORT]/DB
@@ -31,45 +33,56 @@ fn client(db: &TestDb) -> Command {
             let (hostport, database) = hostpath.split_once('/').expect("a database");
             let database = database.split('?').next().unwrap_or(database);
             let (host, port) = hostport.split_once(':').unwrap_or((hostport, "3306"));
-            let mut cmd = Command::new("mariadb");
+            let mut cmd = Command::new(program("mariadb")?);
             cmd.args(["--host", host, "--port", port, "--user", user]);
             if !password.is_empty() {
                 cmd.arg(format!("--password={password}"));
             }
             cmd.arg(database);
-            cmd
+            Some(cmd)
         }
     }
 }
 
-/// Feeds `script` to the client; `false` when the client is not installed.
-fn feed(db: &TestDb, script: &str) -> bool {
-    let mut cmd = client(db);
+/// What the client made of a script: whether it ran it all, and what it said on stderr.
+struct Fed {
+    success: bool,
+    stderr: String,
+}
+
+/// Feeds `script` to the client; `None` when the client is not installed (after skipping).
+fn try_feed(db: &TestDb, script: &str) -> Option<Fed> {
+    let mut cmd = client(db)?;
     let program = cmd.get_program().to_string_lossy().into_owned();
-    let mut child = match cmd
+    let mut child = cmd
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-    {
-        Ok(child) => child,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!("skipped: {program} not installed");
-            return false;
-        }
-        Err(e) => panic!("starting {program}: {e}"),
-    };
+        .unwrap_or_else(|e| panic!("starting {program}: {e}"));
     child
         .stdin
         .take()
         .expect("stdin")
         .write_all(script.as_bytes())
         .expect("writing the script");
-    let out = child.wait_with_output().expect("waiting for the client");
+    let out = output_within(child, PROCESS_LIMIT, &program);
+    Some(Fed {
+        success: out.status.success(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    })
+}
+
+/// Feeds `script` to the client and asserts that it ran all of it; `false` when the client
+/// is not installed (after skipping).
+fn feed(db: &TestDb, script: &str) -> bool {
+    let Some(fed) = try_feed(db, script) else {
+        return false;
+    };
     assert!(
-        out.status.success(),
-        "{program} refused the script:\n{}\n--- script\n{script}",
-        String::from_utf8_lossy(&out.stderr)
+        fed.success,
+        "the {:?} client refused the script:\n{}\n--- script\n{script}",
+        db.backend, fed.stderr
     );
     true
 }
@@ -162,3 +175,76 @@ fn sql_mode_connects_to_nothing() {
     }
     assert!(!p.path().join("unused.db").exists());
 }
+
+/// The version rows of `table` in `db` (sorted), `None` when it does not exist.
+fn rows_of(db: &TestDb, table: &str) -> Option<Vec<String>> {
+    if !db.tables().iter().any(|t| t == table) {
+        return None;
+    }
+    let mut rows = db.column(&format!("SELECT version_num FROM {table}"));
+    rows.sort();
+    Some(rows)
+}
+
+/// `offline_project` (an `autocommit_block` between two statements, two statements in one
+/// migration) with `settings` in its ini, offline and online: the script, fed to the client,
+/// leaves what the online run leaves, all the way up and all the way down again.
+fn offline_project_matches_online(online: &TestDb, settings: &str, version_table: &str) {
+    let Some(offline) = TestDb::fresh(online.backend) else {
+        return;
+    };
+    let p = Project::empty();
+    p.copy(&fixture("offline_project"), "offline_project");
+    let ini = "offline_project/alembic.ini";
+    p.write(ini, &(p.read(ini) + settings));
+    let run = |db: &TestDb, args: &[&str]| {
+        let mut all = vec!["-c", ini, "--url", &db.url];
+        all.extend_from_slice(args);
+        p.migrate(&all)
+    };
+
+    run(online, &["upgrade", "head"]).ok();
+    let script = run(&offline, &["upgrade", "head", "--sql"]);
+    if !feed(&offline, script.ok()) {
+        return;
+    }
+    assert_eq!(offline.schema(), online.schema());
+    assert_eq!(
+        offline.column("SELECT name FROM items ORDER BY id"),
+        ["first", "second"]
+    );
+    assert_eq!(
+        rows_of(&offline, version_table),
+        Some(vec!["c3c3c3c3c3c3".to_string()])
+    );
+
+    run(online, &["downgrade", "base"]).ok();
+    let script = run(&offline, &["downgrade", "c3c3c3c3c3c3:base", "--sql"]);
+    feed(&offline, script.ok());
+    assert_eq!(offline.schema(), online.schema());
+    assert_eq!(offline.tables(), [version_table]);
+    assert_eq!(rows_of(&offline, version_table), Some(vec![]));
+}
+
+fn autocommit_block_offline_matches_online(online: TestDb) {
+    offline_project_matches_online(&online, "", "alembic_version");
+}
+per_backend!(autocommit_block_offline_matches_online);
+
+fn per_migration_offline_matches_online(online: TestDb) {
+    offline_project_matches_online(
+        &online,
+        "transaction_per_migration = true\n",
+        "alembic_version",
+    );
+}
+per_backend!(per_migration_offline_matches_online);
+
+fn custom_version_table_offline_matches_online(online: TestDb) {
+    offline_project_matches_online(
+        &online,
+        "version_table = tenant_versions\n",
+        "tenant_versions",
+    );
+}
+per_backend!(custom_version_table_offline_matches_online);

@@ -14,6 +14,7 @@ mod common;
 
 use std::process::{Command, Stdio};
 
+use common::reference::Session;
 use common::{alembic, fixture, random_name, server_url, Project, TestDb, POSTGRES_VAR};
 
 const INI: &str = "infrastructure/migrations/alembic.ini";
@@ -84,16 +85,14 @@ fn seed_layout_runs_unchanged_with_env_file_and_test_env() {
     write_dotenv(&p, &server, &name);
     let (_, _, host, port) = server_parts(&server);
 
-    // Listings read the folder as Alembic does (oracle: `heads`, `history`).
-    assert_eq!(
-        p.migrate(&["-c", INI, "heads"]).ok(),
-        "8c2b4e6f1a90 (head)\n"
-    );
-    assert_eq!(
-        p.migrate(&["-c", INI, "history"]).ok(),
-        "1975ea83b712 -> 8c2b4e6f1a90 (head), insert system tenant\n\
-         <base> -> 1975ea83b712, create tenants table\n"
-    );
+    // Listings read the folder as Alembic does (session `seed 1` of the reference).
+    let mut alembic = Session::start("seed", 1);
+    for command in ["heads", "history"] {
+        alembic
+            .next(command)
+            .assert_printed(&p.migrate(&["-c", INI, command]), false);
+    }
+    alembic.finish();
 
     // Production: nothing added to the seed's files.
     let run = p.migrate(&["-c", INI, "upgrade", "head"]);
@@ -388,8 +387,9 @@ fn migrate_sections_in_alembic_ini_and_env_file() {
 }
 
 /// A password holding URL delimiters (`@ : / # %`), put into a URL by `${POSTGRES_PASSWORD}` in
-/// migrate.toml as the README shows: whether the URL is refused or used, no part of the
-/// password is printed (the banner and any error redact the whole of it).
+/// migrate.toml as the README shows: the URL built from the variables is used, the
+/// interpolated one refused, and no part of the password is printed (the banner and the
+/// error redact the whole of it).
 #[test]
 fn password_with_url_delimiters_is_never_printed() {
     let Some(server) = server_url(POSTGRES_VAR) else {
@@ -412,8 +412,25 @@ fn password_with_url_delimiters_is_never_printed() {
         "migrate.toml",
         "[environments.test]\nurl = \"postgresql://${POSTGRES_USER}:${POSTGRES_PASSWORD}@${POSTGRES_HOST}:${POSTGRES_PORT}/${POSTGRES_DB}\"\n",
     );
-    for env in [&[][..], &[("TEST_ENV", "true")][..]] {
-        let run = p.migrate_env(&["-c", INI, "-v", "current"], env);
+    // Without TEST_ENV the URL is built from the POSTGRES_* variables, which migrate encodes
+    // itself: it connects. With it, the interpolated URL holds the raw delimiters and is
+    // refused as malformed. Either way the password shows as `***` and nowhere else.
+    let built = p.migrate_env(&["-c", INI, "-v", "current"], &[]);
+    built.ok();
+    assert!(
+        built
+            .stderr
+            .contains(&format!("postgresql://{user}:***@{host}:{port}/{name}")),
+        "{}",
+        built.stderr
+    );
+    let interpolated = p.migrate_env(&["-c", INI, "-v", "current"], &[("TEST_ENV", "true")]);
+    let message = interpolated.failed();
+    assert!(
+        message.starts_with("malformed database URL `postgresql://") && message.contains(":***@"),
+        "{message}"
+    );
+    for run in [&built, &interpolated] {
         for fragment in ["p@ss", "ss:w", "w/rd", "rd#1"] {
             assert!(
                 !run.stdout.contains(fragment) && !run.stderr.contains(fragment),

@@ -8,14 +8,14 @@ use common::{Backend, Project, TestDb};
 
 /// Everything a test can see of the database: its schema, version rows and rows of
 /// `tenants`; for SQLite, the file's bytes too.
-fn state(
-    db: &TestDb,
-) -> (
+type State = (
     Vec<String>,
     Option<Vec<String>>,
     Vec<String>,
     Option<Vec<u8>>,
-) {
+);
+
+fn state(db: &TestDb) -> State {
     let tenants = if db.tables().iter().any(|t| t == "tenants") {
         db.tenants()
     } else {

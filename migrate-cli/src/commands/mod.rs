@@ -1,6 +1,7 @@
 //! The commands, each a thin layer: settings in, core calls, output out.
 
 mod config;
+mod lint;
 mod listing;
 mod migrate;
 mod revision;
@@ -205,6 +206,7 @@ pub async fn run(cli: Cli, cwd: &Path) -> Result<(), CliError> {
         Command::Check => listing::check(&ctx),
         Command::Config => config::show(&ctx),
         Command::Completions(_) => Ok(()),
+        Command::Lint(args) => lint::lint(&ctx, &args).await,
     }
 }
 
@@ -298,6 +300,7 @@ mod tests {
             }),
             resolved: Vec::new(),
             notes: Vec::new(),
+            lint: Default::default(),
         }
     }
 

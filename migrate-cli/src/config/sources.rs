@@ -149,7 +149,16 @@ pub fn string_value(origin: &str, text: impl Into<String>) -> Value {
 
 /// The keys a companion `migrate.toml` (beside an `alembic.ini`) may hold; the ini owns the
 /// rest.
-pub const COMPANION_KEYS: &[&str] = &["url", "lock_timeout", "revision_format", "environments"];
+pub const COMPANION_KEYS: &[&str] = &[
+    "url",
+    "lock_timeout",
+    "revision_format",
+    "lint",
+    "environments",
+];
+
+/// Tables of migrate.toml that hold settings of their own (checked where they are read).
+pub const TABLES: &[&str] = &["lint"];
 
 /// A `migrate.toml`, read by the config crate's TOML format: its keys (which must be known, and
 /// in `allowed` when given), and each `[environments.NAME]` table labelled as its own place.
@@ -218,9 +227,9 @@ fn check_key(key: &str, shown: &str, allowed: Option<&[&str]>) -> Result<(), Cli
             "{shown}: an environment cannot hold environments"
         )));
     }
-    if !KEYS.contains(&key) {
+    if !KEYS.contains(&key) && !TABLES.contains(&key) {
         return Err(CliError::config(format!(
-            "{shown}: unknown key `{key}` (known keys: {}, and [environments.NAME] tables)",
+            "{shown}: unknown key `{key}` (known keys: {}, and [environments.NAME] and [lint] tables)",
             KEYS.join(", ")
         )));
     }

@@ -103,9 +103,17 @@ struct Lexer<'s> {
     line: usize,
     line_start: usize,
     tokens: Vec<Token>,
+    /// When asked for: each comment's line and byte range (after the `#`).
+    comments: Option<Vec<(usize, usize, usize)>>,
 }
 
 impl<'s> Lexer<'s> {
+    fn comment(&mut self, start: usize, end: usize) {
+        if let Some(comments) = &mut self.comments {
+            comments.push((self.line, start + 1, end));
+        }
+    }
+
     fn push(&mut self, kind: Kind, start: usize, end: usize, line: usize, line_start: usize) {
         self.tokens.push(Token {
             kind,
@@ -233,6 +241,17 @@ fn is_name_char(c: u8) -> bool {
 
 /// Tokenize a whole module.
 pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, LexError> {
+    lex(src, None).map(|(tokens, _)| tokens)
+}
+
+/// The comments of `src`: each one's 1-based line and its byte range after the `#`.
+pub(crate) fn comments(src: &str) -> Result<Vec<(usize, usize, usize)>, LexError> {
+    lex(src, Some(Vec::new())).map(|(_, comments)| comments.unwrap_or_default())
+}
+
+type Lexed = (Vec<Token>, Option<Vec<(usize, usize, usize)>>);
+
+fn lex(src: &str, comments: Option<Vec<(usize, usize, usize)>>) -> Result<Lexed, LexError> {
     let b = src.as_bytes();
     let mut lx = Lexer {
         b,
@@ -240,6 +259,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, LexError> {
         line: 1,
         line_start: 0,
         tokens: Vec::with_capacity(src.len() / 5 + 8),
+        comments,
     };
     if b.starts_with("\u{feff}".as_bytes()) {
         lx.i = 3;
@@ -289,6 +309,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, LexError> {
                     while !matches!(b.get(lx.i), None | Some(b'\n' | b'\r')) {
                         lx.i += 1;
                     }
+                    lx.comment(j, lx.i);
                     lx.newline();
                     at_line_start = true;
                     continue;
@@ -331,6 +352,7 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, LexError> {
                     .iter()
                     .position(|&c| c == b'\n' || c == b'\r')
                     .unwrap_or(b.len() - lx.i);
+                lx.comment(start, lx.i);
             }
             b'\n' | b'\r' => {
                 if brackets.is_empty() {
@@ -457,5 +479,5 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, LexError> {
         lx.push(Kind::Dedent, end, end, lx.line, lx.line_start);
     }
     lx.push(Kind::End, end, end, lx.line, lx.line_start);
-    Ok(lx.tokens)
+    Ok((lx.tokens, lx.comments))
 }

@@ -127,6 +127,19 @@ pub(crate) fn parse(path: &Path, text: &str, contents: Contents) -> Result<Revis
     })
 }
 
+/// The comments of a Python file (`# ...`, not a `#` inside a string), as (1-based line,
+/// text after the `#`); empty when the file does not tokenize.
+pub fn comment_lines(text: &str) -> Vec<(usize, &str)> {
+    lexer::comments(text)
+        .map(|found| {
+            found
+                .into_iter()
+                .map(|(line, start, end)| (line, &text[start..end]))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The revision id Alembic takes from a file named `<lowercase hex>.py` that declares none.
 fn legacy_id(path: &Path) -> Option<String> {
     let stem = path.file_name()?.to_str()?.strip_suffix(".py")?;

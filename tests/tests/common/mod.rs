@@ -4,14 +4,19 @@
 //! PostgreSQL and MariaDB tests run when `MIGRATE_TEST_POSTGRES_URL` / `MIGRATE_TEST_MYSQL_URL`
 //! name a server (e.g. `postgres://postgres@127.0.0.1:5432/test`,
 //! `mysql://root@127.0.0.1:3306/test`); each test creates its own `mt_<random>` database there
-//! and drops it afterwards, so tests run in parallel. Unset, a test prints `skipped: VAR not
-//! set` and passes, unless `MIGRATE_TEST_REQUIRE_ALL=1`, which makes it fail.
+//! and drops it afterwards (also when it fails), so tests run in parallel. Unset, a test says
+//! `skipped: TEST: VAR is not set` on stderr and passes, unless `MIGRATE_TEST_REQUIRE_ALL=1`,
+//! which makes it fail. The servers, the skips and Alembic's location come from the test kit
+//! (`migrate_tests`, this crate's library), which the backends' own tests share.
 
-#![allow(dead_code)] // each test file uses its own subset
+#![allow(dead_code, unused_imports)] // each test file uses its own subset
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
+pub mod executors;
+pub mod reference;
+
 use std::path::{Path, PathBuf};
+
+pub use migrate_tests::wait::{output_within, PROCESS_LIMIT};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::SystemTime;
@@ -202,9 +207,13 @@ pub fn migrate_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Comma
 
 /// Runs `migrate ARGS` in `dir` with `env` added.
 pub fn migrate_in(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    let out = migrate_command(dir, args, env)
-        .output()
+    let child = migrate_command(dir, args, env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("running migrate");
+    let what = format!("`migrate {}`", args.join(" "));
+    let out = output_within(child, PROCESS_LIMIT, &what);
     Run::from_output(args.join(" "), out)
 }
 
@@ -300,9 +309,9 @@ impl Project {
     }
 }
 
-/// Waits for a spawned run.
+/// Waits for a spawned run (at most [`PROCESS_LIMIT`]).
 pub fn wait(child: Child, args: &str) -> Run {
-    let out = child.wait_with_output().expect("waiting for migrate");
+    let out = output_within(child, PROCESS_LIMIT, &format!("`migrate {args}`"));
     Run::from_output(args.to_string(), out)
 }
 
@@ -337,60 +346,23 @@ pub enum Backend {
     Mysql,
 }
 
-/// The variable naming the PostgreSQL server.
-pub const POSTGRES_VAR: &str = "MIGRATE_TEST_POSTGRES_URL";
-/// The variable naming the MariaDB/MySQL server.
-pub const MYSQL_VAR: &str = "MIGRATE_TEST_MYSQL_URL";
+pub use migrate_tests::need::{program, require_all, skip};
+pub use migrate_tests::servers::{
+    mysql_query, pg_query, random_name, server_url, sqlite_query, with_database, MYSQL_VAR,
+    POSTGRES_VAR,
+};
+use migrate_tests::servers::{Server, ServerDatabase};
 
-/// Whether every backend must run (`MIGRATE_TEST_REQUIRE_ALL=1`, set by CI).
-pub fn require_all() -> bool {
-    std::env::var("MIGRATE_TEST_REQUIRE_ALL").is_ok_and(|v| v == "1")
+/// The companion table `migrate` records its steps in (Alembic neither creates nor reads it).
+pub const HISTORY_TABLE: &str = "alembic_version_history";
+
+/// Whether `table` is a history table `migrate` keeps beside a version table
+/// (`<version_table>_history`; the tests name no table of their own so).
+pub fn is_history_table(table: &str) -> bool {
+    table.ends_with("_history")
 }
 
-/// The server URL in `var`, or `None` after printing that the test is skipped (a failure under
-/// `MIGRATE_TEST_REQUIRE_ALL=1`).
-pub fn server_url(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.trim().is_empty() => Some(url),
-        _ => {
-            assert!(
-                !require_all(),
-                "{var} not set, and MIGRATE_TEST_REQUIRE_ALL=1 requires every backend"
-            );
-            eprintln!("skipped: {var} not set");
-            None
-        }
-    }
-}
-
-/// A random lowercase name `mt_<16 hex>`.
-pub fn random_name() -> String {
-    let mut h = RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    h.write_u128(
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default(),
-    );
-    format!("mt_{:016x}", h.finish())
-}
-
-/// `url` with its database (path) replaced by `name`, keeping any query string.
-pub fn with_database(url: &str, name: &str) -> String {
-    let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
-    let (main, query) = match url.find('?') {
-        Some(q) => (&url[..q], &url[q..]),
-        None => (url, ""),
-    };
-    let authority_end = main[scheme_end..]
-        .find('/')
-        .map(|i| scheme_end + i)
-        .unwrap_or(main.len());
-    format!("{}/{name}{query}", &main[..authority_end])
-}
-
-/// A database of its own for one test, dropped at the end.
+/// A database of its own for one test, dropped at the end (also when the test fails).
 pub struct TestDb {
     /// The backend.
     pub backend: Backend,
@@ -398,16 +370,10 @@ pub struct TestDb {
     pub url: String,
     /// The database name on a server (`None` for SQLite).
     pub name: Option<String>,
-    admin_url: Option<String>,
+    /// The server database, dropped with this value.
+    server: Option<ServerDatabase>,
     sqlite_path: Option<PathBuf>,
     _dir: Option<tempfile::TempDir>,
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime")
 }
 
 impl TestDb {
@@ -427,7 +393,7 @@ impl TestDb {
             backend: Backend::Sqlite,
             url: format!("sqlite:///{}", path.display()),
             name: None,
-            admin_url: None,
+            server: None,
             sqlite_path: Some(path.to_path_buf()),
             _dir: dir,
         }
@@ -441,29 +407,23 @@ impl TestDb {
     /// A fresh PostgreSQL database called `name` (which must be unique to the test), or
     /// `None` when the test is skipped.
     pub fn postgres_named(name: &str) -> Option<TestDb> {
-        let admin = server_url(POSTGRES_VAR)?;
-        let name = name.to_string();
-        pg_query(&admin, &format!("CREATE DATABASE {name}"));
-        Some(TestDb {
-            backend: Backend::Postgres,
-            url: with_database(&admin, &name),
-            name: Some(name),
-            admin_url: Some(admin),
-            sqlite_path: None,
-            _dir: None,
-        })
+        TestDb::on_server(ServerDatabase::create_named(Server::Postgres, name)?)
     }
 
     /// A fresh MariaDB/MySQL database, or `None` when the test is skipped.
     pub fn mysql() -> Option<TestDb> {
-        let admin = server_url(MYSQL_VAR)?;
-        let name = random_name();
-        mysql_query(&admin, &format!("CREATE DATABASE {name}"));
+        TestDb::on_server(ServerDatabase::create(Server::Mysql)?)
+    }
+
+    fn on_server(db: ServerDatabase) -> Option<TestDb> {
         Some(TestDb {
-            backend: Backend::Mysql,
-            url: with_database(&admin, &name),
-            name: Some(name),
-            admin_url: Some(admin),
+            backend: match db.server {
+                Server::Postgres => Backend::Postgres,
+                Server::Mysql => Backend::Mysql,
+            },
+            url: db.url.clone(),
+            name: Some(db.name.clone()),
+            server: Some(db),
             sqlite_path: None,
             _dir: None,
         })
@@ -507,7 +467,9 @@ impl TestDb {
             .collect()
     }
 
-    /// The user tables (not views) of the database, sorted.
+    /// The user tables (not views) of the database, sorted; `migrate`'s history table (the
+    /// companion `alembic_version_history`, which Alembic neither creates nor reads) is left
+    /// out, so the lists compare with Alembic's: [`TestDb::history`] reads it.
     pub fn tables(&self) -> Vec<String> {
         let sql = match self.backend {
             Backend::Sqlite => {
@@ -520,7 +482,35 @@ impl TestDb {
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY table_name"
             }
         };
-        self.column(sql)
+        let mut tables = self.column(sql);
+        tables.retain(|t| !is_history_table(t));
+        tables
+    }
+
+    /// The rows of the history table as `revision direction outcome`, oldest first; `None`
+    /// when it does not exist.
+    pub fn history(&self) -> Option<Vec<String>> {
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version_history'",
+            Backend::Postgres => "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'alembic_version_history'",
+            Backend::Mysql => "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'alembic_version_history'",
+        };
+        if self.column(sql).is_empty() {
+            return None;
+        }
+        Some(
+            self.query(
+                "SELECT revision, direction, outcome FROM alembic_version_history ORDER BY id",
+            )
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|v| v.unwrap_or_else(|| "NULL".into()))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect(),
+        )
     }
 
     /// The views of the database, sorted.
@@ -607,6 +597,13 @@ impl TestDb {
                 ));
             }
         }
+        // The history table is migrate's own; see `tables`.
+        lines.retain(|l| {
+            let object = l
+                .split([' ', '.'])
+                .find(|w| !matches!(*w, "table" | "index" | "view"));
+            !object.is_some_and(is_history_table)
+        });
         lines.sort();
         lines
     }
@@ -645,130 +642,14 @@ impl TestDb {
     }
 }
 
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let (Some(admin), Some(name)) = (&self.admin_url, &self.name) else {
-            return;
-        };
-        // Best effort: a failing drop must not hide the test's own failure.
-        let result = std::panic::catch_unwind(|| match self.backend {
-            Backend::Postgres => {
-                pg_query(
-                    admin,
-                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-                );
-            }
-            Backend::Mysql => {
-                mysql_query(admin, &format!("DROP DATABASE IF EXISTS {name}"));
-            }
-            Backend::Sqlite => {}
-        });
-        if result.is_err() {
-            eprintln!("could not drop test database {name}");
-        }
-    }
-}
-
-/// Runs one statement on SQLite and returns its rows as text.
-pub fn sqlite_query(path: &Path, sql: &str) -> Vec<Vec<Option<String>>> {
-    use rusqlite::types::ValueRef;
-    let conn = rusqlite::Connection::open(path).expect("opening the SQLite file");
-    let mut stmt = conn.prepare(sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let n = stmt.column_count();
-    let mut rows = stmt.query([]).unwrap_or_else(|e| panic!("{sql}: {e}"));
-    let mut out = Vec::new();
-    while let Some(row) = rows.next().unwrap_or_else(|e| panic!("{sql}: {e}")) {
-        out.push(
-            (0..n)
-                .map(|i| match row.get_ref(i).expect("a column") {
-                    ValueRef::Null => None,
-                    ValueRef::Integer(v) => Some(v.to_string()),
-                    ValueRef::Real(v) => Some(v.to_string()),
-                    ValueRef::Text(t) | ValueRef::Blob(t) => {
-                        Some(String::from_utf8_lossy(t).into_owned())
-                    }
-                })
-                .collect(),
-        );
-    }
-    out
-}
-
-/// Runs SQL (simple query protocol, several statements allowed) on PostgreSQL; returns the
-/// rows of every statement as text.
-pub fn pg_query(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
-    runtime().block_on(async {
-        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .unwrap_or_else(|e| panic!("connecting to PostgreSQL ({POSTGRES_VAR}): {e}"));
-        let task = tokio::spawn(connection);
-        let messages = client
-            .simple_query(sql)
-            .await
-            .unwrap_or_else(|e| match e.as_db_error() {
-                Some(db) => panic!("{sql}: {}", db.message()),
-                None => panic!("{sql}: {e}"),
-            });
-        drop(client);
-        let _ = task.await;
-        messages
-            .into_iter()
-            .filter_map(|m| match m {
-                tokio_postgres::SimpleQueryMessage::Row(row) => Some(
-                    (0..row.len())
-                        .map(|i| row.get(i).map(str::to_string))
-                        .collect(),
-                ),
-                _ => None,
-            })
-            .collect()
-    })
-}
-
-/// Runs one statement on MariaDB/MySQL (text protocol); returns its rows as text.
-pub fn mysql_query(url: &str, sql: &str) -> Vec<Vec<Option<String>>> {
-    use mysql_async::prelude::Queryable;
-    runtime().block_on(async {
-        let mut conn = mysql_async::Conn::from_url(url)
-            .await
-            .unwrap_or_else(|e| panic!("connecting to MariaDB ({MYSQL_VAR}): {e}"));
-        let rows: Vec<mysql_async::Row> = conn
-            .query(sql)
-            .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"));
-        let _ = conn.disconnect().await;
-        rows.into_iter()
-            .map(|row| {
-                row.unwrap()
-                    .into_iter()
-                    .map(|v| match v {
-                        mysql_async::Value::NULL => None,
-                        mysql_async::Value::Bytes(b) => {
-                            Some(String::from_utf8_lossy(&b).into_owned())
-                        }
-                        mysql_async::Value::Int(i) => Some(i.to_string()),
-                        mysql_async::Value::UInt(i) => Some(i.to_string()),
-                        other => Some(format!("{other:?}")),
-                    })
-                    .collect()
-            })
-            .collect()
-    })
-}
-
 // ---------------------------------------------------------------------------------------------
 // Real Alembic
 
-/// Real Alembic's executable, when `/opt/alembic-venv` exists (the interoperability tests skip
-/// with a message otherwise).
+/// Real Alembic's executable in `$VENV` (default `/opt/alembic-venv`), or `None` after
+/// [`skip`]ping (a failure under `MIGRATE_TEST_REQUIRE_ALL=1`).
+#[track_caller]
 pub fn alembic() -> Option<PathBuf> {
-    let bin = PathBuf::from("/opt/alembic-venv/bin/alembic");
-    if bin.is_file() {
-        Some(bin)
-    } else {
-        eprintln!("skipped: real Alembic not installed in /opt/alembic-venv");
-        None
-    }
+    migrate_tests::alembic::alembic()
 }
 
 /// Runs real Alembic with `-c ini -x url=URL ARGS` in `dir`; the URL gets the drivers the venv
@@ -794,19 +675,52 @@ pub fn alembic_stdouts(
     url: &str,
     runs: &[&[&str]],
 ) -> Vec<String> {
+    let x = format!("url={}", alembic_url(url));
+    let runs: Vec<Vec<String>> = runs
+        .iter()
+        .map(|args| {
+            let mut all = vec![
+                "-c".to_string(),
+                ini.to_string(),
+                "-x".to_string(),
+                x.clone(),
+            ];
+            all.extend(args.iter().map(|a| a.to_string()));
+            all
+        })
+        .collect();
+    alembic_runs(alembic, dir, &runs, &[])
+}
+
+/// The stdout of several real Alembic command lines (each `ARGS` as after `alembic`) run in one
+/// Python process in `dir`, with `env` added to its environment: listings, and the scripts
+/// of `--sql` runs. Panics when one of them fails.
+pub fn alembic_runs(
+    alembic: &Path,
+    dir: &Path,
+    runs: &[Vec<String>],
+    env: &[(&str, &str)],
+) -> Vec<String> {
+    // As `alembic.config.main` does, with the Config printing into a buffer (its default
+    // stdout is the one Python had when alembic was imported); `--sql` scripts go to
+    // sys.stdout, redirected into the same buffer.
     const SCRIPT: &str = r#"
 import contextlib, io, sys
-from alembic.config import main
-ini, url, runs = sys.argv[1], sys.argv[2], sys.argv[3:]
-for run in runs:
+from alembic.config import CommandLine, Config
+for run in sys.argv[1:]:
     args = run.split("\x1f")
     out = io.StringIO()
+    cli = CommandLine(prog="alembic")
+    options = cli.parser.parse_args(args)
+    toml, ini = cli._inis_from_config(options)
+    config = Config(file_=ini, toml_file=toml, ini_section=options.name, cmd_opts=options,
+                    stdout=out)
     with contextlib.redirect_stdout(out):
         try:
-            main(argv=["-c", ini, "-x", url] + args, prog="alembic")
+            cli.run_cmd(config, options)
         except SystemExit as e:
             if e.code:
-                sys.exit("alembic %s failed: %s" % (" ".join(args), e.code))
+                sys.exit("alembic %s failed: %s\n%s" % (" ".join(args), e.code, out.getvalue()))
     sys.stdout.write(out.getvalue() + "\x1e")
 "#;
     let python = alembic.with_file_name("python");
@@ -814,9 +728,8 @@ for run in runs:
         .current_dir(dir)
         .arg("-c")
         .arg(SCRIPT)
-        .arg(ini)
-        .arg(format!("url={}", alembic_url(url)))
         .args(runs.iter().map(|args| args.join("\x1f")))
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .output()
         .expect("running alembic in python");
