@@ -163,6 +163,10 @@ pub trait Executor: Send {
     /// Release the migration lock.
     async fn unlock(&mut self, table: &VersionTable) -> Result<(), DatabaseError>;
 
+    /// Run one query and return its rows, every value as text (`None` for NULL). What the
+    /// core reads beyond the version table (the history) goes through this.
+    async fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DatabaseError>;
+
     /// Whether the database accepts writes and what the version table's column looks like,
     /// read before a run changes anything (one round trip where the backend can). The default
     /// knows nothing, and the run then relies on the database's own errors.

@@ -9,11 +9,14 @@
 #![warn(missing_docs)]
 
 pub mod authoring;
+pub mod checksum;
+pub mod clock;
 pub mod dialect;
 pub mod error;
 pub mod execution;
 pub mod executor;
 pub mod graph;
+pub mod history;
 pub mod lint;
 pub mod migrator;
 pub mod offline;

@@ -285,6 +285,26 @@ impl Executor for PostgresExecutor {
             .map_err(|e| statement_error(&e))
     }
 
+    /// The simple protocol: text values, no prepared statement (PgBouncer-safe).
+    async fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DatabaseError> {
+        let messages = self
+            .client
+            .simple_query(sql)
+            .await
+            .map_err(|e| statement_error(&e))?;
+        Ok(messages
+            .iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_string))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// `BEGIN`. Under a session-level lock it also reads the backend pid in the same round
     /// trip: a transaction on another server session than the one holding the lock means a
     /// pooler in transaction mode, where that lock excludes nobody, and the run stops.
