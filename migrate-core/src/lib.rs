@@ -20,6 +20,7 @@ pub mod render;
 mod resolve;
 pub mod revision;
 pub mod script;
+pub mod snapshot;
 pub mod split;
 pub mod sqlfile;
 
@@ -31,4 +32,5 @@ pub use migrator::{AppliedStep, Event, EventSink, MigrateOptions, Migrator, Repo
 pub use plan::{Direction, Plan, Step, VersionChange};
 pub use revision::{Contents, Migration, Revision, ScriptFormat, SqlBlock, Unrunnable};
 pub use script::ScriptDirectory;
+pub use snapshot::Snapshot;
 pub use split::{split, SplitRules, Statement};

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use migrate_core::{DatabaseError, Dialect, Executor, VersionTable};
+use migrate_core::{DatabaseError, Dialect, Executor, Snapshot, VersionTable};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::dialect::SqliteDialect;
@@ -206,5 +206,10 @@ impl Executor for SqliteExecutor {
             Some(lock) => lock.release(),
             None => Ok(()),
         }
+    }
+
+    /// Reads `sqlite_schema` and the pragmas of the `main` database (see the `snapshot` module).
+    async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
+        crate::snapshot::read_snapshot(&self.conn, table)
     }
 }
