@@ -71,6 +71,7 @@ pub const KEYS: &[&str] = &[
     "transaction_per_migration",
     "lock_timeout",
     "revision_format",
+    "schema_dump",
 ];
 
 /// The format `migrate revision` writes.
@@ -157,6 +158,8 @@ pub struct Settings {
     pub lock_timeout: Duration,
     /// The format `migrate revision` writes.
     pub revision_format: RevisionFormat,
+    /// Where `upgrade` and `downgrade` write the schema dump after they run (`schema_dump`).
+    pub schema_dump: Option<PathBuf>,
     /// The named environment in force, if any.
     pub environment: Option<ActiveEnvironment>,
 }
@@ -197,6 +200,7 @@ struct Layer {
     transaction_per_migration: Option<bool>,
     lock_timeout: Option<u64>,
     revision_format: Option<String>,
+    schema_dump: Option<String>,
     environments: Option<BTreeMap<String, Layer>>,
     /// Where the values came from (for messages); not a key.
     #[serde(skip)]
@@ -547,6 +551,7 @@ fn set_from_string(layer: &mut Layer, key: &str, value: String) -> Result<(), St
             })?)
         }
         "revision_format" => layer.revision_format = Some(value),
+        "schema_dump" => layer.schema_dump = Some(value).filter(|v| !v.trim().is_empty()),
         other => {
             return Err(format!(
                 "unknown key `{other}` (known keys: {})",
@@ -686,6 +691,10 @@ fn merge(
         }
         None => RevisionFormat::Sql,
     };
+    let schema_dump = match pick(&layers, |l| l.schema_dump.as_ref()) {
+        Some((v, layer)) => Some(layer.base.join(text("schema_dump", v)?)),
+        None => None,
+    };
     let version_table = match pick(&layers, |l| l.version_table.as_ref()) {
         Some((v, _)) => text("version_table", v)?,
         None => "alembic_version".to_string(),
@@ -713,6 +722,7 @@ fn merge(
                 .unwrap_or(60),
         ),
         revision_format,
+        schema_dump,
         environment,
     })
 }

@@ -31,6 +31,9 @@ pub enum CliError {
     /// The database or its driver refused.
     #[error(transparent)]
     Database(#[from] migrate_core::DatabaseError),
+    /// A check (`verify`, `drift`) found problems; its report is already on stdout.
+    #[error("{0}")]
+    Findings(String),
 }
 
 impl CliError {

@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod dialect;
+pub mod drift;
 pub mod error;
 pub mod executor;
 pub mod graph;
@@ -23,6 +24,7 @@ pub mod script;
 pub mod snapshot;
 pub mod split;
 pub mod sqlfile;
+pub mod verify;
 
 pub use dialect::{Dialect, VersionTable};
 pub use error::{Error, Result};

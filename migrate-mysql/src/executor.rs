@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use migrate_core::{DatabaseError, Dialect, Executor, VersionTable};
+use migrate_core::{DatabaseError, Dialect, Executor, Snapshot, VersionTable};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
@@ -310,6 +310,11 @@ impl Executor for MysqlExecutor {
                 .map_err(other)?;
         }
         Ok(())
+    }
+
+    /// Reads `information_schema` for the connection's database (see the `snapshot` module).
+    async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
+        crate::snapshot::read_snapshot(&mut self.conn, table).await
     }
 }
 

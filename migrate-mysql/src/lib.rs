@@ -20,9 +20,14 @@
 //! ```
 
 mod dialect;
+mod dump;
 mod executor;
+mod scratch;
+mod snapshot;
 mod url;
 
 pub use dialect::MysqlDialect;
+pub use dump::dump;
 pub use executor::{MysqlExecutor, CONNECT_TIMEOUT};
+pub use scratch::ScratchDatabase;
 pub use url::{parse_mysql_url, MysqlTarget, DEFAULT_PORT};

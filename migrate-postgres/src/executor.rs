@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use migrate_core::{DatabaseError, Dialect, Executor, VersionTable};
+use migrate_core::{DatabaseError, Dialect, Executor, Snapshot, VersionTable};
 use tokio::time::Instant;
 use tokio_postgres::{Client, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
@@ -289,5 +289,10 @@ impl Executor for PostgresExecutor {
                 "the migration lock (advisory lock key {key}) was not held by this session"
             )))
         }
+    }
+
+    /// Reads `pg_catalog` in one round trip (see the `snapshot` module).
+    async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
+        crate::snapshot::read_snapshot(&self.client, table).await
     }
 }

@@ -5,13 +5,18 @@
 #![warn(missing_docs)]
 
 mod dialect;
+mod dump;
 mod error;
 mod executor;
 mod lock;
+mod scratch;
+mod snapshot;
 mod tls;
 mod url;
 
 pub use dialect::PostgresDialect;
+pub use dump::dump;
 pub use executor::PostgresExecutor;
 pub use lock::advisory_lock_key;
+pub use scratch::ScratchDatabase;
 pub use url::{ConnectOptions, Host, SslMode};

@@ -5,7 +5,8 @@
 //! `ALTER TABLE`), so running these statements on an empty database stores the same text
 //! again, and the database reads back as an equal [`Snapshot`].
 
-use migrate_core::{Dialect, Snapshot, VersionTable};
+use migrate_core::snapshot::version_table_statements;
+use migrate_core::{Snapshot, VersionTable};
 
 use crate::dialect::SqliteDialect;
 
@@ -46,12 +47,8 @@ pub fn dump(snapshot: &Snapshot, table: &VersionTable, rows: Option<&[String]>) 
         }
     }
     if let Some(rows) = rows {
-        let dialect = SqliteDialect;
-        statement(&dialect.create_version_table(table));
-        let mut rows = rows.to_vec();
-        rows.sort();
-        for row in rows {
-            statement(&dialect.insert_version(table, &row));
+        for sql in version_table_statements(&SqliteDialect, table, rows) {
+            statement(&sql);
         }
     }
     out

@@ -1,8 +1,10 @@
 //! The commands, each a thin layer: settings in, core calls, output out.
 
+mod dump;
 mod listing;
 mod migrate;
 mod revision;
+mod verify;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -114,6 +116,12 @@ impl Context {
     }
 }
 
+/// `value` as one pretty-printed JSON document.
+pub fn json(value: &impl serde::Serialize) -> Result<String, CliError> {
+    serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Usage(format!("cannot render the JSON output: {e}")))
+}
+
 /// Reads the version locations into a graph that is never freed (see [`Context::map`]).
 fn load_map(
     locations: &[PathBuf],
@@ -179,6 +187,9 @@ pub async fn run(cli: Cli, cwd: &Path) -> Result<(), CliError> {
         }
         Command::Show(args) => listing::show(&ctx, &args.revision).await,
         Command::Check => listing::check(&ctx),
+        Command::Verify(args) => verify::verify(&ctx, &args).await,
+        Command::Dump(args) => dump::dump(&ctx, &args).await,
+        Command::Drift(args) => verify::drift(&ctx, &args).await,
     }
 }
 
@@ -249,6 +260,7 @@ mod tests {
             transaction_per_migration: false,
             lock_timeout: Duration::from_secs(60),
             revision_format: RevisionFormat::Sql,
+            schema_dump: None,
             environment: env.map(|name| ActiveEnvironment {
                 name: name.into(),
                 chosen_by: "TEST_ENV=true".into(),

@@ -469,6 +469,67 @@ pub struct Trigger {
     pub ddl: Option<String>,
 }
 
+/// `views` ordered so that each comes after the views it reads ([`View::depends_on`]),
+/// otherwise in name order: the order a dump creates them in.
+pub fn views_in_dependency_order(views: &[View]) -> Vec<&View> {
+    let key = |v: &View| qualified(v.schema.as_deref(), &v.name);
+    let known: std::collections::BTreeSet<String> = views.iter().map(key).collect();
+    let mut done = std::collections::BTreeSet::new();
+    let mut out = Vec::with_capacity(views.len());
+    while out.len() < views.len() {
+        let before = out.len();
+        for v in views {
+            if !done.contains(&key(v))
+                && v.depends_on
+                    .iter()
+                    .all(|d| done.contains(d) || !known.contains(d))
+            {
+                done.insert(key(v));
+                out.push(v);
+            }
+        }
+        if out.len() == before {
+            // A cycle: no database lets one be created; keep the rest in name order anyway.
+            out.extend(views.iter().filter(|v| !done.contains(&key(v))));
+            break;
+        }
+    }
+    out
+}
+
+/// Appends a blank line and `statements`, each ended by `;` and a newline (nothing when there
+/// are none): how the backends' dumps lay out each group of statements.
+pub fn push_statements(out: &mut String, statements: &[String]) {
+    if statements.is_empty() {
+        return;
+    }
+    out.push('\n');
+    for s in statements {
+        out.push_str(s.trim_end().trim_end_matches(';').trim_end());
+        out.push_str(";\n");
+    }
+}
+
+/// The version table's `CREATE TABLE` (as Alembic lays it out) and one plain `INSERT` per row,
+/// rows sorted: how a dump ends, so that a database loaded from it is at those revisions.
+pub fn version_table_statements(
+    dialect: &dyn crate::Dialect,
+    table: &crate::VersionTable,
+    rows: &[String],
+) -> Vec<String> {
+    let mut rows = rows.to_vec();
+    rows.sort();
+    let name = dialect.version_table_name(table);
+    std::iter::once(dialect.create_version_table(table))
+        .chain(rows.iter().map(|row| {
+            format!(
+                "INSERT INTO {name} (version_num) VALUES ({})",
+                dialect.string_literal(row)
+            )
+        }))
+        .collect()
+}
+
 /// The SHA-256 of `text`, in lowercase hex: how routine and trigger definitions are printed.
 pub fn definition_hash(text: &str) -> String {
     Sha256::digest(text.as_bytes())

@@ -1,0 +1,253 @@
+//! `verify` and `drift`: the checks that run the revisions on a scratch database.
+
+use migrate_core::drift::DriftReport;
+use migrate_core::verify::{VerifyEvent, VerifyOptions, VerifyReport};
+use migrate_core::Contents;
+use serde::Serialize;
+
+use super::Context;
+use crate::backend::{self, ScratchSource};
+use crate::cli::{DriftArgs, ReportFormat, VerifyArgs};
+use crate::error::CliError;
+use crate::progress::Verbosity;
+use crate::url::{Backend, DatabaseUrl};
+
+/// The JSON document of `verify`.
+#[derive(Serialize)]
+struct VerifyDocument<'a> {
+    format_version: u32,
+    command: &'static str,
+    passed: bool,
+    /// Where it ran (never a password).
+    scratch: &'a str,
+    #[serde(flatten)]
+    report: &'a VerifyReport,
+    /// The findings as sentences, one per difference.
+    messages: Vec<String>,
+}
+
+/// The JSON document of `drift`.
+#[derive(Serialize)]
+struct DriftDocument<'a> {
+    format_version: u32,
+    command: &'static str,
+    drifted: bool,
+    scratch: &'a str,
+    #[serde(flatten)]
+    report: &'a DriftReport,
+    messages: Vec<String>,
+}
+
+/// `--scratch-url URL`, refused when it names the configured database itself.
+fn given_scratch(url: &str, configured: Option<&DatabaseUrl>) -> Result<DatabaseUrl, CliError> {
+    let scratch = DatabaseUrl::parse(url)?;
+    if configured.is_some_and(|c| c.as_backend_url() == scratch.as_backend_url()) {
+        return Err(CliError::Usage(
+            "--scratch-url names the configured database itself; the scratch database is changed freely (every downgrade runs there): give another database".to_string(),
+        ));
+    }
+    Ok(scratch)
+}
+
+/// Whether stderr gets progress lines.
+fn progress_on(ctx: &Context, format: ReportFormat) -> bool {
+    match format {
+        ReportFormat::Text => ctx.verbosity != Verbosity::Quiet,
+        ReportFormat::Json => ctx.verbosity == Verbosity::Verbose,
+    }
+}
+
+/// `result` of work done on a scratch database, once [`backend::Scratch::discard`] has run
+/// (`discarded`): the work's failure wins over the drop's.
+fn after_discard<T>(
+    result: Result<T, migrate_core::Error>,
+    discarded: Result<(), CliError>,
+) -> Result<T, CliError> {
+    let value = result?;
+    discarded?;
+    Ok(value)
+}
+
+/// `verify [TARGET] [--allow-branches] [--from FILE] [--scratch-url URL] [--data]`.
+pub async fn verify(ctx: &Context, args: &VerifyArgs) -> Result<(), CliError> {
+    let target = args
+        .target
+        .clone()
+        .unwrap_or_else(|| if args.allow_branches { "heads" } else { "head" }.to_string());
+    let map = ctx.map(Contents::Full)?;
+    let options = ctx.options();
+    let configured = match (&args.scratch_url, &args.from, &ctx.settings.url) {
+        (Some(_), _, None) | (None, Some(_), None) => None,
+        _ => Some(ctx.database_url()?),
+    };
+    let scratch_url = match &args.scratch_url {
+        Some(url) => Some(given_scratch(url, configured.as_ref())?),
+        None => None,
+    };
+    let source = match (&scratch_url, &args.from, &configured) {
+        (Some(url), _, _) => ScratchSource::Given(url),
+        (None, Some(path), configured) => {
+            if let Some(c) = configured
+                .as_ref()
+                .filter(|c| c.backend() != Backend::Sqlite)
+            {
+                return Err(CliError::Usage(format!(
+                    "--from FILE copies a SQLite database file, but the configured database is {}; for PostgreSQL or MySQL, restore a copy into a database of its own and give it with --scratch-url",
+                    c.describe()
+                )));
+            }
+            ScratchSource::CopyOf {
+                path,
+                keep_data: args.data,
+            }
+        }
+        (None, None, Some(url)) => ScratchSource::Beside(url),
+        (None, None, None) => unreachable!("a configured URL is required above"),
+    };
+    let scratch = backend::scratch(source, &options.version_table).await?;
+    let progress = progress_on(ctx, args.format);
+    if progress {
+        eprintln!("Verifying up to {target} on {}", scratch.description);
+    }
+    let description = scratch.description.clone();
+    let verify_options = VerifyOptions {
+        target,
+        allow_branches: args.allow_branches,
+    };
+    let mut scratch = scratch;
+    let mut events = |e: &VerifyEvent| {
+        if let VerifyEvent::Passed { revision, elapsed } = e {
+            if progress {
+                eprintln!(
+                    "  {revision}: upgrade, downgrade, upgrade: same schema ({:.1} ms)",
+                    elapsed.as_secs_f64() * 1000.0
+                );
+            }
+        }
+    };
+    let result = migrate_core::verify::verify(
+        map,
+        &options,
+        &verify_options,
+        scratch.exec.as_mut(),
+        &mut events,
+    )
+    .await;
+    let report = after_discard(result, scratch.discard().await)?;
+    let messages: Vec<String> = report.findings.iter().flat_map(|f| f.lines()).collect();
+    match args.format {
+        ReportFormat::Text => {
+            for v in &report.verified {
+                println!("{}: ok", v.revision);
+            }
+            for line in &messages {
+                println!("{line}");
+            }
+            if report.passed() && report.verified.is_empty() && progress {
+                eprintln!(
+                    "Nothing to verify: the scratch database is already at {}",
+                    report.target
+                );
+            }
+        }
+        ReportFormat::Json => println!(
+            "{}",
+            super::json(&VerifyDocument {
+                format_version: 1,
+                command: "verify",
+                passed: report.passed(),
+                scratch: &description,
+                report: &report,
+                messages: messages.clone(),
+            })?
+        ),
+    }
+    if report.passed() {
+        Ok(())
+    } else {
+        Err(CliError::Findings(format!(
+            "verify found {} (listed {})",
+            count(messages.len(), "problem"),
+            listed_where(args.format)
+        )))
+    }
+}
+
+/// `drift [--scratch-url URL]`.
+pub async fn drift(ctx: &Context, args: &DriftArgs) -> Result<(), CliError> {
+    let (map, (url, mut live)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
+    let options = ctx.options();
+    let scratch_url = match &args.scratch_url {
+        Some(given) => Some(given_scratch(given, Some(&url))?),
+        None => None,
+    };
+    let source = match &scratch_url {
+        Some(s) => ScratchSource::Given(s),
+        None => ScratchSource::Beside(&url),
+    };
+    let scratch = backend::scratch(source, &options.version_table).await?;
+    let description = scratch.description.clone();
+    if progress_on(ctx, args.format) {
+        eprintln!(
+            "Replaying the revisions of {} on {description}",
+            url.describe()
+        );
+    }
+    let mut scratch = scratch;
+    let result =
+        migrate_core::drift::drift(map, &options, live.as_mut(), scratch.exec.as_mut()).await;
+    let report = after_discard(result, scratch.discard().await)?;
+    let messages = report.lines();
+    match args.format {
+        ReportFormat::Text => {
+            for line in &messages {
+                println!("{line}");
+            }
+            if !report.drifted() {
+                println!(
+                    "no drift: the database has the schema its revisions give ({})",
+                    if report.versions.is_empty() {
+                        "no revision applied".to_string()
+                    } else {
+                        report.versions.join(", ")
+                    }
+                );
+            }
+        }
+        ReportFormat::Json => println!(
+            "{}",
+            super::json(&DriftDocument {
+                format_version: 1,
+                command: "drift",
+                drifted: report.drifted(),
+                scratch: &description,
+                report: &report,
+                messages: messages.clone(),
+            })?
+        ),
+    }
+    if report.drifted() {
+        Err(CliError::Findings(format!(
+            "drift: {} the revisions do not give (listed {})",
+            count(messages.len(), "difference"),
+            listed_where(args.format)
+        )))
+    } else {
+        Ok(())
+    }
+}
+
+fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+fn listed_where(format: ReportFormat) -> &'static str {
+    match format {
+        ReportFormat::Text => "above",
+        ReportFormat::Json => "in the JSON document on stdout",
+    }
+}
