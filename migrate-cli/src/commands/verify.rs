@@ -1,7 +1,6 @@
 //! `verify` and `drift`: the checks that run the revisions on a scratch database.
 
-use migrate_core::drift::DriftReport;
-use migrate_core::verify::{VerifyEvent, VerifyOptions, VerifyReport};
+use migrate_core::verify::{VerifyEvent, VerifyOptions};
 use migrate_core::Contents;
 use serde::Serialize;
 
@@ -12,30 +11,36 @@ use crate::error::CliError;
 use crate::progress::Verbosity;
 use crate::url::{Backend, DatabaseUrl};
 
-/// The JSON document of `verify`.
+/// The JSON document of a check: `format_version`, `command`, the verdict (`passed` for
+/// verify, `drifted` for drift), where it ran, the report's fields, and the findings as
+/// sentences.
 #[derive(Serialize)]
-struct VerifyDocument<'a> {
+struct CheckDocument<'a, R: Serialize> {
     format_version: u32,
-    command: &'static str,
-    passed: bool,
-    /// Where it ran (never a password).
+    command: &'a str,
+    #[serde(flatten)]
+    verdict: std::collections::BTreeMap<&'a str, bool>,
     scratch: &'a str,
     #[serde(flatten)]
-    report: &'a VerifyReport,
-    /// The findings as sentences, one per difference.
-    messages: Vec<String>,
+    report: &'a R,
+    messages: &'a [String],
 }
 
-/// The JSON document of `drift`.
-#[derive(Serialize)]
-struct DriftDocument<'a> {
-    format_version: u32,
-    command: &'static str,
-    drifted: bool,
-    scratch: &'a str,
-    #[serde(flatten)]
-    report: &'a DriftReport,
-    messages: Vec<String>,
+fn check_document(
+    command: &str,
+    flag: (&str, bool),
+    scratch: &str,
+    report: &impl Serialize,
+    messages: &[String],
+) -> Result<String, CliError> {
+    super::json(&CheckDocument {
+        format_version: 1,
+        command,
+        verdict: [flag].into_iter().collect(),
+        scratch,
+        report,
+        messages,
+    })
 }
 
 /// `--scratch-url URL`, refused when it names the configured database itself.
@@ -152,14 +157,13 @@ pub async fn verify(ctx: &Context, args: &VerifyArgs) -> Result<(), CliError> {
         }
         ReportFormat::Json => println!(
             "{}",
-            super::json(&VerifyDocument {
-                format_version: 1,
-                command: "verify",
-                passed: report.passed(),
-                scratch: &description,
-                report: &report,
-                messages: messages.clone(),
-            })?
+            check_document(
+                "verify",
+                ("passed", report.passed()),
+                &description,
+                &report,
+                &messages
+            )?
         ),
     }
     if report.passed() {
@@ -216,14 +220,13 @@ pub async fn drift(ctx: &Context, args: &DriftArgs) -> Result<(), CliError> {
         }
         ReportFormat::Json => println!(
             "{}",
-            super::json(&DriftDocument {
-                format_version: 1,
-                command: "drift",
-                drifted: report.drifted(),
-                scratch: &description,
-                report: &report,
-                messages: messages.clone(),
-            })?
+            check_document(
+                "drift",
+                ("drifted", report.drifted()),
+                &description,
+                &report,
+                &messages
+            )?
         ),
     }
     if report.drifted() {
