@@ -50,7 +50,7 @@ fn drift_sentence(d: &Difference) -> String {
             before,
             after,
         } => format!(
-            "the {property} of {} is {after} in the live database, {before} by its revisions",
+            "the {property} of {} is {after} in the live database; its revisions give {before}",
             d.object
         ),
     }
@@ -76,4 +76,47 @@ pub async fn drift(
         differences: diff(&expected, &actual),
         versions,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{Column, Snapshot, Table};
+
+    #[test]
+    fn each_kind_of_difference_is_worded_from_the_live_database() {
+        let with = |default: Option<&str>, extra: bool| {
+            let mut name = Column::new("name", "text", true);
+            name.default = default.map(str::to_string);
+            let mut columns = vec![name];
+            if extra {
+                columns.push(Column::new("notes", "text", true));
+            }
+            Snapshot {
+                tables: vec![Table::new(None, "tenants", columns)],
+                ..Snapshot::default()
+            }
+        };
+        let replayed = with(None, false);
+        let live = with(Some("'x'"), true);
+        let report = DriftReport {
+            versions: vec![],
+            differences: diff(&replayed, &live),
+        };
+        assert_eq!(
+            report.lines(),
+            [
+                "the default of column name on tenants is 'x' in the live database; its revisions give no default",
+                "column notes on tenants is in the live database but no revision creates it",
+            ]
+        );
+        let back = DriftReport {
+            versions: vec![],
+            differences: diff(&live, &replayed),
+        };
+        assert_eq!(
+            back.lines()[1],
+            "column notes on tenants is missing from the live database (its revisions create it)"
+        );
+    }
 }

@@ -22,20 +22,36 @@ use crate::dialect::MysqlDialect;
 
 type Rows = Vec<Vec<Option<String>>>;
 
+/// The rows of each of `queries`, sent in one packet.
+async fn batch(conn: &mut Conn, queries: &[String]) -> Result<Vec<Rows>, DatabaseError> {
+    let failed = |e: mysql_async::Error| {
+        DatabaseError::other(format!("reading information_schema failed: {e}"))
+    };
+    let mut result = conn.query_iter(queries.join(";\n")).await.map_err(failed)?;
+    let mut sets = Vec::with_capacity(queries.len());
+    loop {
+        let rows: Vec<Row> = result.collect().await.map_err(failed)?;
+        sets.push(rows.into_iter().map(values).collect());
+        if result.is_empty() {
+            break;
+        }
+    }
+    Ok(sets)
+}
+
+fn values(row: Row) -> Vec<Option<String>> {
+    row.unwrap_raw()
+        .into_iter()
+        .map(|v| v.and_then(text_of))
+        .collect()
+}
+
 async fn rows(conn: &mut Conn, sql: &str) -> Result<Rows, DatabaseError> {
     let result: Vec<Row> = conn
         .query(sql)
         .await
         .map_err(|e| DatabaseError::other(format!("reading information_schema failed: {e}")))?;
-    Ok(result
-        .into_iter()
-        .map(|row| {
-            row.unwrap_raw()
-                .into_iter()
-                .map(|v| v.and_then(text_of))
-                .collect()
-        })
-        .collect())
+    Ok(result.into_iter().map(values).collect())
 }
 
 fn text_of(v: Value) -> Option<String> {
@@ -93,19 +109,55 @@ pub async fn read_snapshot(
         }
     };
 
-    let mut tables: BTreeMap<String, Table> = BTreeMap::new();
-    for r in rows(
-        conn,
-        &format!(
+    // MariaDB names check constraints per table; MySQL per schema (and has no TABLE_NAME there).
+    let checks = if mariadb {
+        "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
+         WHERE CONSTRAINT_SCHEMA = DATABASE()"
+    } else {
+        "SELECT tc.TABLE_NAME, cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS tc \
+         JOIN information_schema.CHECK_CONSTRAINTS cc ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA \
+         AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME \
+         WHERE tc.CONSTRAINT_SCHEMA = DATABASE() AND tc.CONSTRAINT_TYPE = 'CHECK'"
+    };
+    // Every query in one round trip (the connection allows several statements per packet).
+    let queries = [
+        format!(
             "SELECT t.TABLE_NAME, t.ENGINE, t.TABLE_COLLATION, \
              (SELECT c.CHARACTER_SET_NAME FROM information_schema.COLLATIONS c WHERE c.COLLATION_NAME = t.TABLE_COLLATION), \
              t.TABLE_COMMENT FROM information_schema.TABLES t \
              WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' AND {}",
             not_skipped("t.TABLE_NAME")
         ),
-    )
-    .await?
-    {
+        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, \
+         GENERATION_EXPRESSION, CHARACTER_SET_NAME, COLLATION_NAME, COLUMN_COMMENT \
+         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
+         ORDER BY TABLE_NAME, ORDINAL_POSITION".to_string(),
+        "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, COLLATION, INDEX_TYPE \
+         FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
+         ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX".to_string(),
+        checks.to_string(),
+        "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, \
+         k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, rc.UPDATE_RULE, rc.DELETE_RULE \
+         FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS rc \
+         ON rc.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND rc.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
+         AND rc.TABLE_NAME = k.TABLE_NAME \
+         WHERE k.TABLE_SCHEMA = DATABASE() AND rc.CONSTRAINT_SCHEMA = DATABASE() \
+         AND k.REFERENCED_TABLE_NAME IS NOT NULL \
+         ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION".to_string(),
+        format!(
+            "SELECT TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION FROM information_schema.VIEWS \
+             WHERE TABLE_SCHEMA = DATABASE() AND {}",
+            not_skipped("TABLE_NAME")
+        ),
+        "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()".to_string(),
+        // Trigger, Event, Table, Statement, Timing, ...: cheaper than information_schema.TRIGGERS,
+        // which opens every table of every database.
+        "SHOW TRIGGERS".to_string(),
+    ];
+    let mut sets = batch(conn, &queries).await?.into_iter();
+
+    let mut tables: BTreeMap<String, Table> = BTreeMap::new();
+    for r in sets.next().unwrap_or_default() {
         let mut t = Table::new(None, &text(&r, 0), Vec::new());
         if let Some(engine) = opt(&r, 1) {
             t.options.push(format!("ENGINE={engine}"));
@@ -120,15 +172,7 @@ pub async fn read_snapshot(
         tables.insert(t.name.clone(), t);
     }
 
-    for r in rows(
-        conn,
-        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA, \
-         GENERATION_EXPRESSION, CHARACTER_SET_NAME, COLLATION_NAME, COLUMN_COMMENT \
-         FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() \
-         ORDER BY TABLE_NAME, ORDINAL_POSITION",
-    )
-    .await?
-    {
+    for r in sets.next().unwrap_or_default() {
         let Some(t) = tables.get_mut(&text(&r, 0)) else {
             continue; // a view's column, or the version table's
         };
@@ -163,14 +207,7 @@ pub async fn read_snapshot(
     }
 
     let mut found: BTreeMap<(String, String), (bool, String, Vec<String>)> = BTreeMap::new();
-    for r in rows(
-        conn,
-        "SELECT TABLE_NAME, INDEX_NAME, NON_UNIQUE, COLUMN_NAME, SUB_PART, COLLATION, INDEX_TYPE \
-         FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() \
-         ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX",
-    )
-    .await?
-    {
+    for r in sets.next().unwrap_or_default() {
         let entry = found
             .entry((text(&r, 0), text(&r, 1)))
             .or_insert_with(|| (text(&r, 2) == "0", text(&r, 6), Vec::new()));
@@ -206,17 +243,7 @@ pub async fn read_snapshot(
         }
     }
 
-    // MariaDB names check constraints per table; MySQL per schema (and has no TABLE_NAME there).
-    let checks = if mariadb {
-        "SELECT TABLE_NAME, CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS \
-         WHERE CONSTRAINT_SCHEMA = DATABASE()"
-    } else {
-        "SELECT tc.TABLE_NAME, cc.CONSTRAINT_NAME, cc.CHECK_CLAUSE FROM information_schema.TABLE_CONSTRAINTS tc \
-         JOIN information_schema.CHECK_CONSTRAINTS cc ON cc.CONSTRAINT_SCHEMA = tc.CONSTRAINT_SCHEMA \
-         AND cc.CONSTRAINT_NAME = tc.CONSTRAINT_NAME \
-         WHERE tc.CONSTRAINT_SCHEMA = DATABASE() AND tc.CONSTRAINT_TYPE = 'CHECK'"
-    };
-    for r in rows(conn, checks).await? {
+    for r in sets.next().unwrap_or_default() {
         if let Some(t) = tables.get_mut(&text(&r, 0)) {
             t.checks.push(Check {
                 name: opt(&r, 1),
@@ -226,18 +253,7 @@ pub async fn read_snapshot(
     }
 
     let mut keys: BTreeMap<(String, String), ForeignKey> = BTreeMap::new();
-    for r in rows(
-        conn,
-        "SELECT k.TABLE_NAME, k.CONSTRAINT_NAME, k.COLUMN_NAME, k.REFERENCED_TABLE_SCHEMA, \
-         k.REFERENCED_TABLE_NAME, k.REFERENCED_COLUMN_NAME, rc.UPDATE_RULE, rc.DELETE_RULE \
-         FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS rc \
-         ON rc.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND rc.CONSTRAINT_NAME = k.CONSTRAINT_NAME \
-         AND rc.TABLE_NAME = k.TABLE_NAME \
-         WHERE k.TABLE_SCHEMA = DATABASE() AND k.REFERENCED_TABLE_NAME IS NOT NULL \
-         ORDER BY k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION",
-    )
-    .await?
-    {
+    for r in sets.next().unwrap_or_default() {
         let referenced = match opt(&r, 3) {
             Some(schema) if schema != database => format!("{schema}.{}", text(&r, 4)),
             _ => text(&r, 4),
@@ -264,15 +280,7 @@ pub async fn read_snapshot(
     }
 
     let own_prefix = format!("{}.", quote(&database));
-    let view_rows = rows(
-        conn,
-        &format!(
-            "SELECT TABLE_NAME, VIEW_DEFINITION, CHECK_OPTION FROM information_schema.VIEWS \
-             WHERE TABLE_SCHEMA = DATABASE() AND {}",
-            not_skipped("TABLE_NAME")
-        ),
-    )
-    .await?;
+    let view_rows = sets.next().unwrap_or_default();
     let view_names: Vec<String> = view_rows.iter().map(|r| text(r, 0)).collect();
     let views = view_rows
         .iter()
@@ -302,12 +310,7 @@ pub async fn read_snapshot(
         .collect();
 
     let mut routines = Vec::new();
-    for r in rows(
-        conn,
-        "SELECT ROUTINE_NAME, ROUTINE_TYPE FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()",
-    )
-    .await?
-    {
+    for r in sets.next().unwrap_or_default() {
         let (name, kind) = (text(&r, 0), text(&r, 1));
         let create = rows(conn, &format!("SHOW CREATE {kind} {}", quote(&name))).await?;
         let definition = create
@@ -328,31 +331,26 @@ pub async fn read_snapshot(
         });
     }
 
-    let triggers = rows(
-        conn,
-        &format!(
-            "SELECT TRIGGER_NAME, EVENT_OBJECT_TABLE, ACTION_TIMING, EVENT_MANIPULATION, ACTION_STATEMENT \
-             FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE() AND {}",
-            not_skipped("EVENT_OBJECT_TABLE")
-        ),
-    )
-    .await?
-    .iter()
-    .map(|r| Trigger {
-        schema: None,
-        table: text(r, 1),
-        definition: format!(
-            "CREATE TRIGGER {} {} {} ON {} FOR EACH ROW {}",
-            quote(&text(r, 0)),
-            text(r, 2),
-            text(r, 3),
-            quote(&text(r, 1)),
-            text(r, 4).replace(&own_prefix, "")
-        ),
-        name: text(r, 0),
-        ddl: None,
-    })
-    .collect();
+    let triggers = sets
+        .next()
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| !skipped.contains(&text(r, 2)))
+        .map(|r| Trigger {
+            schema: None,
+            table: text(r, 2),
+            definition: format!(
+                "CREATE TRIGGER {} {} {} ON {} FOR EACH ROW {}",
+                quote(&text(r, 0)),
+                text(r, 4),
+                text(r, 1),
+                quote(&text(r, 2)),
+                text(r, 3).replace(&own_prefix, "")
+            ),
+            name: text(r, 0),
+            ddl: None,
+        })
+        .collect();
 
     Ok(Snapshot {
         tables: tables.into_values().collect(),

@@ -4,10 +4,12 @@
 //! for their structure, and the `CREATE TABLE` text for what no pragma tells (check
 //! constraints, column collations, generated expressions, `AUTOINCREMENT`, constraint names).
 //!
-//! Each pragma is joined with `sqlite_schema` in one statement for all tables, so a snapshot
-//! costs five statements whatever the number of tables.
+//! Each pragma is joined with `sqlite_schema` in one statement for all the tables read, and a
+//! table whose statements have not changed since an earlier snapshot is not read again (see
+//! [`TABLES`]), so a snapshot costs one scan of `sqlite_schema` plus what changed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{LazyLock, Mutex};
 
 use migrate_core::snapshot::{
     normalize_sql, Check, Column, ForeignKey, Generated, Index, PrimaryKey, Snapshot, Table,
@@ -20,6 +22,18 @@ use rusqlite::Connection;
 /// Objects whose names SQLite reserves (`sqlite_sequence`, `sqlite_stat1`, autoindexes).
 const NOT_INTERNAL: &str = "name NOT LIKE 'sqlite\\_%' ESCAPE '\\'";
 
+/// Tables already read, by the statements that define them: the text of the table's
+/// `CREATE TABLE` and of each of its indexes' `CREATE INDEX` (`None`: a virtual table's
+/// shadow table, left out). Everything the pragmas report is a function of those texts, so a
+/// table whose statements are unchanged since an earlier snapshot (in this process, on any
+/// connection) is not read again: `verify` takes three snapshots per revision, and each costs
+/// one scan of `sqlite_schema` plus the tables the revision changed.
+static TABLES: LazyLock<Mutex<HashMap<String, Option<Table>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Past this many entries the cache starts over (a guard, far above any real schema).
+const CACHE_LIMIT: usize = 100_000;
+
 /// The snapshot of the `main` database of `conn`, without the version table `table` and its
 /// history table (nor their indexes and triggers).
 pub fn read_snapshot(conn: &Connection, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
@@ -29,11 +43,11 @@ pub fn read_snapshot(conn: &Connection, table: &VersionTable) -> Result<Snapshot
     };
     let skip = |name: &str| skipped.iter().any(|s| s == name);
 
-    let kinds = table_kinds(conn)?;
-    let mut tables: BTreeMap<String, Table> = BTreeMap::new();
+    let mut table_sql: BTreeMap<String, String> = BTreeMap::new();
     let mut views = Vec::new();
     let mut triggers = Vec::new();
     let mut index_sql: BTreeMap<String, String> = BTreeMap::new();
+    let mut index_keys: BTreeMap<String, String> = BTreeMap::new();
     for row in rows(
         conn,
         &format!(
@@ -46,17 +60,7 @@ pub fn read_snapshot(conn: &Connection, table: &VersionTable) -> Result<Snapshot
         }
         match kind.as_str() {
             "table" => {
-                let kind = kinds.get(&name).map(String::as_str).unwrap_or("table");
-                if kind == "shadow" {
-                    continue; // a virtual table's storage, recreated with it
-                }
-                let mut t = Table::new(None, &name, Vec::new());
-                t.options = kinds_options(kinds.get(&format!("{name}\u{0}options")));
-                if kind == "virtual" {
-                    t.options.push("VIRTUAL".to_string());
-                }
-                t.ddl = Some(sql);
-                tables.insert(name, t);
+                table_sql.insert(name, sql);
             }
             "view" => views.push(View {
                 schema: None,
@@ -75,26 +79,94 @@ pub fn read_snapshot(conn: &Connection, table: &VersionTable) -> Result<Snapshot
                 ddl: Some(sql),
             }),
             "index" => {
+                let key = index_keys.entry(tbl_name).or_default();
+                key.push_str(&format!("\0{name}\0{sql}"));
                 index_sql.insert(name, sql);
             }
             _ => {}
         }
     }
 
-    read_columns(conn, &mut tables)?;
-    for t in tables.values_mut() {
-        let Some(sql) = t.ddl.clone() else { continue };
-        apply_table_text(t, &sql);
+    let key = |name: &str, sql: &str| {
+        format!(
+            "{sql}{}",
+            index_keys.get(name).map(String::as_str).unwrap_or("")
+        )
+    };
+    let mut tables: Vec<Table> = Vec::with_capacity(table_sql.len());
+    let mut missing: BTreeMap<String, String> = BTreeMap::new();
+    {
+        let cache = TABLES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        for (name, sql) in &table_sql {
+            match cache.get(&key(name, sql)) {
+                Some(Some(t)) if t.name == *name => tables.push(t.clone()),
+                Some(None) => {}
+                _ => {
+                    missing.insert(name.clone(), sql.clone());
+                }
+            }
+        }
     }
-    read_indexes(conn, &mut tables, &index_sql)?;
-    read_foreign_keys(conn, &mut tables)?;
+    if !missing.is_empty() {
+        let read = read_tables(conn, &missing, &index_sql)?;
+        let mut cache = TABLES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if cache.len() > CACHE_LIMIT {
+            cache.clear();
+        }
+        for (name, sql) in &missing {
+            let t = read.get(name).cloned();
+            cache.insert(key(name, sql), t.clone());
+            tables.extend(t);
+        }
+    }
     Ok(Snapshot {
-        tables: tables.into_values().collect(),
+        tables,
         views,
         triggers,
         ..Snapshot::default()
     }
     .sorted())
+}
+
+/// Reads the tables `wanted` (name to `CREATE TABLE` text) from the pragmas and their text;
+/// a virtual table's shadow tables are left out of the result.
+fn read_tables(
+    conn: &Connection,
+    wanted: &BTreeMap<String, String>,
+    index_sql: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, Table>, DatabaseError> {
+    let names: Vec<String> = wanted
+        .keys()
+        .map(|n| format!("'{}'", n.replace('\'', "''")))
+        .collect();
+    let only = format!("IN ({})", names.join(", "));
+    let kinds = table_kinds(conn, &only)?;
+    let mut tables: BTreeMap<String, Table> = BTreeMap::new();
+    for (name, sql) in wanted {
+        let kind = kinds.get(name).map(String::as_str).unwrap_or("table");
+        if kind == "shadow" {
+            continue; // a virtual table's storage, recreated with it
+        }
+        let mut t = Table::new(None, name, Vec::new());
+        t.options = kinds_options(kinds.get(&format!("{name}\u{0}options")));
+        if kind == "virtual" {
+            t.options.push("VIRTUAL".to_string());
+        }
+        t.ddl = Some(sql.clone());
+        tables.insert(name.clone(), t);
+    }
+    read_columns(conn, &mut tables, &only)?;
+    for t in tables.values_mut() {
+        let Some(sql) = t.ddl.clone() else { continue };
+        apply_table_text(t, &sql);
+    }
+    read_indexes(conn, &mut tables, index_sql, &only)?;
+    read_foreign_keys(conn, &mut tables, &only)?;
+    Ok(tables)
 }
 
 /// Every value of every row of `sql`, as text (`NULL` as empty text: no column read here
@@ -138,11 +210,11 @@ fn row_of<const N: usize>(row: Vec<String>) -> [String; N] {
 
 /// `pragma_table_list`'s kind of each table (`table`, `virtual`, `shadow`), and under
 /// `<name>\0options` its `WITHOUT ROWID` and `STRICT` flags.
-fn table_kinds(conn: &Connection) -> Result<BTreeMap<String, String>, DatabaseError> {
+fn table_kinds(conn: &Connection, only: &str) -> Result<BTreeMap<String, String>, DatabaseError> {
     let mut kinds = BTreeMap::new();
     for row in rows(
         conn,
-        "SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main'",
+        &format!("SELECT name, type, wr, strict FROM pragma_table_list WHERE schema = 'main' AND name {only}"),
     )? {
         let [name, kind, wr, strict] = row_of::<4>(row);
         let mut flags = String::new();
@@ -173,6 +245,7 @@ fn kinds_options(flags: Option<&String>) -> Vec<String> {
 fn read_columns(
     conn: &Connection,
     tables: &mut BTreeMap<String, Table>,
+    only: &str,
 ) -> Result<(), DatabaseError> {
     let mut pk: BTreeMap<String, Vec<(i64, String)>> = BTreeMap::new();
     for row in nullable_rows(
@@ -180,7 +253,7 @@ fn read_columns(
         &format!(
             "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk, p.hidden \
              FROM main.sqlite_schema m JOIN pragma_table_xinfo(m.name) p \
-             WHERE m.type = 'table' AND m.{NOT_INTERNAL} ORDER BY m.name, p.cid"
+             WHERE m.type = 'table' AND m.name {only} ORDER BY m.name, p.cid"
         ),
     )? {
         let mut it = row.into_iter();
@@ -232,6 +305,7 @@ fn read_indexes(
     conn: &Connection,
     tables: &mut BTreeMap<String, Table>,
     index_sql: &BTreeMap<String, String>,
+    only: &str,
 ) -> Result<(), DatabaseError> {
     struct Found {
         table: String,
@@ -246,7 +320,7 @@ fn read_indexes(
             "SELECT m.name, il.name, il.\"unique\", il.origin, ii.cid, ii.name, ii.\"desc\", ii.coll \
              FROM main.sqlite_schema m JOIN pragma_index_list(m.name) il \
              JOIN pragma_index_xinfo(il.name) ii \
-             WHERE m.type = 'table' AND m.{NOT_INTERNAL} AND ii.key = 1 \
+             WHERE m.type = 'table' AND m.name {only} AND ii.key = 1 \
              ORDER BY m.name, il.name, ii.seqno"
         ),
     )? {
@@ -314,6 +388,7 @@ fn read_indexes(
 fn read_foreign_keys(
     conn: &Connection,
     tables: &mut BTreeMap<String, Table>,
+    only: &str,
 ) -> Result<(), DatabaseError> {
     let mut keys: BTreeMap<(String, i64), ForeignKey> = BTreeMap::new();
     for row in nullable_rows(
@@ -321,7 +396,7 @@ fn read_foreign_keys(
         &format!(
             "SELECT m.name, f.id, f.\"table\", f.\"from\", f.\"to\", f.on_update, f.on_delete, f.\"match\" \
              FROM main.sqlite_schema m JOIN pragma_foreign_key_list(m.name) f \
-             WHERE m.type = 'table' AND m.{NOT_INTERNAL} ORDER BY m.name, f.id, f.seq"
+             WHERE m.type = 'table' AND m.name {only} ORDER BY m.name, f.id, f.seq"
         ),
     )? {
         let mut it = row.into_iter();
@@ -721,6 +796,30 @@ mod tests {
         let index = &t.indexes[0];
         assert_eq!(index.columns, ["lower(name)", "qty DESC"]);
         assert_eq!(index.predicate.as_deref(), Some("qty > 1"));
+    }
+
+    #[test]
+    fn a_table_changed_after_a_snapshot_is_read_again() {
+        let conn = Connection::open_in_memory().unwrap();
+        let table = VersionTable::default();
+        conn.execute_batch("CREATE TABLE t (a INT); CREATE INDEX t_a ON t (a);")
+            .unwrap();
+        let before = read_snapshot(&conn, &table).unwrap();
+        conn.execute_batch("ALTER TABLE t ADD COLUMN b TEXT DEFAULT 'x'; DROP INDEX t_a;")
+            .unwrap();
+        let after = read_snapshot(&conn, &table).unwrap();
+        let changes: Vec<String> = migrate_core::snapshot::diff(&before, &after)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            changes,
+            ["column b on t is added", "index t_a on t is removed"]
+        );
+        // Back to the first statements: the first reading again.
+        conn.execute_batch("DROP TABLE t; CREATE TABLE t (a INT); CREATE INDEX t_a ON t (a);")
+            .unwrap();
+        assert_eq!(read_snapshot(&conn, &table).unwrap(), before);
     }
 
     #[test]
