@@ -81,35 +81,45 @@ pub async fn verify(ctx: &Context, args: &VerifyArgs) -> Result<(), CliError> {
         .unwrap_or_else(|| if args.allow_branches { "heads" } else { "head" }.to_string());
     let map = ctx.map(Contents::Full)?;
     let options = ctx.options();
-    let configured = match (&args.scratch_url, &args.from, &ctx.settings.url) {
-        (Some(_), _, None) | (None, Some(_), None) => None,
-        _ => Some(ctx.database_url()?),
+    // The configured URL chooses the backend and server; --scratch-url and --from stand in
+    // for it when none is configured.
+    let configured = match ctx.settings.url {
+        Some(_) => Some(ctx.database_url()?),
+        None => None,
     };
     let scratch_url = match &args.scratch_url {
         Some(url) => Some(given_scratch(url, configured.as_ref())?),
         None => None,
     };
-    let source = match (&scratch_url, &args.from, &configured) {
-        (Some(url), _, _) => ScratchSource::Given(url),
-        (None, Some(path), configured) => {
-            if let Some(c) = configured
-                .as_ref()
-                .filter(|c| c.backend() != Backend::Sqlite)
-            {
-                return Err(CliError::Usage(format!(
-                    "--from FILE copies a SQLite database file, but the configured database is {}; for PostgreSQL or MySQL, restore a copy into a database of its own and give it with --scratch-url",
-                    c.describe()
-                )));
-            }
-            ScratchSource::CopyOf {
-                path,
-                keep_data: args.data,
+    let source = if let Some(url) = &scratch_url {
+        ScratchSource::Given(url)
+    } else if let Some(path) = &args.from {
+        if let Some(c) = configured
+            .as_ref()
+            .filter(|c| c.backend() != Backend::Sqlite)
+        {
+            return Err(CliError::Usage(format!(
+                "--from FILE copies a SQLite database file, but the configured database is {}; for PostgreSQL or MySQL, restore a copy into a database of its own and give it with --scratch-url",
+                c.describe()
+            )));
+        }
+        ScratchSource::CopyOf {
+            path,
+            keep_data: args.data,
+        }
+    } else {
+        match &configured {
+            Some(url) => ScratchSource::Beside(url),
+            None => {
+                return Err(CliError::config(
+                    "no database URL configured: verify creates its scratch database beside the configured one \
+                     (pass --url, set DATABASE_URL or MIGRATE_URL, or add `url = \"...\"` to migrate.toml), \
+                     or runs on --from FILE or --scratch-url URL",
+                ))
             }
         }
-        (None, None, Some(url)) => ScratchSource::Beside(url),
-        (None, None, None) => unreachable!("a configured URL is required above"),
     };
-    let scratch = backend::scratch(source, &options.version_table).await?;
+    let mut scratch = backend::scratch(source, &options.version_table).await?;
     let progress = progress_on(ctx, args.format);
     if progress {
         eprintln!("Verifying up to {target} on {}", scratch.description);
@@ -119,7 +129,6 @@ pub async fn verify(ctx: &Context, args: &VerifyArgs) -> Result<(), CliError> {
         target,
         allow_branches: args.allow_branches,
     };
-    let mut scratch = scratch;
     let mut events = |e: &VerifyEvent| {
         if let VerifyEvent::Passed { revision, elapsed } = e {
             if progress {
@@ -189,7 +198,7 @@ pub async fn drift(ctx: &Context, args: &DriftArgs) -> Result<(), CliError> {
         Some(s) => ScratchSource::Given(s),
         None => ScratchSource::Beside(&url),
     };
-    let scratch = backend::scratch(source, &options.version_table).await?;
+    let mut scratch = backend::scratch(source, &options.version_table).await?;
     let description = scratch.description.clone();
     if progress_on(ctx, args.format) {
         eprintln!(
@@ -197,7 +206,6 @@ pub async fn drift(ctx: &Context, args: &DriftArgs) -> Result<(), CliError> {
             url.describe()
         );
     }
-    let mut scratch = scratch;
     let result =
         migrate_core::drift::drift(map, &options, live.as_mut(), scratch.exec.as_mut()).await;
     let report = after_discard(result, scratch.discard().await)?;
