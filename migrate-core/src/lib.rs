@@ -5,6 +5,11 @@
 //! its version-table change) -> the [`Migrator`], which runs the plan through an [`Executor`]
 //! and its [`Dialect`]. This crate names no backend: `migrate-sqlite`, `migrate-postgres` and
 //! `migrate-mysql` implement the two traits.
+//!
+//! Beside the migrator, each backend reads its catalog into a [`Snapshot`] (see [`snapshot`],
+//! whose [`snapshot::diff`] compares two); [`verify`] proves every revision with upgrade,
+//! downgrade and upgrade again on a scratch database, and [`drift`] compares a live database
+//! with its revisions replayed, both through the [`Migrator`]'s public verbs.
 
 #![warn(missing_docs)]
 

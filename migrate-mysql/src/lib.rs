@@ -6,7 +6,9 @@
 //! statements, opens and closes transactions, reads the version table and holds the
 //! migration lock (`GET_LOCK`, per session, so it survives DDL's implicit commits). MySQL
 //! has no transactional DDL; what that means for a failed run is the migrator's business, in
-//! `migrate-core`.
+//! `migrate-core`. The executor reads `information_schema` into a
+//! [`Snapshot`](migrate_core::Snapshot), [`dump`] prints one as DDL, and [`ScratchDatabase`]
+//! is the temporary database `verify` and `drift` run on.
 //!
 //! ```no_run
 //! use migrate_core::{Executor, VersionTable};

@@ -1,6 +1,8 @@
 //! The PostgreSQL backend of `migrate`: [`PostgresDialect`] (quoting, version-table SQL,
 //! splitting rules) and [`PostgresExecutor`] (a tokio-postgres connection with libpq's
-//! `sslmode` policy implemented on rustls, and an advisory migration lock).
+//! `sslmode` policy implemented on rustls, and an advisory migration lock). The executor reads
+//! `pg_catalog` into a [`Snapshot`](migrate_core::Snapshot), [`dump`] prints one as DDL, and
+//! [`ScratchDatabase`] is the temporary database `verify` and `drift` run on.
 
 #![warn(missing_docs)]
 
