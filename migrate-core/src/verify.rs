@@ -624,6 +624,47 @@ mod tests {
     }
 
     #[test]
+    fn findings_word_each_difference_for_the_run_it_comes_from() {
+        use crate::snapshot::{Column, Snapshot, Table};
+        let table = |columns: Vec<Column>| Snapshot {
+            tables: vec![Table::new(None, "t", columns)],
+            ..Snapshot::default()
+        };
+        let mut with_default = Column::new("a", "int", true);
+        with_default.default = Some("1".into());
+        let before = table(vec![with_default, Column::new("b", "int", true)]);
+        let after = table(vec![
+            Column::new("a", "int", true),
+            Column::new("c", "int", true),
+        ]);
+        let differences = diff(&before, &after);
+        let down = Finding::DowngradeLeaves {
+            revision: "r1".into(),
+            differences: differences.clone(),
+        };
+        assert_eq!(
+            down.lines(),
+            [
+                "downgrade of r1 leaves the default of column a on t at no default (before the upgrade: 1)",
+                "downgrade of r1 drops column b on t, which was there before the upgrade",
+                "downgrade of r1 leaves column c on t",
+            ]
+        );
+        let again = Finding::SecondUpgradeDiffers {
+            revision: "r1".into(),
+            differences,
+        };
+        assert_eq!(
+            again.lines(),
+            [
+                "upgrade of r1, run again after its downgrade, gives the default of column a on t as no default (first run: 1)",
+                "upgrade of r1, run again after its downgrade, does not give column b on t, which its first run did",
+                "upgrade of r1, run again after its downgrade, gives column c on t, which its first run did not",
+            ]
+        );
+    }
+
+    #[test]
     fn checks_before_running_name_heads_and_missing_downgrades() {
         let mut missing = rev("b2", &["a1"], &[]);
         missing.downgrade = Migration::Missing;
