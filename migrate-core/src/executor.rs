@@ -9,6 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::dialect::{Dialect, VersionTable};
+use crate::snapshot::Snapshot;
 
 /// An error reported by a database or its driver, already free of any password.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
@@ -173,5 +174,17 @@ pub trait Executor: Send {
     async fn preflight(&mut self, table: &VersionTable) -> Result<Preflight, DatabaseError> {
         let _ = table;
         Ok(Preflight::default())
+    }
+
+    /// Read the database's catalog into a [`Snapshot`] (tables, columns, keys, constraints,
+    /// indexes, views, routines, triggers...), leaving out the version table `table` and its
+    /// history table `<table>_history`. Changes nothing. The default refuses: a backend that
+    /// can read its catalog overrides it.
+    async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
+        let _ = table;
+        Err(DatabaseError::other(format!(
+            "the {} backend cannot read its catalog, which verify, dump and drift need",
+            self.dialect().name()
+        )))
     }
 }

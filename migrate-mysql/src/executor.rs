@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use migrate_core::{DatabaseError, Dialect, Executor, Preflight, VersionColumn, VersionTable};
+use migrate_core::{
+    DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
+};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
@@ -533,5 +535,10 @@ impl Executor for MysqlExecutor {
                 restored
             }
         }
+    }
+
+    /// Reads `information_schema` for the connection's database (see the `snapshot` module).
+    async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
+        crate::snapshot::read_snapshot(&mut self.conn, table).await
     }
 }

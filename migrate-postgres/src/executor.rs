@@ -3,7 +3,9 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use migrate_core::{DatabaseError, Dialect, Executor, Preflight, VersionColumn, VersionTable};
+use migrate_core::{
+    DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
+};
 use tokio::time::Instant;
 use tokio_postgres::{Client, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
@@ -525,5 +527,10 @@ impl Executor for PostgresExecutor {
                 }
             }
         }
+    }
+
+    /// Reads `pg_catalog` in one round trip (see the `snapshot` module).
+    async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
+        crate::snapshot::read_snapshot(&self.client, table).await
     }
 }

@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use migrate_core::{DatabaseError, Dialect, Executor, Preflight, VersionColumn, VersionTable};
+use migrate_core::{
+    DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
+};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::dialect::SqliteDialect;
@@ -295,5 +297,10 @@ impl Executor for SqliteExecutor {
             read_only,
             version_column,
         })
+    }
+
+    /// Reads `sqlite_schema` and the pragmas of the `main` database (see the `snapshot` module).
+    async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
+        crate::snapshot::read_snapshot(&self.conn, table)
     }
 }
