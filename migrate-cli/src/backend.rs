@@ -45,7 +45,7 @@ pub struct Scratch {
 
 /// A temporary server database to drop.
 enum Temporary {
-    Postgres(migrate_postgres::ScratchDatabase),
+    Postgres(Box<migrate_postgres::ScratchDatabase>),
     Mysql(migrate_mysql::ScratchDatabase),
 }
 
@@ -85,7 +85,11 @@ pub async fn scratch(source: ScratchSource<'_>, table: &VersionTable) -> Result<
                     let (db, exec) =
                         migrate_postgres::ScratchDatabase::create(url.as_backend_url()).await?;
                     let description = format!("temporary PostgreSQL database {}", db.name());
-                    (Box::new(exec), description, Some(Temporary::Postgres(db)))
+                    (
+                        Box::new(exec),
+                        description,
+                        Some(Temporary::Postgres(Box::new(db))),
+                    )
                 }
                 Backend::Mysql => {
                     let (db, exec) =
