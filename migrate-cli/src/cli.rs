@@ -42,9 +42,30 @@ pub struct Cli {
     #[arg(short, long)]
     pub verbose: bool,
 
+    /// Output on stdout: Alembic's text, or one JSON document (also on failure; progress
+    /// and logs are then off unless -v)
+    #[arg(
+        long,
+        value_enum,
+        global = true,
+        env = "MIGRATE_FORMAT",
+        default_value_t = OutputFormat::Text,
+        value_name = "FORMAT"
+    )]
+    pub format: OutputFormat,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// What stdout holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Alembic's lines (listings), the SQL script (--sql), nothing for a run.
+    Text,
+    /// One JSON document per invocation, `{"format_version": 1, ...}`.
+    Json,
 }
 
 /// The layout `init` writes.
@@ -57,9 +78,9 @@ pub enum Layout {
     Alembic,
 }
 
-/// The format `revision` writes.
+/// The file format `revision` writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub enum FileFormat {
     /// A native .sql revision with -- migrate:upgrade / -- migrate:downgrade sections.
     Sql,
     /// An Alembic .py revision whose upgrade()/downgrade() call op.execute().
@@ -84,7 +105,7 @@ pub enum Command {
     Init(InitArgs),
     /// Create a new revision file.
     #[command(
-        after_help = "Examples:\n  migrate revision -m \"create tenants\"\n  migrate revision -m \"add index\" --format py\n  migrate revision -m \"audit tables\" --head base --branch-label audit\n  migrate revision -m \"hotfix\" --head ae1027a6acf --splice"
+        after_help = "Examples:\n  migrate revision -m \"create tenants\"\n  migrate revision -m \"add index\" --revision-format py\n  migrate revision -m \"audit tables\" --head base --branch-label audit\n  migrate revision -m \"hotfix\" --head ae1027a6acf --splice"
     )]
     Revision(RevisionArgs),
     /// Create a revision that merges several heads.
@@ -126,12 +147,19 @@ pub enum Command {
         after_help = "Examples:\n  migrate show head\n  migrate show ae10\n  migrate show current"
     )]
     Show(ShowArgs),
-    /// Say, for every revision, whether `migrate` can run its upgrade and downgrade (exit code
-    /// 1 when any cannot be run).
+    /// Say, for every revision, whether `migrate` can run its upgrade and downgrade, and,
+    /// with a database configured, whether what ran still matches the files (exit code 1 on
+    /// any error).
     #[command(
-        after_help = "Example:\n  migrate check\n\nA revision migrate cannot run (an Alembic operation such as op.create_table, a\ncall into the application) stays usable for listings and stamp; apply it with\nAlembic, or `migrate stamp` past it when the database already has it."
+        after_help = "Examples:\n  migrate check\n  migrate check --offline --single-head\n\nA revision migrate cannot run (an Alembic operation such as op.create_table, a\ncall into the application) stays usable for listings and stamp; apply it with\nAlembic, or `migrate stamp` past it when the database already has it. With a\ndatabase, check also names applied revisions edited since they ran, files gone,\nrows the folder does not know and steps that failed halfway."
     )]
-    Check,
+    Check(CheckArgs),
+    /// Record what is true after a reviewed edit of an applied revision (its new checksum),
+    /// or after a failed step was finished or undone by hand.
+    #[command(
+        after_help = "Examples:\n  migrate repair                # record the current checksums of edited applied revisions\n  migrate repair --applied      # the failed step was finished by hand\n  migrate repair --rolled-back  # the failed step was undone by hand"
+    )]
+    Repair(RepairArgs),
     /// Print every resolved setting and where it came from (passwords hidden).
     #[command(
         after_help = "Examples:\n  migrate config\n  migrate -c infrastructure/migrations/alembic.ini config --env test"
@@ -145,7 +173,7 @@ pub enum Command {
     /// Check revisions for unsafe or non-rerunnable SQL and the project's practices (exit code
     /// 1 on any error-level finding).
     #[command(
-        after_help = "Examples:\n  migrate lint\n  migrate lint --pending\n  migrate lint ae1027a6acf --format json\n\nRules and levels: [lint] in migrate.toml (rule = \"error\" | \"warn\" | \"off\",\npostgres_version = \"15\"); silence one statement with a comment line before it:\n-- migrate:lint-ignore RULE[,RULE] (.sql) or # migrate:lint-ignore RULE (.py)."
+        after_help = "Examples:\n  migrate lint\n  migrate lint --pending\n  migrate --format json lint ae1027a6acf\n\nRules and levels: [lint] in migrate.toml (rule = \"error\" | \"warn\" | \"off\",\npostgres_version = \"15\"); silence one statement with a comment line before it:\n-- migrate:lint-ignore RULE[,RULE] (.sql) or # migrate:lint-ignore RULE (.py)."
     )]
     Lint(LintArgs),
     /// Prove every revision on a scratch database: upgrade, downgrade and upgrade again, each
@@ -161,11 +189,36 @@ pub enum Command {
     Dump(DumpArgs),
     /// Compare the database with its revisions replayed on a scratch database (exit code 1
     /// naming each object that differs).
-    #[command(after_help = "Examples:\n  migrate drift\n  migrate drift --format json")]
+    #[command(after_help = "Examples:\n  migrate drift\n  migrate --format json drift")]
     Drift(DriftArgs),
 }
 
 impl Command {
+    /// The command's name, as typed (and as the JSON document's `command`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Init(_) => "init",
+            Command::Revision(_) => "revision",
+            Command::Merge(_) => "merge",
+            Command::Upgrade(_) => "upgrade",
+            Command::Downgrade(_) => "downgrade",
+            Command::Stamp(_) => "stamp",
+            Command::Current(_) => "current",
+            Command::Heads(_) => "heads",
+            Command::Branches(_) => "branches",
+            Command::History(_) => "history",
+            Command::Show(_) => "show",
+            Command::Check(_) => "check",
+            Command::Repair(_) => "repair",
+            Command::Config => "config",
+            Command::Completions(_) => "completions",
+            Command::Lint(_) => "lint",
+            Command::Verify(_) => "verify",
+            Command::Dump(_) => "dump",
+            Command::Drift(_) => "drift",
+        }
+    }
+
     /// Whether `-v` was given after a command that has no verbose listing of its own.
     pub fn stderr_verbose(&self) -> bool {
         match self {
@@ -187,6 +240,7 @@ impl Command {
             Command::Upgrade(a) => !a.sql,
             Command::Downgrade(a) => !a.sql,
             Command::Stamp(a) => !a.sql,
+            Command::Repair(_) => true,
             _ => false,
         }
     }
@@ -208,15 +262,6 @@ pub fn completion_script(shell: clap_complete::Shell) -> Vec<u8> {
     script
 }
 
-/// How `lint` prints its findings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LintFormat {
-    /// `file:line: level[rule]: message`, then `  = help: ...`.
-    Text,
-    /// One JSON document: {"format_version":1,"findings":[...]}.
-    Json,
-}
-
 /// `lint`.
 #[derive(Debug, Args)]
 pub struct LintArgs {
@@ -226,18 +271,6 @@ pub struct LintArgs {
     /// Only the revisions the configured database does not have yet.
     #[arg(long, conflicts_with = "revisions")]
     pub pending: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
-    pub format: LintFormat,
-}
-
-/// How `verify`, `dump` and `drift` print their result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    /// Lines for people (for `dump`: the DDL).
-    Text,
-    /// One JSON document on stdout.
-    Json,
 }
 
 /// `verify`.
@@ -258,9 +291,6 @@ pub struct VerifyArgs {
     /// Keep the rows of the --from copy (verify against a copy of production data).
     #[arg(long, requires = "from")]
     pub data: bool,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
 }
 
 /// `dump`.
@@ -269,9 +299,6 @@ pub struct DumpArgs {
     /// Write to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
-    /// Output format (`json`: the catalog snapshot).
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
 }
 
 /// `drift`.
@@ -281,9 +308,6 @@ pub struct DriftArgs {
     /// dropped; it should be empty).
     #[arg(long = "scratch-url", value_name = "URL")]
     pub scratch_url: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
-    pub format: ReportFormat,
 }
 
 /// `init DIR`.
@@ -325,8 +349,8 @@ pub struct RevisionArgs {
     pub version_path: Option<PathBuf>,
     /// The file format [default: revision_format from the configuration, else .py for an
     /// alembic.ini or a folder of only .py revisions, else sql].
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
+    #[arg(long = "revision-format", value_enum, value_name = "FORMAT")]
+    pub revision_format: Option<FileFormat>,
     /// `-v` for stderr.
     #[command(flatten)]
     pub stderr: StderrVerbose,
@@ -349,8 +373,8 @@ pub struct MergeArgs {
     pub branch_label: Vec<String>,
     /// The file format [default: revision_format from the configuration, else .py for an
     /// alembic.ini or a folder of only .py revisions, else sql].
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
+    #[arg(long = "revision-format", value_enum, value_name = "FORMAT")]
+    pub revision_format: Option<FileFormat>,
     /// `-v` for stderr.
     #[command(flatten)]
     pub stderr: StderrVerbose,
@@ -369,9 +393,35 @@ pub struct UpgradeArgs {
     /// Print the SQL script on stdout instead of connecting.
     #[arg(long)]
     pub sql: bool,
+    /// Finish the step that failed halfway (MySQL/MariaDB, transaction=false) from the
+    /// statement that failed, when the statements before it are unchanged, then go on.
+    #[arg(long, conflicts_with = "sql")]
+    pub resume: bool,
     /// `-v` for stderr.
     #[command(flatten)]
     pub stderr: StderrVerbose,
+}
+
+/// `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Read the files only, not the database (even when one is configured).
+    #[arg(long)]
+    pub offline: bool,
+    /// Several heads in the folder are an error, not a warning.
+    #[arg(long = "single-head")]
+    pub single_head: bool,
+}
+
+/// `repair`.
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// The failed step was finished by hand: record it as done and move the version table.
+    #[arg(long, conflicts_with = "rolled_back")]
+    pub applied: bool,
+    /// The failed step was undone by hand: record that; the version table stays.
+    #[arg(long = "rolled-back")]
+    pub rolled_back: bool,
 }
 
 /// `downgrade`.
@@ -441,6 +491,9 @@ pub struct HistoryArgs {
     /// Mark the revisions the database is at with (current).
     #[arg(short = 'i', long = "indicate-current")]
     pub indicate_current: bool,
+    /// List the history table's rows (what ran, when, for how long, by whom) instead.
+    #[arg(long, conflicts_with_all = ["rev_range", "indicate_current"])]
+    pub applied: bool,
 }
 
 /// `show`.

@@ -30,6 +30,7 @@ pub mod lint;
 mod sources;
 pub mod vars;
 
+use migrate_core::migrator::MismatchPolicy;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -89,6 +90,11 @@ pub const KEYS: &[&str] = &[
     "file_template",
     "truncate_slug_length",
     "schema_dump",
+    "ddl_lock_timeout",
+    "statement_timeout",
+    "ddl_retries",
+    "checksum_mismatch",
+    "history",
 ];
 
 /// The format `migrate revision` writes.
@@ -195,6 +201,17 @@ pub struct Settings {
     pub truncate_slug_length: Option<usize>,
     /// Where `upgrade` and `downgrade` write the schema dump after they run (`schema_dump`).
     pub schema_dump: Option<PathBuf>,
+    /// How long a migration's statement waits for a table lock before it gives up
+    /// (`ddl_lock_timeout`, seconds); `None`: the server's setting.
+    pub ddl_lock_timeout: Option<Duration>,
+    /// How long one statement may run (`statement_timeout`, seconds); `None`: the server's.
+    pub statement_timeout: Option<Duration>,
+    /// How often a statement that gave up on a lock is retried (`ddl_retries`).
+    pub ddl_retries: u32,
+    /// What an applied revision edited since it ran does to upgrade and downgrade.
+    pub checksum_mismatch: MismatchPolicy,
+    /// Whether runs record their steps in `<version_table>_history` (`history`).
+    pub history: bool,
     /// The named environment in force, if any.
     pub environment: Option<ActiveEnvironment>,
     /// Where each setting came from, in [`KEYS`] order, plus the config file and environment.
@@ -294,6 +311,9 @@ pub fn load(cwd: &Path, flags: &Flags, mut vars: Vars) -> Result<Settings, CliEr
         ("recursive_version_locations", ValueKind::Boolean(false)),
         ("transaction_per_migration", ValueKind::Boolean(false)),
         ("lock_timeout", ValueKind::U64(60)),
+        ("ddl_retries", ValueKind::U64(0)),
+        ("checksum_mismatch", ValueKind::from("error")),
+        ("history", ValueKind::Boolean(true)),
     ] {
         builder = builder
             .set_default(key, Value::new(Some(&DEFAULT_ORIGIN.to_string()), kind))
@@ -650,6 +670,32 @@ impl Resolver<'_> {
         lint::parse(&entries, &self.source("lint"))
     }
 
+    /// A duration in seconds (`1`, `0.5`); `None` when unset.
+    fn seconds(&self, key: &str) -> Result<Option<Duration>, CliError> {
+        let Some(value) = self.value(key) else {
+            return Ok(None);
+        };
+        let secs = match &value.kind {
+            ValueKind::I64(n) => Some(*n as f64),
+            ValueKind::U64(n) => Some(*n as f64),
+            ValueKind::Float(f) => Some(*f),
+            ValueKind::String(s) => self.vars.interpolate(key, s)?.trim().parse().ok(),
+            _ => None,
+        };
+        match secs {
+            Some(s) if s.is_finite() && s > 0.0 => Ok(Some(Duration::from_secs_f64(s))),
+            _ => Err(self.invalid(key, value, "a number of seconds above zero")),
+        }
+    }
+
+    /// A boolean that defaults to `default` when unset.
+    fn flag_or(&self, key: &str, default: bool) -> Result<bool, CliError> {
+        if self.value(key).is_none() {
+            return Ok(default);
+        }
+        self.flag(key)
+    }
+
     fn base(&self, key: &str) -> PathBuf {
         self.value(key)
             .and_then(|v| self.places.of(v))
@@ -746,6 +792,23 @@ impl Resolver<'_> {
             file_template: self.text("file_template")?,
             truncate_slug_length,
             schema_dump: self.path("schema_dump")?,
+            ddl_lock_timeout: self.seconds("ddl_lock_timeout")?,
+            statement_timeout: self.seconds("statement_timeout")?,
+            ddl_retries: self
+                .number("ddl_retries", "a whole number of retries")?
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+                .unwrap_or(0),
+            checksum_mismatch: match self.text("checksum_mismatch")?.as_deref() {
+                None | Some("error") => MismatchPolicy::Error,
+                Some("warn") => MismatchPolicy::Warn,
+                Some(other) => {
+                    return Err(CliError::config(format!(
+                        "{}: checksum_mismatch = \"{other}\": expected \"error\" or \"warn\"",
+                        self.source("checksum_mismatch")
+                    )))
+                }
+            },
+            history: self.flag_or("history", true)?,
             environment,
             resolved: Vec::new(),
             notes: decision.notes,
@@ -835,6 +898,26 @@ impl Resolver<'_> {
                     self.source(key),
                 ),
                 "schema_dump" => (s.schema_dump.as_deref().map(shown_path), self.source(key)),
+                "ddl_lock_timeout" => (
+                    s.ddl_lock_timeout.map(|d| d.as_secs_f64().to_string()),
+                    self.source(key),
+                ),
+                "statement_timeout" => (
+                    s.statement_timeout.map(|d| d.as_secs_f64().to_string()),
+                    self.source(key),
+                ),
+                "ddl_retries" => (Some(s.ddl_retries.to_string()), self.source(key)),
+                "checksum_mismatch" => (
+                    Some(
+                        match s.checksum_mismatch {
+                            MismatchPolicy::Warn => "warn",
+                            _ => "error",
+                        }
+                        .to_string(),
+                    ),
+                    self.source(key),
+                ),
+                "history" => (Some(s.history.to_string()), self.source(key)),
                 _ => (None, self.source(key)),
             };
             out.push(entry(key, value, source));

@@ -1,4 +1,8 @@
-//! The one error type of the `migrate` binary; `main` prints it as one `FAILED: ...` line.
+//! The one error type of the `migrate` binary; [`crate::render`] prints it as one `FAILED:
+//! ...` line or as the `error` object of the JSON document, and turns its class into the exit
+//! code.
+
+use migrate_core::ErrorClass;
 
 use crate::url::UrlError;
 
@@ -34,12 +38,56 @@ pub enum CliError {
     /// A new revision could not be written (`revision`, `merge`).
     #[error(transparent)]
     Authoring(#[from] migrate_core::authoring::AuthoringError),
-    /// A check (`verify`, `drift`) found problems; its report is already on stdout.
-    #[error("{0}")]
-    Findings(String),
+    /// Ctrl-C stopped a run.
+    #[error("{}", interrupted(committed))]
+    Interrupted {
+        /// What had been committed, in words.
+        committed: String,
+    },
+    /// A check (`check`, `lint`, `verify`, `drift`) found problems; its report is already on
+    /// stdout.
+    #[error("{message}")]
+    Findings {
+        /// The stable code: `check_failed`, `lint_failed`, `verify_failed`, `drift`.
+        code: &'static str,
+        /// What was found, in one line.
+        message: String,
+    },
+}
+
+/// The message of an interrupted run.
+fn interrupted(committed: &str) -> String {
+    format!(
+        "interrupted (Ctrl-C): {committed}. The transaction that was open is rolled back by the database as the connection closes; on MySQL/MariaDB, statements of the migration that was running may have been applied (see `migrate check`)"
+    )
 }
 
 impl CliError {
+    /// The stable, documented code of this failure (the JSON `error.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            CliError::Config { .. } => "config",
+            CliError::Url(_) => "invalid_url",
+            CliError::Usage(_) => "usage",
+            CliError::Io { .. } => "io",
+            CliError::Core(e) => e.code(),
+            CliError::Database(e) => e.kind.code(),
+            CliError::Authoring(_) => "new_revision",
+            CliError::Findings { code, .. } => code,
+            CliError::Interrupted { .. } => "interrupted",
+        }
+    }
+
+    /// What a caller can do about it: the exit code's class.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            CliError::Core(e) => e.class(),
+            CliError::Database(e) => e.kind.class(),
+            CliError::Findings { .. } | CliError::Interrupted { .. } => ErrorClass::Failed,
+            _ => ErrorClass::Usage,
+        }
+    }
+
     /// A [`CliError::Config`] with `message`.
     pub fn config(message: impl Into<String>) -> CliError {
         CliError::Config {

@@ -3,27 +3,11 @@
 //!
 //! The binary is thin: [`cli`] reads the command line, [`config`] merges the settings
 //! (files, environment, `.env`, named environments, flags), [`url`] picks the backend,
-//! [`commands`] calls `migrate-core`, [`output`] prints Alembic's listing formats on stdout and
-//! [`progress`] reports runs on stderr. Any error ends as one `FAILED: ...` line on stderr and
-//! exit code 1.
-
-/// `println!` for stdout that ends the process quietly when the reader has gone
-/// (`migrate history -v | head`) instead of panicking; other write errors fail cleanly.
-macro_rules! println {
-    () => {
-        $crate::write_stdout(format_args!("\n"))
-    };
-    ($($arg:tt)*) => {
-        $crate::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
-    };
-}
-
-/// `print!` with the same care as [`println!`].
-macro_rules! print {
-    ($($arg:tt)*) => {
-        $crate::write_stdout(format_args!($($arg)*))
-    };
-}
+//! [`commands`] calls `migrate-core` and returns each result as data, [`render`] prints it as
+//! Alembic's text ([`output`] holds the listing formats) or as one JSON document and chooses the
+//! exit code, and [`progress`] reports runs on stderr. A failure ends as one `FAILED: ...` line
+//! on stderr (or the document's `error`) and exit code 1 (a migration or check failed), 2
+//! (usage, configuration, input) or 3 (database unreachable, lock not had: worth retrying).
 
 /// Write to stdout; a closed pipe ends the process with success, as `head` expects.
 fn write_stdout(args: std::fmt::Arguments<'_>) {
@@ -46,6 +30,7 @@ mod error;
 mod init;
 mod output;
 mod progress;
+mod render;
 mod url;
 
 use std::process::ExitCode;
@@ -54,6 +39,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    let (command, format) = (cli.command.name(), cli.format);
     let result = std::env::current_dir()
         .map_err(|e| error::CliError::io("cannot read the working directory", e))
         .and_then(|cwd| {
@@ -63,12 +49,5 @@ fn main() -> ExitCode {
                 .map_err(|e| error::CliError::io("cannot start the async runtime", e))
                 .and_then(|runtime| runtime.block_on(commands::run(cli, &cwd)))
         });
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // Every message is built password-free; scrubbing again costs nothing.
-            eprintln!("FAILED: {}", url::scrub_passwords(&e.to_string()));
-            ExitCode::FAILURE
-        }
-    }
+    ExitCode::from(render::finish(command, format, result))
 }

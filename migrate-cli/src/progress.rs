@@ -31,6 +31,8 @@ pub struct Progress {
     bar: Option<ProgressBar>,
     started: HashMap<String, String>,
     out: Box<dyn Write + Send>,
+    /// The last commit: the version rows and how many steps the run had committed.
+    committed: Option<(Vec<String>, usize)>,
 }
 
 impl Progress {
@@ -42,6 +44,7 @@ impl Progress {
             terminal: std::io::stderr().is_terminal(),
             bar: None,
             started: HashMap::new(),
+            committed: None,
             out: Box::new(std::io::stderr()),
         }
     }
@@ -65,6 +68,7 @@ impl Progress {
             terminal: false,
             bar: None,
             started: HashMap::new(),
+            committed: None,
             out,
         }
     }
@@ -79,8 +83,27 @@ impl Progress {
         }
     }
 
+    /// What the run had committed so far, in words (for an interrupted run).
+    pub fn committed(&self) -> String {
+        match &self.committed {
+            None => "nothing had been committed".to_string(),
+            Some((rows, steps)) => format!(
+                "{steps} step{} had been committed; the version table is at {}",
+                if *steps == 1 { "" } else { "s" },
+                if rows.is_empty() {
+                    "empty".to_string()
+                } else {
+                    rows.join(", ")
+                }
+            ),
+        }
+    }
+
     /// Handles one event of the run.
     pub fn event(&mut self, event: &Event) {
+        if let Event::Committed { heads, steps } = event {
+            self.committed = Some((heads.clone(), *steps));
+        }
         if self.verbosity == Verbosity::Quiet {
             return;
         }
@@ -90,6 +113,36 @@ impl Progress {
                 format_duration(*timeout)
             )),
             Event::Planned { migrations } => self.start_bar(*migrations),
+            Event::Retrying {
+                revision,
+                statement,
+                attempt,
+                of,
+                delay,
+                rolled_back,
+                error,
+            } => {
+                let what = match revision {
+                    Some(rev) => format!("statement {statement} of {rev}"),
+                    None => "opening the transaction".to_string(),
+                };
+                self.line(&format!(
+                    "Lock timeout on {what} ({error}); {}retrying in {} (retry {attempt} of {of})",
+                    if *rolled_back {
+                        "rolled back, "
+                    } else {
+                        ""
+                    },
+                    format_duration(*delay)
+                ));
+            }
+            Event::Adopted { revisions } => self.line(&format!(
+                "Recorded the checksums of {} revision{} applied before the history existed (adopted): {}",
+                revisions.len(),
+                if revisions.len() == 1 { "" } else { "s" },
+                revisions.join(", ")
+            )),
+            Event::Warning { message } => self.line(&format!("warning: {message}")),
             Event::MigrationStarted {
                 revision,
                 description,

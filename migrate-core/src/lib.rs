@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod authoring;
+pub mod check;
 pub mod checksum;
 pub mod clock;
 pub mod dialect;

@@ -383,7 +383,8 @@ impl<'m> Migrator<'m> {
             if checked && !blocking.is_empty() {
                 return Err(Error::History { findings: blocking });
             }
-            if !adopt.is_empty() {
+            // Only a migration records adoptions: a stamp is about to change what is applied.
+            if checked && !adopt.is_empty() {
                 let origin = Origin::here();
                 let now = crate::clock::Timestamp::now();
                 for id in &adopt {

@@ -68,6 +68,43 @@ pub fn downgrade_sql(
     render(map, dialect, plan, options, false)
 }
 
+/// Alembic's reading of `stamp --sql` arguments: each may be `START:END`, with one start for
+/// all; [`stamp_sql`] takes `START:END1,END2`.
+///
+/// ```
+/// use migrate_core::offline::stamp_range;
+/// let args = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+/// assert_eq!(stamp_range(&args(&["base:a", "base:b"])).unwrap(), "base:a,b");
+/// assert_eq!(stamp_range(&args(&["x:a", "b"])).unwrap(), "x:a,b");
+/// assert!(stamp_range(&args(&["x:a", "y:b"])).is_err());
+/// ```
+pub fn stamp_range(revisions: &[String]) -> Result<String> {
+    let mut start: Option<&str> = None;
+    let mut ends = Vec::new();
+    for rev in revisions {
+        match rev.split_once(':') {
+            Some((s, e)) => {
+                match start {
+                    None => start = Some(s),
+                    Some(prev) if prev != s => {
+                        return Err(Error::Usage(
+                            "Stamp operation with --sql only supports a single starting revision at a time"
+                                .to_string(),
+                        ))
+                    }
+                    Some(_) => {}
+                }
+                ends.push(e);
+            }
+            None => ends.push(rev.as_str()),
+        }
+    }
+    Ok(match start {
+        Some(s) => format!("{s}:{}", ends.join(",")),
+        None => ends.join(","),
+    })
+}
+
 /// The script of `stamp [FROM:]TO --sql`.
 pub fn stamp_sql(
     map: &RevisionMap,

@@ -258,7 +258,7 @@ fn listings_match_real_alembic() {
     ]);
 }
 
-/// `revision --format py` and `merge --format py` write files real Alembic reads and runs:
+/// `revision --revision-format py` and `merge --revision-format py` write files real Alembic reads and runs:
 /// Alembic's listings agree with ours and it upgrades through them.
 #[test]
 fn python_revisions_written_by_migrate_are_alembics() {
@@ -280,7 +280,7 @@ fn python_revisions_written_by_migrate_are_alembics() {
             "audit@head",
             "--depends-on",
             "c7d8e9f0a1b2",
-            "--format",
+            "--revision-format",
             "py",
         ],
     )
@@ -295,7 +295,7 @@ fn python_revisions_written_by_migrate_are_alembics() {
             "merge everything",
             "--rev-id",
             "e0e0e0e0e0e0",
-            "--format",
+            "--revision-format",
             "py",
         ],
     )

@@ -209,7 +209,7 @@ fn revision_and_merge(db: TestDb) {
         "--head",
         "8c2b4e6f1a90",
         "--splice",
-        "--format",
+        "--revision-format",
         "py",
     ]);
     let theirs = alembic

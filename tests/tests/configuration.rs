@@ -253,6 +253,12 @@ lock_timeout                = 5  (lock_timeout in migrate.toml)
 revision_format             = (not set)  (not set)
 file_template               = (not set)  (not set)
 truncate_slug_length        = (not set)  (not set)
+schema_dump                 = (not set)  (not set)
+ddl_lock_timeout            = (not set)  (not set)
+statement_timeout           = (not set)  (not set)
+ddl_retries                 = 0  (default)
+checksum_mismatch           = error  (default)
+history                     = true  (default)
 note: PG* variables (PGHOST in the environment): set but not used (the URL comes from url in migrate.toml)
 "
         .replace("config_file                 = migrate.toml", &format!(

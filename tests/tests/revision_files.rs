@@ -302,7 +302,15 @@ fn format_follows_the_project_unless_configured() {
     // A .sql revision among them (--format decides over everything): the folder is mixed,
     // so the native default, .sql, follows.
     p.migrate(&[
-        "revision", "-m", "then", "--rev-id", "aa02", "--head", "aa01", "--format", "sql",
+        "revision",
+        "-m",
+        "then",
+        "--rev-id",
+        "aa02",
+        "--head",
+        "aa01",
+        "--revision-format",
+        "sql",
     ])
     .ok();
     assert!(p.path().join("m/versions/aa02_then.sql").is_file());

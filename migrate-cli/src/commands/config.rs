@@ -3,14 +3,28 @@
 use super::Context;
 use crate::config::ResolvedSetting;
 use crate::error::CliError;
+use crate::render::Output;
 
 /// Prints one line per setting, `key = value  (source)`, then the notes (sources set but
 /// not used). URLs are redacted.
-pub fn show(ctx: &Context) -> Result<(), CliError> {
+pub fn show(ctx: &Context) -> Result<Output, CliError> {
+    let mut text = String::new();
     for line in lines(&ctx.settings.resolved, &ctx.settings.notes) {
-        println!("{line}");
+        text.push_str(&line);
+        text.push('\n');
     }
-    Ok(())
+    #[derive(serde::Serialize)]
+    struct Shown<'s> {
+        settings: &'s [ResolvedSetting],
+        notes: &'s [String],
+    }
+    Output::new(
+        text,
+        &Shown {
+            settings: &ctx.settings.resolved,
+            notes: &ctx.settings.notes,
+        },
+    )
 }
 
 /// The text `show` prints.

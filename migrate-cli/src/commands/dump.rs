@@ -7,16 +7,15 @@ use serde::Serialize;
 
 use super::Context;
 use crate::backend;
-use crate::cli::{DumpArgs, ReportFormat};
+use crate::cli::DumpArgs;
 use crate::error::CliError;
 use crate::progress::Verbosity;
+use crate::render::Output;
 use crate::url::DatabaseUrl;
 
 /// The JSON form of a dump: the catalog snapshot and the version rows.
 #[derive(Serialize)]
-struct DumpDocument<'a> {
-    format_version: u32,
-    command: &'static str,
+struct DumpFields<'a> {
     /// `sqlite`, `postgresql` or `mysql`.
     dialect: &'static str,
     /// The version table's rows; `null` when it does not exist.
@@ -24,29 +23,26 @@ struct DumpDocument<'a> {
     snapshot: &'a migrate_core::Snapshot,
 }
 
-/// The dump of the database `exec` is connected to, in `format`.
+/// The dump of the database `exec` is connected to: its DDL, and its snapshot in JSON.
 async fn render(
     ctx: &Context,
     url: &DatabaseUrl,
     exec: &mut dyn Executor,
-    format: ReportFormat,
-) -> Result<String, CliError> {
+) -> Result<Output, CliError> {
     let table = ctx.options().version_table;
     let mut rows = exec.read_versions(&table).await?;
     if let Some(rows) = rows.as_mut() {
         rows.sort();
     }
     let snapshot = exec.snapshot(&table).await?;
-    Ok(match format {
-        ReportFormat::Text => backend::dump(url.backend(), &snapshot, &table, rows.as_deref()),
-        ReportFormat::Json => super::json(&DumpDocument {
-            format_version: 1,
-            command: "dump",
+    Output::new(
+        backend::dump(url.backend(), &snapshot, &table, rows.as_deref()),
+        &DumpFields {
             dialect: exec.dialect().name(),
             versions: rows.as_deref(),
             snapshot: &snapshot,
-        })?,
-    })
+        },
+    )
 }
 
 fn write(path: &Path, text: &str) -> Result<(), CliError> {
@@ -59,16 +55,17 @@ fn write(path: &Path, text: &str) -> Result<(), CliError> {
 }
 
 /// `dump [-o FILE] [--format text|json]`.
-pub async fn dump(ctx: &Context, args: &DumpArgs) -> Result<(), CliError> {
+pub async fn dump(ctx: &Context, args: &DumpArgs) -> Result<Output, CliError> {
     let (url, mut exec) = ctx.connect().await?;
-    let text = render(ctx, &url, exec.as_mut(), args.format).await?;
-    match &args.output {
-        Some(path) => write(path, &text),
-        None => {
-            print!("{text}");
-            Ok(())
-        }
+    let mut out = render(ctx, &url, exec.as_mut()).await?;
+    if let Some(path) = &args.output {
+        // -o writes the DDL there; stdout (text) or the document (JSON) says where.
+        write(path, &out.text)?;
+        out.text = String::new();
+        out.json
+            .insert("written_to".to_string(), path.display().to_string().into());
     }
+    Ok(out)
 }
 
 /// After a successful `upgrade` or `downgrade`: the dump to the `schema_dump` file, when the
@@ -81,8 +78,8 @@ pub async fn write_schema_dump(
     let Some(path) = &ctx.settings.schema_dump else {
         return Ok(());
     };
-    let text = render(ctx, url, exec, ReportFormat::Text).await?;
-    write(path, &text)?;
+    let out = render(ctx, url, exec).await?;
+    write(path, &out.text)?;
     if ctx.verbosity != Verbosity::Quiet {
         eprintln!("Wrote the schema dump to {}", path.display());
     }

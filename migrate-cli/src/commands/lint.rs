@@ -9,19 +9,21 @@ use migrate_core::{Contents, Revision, RevisionMap, ScriptFormat};
 
 use super::Context;
 use crate::backend;
-use crate::cli::{LintArgs, LintFormat};
+use crate::cli::LintArgs;
 use crate::error::CliError;
+use crate::render::Output;
 use crate::url::{Backend, DatabaseUrl};
 
-/// The document `--format json` prints.
+/// The JSON fields of `lint`.
 #[derive(serde::Serialize)]
-struct Document<'r> {
-    format_version: u32,
+struct Linted<'r> {
+    revisions: usize,
+    statements: usize,
     findings: &'r [Finding],
 }
 
 /// Runs `migrate lint`.
-pub async fn lint(ctx: &Context, args: &LintArgs) -> Result<(), CliError> {
+pub async fn lint(ctx: &Context, args: &LintArgs) -> Result<Output, CliError> {
     let options = options(ctx)?;
     let (map, rows) = if args.pending {
         let (map, rows) = ctx
@@ -37,32 +39,31 @@ pub async fn lint(ctx: &Context, args: &LintArgs) -> Result<(), CliError> {
     let revisions = select(map, &args.revisions, rows.as_deref())?;
     let comments = py_comments(&revisions)?;
     let report = lint::lint(map, &revisions, &comments, &options);
-    match args.format {
-        LintFormat::Json => {
-            let doc = Document {
-                format_version: 1,
-                findings: &report.findings,
-            };
-            let text = serde_json::to_string(&doc)
-                .map_err(|e| CliError::config(format!("cannot write the findings as JSON: {e}")))?;
-            println!("{text}");
-        }
-        LintFormat::Text => print_text(&report),
-    }
     let errors = report
         .findings
         .iter()
         .filter(|f| f.level == lint::Level::Error)
         .count();
-    if errors > 0 {
-        return Err(CliError::Usage(format!(
+    let failure = (errors > 0).then(|| CliError::Findings {
+        code: "lint_failed",
+        message: format!(
             "lint found {errors} error{} in {} revision{} (listed above)",
             plural(errors),
             report.revisions,
             plural(report.revisions)
-        )));
-    }
-    Ok(())
+        ),
+    });
+    let (text, summary) = text(&report);
+    Ok(Output::new(
+        text,
+        &Linted {
+            revisions: report.revisions,
+            statements: report.statements,
+            findings: &report.findings,
+        },
+    )?
+    .with_note(summary)
+    .failing(failure))
 }
 
 fn plural(n: usize) -> &'static str {
@@ -155,9 +156,9 @@ fn py_comments(revisions: &[&Revision]) -> Result<Vec<(String, Vec<lint::Comment
     Ok(out)
 }
 
-/// Compiler-style lines on stdout (written at once: 10,000 revisions can have 50,000
-/// findings), a summary on stderr.
-fn print_text(report: &LintReport) {
+/// Compiler-style lines for stdout (written at once: 10,000 revisions can have 50,000
+/// findings), and the summary for stderr.
+fn text(report: &LintReport) -> (String, String) {
     use std::fmt::Write;
     let mut text = String::with_capacity(report.findings.len() * 200);
     for f in &report.findings {
@@ -177,14 +178,13 @@ fn print_text(report: &LintReport) {
             f.help
         );
     }
-    print!("{text}");
     let warnings = report
         .findings
         .iter()
         .filter(|f| f.level == lint::Level::Warn)
         .count();
     let errors = report.findings.len() - warnings;
-    eprintln!(
+    let summary = format!(
         "{} revision{}, {} statement{}: {errors} error{}, {warnings} warning{}",
         report.revisions,
         plural(report.revisions),
@@ -193,4 +193,5 @@ fn print_text(report: &LintReport) {
         plural(errors),
         plural(warnings)
     );
+    (text, summary)
 }

@@ -1,11 +1,14 @@
-//! `current`, `heads`, `branches`, `history`, `show`: the core orders, [`crate::output`] formats.
+//! `current`, `heads`, `branches`, `history`, `show` and `check`: the core orders and decides,
+//! [`crate::output`] formats Alembic's lines, and each returns its revisions as data too.
 
+use migrate_core::history::HistoryRow;
 use migrate_core::migrator::read_current;
 use migrate_core::{Contents, Revision, RevisionMap};
 
 use super::Context;
 use crate::error::CliError;
 use crate::output::{self, Entry};
+use crate::render::Output;
 
 /// The listing view of `rev`; `current` marks it `(current)` (`history -i`).
 fn entry<'a>(map: &'a RevisionMap, rev: &'a Revision, current: bool) -> Entry<'a> {
@@ -28,6 +31,59 @@ fn entry<'a>(map: &'a RevisionMap, rev: &'a Revision, current: bool) -> Entry<'a
         has_dependents: !map.dependents(&rev.id).is_empty(),
         current,
     }
+}
+
+/// One revision as `--format json` shows it.
+#[derive(Debug, serde::Serialize)]
+pub struct RevisionView {
+    /// The revision id.
+    pub id: String,
+    /// `down_revision`: its parents (none for a base, several for a merge).
+    pub parents: Vec<String>,
+    /// `depends_on`, as declared.
+    pub depends_on: Vec<String>,
+    /// Its branch labels, own and inherited.
+    pub branch_labels: Vec<String>,
+    /// The first line of its docstring or header.
+    pub message: String,
+    /// Its file.
+    pub path: std::path::PathBuf,
+    /// Its children through `down_revision`.
+    pub children: Vec<String>,
+    /// No child (a head).
+    pub is_head: bool,
+    /// No parent (a base).
+    pub is_base: bool,
+    /// Several children.
+    pub is_branch_point: bool,
+    /// Several parents.
+    pub is_merge_point: bool,
+    /// The database is at it (`current`, `history -i`, `show current`).
+    pub current: bool,
+}
+
+fn view(map: &RevisionMap, rev: &Revision, current: bool) -> RevisionView {
+    let e = entry(map, rev, current);
+    RevisionView {
+        id: rev.id.clone(),
+        parents: rev.down_revisions.clone(),
+        depends_on: rev.depends_on.clone(),
+        branch_labels: e.branch_labels.iter().map(|l| l.to_string()).collect(),
+        message: rev.message.clone(),
+        path: rev.path.clone(),
+        children: e.children.iter().map(|c| c.to_string()).collect(),
+        is_head: e.is_head(),
+        is_base: rev.down_revisions.is_empty(),
+        is_branch_point: e.is_branch_point(),
+        is_merge_point: e.is_merge_point(),
+        current,
+    }
+}
+
+/// The listing's revisions for `--format json`.
+#[derive(serde::Serialize)]
+struct Revisions {
+    revisions: Vec<RevisionView>,
 }
 
 /// The redacted URL and the version table's rows.
@@ -53,49 +109,74 @@ async fn headers_and_rows(
 }
 
 /// `current [-v]`.
-pub async fn current(ctx: &Context, verbose: bool) -> Result<(), CliError> {
+pub async fn current(ctx: &Context, verbose: bool) -> Result<Output, CliError> {
     let (map, (url, rows)) = ctx
         .map_alongside(Contents::Header, current_rows(ctx))
         .await?;
+    let mut text = String::new();
     if verbose {
-        println!("{}", output::current_header(&url));
+        text.push_str(&output::current_header(&url));
+        text.push('\n');
     }
-    for rev in map.current_heads(&rows)? {
-        println!("{}", output::current_item(&entry(map, rev, false), verbose));
+    let revisions = map.current_heads(&rows)?;
+    for rev in &revisions {
+        text.push_str(&output::current_item(&entry(map, rev, false), verbose));
+        text.push('\n');
     }
-    Ok(())
+    #[derive(serde::Serialize)]
+    struct Current {
+        database: String,
+        version_rows: Vec<String>,
+        revisions: Vec<RevisionView>,
+    }
+    Output::new(
+        text,
+        &Current {
+            database: url,
+            version_rows: rows,
+            revisions: revisions.iter().map(|r| view(map, r, true)).collect(),
+        },
+    )
 }
 
 /// `heads [-v] [--resolve-dependencies]`.
-pub fn heads(ctx: &Context, verbose: bool, resolve_dependencies: bool) -> Result<(), CliError> {
+pub fn heads(ctx: &Context, verbose: bool, resolve_dependencies: bool) -> Result<Output, CliError> {
     let map = ctx.map(Contents::Header)?;
     let heads = if resolve_dependencies {
         map.resolve("heads")?
     } else {
         map.heads()
     };
-    for rev in heads {
-        println!("{}", output::heads_item(&entry(map, rev, false), verbose));
+    let mut text = String::new();
+    for rev in &heads {
+        text.push_str(&output::heads_item(&entry(map, rev, false), verbose));
+        text.push('\n');
     }
-    Ok(())
+    Output::new(
+        text,
+        &Revisions {
+            revisions: heads.iter().map(|r| view(map, r, false)).collect(),
+        },
+    )
 }
 
 /// `branches [-v]`.
-pub fn branches(ctx: &Context, verbose: bool) -> Result<(), CliError> {
+pub fn branches(ctx: &Context, verbose: bool) -> Result<Output, CliError> {
     let map = ctx.map(Contents::Header)?;
+    let mut text = String::new();
+    let mut points = Vec::new();
     for rev in map.walk_all()? {
         if !map.is_branch_point(&rev.id) {
             continue;
         }
         let point = entry(map, rev, false);
-        let children: Vec<Entry> = map
-            .children(&rev.id)
-            .into_iter()
-            .map(|child| entry(map, child, false))
-            .collect();
-        println!("{}", output::branches_item(&point, &children, verbose));
+        let children: Vec<&Revision> = map.children(&rev.id);
+        let child_entries: Vec<Entry> = children.iter().map(|c| entry(map, c, false)).collect();
+        text.push_str(&output::branches_item(&point, &child_entries, verbose));
+        text.push('\n');
+        points.push(view(map, rev, false));
     }
-    Ok(())
+    Output::new(text, &Revisions { revisions: points })
 }
 
 /// `history [-r RANGE] [-v] [-i]`.
@@ -104,7 +185,7 @@ pub async fn history(
     range: Option<&str>,
     verbose: bool,
     indicate_current: bool,
-) -> Result<(), CliError> {
+) -> Result<Output, CliError> {
     if let Some(r) = range {
         if !r.contains(':') {
             return Err(CliError::Usage(
@@ -115,20 +196,86 @@ pub async fn history(
     let needs_database =
         indicate_current || range.is_some_and(|r| r.split(':').any(|end| end.trim() == "current"));
     let (map, rows) = headers_and_rows(ctx, needs_database).await?;
-    // One write for the whole listing: a write per line costs more than the rest of
+    // One buffer for the whole listing: a write per line costs more than the rest of
     // `history` on a long one.
-    let mut out = String::new();
-    for rev in map.history(range, &rows)? {
+    let mut text = String::new();
+    let listed = map.history(range, &rows)?;
+    let mut revisions = Vec::with_capacity(listed.len());
+    for rev in listed {
         let current = indicate_current && rows.contains(&rev.id);
-        output::push_history_item(&mut out, &entry(map, rev, current), verbose);
-        out.push('\n');
+        output::push_history_item(&mut text, &entry(map, rev, current), verbose);
+        text.push('\n');
+        revisions.push(view(map, rev, current));
     }
-    print!("{out}");
-    Ok(())
+    Output::new(text, &Revisions { revisions })
+}
+
+/// `history --applied`: the history table's rows, oldest first.
+pub async fn applied(ctx: &Context) -> Result<Output, CliError> {
+    let (map, (_, mut exec)) = ctx.map_alongside(Contents::Header, ctx.connect()).await?;
+    let migrator = migrate_core::Migrator::new(map, ctx.options());
+    let rows = migrator.history_rows(exec.as_mut()).await?;
+    let mut text = String::new();
+    for row in &rows {
+        text.push_str(&history_row_line(row));
+        text.push('\n');
+    }
+    #[derive(serde::Serialize)]
+    struct Applied<'r> {
+        rows: &'r [HistoryRow],
+    }
+    Output::new(text, &Applied { rows: &rows })
+}
+
+/// `2026-12-01T21:59:00.123456Z upgrade a1 -> b2 applied (12.3 ms, checksum 1a2b3c4d5e6f) by
+/// user@host with migrate 0.1.0`.
+pub fn history_row_line(row: &HistoryRow) -> String {
+    let moved = format!(
+        "{} -> {}",
+        if row.from_versions.is_empty() {
+            "<base>".to_string()
+        } else {
+            row.from_versions.join(", ")
+        },
+        if row.to_versions.is_empty() {
+            "<base>".to_string()
+        } else {
+            row.to_versions.join(", ")
+        }
+    );
+    let mut details = Vec::new();
+    if let Some(ms) = row.duration_ms {
+        details.push(format!("{ms} ms"));
+    }
+    if let Some(sum) = &row.checksum {
+        details.push(format!("checksum {}", &sum[..12.min(sum.len())]));
+    }
+    if let Some(i) = row.statement_index {
+        details.push(format!("at statement {i}"));
+    }
+    let mut line = format!(
+        "{} {} {} {} {}",
+        row.finished_at,
+        row.direction,
+        row.revision,
+        moved,
+        row.outcome.as_str()
+    );
+    if !details.is_empty() {
+        line.push_str(&format!(" ({})", details.join(", ")));
+    }
+    line.push_str(&format!(
+        " by {}@{} with {}",
+        row.os_user, row.host, row.tool_version
+    ));
+    if let Some(error) = &row.error {
+        line.push_str(&format!(": {error}"));
+    }
+    line
 }
 
 /// `show REV` (`show current` reads the database).
-pub async fn show(ctx: &Context, ident: &str) -> Result<(), CliError> {
+pub async fn show(ctx: &Context, ident: &str) -> Result<Output, CliError> {
     let (map, rows) = headers_and_rows(ctx, ident == "current").await?;
     let revisions: Vec<&Revision> = if ident == "current" {
         let mut out = Vec::new();
@@ -139,43 +286,60 @@ pub async fn show(ctx: &Context, ident: &str) -> Result<(), CliError> {
     } else {
         map.resolve(ident)?
     };
-    for rev in revisions {
-        println!("{}", output::show_item(&entry(map, rev, false)));
+    let mut text = String::new();
+    for rev in &revisions {
+        text.push_str(&output::show_item(&entry(map, rev, false)));
+        text.push('\n');
     }
-    Ok(())
+    Output::new(
+        text,
+        &Revisions {
+            revisions: revisions
+                .iter()
+                .map(|r| view(map, r, ident == "current"))
+                .collect(),
+        },
+    )
 }
 
-/// `check`: one line per revision, newest first: `ok`, or why a direction cannot be run.
-pub fn check(ctx: &Context) -> Result<(), CliError> {
-    use migrate_core::migrator::unrunnable_reason;
-    use migrate_core::Direction;
-    let map = ctx.map(Contents::Full)?;
-    let revisions = map.walk_all()?;
-    let mut refused = 0;
-    for rev in &revisions {
-        let up = unrunnable_reason(rev, Direction::Up);
-        let down = unrunnable_reason(rev, Direction::Down);
-        if up.is_none() && down.is_none() {
-            println!("{}: ok", rev.id);
-            continue;
-        }
-        refused += 1;
-        let mut parts = Vec::new();
-        for (name, why) in [("upgrade", up), ("downgrade", down)] {
-            match why {
-                None => parts.push(format!("{name} ok")),
-                Some(why) => parts.push(format!("{name} cannot run: {why}")),
-            }
-        }
-        println!("{}: {}", rev.id, parts.join("; "));
+/// `check [--offline] [--single-head]`: one line per revision, newest first (`ok`, or why a
+/// direction cannot be run), then, with a database, what holding its history against the
+/// files finds.
+pub async fn check(ctx: &Context, offline: bool, single_head: bool) -> Result<Output, CliError> {
+    let use_database = !offline && ctx.settings.url.is_some();
+    let (map, findings) = if use_database {
+        let (map, (_, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
+        let migrator = migrate_core::Migrator::new(map, ctx.options());
+        (map, migrator.check(exec.as_mut()).await?)
+    } else {
+        (ctx.map(Contents::Full)?, Vec::new())
+    };
+    let report = migrate_core::check::check(map, &findings, single_head)?;
+    let mut text = String::new();
+    for line in report.lines() {
+        text.push_str(&line);
+        text.push('\n');
     }
-    if refused > 0 {
-        return Err(CliError::Usage(format!(
-            "{refused} of {} revisions cannot be run by migrate in one direction or both (listed above)",
-            revisions.len()
-        )));
+    let failure = report.failure().map(|message| CliError::Findings {
+        code: "check_failed",
+        message,
+    });
+    #[derive(serde::Serialize)]
+    struct Checked<'r> {
+        ok: bool,
+        database_checked: bool,
+        #[serde(flatten)]
+        report: &'r migrate_core::check::CheckReport,
     }
-    Ok(())
+    Ok(Output::new(
+        text,
+        &Checked {
+            ok: failure.is_none(),
+            database_checked: use_database,
+            report: &report,
+        },
+    )?
+    .failing(failure))
 }
 
 #[cfg(test)]

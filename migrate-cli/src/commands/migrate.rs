@@ -1,29 +1,108 @@
-//! `upgrade`, `downgrade`, `stamp`: online through the migrator, or `--sql` offline scripts.
+//! `upgrade`, `downgrade`, `stamp` and `repair`: online through the migrator (with progress on
+//! stderr, and Ctrl-C ending the run with what was committed), or `--sql` offline scripts.
 
-use migrate_core::{offline, Contents, Event, Migrator};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use migrate_core::{offline, Contents, Event, Migrator, Report};
 
 use super::Context;
 use crate::backend;
 use crate::error::CliError;
 use crate::progress::Progress;
+use crate::render::Output;
 
-/// Prints an offline script on stdout; connects to nothing.
-fn print_script(script: &str) {
-    print!("{script}");
-    if !script.ends_with('\n') && !script.is_empty() {
-        println!();
+/// An offline script: the text on stdout, or `{"sql": ...}`.
+fn script(text: String) -> Result<Output, CliError> {
+    let mut shown = text.clone();
+    if !shown.ends_with('\n') && !shown.is_empty() {
+        shown.push('\n');
     }
+    #[derive(serde::Serialize)]
+    struct Script {
+        sql: String,
+    }
+    Output::new(shown, &Script { sql: text })
 }
 
-/// `upgrade [REV] [--sql]`.
-pub async fn upgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliError> {
+/// What a run reports in JSON: where, and the report (steps with their durations, the version
+/// rows before and after).
+#[derive(serde::Serialize)]
+struct Ran<'r> {
+    database: String,
+    database_source: &'r str,
+    #[serde(flatten)]
+    report: &'r Report,
+}
+
+fn ran(ctx: &Context, url: &crate::url::DatabaseUrl, report: &Report) -> Result<Output, CliError> {
+    let source = ctx
+        .settings
+        .url
+        .as_ref()
+        .map(|u| u.source.as_str())
+        .unwrap_or_default();
+    Output::new(
+        "",
+        &Ran {
+            database: url.describe(),
+            database_source: source,
+            report,
+        },
+    )
+}
+
+/// Progress on stderr, shared between the migrator's events and the Ctrl-C handler.
+type Shared = Arc<Mutex<Progress>>;
+
+fn progress(ctx: &Context) -> (Shared, impl FnMut(&Event) + Send) {
+    let shared = Arc::new(Mutex::new(Progress::to_stderr(ctx.verbosity)));
+    let events = shared.clone();
+    let sink = move |e: &Event| {
+        if let Ok(mut p) = events.lock() {
+            p.event(e);
+        }
+    };
+    (shared, sink)
+}
+
+/// Runs `run` (a migrator call); Ctrl-C stops it and says what had been committed (the open
+/// transaction is rolled back by the database when the connection closes, which exiting
+/// does).
+async fn interruptible(
+    progress: &Shared,
+    run: impl Future<Output = migrate_core::Result<Report>>,
+) -> Result<Report, CliError> {
+    let result = tokio::select! {
+        done = run => done.map_err(CliError::from),
+        _ = tokio::signal::ctrl_c() => {
+            let committed = progress.lock().map(|p| p.committed()).unwrap_or_default();
+            Err(CliError::Interrupted { committed })
+        }
+    };
+    if let Ok(mut p) = progress.lock() {
+        p.finish();
+    }
+    result
+}
+
+/// `upgrade [REV] [--sql] [--resume]`.
+pub async fn upgrade(
+    ctx: &Context,
+    target: &str,
+    sql: bool,
+    resume: bool,
+) -> Result<Output, CliError> {
     if sql {
         let map = ctx.map(Contents::Full)?;
         let url = ctx.database_url()?;
         let dialect = backend::dialect(url.backend());
-        let script = offline::upgrade_sql(map, dialect.as_ref(), target, &ctx.options())?;
-        print_script(&script);
-        return Ok(());
+        return script(offline::upgrade_sql(
+            map,
+            dialect.as_ref(),
+            target,
+            &ctx.options(),
+        )?);
     }
     if target.contains(':') {
         ctx.map(Contents::Full)?;
@@ -33,24 +112,32 @@ pub async fn upgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliEr
     }
     let (map, (url, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
     let migrator = Migrator::new(map, ctx.options());
-    let mut progress = Progress::to_stderr(ctx.verbosity);
-    let result = migrator
-        .upgrade(exec.as_mut(), target, &mut |e: &Event| progress.event(e))
-        .await;
-    progress.finish();
-    result?;
-    super::dump::write_schema_dump(ctx, &url, exec.as_mut()).await
+    let (shared, mut sink) = progress(ctx);
+    let report = if resume {
+        interruptible(
+            &shared,
+            migrator.upgrade_resume(exec.as_mut(), target, &mut sink),
+        )
+        .await
+    } else {
+        interruptible(&shared, migrator.upgrade(exec.as_mut(), target, &mut sink)).await
+    }?;
+    super::dump::write_schema_dump(ctx, &url, exec.as_mut()).await?;
+    ran(ctx, &url, &report)
 }
 
 /// `downgrade REV [--sql]`.
-pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliError> {
+pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<Output, CliError> {
     if sql {
         let map = ctx.map(Contents::Full)?;
         let url = ctx.database_url()?;
         let dialect = backend::dialect(url.backend());
-        let script = offline::downgrade_sql(map, dialect.as_ref(), target, &ctx.options())?;
-        print_script(&script);
-        return Ok(());
+        return script(offline::downgrade_sql(
+            map,
+            dialect.as_ref(),
+            target,
+            &ctx.options(),
+        )?);
     }
     if target.contains(':') {
         ctx.map(Contents::Full)?;
@@ -60,42 +147,14 @@ pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), Cli
     }
     let (map, (url, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
     let migrator = Migrator::new(map, ctx.options());
-    let mut progress = Progress::to_stderr(ctx.verbosity);
-    let result = migrator
-        .downgrade(exec.as_mut(), target, &mut |e: &Event| progress.event(e))
-        .await;
-    progress.finish();
-    result?;
-    super::dump::write_schema_dump(ctx, &url, exec.as_mut()).await
-}
-
-/// Alembic's reading of `stamp --sql` arguments: each may be `START:END`, with one start for
-/// all; the core takes `START:END1,END2`.
-pub fn offline_stamp_range(revisions: &[String]) -> Result<String, CliError> {
-    let mut start: Option<&str> = None;
-    let mut ends = Vec::new();
-    for rev in revisions {
-        match rev.split_once(':') {
-            Some((s, e)) => {
-                match start {
-                    None => start = Some(s),
-                    Some(prev) if prev != s => {
-                        return Err(CliError::Usage(
-                            "Stamp operation with --sql only supports a single starting revision at a time"
-                                .to_string(),
-                        ))
-                    }
-                    Some(_) => {}
-                }
-                ends.push(e);
-            }
-            None => ends.push(rev.as_str()),
-        }
-    }
-    Ok(match start {
-        Some(s) => format!("{s}:{}", ends.join(",")),
-        None => ends.join(","),
-    })
+    let (shared, mut sink) = progress(ctx);
+    let report = interruptible(
+        &shared,
+        migrator.downgrade(exec.as_mut(), target, &mut sink),
+    )
+    .await?;
+    super::dump::write_schema_dump(ctx, &url, exec.as_mut()).await?;
+    ran(ctx, &url, &report)
 }
 
 /// `stamp REVS... [--sql] [--purge]`.
@@ -104,54 +163,59 @@ pub async fn stamp(
     revisions: &[String],
     sql: bool,
     purge: bool,
-) -> Result<(), CliError> {
+) -> Result<Output, CliError> {
     if sql {
         let map = ctx.map(Contents::Header)?;
-        let range = offline_stamp_range(revisions)?;
+        let range = offline::stamp_range(revisions)?;
         let url = ctx.database_url()?;
         let dialect = backend::dialect(url.backend());
-        let script = offline::stamp_sql(map, dialect.as_ref(), &range, purge, &ctx.options())?;
-        print_script(&script);
-        return Ok(());
+        return script(offline::stamp_sql(
+            map,
+            dialect.as_ref(),
+            &range,
+            purge,
+            &ctx.options(),
+        )?);
     }
-    let (map, (_, mut exec)) = ctx.map_alongside(Contents::Header, ctx.connect()).await?;
+    // A stamp records the checksums of what it marks applied, so it reads the bodies too.
+    let (map, (url, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
     let migrator = Migrator::new(map, ctx.options());
-    let mut progress = Progress::to_stderr(ctx.verbosity);
-    let result = migrator
-        .stamp(exec.as_mut(), revisions, purge, &mut |e: &Event| {
-            progress.event(e)
-        })
-        .await;
-    progress.finish();
-    result?;
-    Ok(())
+    let (shared, mut sink) = progress(ctx);
+    let report = interruptible(
+        &shared,
+        migrator.stamp(exec.as_mut(), revisions, purge, &mut sink),
+    )
+    .await?;
+    ran(ctx, &url, &report)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn strings(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
+/// `repair [--applied | --rolled-back]`.
+pub async fn repair(ctx: &Context, applied: bool, rolled_back: bool) -> Result<Output, CliError> {
+    let what = if applied {
+        migrate_core::migrator::Repair::Applied
+    } else if rolled_back {
+        migrate_core::migrator::Repair::RolledBack
+    } else {
+        migrate_core::migrator::Repair::Checksums
+    };
+    let (map, (_, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
+    let migrator = Migrator::new(map, ctx.options());
+    let rows = migrator.repair(exec.as_mut(), what, &mut |_| {}).await?;
+    let mut text = String::new();
+    if rows.is_empty() {
+        text.push_str("nothing to repair: every applied revision's checksum matches its file\n");
     }
-
-    #[test]
-    fn offline_stamp_ranges_share_one_start() {
-        assert_eq!(offline_stamp_range(&strings(&["head"])).unwrap(), "head");
-        assert_eq!(
-            offline_stamp_range(&strings(&["base:a", "base:b"])).unwrap(),
-            "base:a,b"
-        );
-        assert_eq!(
-            offline_stamp_range(&strings(&["x:a", "b"])).unwrap(),
-            "x:a,b"
-        );
-        let err = offline_stamp_range(&strings(&["x:a", "y:b"]))
-            .unwrap_err()
-            .to_string();
-        assert_eq!(
-            err,
-            "Stamp operation with --sql only supports a single starting revision at a time"
-        );
+    for row in &rows {
+        text.push_str(&format!(
+            "recorded {} {} of {}\n",
+            row.outcome.as_str(),
+            row.direction,
+            row.revision
+        ));
     }
+    #[derive(serde::Serialize)]
+    struct Repaired<'r> {
+        rows: &'r [migrate_core::history::HistoryRow],
+    }
+    Output::new(text, &Repaired { rows: &rows })
 }

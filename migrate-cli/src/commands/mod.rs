@@ -16,11 +16,12 @@ use migrate_core::{
 };
 
 use crate::backend;
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, OutputFormat};
 use crate::config::{Flags, Settings, Vars};
 use crate::error::CliError;
 use crate::init;
 use crate::progress::Verbosity;
+use crate::render::Output;
 use crate::url::{describe_url, DatabaseUrl};
 
 /// What every command works from.
@@ -29,6 +30,8 @@ pub struct Context {
     pub settings: Settings,
     /// How much goes to stderr.
     pub verbosity: Verbosity,
+    /// What stdout holds.
+    pub format: OutputFormat,
 }
 
 impl Context {
@@ -104,6 +107,11 @@ impl Context {
             },
             transaction_per_migration: self.settings.transaction_per_migration,
             lock_timeout: self.settings.lock_timeout,
+            ddl_lock_timeout: self.settings.ddl_lock_timeout,
+            statement_timeout: self.settings.statement_timeout,
+            ddl_retries: self.settings.ddl_retries,
+            history: self.settings.history,
+            checksum_mismatch: self.settings.checksum_mismatch,
             ..MigrateOptions::default()
         }
     }
@@ -119,12 +127,6 @@ impl Context {
     }
 }
 
-/// `value` as one pretty-printed JSON document.
-pub fn json(value: &impl serde::Serialize) -> Result<String, CliError> {
-    serde_json::to_string_pretty(value)
-        .map_err(|e| CliError::Usage(format!("cannot render the JSON output: {e}")))
-}
-
 /// Reads the version locations into a graph that is never freed (see [`Context::map`]).
 fn load_map(
     locations: &[PathBuf],
@@ -135,15 +137,18 @@ fn load_map(
     Ok(Box::leak(Box::new(dir.into_map()?)))
 }
 
-/// Runs the command line in `cwd` with the process environment.
-pub async fn run(cli: Cli, cwd: &Path) -> Result<(), CliError> {
+/// Runs the command line in `cwd` with the process environment; the result for
+/// [`crate::render::finish`].
+pub async fn run(cli: Cli, cwd: &Path) -> Result<Output, CliError> {
     let verbose = cli.verbose || cli.command.stderr_verbose();
     if cli.quiet && verbose {
         return Err(CliError::Usage(
             "-q (no progress) and -v (more progress) contradict each other: give one".to_string(),
         ));
     }
-    let verbosity = if cli.quiet {
+    let json = cli.format == OutputFormat::Json;
+    let verbosity = if cli.quiet || (json && !verbose) {
+        // With --format json, stdout's document says everything; stderr stays quiet unless -v.
         Verbosity::Quiet
     } else if verbose {
         Verbosity::Verbose
@@ -152,17 +157,23 @@ pub async fn run(cli: Cli, cwd: &Path) -> Result<(), CliError> {
     };
     match &cli.command {
         Command::Init(args) => {
-            for line in init::init(cwd, &args.directory, args.layout)? {
-                println!("{line}");
+            let lines = init::init(cwd, &args.directory, args.layout)?;
+            #[derive(serde::Serialize)]
+            struct Created<'l> {
+                created: &'l [String],
             }
-            return Ok(());
+            let mut text = lines.join("\n");
+            text.push('\n');
+            return Output::new(text, &Created { created: &lines });
         }
         Command::Completions(args) => {
-            print!(
-                "{}",
-                String::from_utf8_lossy(&crate::cli::completion_script(args.shell))
-            );
-            return Ok(());
+            let script =
+                String::from_utf8_lossy(&crate::cli::completion_script(args.shell)).into_owned();
+            #[derive(serde::Serialize)]
+            struct Script<'s> {
+                script: &'s str,
+            }
+            return Output::new(script.clone(), &Script { script: &script });
         }
         _ => {}
     }
@@ -173,7 +184,9 @@ pub async fn run(cli: Cli, cwd: &Path) -> Result<(), CliError> {
         env_file: cli.env_file.clone(),
     };
     let settings = crate::config::load(cwd, &flags, Vars::from_process())?;
-    if cli.command.changes_database() {
+    if json && !verbose {
+        // The document names the database (`database`, `database_source`).
+    } else if cli.command.changes_database() {
         // Said before anything connects, on every run that changes a database, -q or not:
         // the one line that shows a run is about to touch another database than intended.
         if settings.url.is_some() {
@@ -190,17 +203,21 @@ pub async fn run(cli: Cli, cwd: &Path) -> Result<(), CliError> {
     let ctx = Context {
         settings,
         verbosity,
+        format: cli.format,
     };
     match cli.command {
-        Command::Init(_) => Ok(()),
+        Command::Init(_) | Command::Completions(_) => Ok(Output::default()),
         Command::Revision(args) => revision::revision(&ctx, &args),
         Command::Merge(args) => revision::merge(&ctx, &args),
-        Command::Upgrade(args) => migrate::upgrade(&ctx, &args.revision, args.sql).await,
+        Command::Upgrade(args) => {
+            migrate::upgrade(&ctx, &args.revision, args.sql, args.resume).await
+        }
         Command::Downgrade(args) => migrate::downgrade(&ctx, &args.revision, args.sql).await,
         Command::Stamp(args) => migrate::stamp(&ctx, &args.revisions, args.sql, args.purge).await,
         Command::Current(args) => listing::current(&ctx, args.verbose).await,
         Command::Heads(args) => listing::heads(&ctx, args.verbose, args.resolve_dependencies),
         Command::Branches(args) => listing::branches(&ctx, args.verbose),
+        Command::History(args) if args.applied => listing::applied(&ctx).await,
         Command::History(args) => {
             listing::history(
                 &ctx,
@@ -211,9 +228,9 @@ pub async fn run(cli: Cli, cwd: &Path) -> Result<(), CliError> {
             .await
         }
         Command::Show(args) => listing::show(&ctx, &args.revision).await,
-        Command::Check => listing::check(&ctx),
+        Command::Check(args) => listing::check(&ctx, args.offline, args.single_head).await,
+        Command::Repair(args) => migrate::repair(&ctx, args.applied, args.rolled_back).await,
         Command::Config => config::show(&ctx),
-        Command::Completions(_) => Ok(()),
         Command::Lint(args) => lint::lint(&ctx, &args).await,
         Command::Verify(args) => verify::verify(&ctx, &args).await,
         Command::Dump(args) => dump::dump(&ctx, &args).await,
@@ -306,6 +323,11 @@ mod tests {
             file_template: None,
             truncate_slug_length: None,
             schema_dump: None,
+            ddl_lock_timeout: None,
+            statement_timeout: None,
+            ddl_retries: 0,
+            checksum_mismatch: Default::default(),
+            history: true,
             environment: env.map(|name| ActiveEnvironment {
                 name: name.into(),
                 chosen_by: "TEST_ENV=true".into(),

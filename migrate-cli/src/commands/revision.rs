@@ -6,13 +6,14 @@ use migrate_core::render::CreateDate;
 use migrate_core::{Contents, ScriptFormat};
 
 use super::Context;
-use crate::cli::{Format, MergeArgs, RevisionArgs};
+use crate::cli::{FileFormat, MergeArgs, RevisionArgs};
 use crate::config::RevisionFormat;
 use crate::error::CliError;
+use crate::render::Output;
 
 /// `revision -m MSG [--head H] [--splice] ...`.
-pub fn revision(ctx: &Context, args: &RevisionArgs) -> Result<(), CliError> {
-    create(ctx, args.format, |format| {
+pub fn revision(ctx: &Context, args: &RevisionArgs) -> Result<Output, CliError> {
+    create(ctx, args.revision_format, |format| {
         Ok(RevisionRequest {
             message: args.message.clone(),
             rev_id: args.rev_id.clone(),
@@ -30,8 +31,8 @@ pub fn revision(ctx: &Context, args: &RevisionArgs) -> Result<(), CliError> {
 }
 
 /// `merge REVS... -m MSG`.
-pub fn merge(ctx: &Context, args: &MergeArgs) -> Result<(), CliError> {
-    create(ctx, args.format, |format| {
+pub fn merge(ctx: &Context, args: &MergeArgs) -> Result<Output, CliError> {
+    create(ctx, args.revision_format, |format| {
         Ok(RevisionRequest {
             message: args.message.clone(),
             rev_id: args.rev_id.clone(),
@@ -47,14 +48,14 @@ pub fn merge(ctx: &Context, args: &MergeArgs) -> Result<(), CliError> {
 
 fn create(
     ctx: &Context,
-    flag: Option<Format>,
+    flag: Option<FileFormat>,
     request: impl FnOnce(ScriptFormat) -> Result<RevisionRequest, CliError>,
-) -> Result<(), CliError> {
+) -> Result<Output, CliError> {
     let map = ctx.map(Contents::Header)?;
     let settings = &ctx.settings;
     let flag = flag.map(|f| match f {
-        Format::Sql => ScriptFormat::Sql,
-        Format::Py => ScriptFormat::Python,
+        FileFormat::Sql => ScriptFormat::Sql,
+        FileFormat::Py => ScriptFormat::Python,
     });
     let configured = settings.revision_format.map(|f| match f {
         RevisionFormat::Sql => ScriptFormat::Sql,
@@ -74,14 +75,25 @@ fn create(
         .filter(|d| !d.is_dir())
         .collect();
     prepared.write()?;
-    for dir in created {
-        println!("Creating directory {} ...  done", absolute(dir).display());
+    let mut text = String::new();
+    let created: Vec<std::path::PathBuf> = created.into_iter().map(|d| absolute(d)).collect();
+    for dir in &created {
+        text.push_str(&format!("Creating directory {} ...  done\n", dir.display()));
     }
-    println!(
-        "Generating {} ...  done",
-        absolute(&prepared.path).display()
-    );
-    Ok(())
+    let path = absolute(&prepared.path);
+    text.push_str(&format!("Generating {} ...  done\n", path.display()));
+    #[derive(serde::Serialize)]
+    struct Written {
+        path: std::path::PathBuf,
+        directories_created: Vec<std::path::PathBuf>,
+    }
+    Output::new(
+        text,
+        &Written {
+            path,
+            directories_created: created,
+        },
+    )
 }
 
 fn absolute(path: &std::path::Path) -> std::path::PathBuf {

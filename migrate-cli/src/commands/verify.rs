@@ -6,41 +6,22 @@ use serde::Serialize;
 
 use super::Context;
 use crate::backend::{self, ScratchSource};
-use crate::cli::{DriftArgs, ReportFormat, VerifyArgs};
+use crate::cli::{DriftArgs, OutputFormat, VerifyArgs};
 use crate::error::CliError;
 use crate::progress::Verbosity;
+use crate::render::Output;
 use crate::url::{Backend, DatabaseUrl};
 
-/// The JSON document of a check: `format_version`, `command`, the verdict (`passed` for
-/// verify, `drifted` for drift), where it ran, the report's fields, and the findings as
-/// sentences.
+/// The JSON fields of a check: the verdict (`passed` for verify, `drifted` for drift), where
+/// it ran, the report's fields, and the findings as sentences.
 #[derive(Serialize)]
-struct CheckDocument<'a, R: Serialize> {
-    format_version: u32,
-    command: &'a str,
+struct CheckFields<'a, R: Serialize> {
     #[serde(flatten)]
     verdict: std::collections::BTreeMap<&'a str, bool>,
     scratch: &'a str,
     #[serde(flatten)]
     report: &'a R,
     messages: &'a [String],
-}
-
-fn check_document(
-    command: &str,
-    flag: (&str, bool),
-    scratch: &str,
-    report: &impl Serialize,
-    messages: &[String],
-) -> Result<String, CliError> {
-    super::json(&CheckDocument {
-        format_version: 1,
-        command,
-        verdict: [flag].into_iter().collect(),
-        scratch,
-        report,
-        messages,
-    })
 }
 
 /// `--scratch-url URL`, refused when it names the configured database itself.
@@ -54,12 +35,10 @@ fn given_scratch(url: &str, configured: Option<&DatabaseUrl>) -> Result<Database
     Ok(scratch)
 }
 
-/// Whether stderr gets progress lines.
-fn progress_on(ctx: &Context, format: ReportFormat) -> bool {
-    match format {
-        ReportFormat::Text => ctx.verbosity != Verbosity::Quiet,
-        ReportFormat::Json => ctx.verbosity == Verbosity::Verbose,
-    }
+/// Whether stderr gets progress lines (never with `--format json` unless `-v`: the context's
+/// verbosity already says so).
+fn progress_on(ctx: &Context) -> bool {
+    ctx.verbosity != Verbosity::Quiet
 }
 
 /// `result` of work done on a scratch database, once [`backend::Scratch::discard`] has run
@@ -74,7 +53,7 @@ fn after_discard<T>(
 }
 
 /// `verify [TARGET] [--allow-branches] [--from FILE] [--scratch-url URL] [--data]`.
-pub async fn verify(ctx: &Context, args: &VerifyArgs) -> Result<(), CliError> {
+pub async fn verify(ctx: &Context, args: &VerifyArgs) -> Result<Output, CliError> {
     let target = args
         .target
         .clone()
@@ -120,7 +99,7 @@ pub async fn verify(ctx: &Context, args: &VerifyArgs) -> Result<(), CliError> {
         }
     };
     let mut scratch = backend::scratch(source, &options.version_table).await?;
-    let progress = progress_on(ctx, args.format);
+    let progress = progress_on(ctx);
     if progress {
         eprintln!("Verifying up to {target} on {}", scratch.description);
     }
@@ -149,45 +128,42 @@ pub async fn verify(ctx: &Context, args: &VerifyArgs) -> Result<(), CliError> {
     .await;
     let report = after_discard(result, scratch.discard().await)?;
     let messages: Vec<String> = report.findings.iter().flat_map(|f| f.lines()).collect();
-    match args.format {
-        ReportFormat::Text => {
-            for v in &report.verified {
-                println!("{}: ok", v.revision);
-            }
-            for line in &messages {
-                println!("{line}");
-            }
-            if report.passed() && report.verified.is_empty() && progress {
-                eprintln!(
-                    "Nothing to verify: the scratch database is already at {}",
-                    report.target
-                );
-            }
-        }
-        ReportFormat::Json => println!(
-            "{}",
-            check_document(
-                "verify",
-                ("passed", report.passed()),
-                &description,
-                &report,
-                &messages
-            )?
-        ),
+    let mut text = String::new();
+    for v in &report.verified {
+        text.push_str(&format!("{}: ok\n", v.revision));
     }
-    if report.passed() {
-        Ok(())
-    } else {
-        Err(CliError::Findings(format!(
+    for line in &messages {
+        text.push_str(line);
+        text.push('\n');
+    }
+    if report.passed() && report.verified.is_empty() && progress {
+        eprintln!(
+            "Nothing to verify: the scratch database is already at {}",
+            report.target
+        );
+    }
+    let failure = (!report.passed()).then(|| CliError::Findings {
+        code: "verify_failed",
+        message: format!(
             "verify found {} (listed {})",
             count(messages.len(), "problem"),
-            listed_where(args.format)
-        )))
-    }
+            listed_where(ctx)
+        ),
+    });
+    Ok(Output::new(
+        text,
+        &CheckFields {
+            verdict: [("passed", report.passed())].into_iter().collect(),
+            scratch: &description,
+            report: &report,
+            messages: &messages,
+        },
+    )?
+    .failing(failure))
 }
 
 /// `drift [--scratch-url URL]`.
-pub async fn drift(ctx: &Context, args: &DriftArgs) -> Result<(), CliError> {
+pub async fn drift(ctx: &Context, args: &DriftArgs) -> Result<Output, CliError> {
     let (map, (url, mut live)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
     let options = ctx.options();
     let scratch_url = match &args.scratch_url {
@@ -200,7 +176,7 @@ pub async fn drift(ctx: &Context, args: &DriftArgs) -> Result<(), CliError> {
     };
     let mut scratch = backend::scratch(source, &options.version_table).await?;
     let description = scratch.description.clone();
-    if progress_on(ctx, args.format) {
+    if progress_on(ctx) {
         eprintln!(
             "Replaying the revisions of {} on {description}",
             url.describe()
@@ -210,42 +186,39 @@ pub async fn drift(ctx: &Context, args: &DriftArgs) -> Result<(), CliError> {
         migrate_core::drift::drift(map, &options, live.as_mut(), scratch.exec.as_mut()).await;
     let report = after_discard(result, scratch.discard().await)?;
     let messages = report.lines();
-    match args.format {
-        ReportFormat::Text => {
-            for line in &messages {
-                println!("{line}");
-            }
-            if !report.drifted() {
-                println!(
-                    "no drift: the database has the schema its revisions give ({})",
-                    if report.versions.is_empty() {
-                        "no revision applied".to_string()
-                    } else {
-                        report.versions.join(", ")
-                    }
-                );
-            }
-        }
-        ReportFormat::Json => println!(
-            "{}",
-            check_document(
-                "drift",
-                ("drifted", report.drifted()),
-                &description,
-                &report,
-                &messages
-            )?
-        ),
+    let mut text = String::new();
+    for line in &messages {
+        text.push_str(line);
+        text.push('\n');
     }
-    if report.drifted() {
-        Err(CliError::Findings(format!(
+    if !report.drifted() {
+        text.push_str(&format!(
+            "no drift: the database has the schema its revisions give ({})\n",
+            if report.versions.is_empty() {
+                "no revision applied".to_string()
+            } else {
+                report.versions.join(", ")
+            }
+        ));
+    }
+    let failure = report.drifted().then(|| CliError::Findings {
+        code: "drift",
+        message: format!(
             "drift: {} the revisions do not give (listed {})",
             count(messages.len(), "difference"),
-            listed_where(args.format)
-        )))
-    } else {
-        Ok(())
-    }
+            listed_where(ctx)
+        ),
+    });
+    Ok(Output::new(
+        text,
+        &CheckFields {
+            verdict: [("drifted", report.drifted())].into_iter().collect(),
+            scratch: &description,
+            report: &report,
+            messages: &messages,
+        },
+    )?
+    .failing(failure))
 }
 
 fn count(n: usize, noun: &str) -> String {
@@ -256,9 +229,9 @@ fn count(n: usize, noun: &str) -> String {
     }
 }
 
-fn listed_where(format: ReportFormat) -> &'static str {
-    match format {
-        ReportFormat::Text => "above",
-        ReportFormat::Json => "in the JSON document on stdout",
+fn listed_where(ctx: &Context) -> &'static str {
+    match ctx.format {
+        OutputFormat::Text => "above",
+        OutputFormat::Json => "in the JSON document on stdout",
     }
 }

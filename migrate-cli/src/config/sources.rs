@@ -153,6 +153,12 @@ pub const COMPANION_KEYS: &[&str] = &[
     "url",
     "lock_timeout",
     "revision_format",
+    "ddl_lock_timeout",
+    "statement_timeout",
+    "ddl_retries",
+    "checksum_mismatch",
+    "history",
+    "schema_dump",
     "lint",
     "environments",
 ];

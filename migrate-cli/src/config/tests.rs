@@ -396,6 +396,11 @@ fn every_setting_reports_its_source() {
                 "truncate_slug_length in [alembic] of db/alembic.ini"
             ),
             ("schema_dump", None, "not set"),
+            ("ddl_lock_timeout", None, "not set"),
+            ("statement_timeout", None, "not set"),
+            ("ddl_retries", Some("0"), "default"),
+            ("checksum_mismatch", Some("error"), "default"),
+            ("history", Some("true"), "default"),
         ]
     );
 }

@@ -157,13 +157,14 @@ impl Run {
         &self.stdout
     }
 
-    /// Asserts exit code 1 (a failure `migrate` reports, not a panic's 101 or a signal) and a
-    /// `FAILED: ` line; returns that line's message.
+    /// Asserts a failure `migrate` reports (exit code 1: a migration or check failed, 2: a
+    /// usage, configuration or input error, 3: the database unreachable or its lock not had;
+    /// not a panic's 101 or a signal) and a `FAILED: ` line; returns that line's message.
     #[track_caller]
     pub fn failed(&self) -> String {
         assert!(
-            self.code == Some(1) && !self.stderr.contains("panicked"),
-            "`migrate {}` should have failed with exit code 1 (code {:?})\n--- stdout\n{}--- stderr\n{}",
+            matches!(self.code, Some(1..=3)) && !self.stderr.contains("panicked"),
+            "`migrate {}` should have failed with exit code 1, 2 or 3 (code {:?})\n--- stdout\n{}--- stderr\n{}",
             self.args,
             self.code,
             self.stdout,
@@ -176,6 +177,14 @@ impl Run {
             )
         });
         self.stderr[at + "FAILED: ".len()..].trim_end().to_string()
+    }
+
+    /// [`Run::failed`] with exactly exit code `code`.
+    #[track_caller]
+    pub fn failed_with(&self, code: i32) -> String {
+        let message = self.failed();
+        assert_eq!(self.code, Some(code), "`migrate {}`: {message}", self.args);
+        message
     }
 }
 
