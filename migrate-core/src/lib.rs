@@ -27,6 +27,7 @@ pub mod script;
 pub mod split;
 pub mod sqlfile;
 mod suggest;
+pub mod url;
 
 pub use dialect::{Dialect, VersionTable};
 pub use error::{Error, ErrorClass, GraphError, Left, Result, StatementFailure};
