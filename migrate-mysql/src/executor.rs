@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use migrate_core::url::{hide, DatabaseUrl};
 use migrate_core::{DatabaseError, Dialect, Executor, Preflight, VersionColumn, VersionTable};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
@@ -54,8 +55,12 @@ impl MysqlExecutor {
     /// [`crate::parse_mysql_url`]). Failures (unknown host, closed port, access denied, unknown
     /// database) come back as one line naming the address, never the URL or the password.
     pub async fn connect(url: &str) -> Result<Self, DatabaseError> {
-        let target = parse_mysql_url(url)?;
-        Self::connect_to(&target).await
+        Self::connect_to(&parse_mysql_url(url)?).await
+    }
+
+    /// Connect to the database a parsed URL names (see [`MysqlTarget::from_url`]).
+    pub async fn connect_url(url: &DatabaseUrl) -> Result<Self, DatabaseError> {
+        Self::connect_to(&MysqlTarget::from_url(url)?).await
     }
 
     /// Connect to an already parsed target, with its TLS policy: `PREFERRED` falls back to
@@ -68,7 +73,7 @@ impl MysqlExecutor {
                 SslMode::Disabled | SslMode::Preferred => String::new(),
                 mode => format!(" (ssl-mode={})", mode.as_str()),
             };
-            let mut message = format!(
+            let message = format!(
                 "cannot connect to MySQL at {}{}{mode}: {reason}",
                 target.address(),
                 target
@@ -78,10 +83,7 @@ impl MysqlExecutor {
                     .unwrap_or_default(),
             );
             // No driver or server message should carry it, but never take the chance.
-            if let Some(password) = target.password.as_deref().filter(|p| !p.is_empty()) {
-                message = message.replace(password, "***");
-            }
-            DatabaseError::connect(message)
+            DatabaseError::connect(hide(&message, target.password.as_deref()))
         };
         let open = |opts: mysql_async::OptsBuilder| async move {
             match tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(opts)).await {

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use migrate_core::url::DatabaseUrl;
 use migrate_core::{DatabaseError, Dialect, Executor, Preflight, VersionColumn, VersionTable};
 use tokio::time::Instant;
 use tokio_postgres::{Client, NoTls};
@@ -64,8 +65,12 @@ impl PostgresExecutor {
     /// The connection task is spawned on the current tokio runtime. Errors are one line
     /// and never contain the password or the URL.
     pub async fn connect(url: &str) -> Result<Self, DatabaseError> {
-        let options = ConnectOptions::parse(url)?;
-        Self::connect_with(&options).await
+        Self::connect_url(&DatabaseUrl::parse(url)?).await
+    }
+
+    /// Connect to the database a parsed URL names (see [`ConnectOptions::from_url`]).
+    pub async fn connect_url(url: &DatabaseUrl) -> Result<Self, DatabaseError> {
+        Self::connect_with(&ConnectOptions::from_url(url)?).await
     }
 
     /// Connect with settings already read from a URL.

@@ -16,4 +16,4 @@ mod url;
 pub use dialect::PostgresDialect;
 pub use executor::PostgresExecutor;
 pub use lock::{advisory_lock_key, LockMode};
-pub use url::{redact_url, ConnectOptions, Host, SslMode};
+pub use url::{ConnectOptions, Host, SslMode};

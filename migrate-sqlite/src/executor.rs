@@ -4,12 +4,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use migrate_core::url::{Backend, DatabaseUrl, SqliteTarget};
 use migrate_core::{DatabaseError, Dialect, Executor, Preflight, VersionColumn, VersionTable};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::dialect::SqliteDialect;
 use crate::lock::SidecarLock;
-use crate::url::{parse_sqlite_url, SqliteLocation};
 
 /// How long a statement waits for another connection's write lock before failing with
 /// `database is locked`.
@@ -25,12 +25,24 @@ pub struct SqliteExecutor {
 }
 
 impl SqliteExecutor {
-    /// Open the database a `sqlite[+driver]://` URL names (see [`crate::parse_sqlite_url`]),
-    /// creating the file when it does not exist, as Alembic does.
+    /// Open the database a `sqlite[+driver]://` URL names (see [`Self::open_url`]).
     pub fn from_url(url: &str) -> Result<Self, DatabaseError> {
-        match parse_sqlite_url(url)? {
-            SqliteLocation::Memory => Self::in_memory(),
-            SqliteLocation::File(path) => Self::open(path),
+        Self::open_url(&DatabaseUrl::parse(url)?)
+    }
+
+    /// Open the database a parsed `sqlite://` URL names (SQLAlchemy's reading of the path,
+    /// see [`migrate_core::url`]), creating the file when it does not exist, as Alembic does.
+    /// Query parameters (`?check_same_thread=False`, ...) are options of Python drivers and
+    /// are ignored.
+    pub fn open_url(url: &DatabaseUrl) -> Result<Self, DatabaseError> {
+        match (url.backend(), url.sqlite_target()) {
+            (Backend::Sqlite, Some(SqliteTarget::Memory)) => Self::in_memory(),
+            (Backend::Sqlite, Some(SqliteTarget::File(path))) => Self::open(path),
+            _ => Err(DatabaseError::connect(format!(
+                "not a SQLite URL (scheme `{}`): expected sqlite:///relative.db, \
+                 sqlite:////absolute.db or sqlite://",
+                url.scheme()
+            ))),
         }
     }
 

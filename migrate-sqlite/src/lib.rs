@@ -21,8 +21,6 @@
 mod dialect;
 mod executor;
 mod lock;
-mod url;
 
 pub use dialect::SqliteDialect;
 pub use executor::{SqliteExecutor, BUSY_TIMEOUT};
-pub use url::{parse_sqlite_url, SqliteLocation};

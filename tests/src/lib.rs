@@ -36,6 +36,7 @@
 //! - `dialect_alembic.rs`: each dialect's version-table SQL against Alembic's;
 //! - `references.rs`: the committed Alembic references regenerate unchanged;
 //! - `library.rs`: the library in-process on in-memory SQLite.
+//! - `urls.rs`: database URL forms through the CLI to the backend they name.
 //!
 //! Run them with `cargo test -p migrate-tests`. The binary is built on first use when it is
 //! missing or older than the sources (`MIGRATE_BIN` names another one). PostgreSQL and MariaDB

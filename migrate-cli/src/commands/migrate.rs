@@ -20,7 +20,7 @@ pub async fn upgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliEr
     if sql {
         let map = ctx.map(Contents::Full)?;
         let url = ctx.database_url()?;
-        let dialect = backend::dialect(url.backend());
+        let dialect = backend::dialect(url.backend())?;
         let script = offline::upgrade_sql(map, dialect.as_ref(), target, &ctx.options())?;
         print_script(&script);
         return Ok(());
@@ -47,7 +47,7 @@ pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), Cli
     if sql {
         let map = ctx.map(Contents::Full)?;
         let url = ctx.database_url()?;
-        let dialect = backend::dialect(url.backend());
+        let dialect = backend::dialect(url.backend())?;
         let script = offline::downgrade_sql(map, dialect.as_ref(), target, &ctx.options())?;
         print_script(&script);
         return Ok(());
@@ -109,7 +109,7 @@ pub async fn stamp(
         let map = ctx.map(Contents::Header)?;
         let range = offline_stamp_range(revisions)?;
         let url = ctx.database_url()?;
-        let dialect = backend::dialect(url.backend());
+        let dialect = backend::dialect(url.backend())?;
         let script = offline::stamp_sql(map, dialect.as_ref(), &range, purge, &ctx.options())?;
         print_script(&script);
         return Ok(());
