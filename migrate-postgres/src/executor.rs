@@ -113,7 +113,15 @@ impl PostgresExecutor {
                 options.sslmode.as_str()
             )))
         };
-        let client = match tls::client_config(options.sslmode, options.sslrootcert.as_deref())? {
+        let optional = matches!(options.sslmode, SslMode::Allow | SslMode::Prefer);
+        let tls_config = match tls::client_config(options.sslmode, options.sslrootcert.as_deref()) {
+            Ok(tls_config) => tls_config,
+            // As libpq: `prefer` goes on in plaintext when TLS cannot be set up (an
+            // sslrootcert file without a certificate), as when the handshake fails.
+            Err(_) if optional => None,
+            Err(e) => return Err(failed(e.message)),
+        };
+        let client = match tls_config {
             None => {
                 config.ssl_mode(tokio_postgres::config::SslMode::Disable);
                 let (client, connection) = config
@@ -130,7 +138,6 @@ impl PostgresExecutor {
                     SslMode::Allow | SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
                     _ => tokio_postgres::config::SslMode::Require,
                 });
-                let optional = matches!(options.sslmode, SslMode::Allow | SslMode::Prefer);
                 match config.connect(MakeRustlsConnect::new(tls_config)).await {
                     Ok((client, connection)) => {
                         runtime.spawn(async move {
