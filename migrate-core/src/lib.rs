@@ -14,6 +14,7 @@ pub mod error;
 pub mod execution;
 pub mod executor;
 pub mod graph;
+pub mod held_locks;
 pub mod lint;
 pub mod migrator;
 pub mod offline;

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use migrate_core::held_locks::HeldLocks;
 use migrate_core::url::{Backend, DatabaseUrl, SqliteTarget};
 use migrate_core::{DatabaseError, Dialect, Executor, Preflight, VersionColumn, VersionTable};
 use rusqlite::{Connection, OptionalExtension};
@@ -21,7 +22,9 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct SqliteExecutor {
     conn: Connection,
     dialect: SqliteDialect,
-    lock: Option<SidecarLock>,
+    /// The migration locks held, under their lock files: one per database file, whichever
+    /// version tables of it were locked.
+    locks: HeldLocks<PathBuf, SidecarLock>,
 }
 
 impl SqliteExecutor {
@@ -88,7 +91,7 @@ impl SqliteExecutor {
         Ok(SqliteExecutor {
             conn,
             dialect: SqliteDialect,
-            lock: None,
+            locks: HeldLocks::new(),
         })
     }
 
@@ -221,22 +224,28 @@ impl Executor for SqliteExecutor {
         Ok(Some(rows))
     }
 
-    /// Locks `<database file>.migrate-lock` (see the `lock` module for why a sidecar file).
+    /// Locks `<database file>.migrate-lock` (see the `lock` module for why a sidecar file)
+    /// of the file holding `table` (an attached database has a file, and a lock, of its own).
     /// In-memory databases are private to their connection and need no lock.
     async fn lock(&mut self, table: &VersionTable, wait: Duration) -> Result<(), DatabaseError> {
-        if self.lock.is_some() {
+        if self.locks.holds(table) {
             return Ok(());
         }
         if let Some(file) = self.database_file(table.schema.as_deref())? {
             let path = SidecarLock::path_for(&file);
-            self.lock = Some(SidecarLock::acquire(path, wait).await?);
+            if !self.locks.join(&path, table) {
+                let lock = SidecarLock::acquire(path.clone(), wait).await?;
+                self.locks.insert(path, table.clone(), lock);
+            }
         }
         Ok(())
     }
 
-    async fn unlock(&mut self, _table: &VersionTable) -> Result<(), DatabaseError> {
-        match self.lock.take() {
-            Some(lock) => lock.release(),
+    /// Releases the lock file of `table`, unless another version table of the same database
+    /// file is still locked.
+    async fn unlock(&mut self, table: &VersionTable) -> Result<(), DatabaseError> {
+        match self.locks.release(table) {
+            Some((_, lock)) => lock.release(),
             None => Ok(()),
         }
     }
