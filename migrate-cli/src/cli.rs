@@ -148,6 +148,21 @@ pub enum Command {
         after_help = "Examples:\n  migrate lint\n  migrate lint --pending\n  migrate lint ae1027a6acf --format json\n\nRules and levels: [lint] in migrate.toml (rule = \"error\" | \"warn\" | \"off\",\npostgres_version = \"15\"); silence one statement with a comment line before it:\n-- migrate:lint-ignore RULE[,RULE] (.sql) or # migrate:lint-ignore RULE (.py)."
     )]
     Lint(LintArgs),
+    /// Prove every revision on a scratch database: upgrade, downgrade and upgrade again, each
+    /// compared with a catalog snapshot (exit code 1 naming the first revision that fails).
+    #[command(
+        after_help = "Examples:\n  migrate verify\n  migrate verify heads --allow-branches\n  migrate verify --from prod-copy.db --data\n  migrate --url postgresql://app@db/app verify --scratch-url postgresql://app@db/app_verify\n\nThe scratch database is SQLite in memory (or a copy of --from FILE), or on PostgreSQL\nand MySQL a temporary database created on the configured server and dropped afterwards."
+    )]
+    Verify(VerifyArgs),
+    /// Print the schema of the database as canonical DDL that recreates it.
+    #[command(
+        after_help = "Examples:\n  migrate dump\n  migrate dump -o schema.sql\n\nWith `schema_dump = \"schema.sql\"` in the configuration, upgrade and downgrade write\nit after every run."
+    )]
+    Dump(DumpArgs),
+    /// Compare the database with its revisions replayed on a scratch database (exit code 1
+    /// naming each object that differs).
+    #[command(after_help = "Examples:\n  migrate drift\n  migrate drift --format json")]
+    Drift(DriftArgs),
 }
 
 impl Command {
@@ -214,6 +229,61 @@ pub struct LintArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = LintFormat::Text)]
     pub format: LintFormat,
+}
+
+/// How `verify`, `dump` and `drift` print their result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Lines for people (for `dump`: the DDL).
+    Text,
+    /// One JSON document on stdout.
+    Json,
+}
+
+/// `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The revision to verify up to [default: head, or heads with --allow-branches].
+    #[arg(value_name = "TARGET", allow_hyphen_values = true)]
+    pub target: Option<String>,
+    /// Accept a folder with several heads.
+    #[arg(long = "allow-branches")]
+    pub allow_branches: bool,
+    /// Run on an in-memory copy of this SQLite database file (its schema and version rows).
+    #[arg(long, value_name = "FILE", conflicts_with = "scratch_url")]
+    pub from: Option<PathBuf>,
+    /// Run on this database instead of a temporary one (it is used as found and not dropped).
+    #[arg(long = "scratch-url", value_name = "URL")]
+    pub scratch_url: Option<String>,
+    /// Keep the rows of the --from copy (verify against a copy of production data).
+    #[arg(long, requires = "from")]
+    pub data: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// `dump`.
+#[derive(Debug, Args)]
+pub struct DumpArgs {
+    /// Write to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Output format (`json`: the catalog snapshot).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+}
+
+/// `drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// Replay the revisions on this database instead of a temporary one (used as found, not
+    /// dropped; it should be empty).
+    #[arg(long = "scratch-url", value_name = "URL")]
+    pub scratch_url: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 /// `init DIR`.

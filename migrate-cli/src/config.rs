@@ -88,6 +88,7 @@ pub const KEYS: &[&str] = &[
     "revision_format",
     "file_template",
     "truncate_slug_length",
+    "schema_dump",
 ];
 
 /// The format `migrate revision` writes.
@@ -192,6 +193,8 @@ pub struct Settings {
     pub file_template: Option<String>,
     /// Alembic's `truncate_slug_length`, when configured.
     pub truncate_slug_length: Option<usize>,
+    /// Where `upgrade` and `downgrade` write the schema dump after they run (`schema_dump`).
+    pub schema_dump: Option<PathBuf>,
     /// The named environment in force, if any.
     pub environment: Option<ActiveEnvironment>,
     /// Where each setting came from, in [`KEYS`] order, plus the config file and environment.
@@ -742,6 +745,7 @@ impl Resolver<'_> {
             revision_format,
             file_template: self.text("file_template")?,
             truncate_slug_length,
+            schema_dump: self.path("schema_dump")?,
             environment,
             resolved: Vec::new(),
             notes: decision.notes,
@@ -830,6 +834,7 @@ impl Resolver<'_> {
                     s.truncate_slug_length.map(|n| n.to_string()),
                     self.source(key),
                 ),
+                "schema_dump" => (s.schema_dump.as_deref().map(shown_path), self.source(key)),
                 _ => (None, self.source(key)),
             };
             out.push(entry(key, value, source));

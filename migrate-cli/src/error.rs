@@ -34,6 +34,9 @@ pub enum CliError {
     /// A new revision could not be written (`revision`, `merge`).
     #[error(transparent)]
     Authoring(#[from] migrate_core::authoring::AuthoringError),
+    /// A check (`verify`, `drift`) found problems; its report is already on stdout.
+    #[error("{0}")]
+    Findings(String),
 }
 
 impl CliError {

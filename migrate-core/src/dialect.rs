@@ -181,6 +181,39 @@ pub trait Dialect: Send + Sync {
         Vec::new()
     }
 
+    /// The history table's key column: a number the database assigns in insertion order.
+    fn history_id_column(&self) -> &'static str {
+        "id INTEGER PRIMARY KEY"
+    }
+
+    /// The column type of the history table's times (UTC).
+    fn timestamp_type(&self) -> &'static str {
+        "TEXT"
+    }
+
+    /// A literal of the time `iso` (`YYYY-MM-DDTHH:MM:SS.ffffffZ`) for a
+    /// [`Dialect::timestamp_type`] column.
+    fn timestamp_literal(&self, iso: &str) -> String {
+        self.string_literal(iso)
+    }
+
+    /// An expression reading the time `column` back as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    fn timestamp_text(&self, column: &str) -> String {
+        column.to_string()
+    }
+
+    /// A query that returns one row when `table` exists and none otherwise.
+    fn table_exists_sql(&self, table: &VersionTable) -> String {
+        let master = match &table.schema {
+            Some(schema) => format!("{}.sqlite_master", self.quote_identifier(schema)),
+            None => "sqlite_master".to_string(),
+        };
+        format!(
+            "SELECT 1 FROM {master} WHERE type = 'table' AND name = {}",
+            self.string_literal(&table.name)
+        )
+    }
+
     /// `sql` as one statement of an offline script for this database's own client: by
     /// default followed by `;`. A dialect whose client splits on `;` (the `mysql` client)
     /// wraps a statement holding `;` of its own (a procedure body) in `DELIMITER` lines.

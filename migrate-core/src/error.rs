@@ -218,6 +218,21 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// The history says the run must not start: an applied revision was edited, a step failed
+    /// halfway, the version table names a revision the folder lacks.
+    #[error("{}", history_message(findings))]
+    History {
+        /// What was found, each with its revision.
+        findings: Vec<crate::history::Finding>,
+    },
+    /// `upgrade --resume` cannot continue the failed step safely.
+    #[error("cannot resume revision {revision}: {reason}; nothing was run")]
+    ResumeRefused {
+        /// The revision that failed halfway.
+        revision: String,
+        /// Why not.
+        reason: String,
+    },
     /// Arguments that do not fit together or are not accepted in this mode.
     #[error("{0}")]
     Usage(String),
@@ -401,6 +416,19 @@ fn committed_note(report: &Report) -> String {
     }
 }
 
+fn history_message(findings: &[crate::history::Finding]) -> String {
+    let mut text = format!(
+        "the history stops this run before anything runs ({} finding{}):",
+        findings.len(),
+        if findings.len() == 1 { "" } else { "s" }
+    );
+    for finding in findings {
+        text.push_str("\n  ");
+        text.push_str(&finding.to_string());
+    }
+    text
+}
+
 fn did_you_mean(suggestions: &[String]) -> String {
     match suggestions {
         [] => String::new(),
@@ -550,6 +578,8 @@ impl Error {
             Error::RevisionIdTooLong { .. } => "revision_id_too_long",
             Error::ReadOnly { .. } => "read_only",
             Error::VersionTableShape { .. } => "version_table_shape",
+            Error::History { .. } => "history_check",
+            Error::ResumeRefused { .. } => "resume_refused",
             Error::Usage(_) => "usage",
             Error::NewRevision(_) => "new_revision",
             Error::StatementFailed(f) if f.error.kind == DatabaseErrorKind::LockWait => {
@@ -566,7 +596,9 @@ impl Error {
             Error::StatementFailed(f) if f.error.kind == DatabaseErrorKind::LockWait => {
                 ErrorClass::Unavailable
             }
-            Error::StatementFailed(_) | Error::VersionTableMismatch { .. } => ErrorClass::Failed,
+            Error::StatementFailed(_)
+            | Error::VersionTableMismatch { .. }
+            | Error::History { .. } => ErrorClass::Failed,
             Error::Database { error, .. } => error.kind.class(),
             _ => ErrorClass::Usage,
         }
@@ -718,6 +750,11 @@ impl Serialize for Error {
                 m.serialize_entry("max", max)?;
             }
             Error::ReadOnly { reason } => m.serialize_entry("reason", reason)?,
+            Error::History { findings } => m.serialize_entry("findings", findings)?,
+            Error::ResumeRefused { revision, reason } => {
+                m.serialize_entry("revision", revision)?;
+                m.serialize_entry("reason", reason)?;
+            }
             Error::VersionTableShape { table, problem } => {
                 m.serialize_entry("table", table)?;
                 m.serialize_entry("problem", problem)?;

@@ -59,7 +59,7 @@ use crate::revision::{Migration, Revision, ScriptFormat, SqlBlock};
 use crate::split::split;
 
 /// What the run starts from, which decides the version table's setup.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Setup {
     /// A live database: create the version table when it does not exist, empty it for
     /// `stamp --purge`.
@@ -68,12 +68,25 @@ pub enum Setup {
         table_exists: bool,
         /// Whether to delete every row first (`stamp --purge`).
         purge: bool,
+        /// Whether steps are recorded in the history table, and whether it exists.
+        history: HistorySetup,
+        /// Resume a step that failed halfway: its revision, from this 1-based statement.
+        resume: Option<(String, usize)>,
     },
     /// A script (`--sql`): create the version table when the range starts at base.
     Offline {
         /// A stamp script creates the table even when it moves nothing.
         stamp: bool,
     },
+}
+
+/// Whether a run records its steps in the history table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HistorySetup {
+    /// Record them.
+    pub enabled: bool,
+    /// The table exists (else it is created with the version table).
+    pub exists: bool,
 }
 
 /// One thing a run does, in order.
@@ -90,12 +103,18 @@ pub enum Action {
     Execute(Statement),
     /// Step `n` is done: its statements and version changes have been sent.
     StepEnd(usize),
+    /// Write the history rows of the steps done since the last one (online, before each
+    /// commit; nothing is sent when there is nothing to write).
+    RecordHistory,
 }
 
 impl Action {
     /// Whether this action sends something to the database (a marker does not).
     pub fn talks_to_database(&self) -> bool {
-        matches!(self, Action::Begin | Action::Commit | Action::Execute(_))
+        matches!(
+            self,
+            Action::Begin | Action::Commit | Action::Execute(_) | Action::RecordHistory
+        )
     }
 }
 
@@ -116,6 +135,8 @@ pub enum StatementKind {
     CreateVersionTable,
     /// `DELETE FROM` the version table (`stamp --purge`).
     PurgeVersions,
+    /// `CREATE TABLE` of the history table.
+    CreateHistoryTable,
     /// A session or transaction setting: the DDL lock timeout, the statement timeout.
     Setting,
     /// A statement of a revision's SQL.
@@ -149,6 +170,11 @@ pub struct PlannedStep<'m> {
     pub log: String,
     /// How many statements of the revision it sends.
     pub statements: usize,
+    /// The checksum of every statement of the revision in this direction (also those a
+    /// resumed step skips), for its history row.
+    pub checksum: Option<String>,
+    /// The statements' texts, for the checksum of those before a failure.
+    pub texts: Vec<String>,
 }
 
 impl PlannedStep<'_> {
@@ -238,12 +264,26 @@ pub fn runnable_blocks<'r>(
     }
 }
 
+/// The statements one direction of `rev` sends on `dialect`, in order, or why it cannot run.
+pub fn statements_of(
+    rev: &Revision,
+    direction: Direction,
+    dialect: &dyn Dialect,
+) -> Result<Vec<crate::split::Statement>> {
+    let rules = dialect.split_rules();
+    Ok(runnable_blocks(rev, direction, dialect.name())?
+        .into_iter()
+        .flat_map(|block| split(&block.sql, rules))
+        .collect())
+}
+
 /// Appends actions, keeping track of whether a transaction is open.
 struct Builder<'d> {
     actions: Vec<Action>,
     in_tx: bool,
     dialect: &'d dyn Dialect,
     timeouts: Timeouts,
+    history: bool,
 }
 
 impl Builder<'_> {
@@ -261,6 +301,9 @@ impl Builder<'_> {
         }
     }
     fn commit(&mut self) {
+        if self.history {
+            self.actions.push(Action::RecordHistory);
+        }
         self.actions.push(Action::Commit);
         self.in_tx = false;
     }
@@ -315,15 +358,31 @@ impl<'m> ExecutionPlan<'m> {
             in_tx: false,
             dialect,
             timeouts: options.timeouts(),
+            history: matches!(
+                setup,
+                Setup::Online {
+                    history: HistorySetup { enabled: true, .. },
+                    ..
+                }
+            ),
         };
-        let (create, purge) = match setup {
+        let (create, purge, create_history, resume) = match &setup {
             Setup::Online {
                 table_exists,
                 purge,
-            } => (!table_exists, purge && table_exists),
+                history,
+                resume,
+            } => (
+                !table_exists,
+                *purge && *table_exists,
+                history.enabled && !history.exists,
+                resume.clone(),
+            ),
             Setup::Offline { stamp } => (
-                plan.start.is_empty() && (!plan.steps.is_empty() || stamp),
+                plan.start.is_empty() && (!plan.steps.is_empty() || *stamp),
                 false,
+                false,
+                None,
             ),
         };
         let nothing_to_do = plan.steps.is_empty() && !create && !purge;
@@ -334,7 +393,7 @@ impl<'m> ExecutionPlan<'m> {
             // At head: nothing is sent, not even an empty transaction.
         } else if one_transaction {
             b.begin();
-        } else if online && (create || purge) {
+        } else if online && (create || purge || create_history) {
             // The table's creation commits on its own before the first migration.
             b.begin();
         }
@@ -342,6 +401,12 @@ impl<'m> ExecutionPlan<'m> {
             b.execute(
                 dialect.create_version_table(table),
                 StatementKind::CreateVersionTable,
+            );
+        }
+        if create_history {
+            b.execute(
+                crate::history::create_table_sql(dialect, table),
+                StatementKind::CreateHistoryTable,
             );
         }
         if purge {
@@ -358,6 +423,12 @@ impl<'m> ExecutionPlan<'m> {
             }
             b.actions.push(Action::StepStart(n));
             let mut index = 0;
+            let mut texts = Vec::new();
+            // A resumed step skips the statements that ran before its failure.
+            let skip_before = match (&resume, &step.revision) {
+                (Some((id, from)), Some(rev)) if id == rev && n == 0 => *from,
+                _ => 1,
+            };
             for block in blocks {
                 if !block.transactional && b.in_tx {
                     // Statements that cannot run in a transaction (CREATE INDEX
@@ -370,6 +441,10 @@ impl<'m> ExecutionPlan<'m> {
                 }
                 for stmt in split(&block.sql, rules) {
                     index += 1;
+                    texts.push(stmt.text.clone());
+                    if index < skip_before {
+                        continue;
+                    }
                     let kind = StatementKind::Migration {
                         step: n,
                         index,
@@ -407,6 +482,9 @@ impl<'m> ExecutionPlan<'m> {
                 log: step_log(map, step),
                 revision: revisions[n],
                 statements: index,
+                checksum: revisions[n]
+                    .map(|_| crate::checksum::checksum(texts.iter().map(String::as_str))),
+                texts,
                 step: step.clone(),
             });
         }
@@ -435,6 +513,7 @@ impl<'m> ExecutionPlan<'m> {
                 Action::Execute(Statement {
                     kind: StatementKind::CreateVersionTable
                         | StatementKind::PurgeVersions
+                        | StatementKind::CreateHistoryTable
                         | StatementKind::Migration { .. }
                         | StatementKind::VersionChange { .. },
                     ..

@@ -9,6 +9,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::dialect::{Dialect, VersionTable};
+use crate::snapshot::Snapshot;
 
 /// An error reported by a database or its driver, already free of any password.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
@@ -163,11 +164,27 @@ pub trait Executor: Send {
     /// Release the migration lock.
     async fn unlock(&mut self, table: &VersionTable) -> Result<(), DatabaseError>;
 
+    /// Run one query and return its rows, every value as text (`None` for NULL). What the
+    /// core reads beyond the version table (the history) goes through this.
+    async fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DatabaseError>;
+
     /// Whether the database accepts writes and what the version table's column looks like,
     /// read before a run changes anything (one round trip where the backend can). The default
     /// knows nothing, and the run then relies on the database's own errors.
     async fn preflight(&mut self, table: &VersionTable) -> Result<Preflight, DatabaseError> {
         let _ = table;
         Ok(Preflight::default())
+    }
+
+    /// Read the database's catalog into a [`Snapshot`] (tables, columns, keys, constraints,
+    /// indexes, views, routines, triggers...), leaving out the version table `table` and its
+    /// history table `<table>_history`. Changes nothing. The default refuses: a backend that
+    /// can read its catalog overrides it.
+    async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
+        let _ = table;
+        Err(DatabaseError::other(format!(
+            "the {} backend cannot read its catalog, which verify, dump and drift need",
+            self.dialect().name()
+        )))
     }
 }

@@ -471,6 +471,18 @@ impl RevisionMap {
 
     /// Ancestors of `targets` (themselves included), through down revisions and, when
     /// `with_deps`, normalized dependencies.
+    /// The revisions a database whose version table holds `rows` has applied: the rows and
+    /// every ancestor (through parents and dependencies), in file order. Rows the map does not
+    /// know are left out.
+    pub fn applied(&self, rows: &[String]) -> Vec<String> {
+        let tops: Vec<Node> = rows.iter().filter_map(|r| self.node(r)).collect();
+        let seen = self.ancestors(&tops, true);
+        (0..self.revs.len())
+            .filter(|&i| seen[i])
+            .map(|i| self.revs[i].id.clone())
+            .collect()
+    }
+
     pub(crate) fn ancestors(&self, targets: &[Node], with_deps: bool) -> Vec<bool> {
         let mut seen = vec![false; self.revs.len()];
         let mut todo: Vec<Node> = targets.to_vec();

@@ -12,9 +12,12 @@ use std::time::{Duration, Instant};
 
 use crate::dialect::{VersionTable, VERSION_NUM_LENGTH};
 use crate::error::{Error, Left, Result, StatementFailure};
-use crate::execution::{runnable_blocks, Action, ExecutionPlan, Setup, StatementKind};
+use crate::execution::{
+    runnable_blocks, statements_of, Action, ExecutionPlan, HistorySetup, Setup, StatementKind,
+};
 use crate::executor::{DatabaseError, DatabaseErrorKind, Executor, VersionColumn};
 use crate::graph::RevisionMap;
+use crate::history::{revision_checksum, Finding, HistoryRow, Level, Origin, Outcome};
 use crate::plan::{Direction, VersionChange};
 use crate::report::{AppliedStep, Report, StepKind};
 use crate::revision::Revision;
@@ -42,6 +45,37 @@ pub struct MigrateOptions {
     /// The wait before the first retry; each further retry waits twice as long (at most 30 s),
     /// give or take a quarter.
     pub ddl_retry_delay: Duration,
+    /// Record every step in `<version_table>_history` (created on first use) and check, before
+    /// a run changes anything, that applied revisions were not edited since they ran.
+    pub history: bool,
+    /// What an applied revision whose file now computes other SQL does to `upgrade` and
+    /// `downgrade`: stop them (the default), or only warn.
+    pub checksum_mismatch: MismatchPolicy,
+}
+
+/// What a checksum mismatch does to a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MismatchPolicy {
+    /// Refuse to start, naming the revision and the way out.
+    #[default]
+    Error,
+    /// Say so and run.
+    Warn,
+}
+
+/// What `repair` is asked to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Repair {
+    /// The current checksums of applied revisions whose recorded one differs (after a
+    /// reviewed edit), and of those that have none.
+    Checksums,
+    /// The failed step was finished by hand: record it as done and move the version table as
+    /// the step would have.
+    Applied,
+    /// The failed step was undone by hand: record that, and leave the version table.
+    RolledBack,
 }
 
 impl Default for MigrateOptions {
@@ -54,6 +88,8 @@ impl Default for MigrateOptions {
             statement_timeout: None,
             ddl_retries: 0,
             ddl_retry_delay: Duration::from_millis(500),
+            history: true,
+            checksum_mismatch: MismatchPolicy::Error,
         }
     }
 }
@@ -134,6 +170,17 @@ pub enum Event {
         /// The database's message.
         error: String,
     },
+    /// Applied revisions without a checksum in the history (applied by Alembic, or before the
+    /// history existed) are recorded as adopted, with the checksum of their current files.
+    Adopted {
+        /// The revisions.
+        revisions: Vec<String>,
+    },
+    /// Something worth saying that does not stop the run (a relaxed checksum mismatch).
+    Warning {
+        /// What.
+        message: String,
+    },
     /// A transaction committed: what it held is now permanent.
     Committed {
         /// The version table's rows as committed.
@@ -167,7 +214,7 @@ pub struct Migrator<'m> {
 }
 
 enum Command<'a> {
-    Upgrade(&'a str),
+    Upgrade(&'a str, bool),
     Downgrade(&'a str),
     Stamp(&'a [String], bool),
 }
@@ -213,7 +260,20 @@ impl<'m> Migrator<'m> {
         target: &str,
         events: &mut EventSink<'_>,
     ) -> Result<Report> {
-        self.run(exec, Command::Upgrade(target), events).await
+        self.run(exec, Command::Upgrade(target, false), events)
+            .await
+    }
+
+    /// `upgrade --resume`: finish the step that failed halfway (on MySQL/MariaDB, or in a
+    /// `transaction=false` section) from the statement that failed, when the statements before
+    /// it are unchanged, then go on to `target`.
+    pub async fn upgrade_resume(
+        &self,
+        exec: &mut dyn Executor,
+        target: &str,
+        events: &mut EventSink<'_>,
+    ) -> Result<Report> {
+        self.run(exec, Command::Upgrade(target, true), events).await
     }
 
     /// Downgrade to `target` (`base`, an id, `-1`, `label@base`, ...).
@@ -277,11 +337,71 @@ impl<'m> Migrator<'m> {
         let table = &self.options.version_table;
         let existing = read_rows(exec, table).await?;
         let rows = existing.clone().unwrap_or_default();
-        let (plan, purge) = match command {
-            Command::Upgrade(t) => (self.map.plan_upgrade(&rows, t)?, false),
-            Command::Downgrade(t) => (self.map.plan_downgrade(&rows, t)?, false),
-            Command::Stamp(t, purge) => (self.map.plan_stamp(&rows, t, purge)?, purge),
+        // `stamp` is how a version table is put right, so the history's findings never stop it.
+        let (plan, purge, resume, checked) = match command {
+            Command::Upgrade(t, resume) => (self.map.plan_upgrade(&rows, t)?, false, resume, true),
+            Command::Downgrade(t) => (self.map.plan_downgrade(&rows, t)?, false, false, true),
+            Command::Stamp(t, purge) => {
+                (self.map.plan_stamp(&rows, t, purge)?, purge, false, false)
+            }
         };
+        let needs_work = !plan.steps.is_empty() || existing.is_none() || purge || resume;
+        let mut history = HistorySetup::default();
+        let mut todo = Vec::new();
+        let mut resume_at = None;
+        if self.options.history && needs_work {
+            let found = read_history(exec, table).await?;
+            history = HistorySetup {
+                enabled: true,
+                exists: found.is_some(),
+            };
+            let found = found.unwrap_or_default();
+            let applied = self.map.applied(&rows);
+            let dialect = exec.dialect();
+            let findings = crate::history::verify(self.map, dialect, &rows, &applied, &found);
+            if resume {
+                resume_at = Some(resume_point(self.map, dialect, &plan, &found)?);
+            }
+            let resumed = resume_at.as_ref().map(|(id, _)| id.as_str());
+            let mut blocking = Vec::new();
+            let mut adopt = Vec::new();
+            for finding in findings {
+                match &finding {
+                    Finding::Unrecorded { revision } => adopt.push(revision.clone()),
+                    Finding::FailedStep { revision, .. } if Some(revision.as_str()) == resumed => {}
+                    Finding::ChecksumMismatch { .. }
+                        if self.options.checksum_mismatch == MismatchPolicy::Warn =>
+                    {
+                        events(&Event::Warning {
+                            message: finding.to_string(),
+                        })
+                    }
+                    _ if finding.level() == Level::Error => blocking.push(finding),
+                    _ => {}
+                }
+            }
+            if checked && !blocking.is_empty() {
+                return Err(Error::History { findings: blocking });
+            }
+            if !adopt.is_empty() {
+                let origin = Origin::here();
+                let now = crate::clock::Timestamp::now();
+                for id in &adopt {
+                    todo.push(HistoryRow::new(
+                        &origin,
+                        id.clone(),
+                        Direction::Up,
+                        Outcome::Adopted,
+                        Vec::new(),
+                        vec![id.clone()],
+                        revision_checksum(self.map, id, Direction::Up, dialect),
+                        now,
+                        Duration::ZERO,
+                    ));
+                }
+                events(&Event::Adopted { revisions: adopt });
+            }
+        }
         let plan = ExecutionPlan::build(
             self.map,
             plan,
@@ -290,6 +410,8 @@ impl<'m> Migrator<'m> {
             Setup::Online {
                 table_exists: existing.is_some(),
                 purge,
+                history,
+                resume: resume_at,
             },
         )?;
         if plan.changes_anything() {
@@ -298,8 +420,246 @@ impl<'m> Migrator<'m> {
         events(&Event::Planned {
             migrations: plan.migrations(),
         });
-        walk(exec, &plan, events).await
+        let writer = history.enabled.then(|| HistoryWriter {
+            table: table.clone(),
+            origin: Origin::here(),
+            todo,
+            in_tx: Vec::new(),
+        });
+        walk(exec, &plan, writer, events).await
     }
+
+    /// What holding the database's version table and history against the revision files
+    /// finds (`migrate check` with a database). Changes nothing.
+    pub async fn check(&self, exec: &mut dyn Executor) -> Result<Vec<Finding>> {
+        let table = &self.options.version_table;
+        let rows = read_current(exec, table).await?;
+        let found = read_history(exec, table).await?.unwrap_or_default();
+        let applied = self.map.applied(&rows);
+        Ok(crate::history::verify(
+            self.map,
+            exec.dialect(),
+            &rows,
+            &applied,
+            &found,
+        ))
+    }
+
+    /// The history table's rows, oldest first (empty when it does not exist). Changes nothing.
+    pub async fn history_rows(&self, exec: &mut dyn Executor) -> Result<Vec<HistoryRow>> {
+        Ok(read_history(exec, &self.options.version_table)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// `migrate repair`: record what is true after a reviewed edit or a step finished or
+    /// undone by hand. Returns the rows written.
+    pub async fn repair(
+        &self,
+        exec: &mut dyn Executor,
+        what: Repair,
+        events: &mut EventSink<'_>,
+    ) -> Result<Vec<HistoryRow>> {
+        let table = self.options.version_table.clone();
+        exec.lock(&table, self.options.lock_timeout).await?;
+        let result = self.repair_locked(exec, what, events).await;
+        let unlocked = exec.unlock(&table).await;
+        let rows = result?;
+        unlocked?;
+        Ok(rows)
+    }
+
+    async fn repair_locked(
+        &self,
+        exec: &mut dyn Executor,
+        what: Repair,
+        events: &mut EventSink<'_>,
+    ) -> Result<Vec<HistoryRow>> {
+        let table = &self.options.version_table;
+        let existing = read_rows(exec, table).await?;
+        let rows = existing.clone().unwrap_or_default();
+        let found = read_history(exec, table).await?;
+        let exists = found.is_some();
+        let found = found.unwrap_or_default();
+        let origin = Origin::here();
+        let now = crate::clock::Timestamp::now();
+        let dialect = exec.dialect();
+        let mut written = Vec::new();
+        let mut version_sql = Vec::new();
+        match what {
+            Repair::Checksums => {
+                let applied = self.map.applied(&rows);
+                for finding in crate::history::verify(self.map, dialect, &rows, &applied, &found) {
+                    if let Finding::ChecksumMismatch { revision, .. }
+                    | Finding::Unrecorded { revision } = finding
+                    {
+                        written.push(HistoryRow::new(
+                            &origin,
+                            revision.clone(),
+                            Direction::Up,
+                            Outcome::Repaired,
+                            Vec::new(),
+                            vec![revision.clone()],
+                            revision_checksum(self.map, &revision, Direction::Up, dialect),
+                            now,
+                            Duration::ZERO,
+                        ));
+                    }
+                }
+            }
+            Repair::Applied | Repair::RolledBack => {
+                let summary = crate::history::summarize(&found);
+                let Some(failed) = summary.unresolved.last() else {
+                    return Err(Error::Usage(
+                        "no failed step is recorded in the history; nothing to repair".to_string(),
+                    ));
+                };
+                let outcome = if what == Repair::Applied {
+                    Outcome::Repaired
+                } else {
+                    Outcome::RolledBack
+                };
+                let mut row = HistoryRow::new(
+                    &origin,
+                    failed.revision.clone(),
+                    failed.direction,
+                    outcome,
+                    failed.from_versions.clone(),
+                    failed.to_versions.clone(),
+                    revision_checksum(self.map, &failed.revision, failed.direction, dialect),
+                    now,
+                    Duration::ZERO,
+                );
+                if what == Repair::Applied {
+                    // Move the version table as the finished step would have.
+                    let plan = match failed.direction {
+                        Direction::Up => self.map.plan_upgrade(&rows, &failed.revision)?,
+                        Direction::Down => self
+                            .map
+                            .plan_downgrade(&rows, &format!("{}-1", failed.revision))?,
+                    };
+                    let [step] = plan.steps.as_slice() else {
+                        return Err(Error::Usage(format!(
+                            "the version table ({}) is not where the failed {} of {} left it; nothing was changed",
+                            crate::error::rows_text(&rows),
+                            failed.direction,
+                            failed.revision
+                        )));
+                    };
+                    for change in &step.changes {
+                        version_sql.push(match change {
+                            VersionChange::Insert(v) => dialect.insert_version(table, v),
+                            VersionChange::Update { from, to } => {
+                                dialect.update_version(table, from, to)
+                            }
+                            VersionChange::Delete(v) => dialect.delete_version(table, v),
+                        });
+                    }
+                    row.from_versions = plan.start.clone();
+                    row.to_versions = plan.end.clone();
+                } else {
+                    row.to_versions = rows.clone();
+                }
+                written.push(row);
+            }
+        }
+        if written.is_empty() {
+            return Ok(written);
+        }
+        let mut statements = Vec::new();
+        if existing.is_none() {
+            statements.push(dialect.create_version_table(table));
+        }
+        if !exists {
+            statements.push(crate::history::create_table_sql(dialect, table));
+        }
+        statements.extend(version_sql);
+        statements.push(crate::history::insert_sql(dialect, table, &written));
+        exec.begin().await?;
+        for sql in &statements {
+            if let Err(e) = exec.execute(sql).await {
+                let _ = exec.rollback().await;
+                return Err(e.into());
+            }
+        }
+        exec.commit().await?;
+        events(&Event::Committed {
+            heads: rows,
+            steps: 0,
+        });
+        Ok(written)
+    }
+}
+
+/// The history's rows, or `None` when the table does not exist.
+async fn read_history(
+    exec: &mut dyn Executor,
+    table: &VersionTable,
+) -> Result<Option<Vec<HistoryRow>>> {
+    let history = crate::history::history_table(table);
+    let exists = exec
+        .query_text(&exec.dialect().table_exists_sql(&history))
+        .await?;
+    if exists.is_empty() {
+        return Ok(None);
+    }
+    let sql = crate::history::select_sql(exec.dialect(), table);
+    let rows = exec.query_text(&sql).await?;
+    crate::history::parse_rows(rows).map(Some)
+}
+
+/// Where `upgrade --resume` starts: the revision that failed halfway and the statement that
+/// failed, when the statements before it are unchanged and the plan starts with that revision.
+fn resume_point(
+    map: &RevisionMap,
+    dialect: &dyn crate::dialect::Dialect,
+    plan: &crate::plan::Plan,
+    rows: &[HistoryRow],
+) -> Result<(String, usize)> {
+    let summary = crate::history::summarize(rows);
+    let Some(failed) = summary
+        .unresolved
+        .iter()
+        .rev()
+        .find(|r| r.direction == Direction::Up)
+    else {
+        return Err(Error::Usage(
+            "nothing to resume: no upgrade step is recorded as failed halfway (on SQLite and PostgreSQL a failed step is rolled back whole; run `migrate upgrade` again)".to_string(),
+        ));
+    };
+    let refuse = |why: String| Error::ResumeRefused {
+        revision: failed.revision.clone(),
+        reason: why,
+    };
+    let Some(index) = failed.statement_index else {
+        return Err(refuse(
+            "its history row names no failed statement".to_string(),
+        ));
+    };
+    if plan.steps.first().and_then(|s| s.revision.as_deref()) != Some(failed.revision.as_str()) {
+        return Err(refuse(
+            "the upgrade does not start with it (the version table moved since it failed)"
+                .to_string(),
+        ));
+    }
+    let rev = map
+        .get(&failed.revision)
+        .ok_or_else(|| refuse("its file is gone".to_string()))?;
+    let statements = statements_of(rev, Direction::Up, dialect)?;
+    if statements.len() < index {
+        return Err(refuse(format!(
+            "its upgrade now has {} statements, fewer than the {index} it had reached",
+            statements.len()
+        )));
+    }
+    let prefix = crate::checksum::checksum(statements[..index - 1].iter().map(|s| s.text.as_str()));
+    if failed.prefix_checksum.as_deref() != Some(prefix.as_str()) {
+        return Err(refuse(format!(
+            "statements 1 to {} changed since they ran; finish or undo the step by hand and say so with `migrate repair --applied` or `--rolled-back`",
+            index - 1
+        )));
+    }
+    Ok((failed.revision.clone(), index))
 }
 
 /// Refuse, before anything runs, a run that the database would stop halfway: a server that
@@ -390,9 +750,30 @@ impl RunState {
 
 /// Runs an execution plan online. On failure the open transaction is rolled back and the
 /// error carries what had been committed.
+/// The history rows a walk writes.
+struct HistoryWriter {
+    table: VersionTable,
+    origin: Origin,
+    /// Rows not sent yet.
+    todo: Vec<HistoryRow>,
+    /// Rows sent in the open transaction.
+    in_tx: Vec<HistoryRow>,
+}
+
+impl HistoryWriter {
+    /// After a rollback: the steps run again and write their rows again; adoption rows stay due.
+    fn rolled_back(&mut self) {
+        let mut keep: Vec<HistoryRow> = self.in_tx.drain(..).collect();
+        keep.append(&mut self.todo);
+        keep.retain(|r| r.outcome == Outcome::Adopted);
+        self.todo = keep;
+    }
+}
+
 async fn walk(
     exec: &mut dyn Executor,
     plan: &ExecutionPlan<'_>,
+    mut history: Option<HistoryWriter>,
     events: &mut EventSink<'_>,
 ) -> Result<Report> {
     let mut state = RunState {
@@ -403,6 +784,7 @@ async fn walk(
         in_tx: false,
     };
     let mut step_started = Instant::now();
+    let mut step_clock = crate::clock::Timestamp::now();
     let mut commit_sent = false;
     let actions = &plan.actions;
     // Where the open transaction began, and how often its statements were retried.
@@ -426,6 +808,9 @@ async fn walk(
                 if sent.is_ok() {
                     state.commit();
                     retries = 0;
+                    if let Some(h) = history.as_mut() {
+                        h.in_tx.clear();
+                    }
                     events(&Event::Committed {
                         heads: state.committed_heads.clone(),
                         steps: state.applied.len(),
@@ -435,6 +820,7 @@ async fn walk(
             }
             Action::StepStart(n) => {
                 step_started = Instant::now();
+                step_clock = crate::clock::Timestamp::now();
                 let planned = &plan.steps[*n];
                 match &planned.step.revision {
                     Some(id) => events(&Event::MigrationStarted {
@@ -465,6 +851,25 @@ async fn walk(
                     to: step.to.clone(),
                     elapsed,
                 });
+                if let Some(h) = history.as_mut() {
+                    let mut row = HistoryRow::new(
+                        &h.origin,
+                        step.revision.clone().unwrap_or_else(|| step.to.join(",")),
+                        step.direction,
+                        if step.revision.is_some() {
+                            Outcome::Applied
+                        } else {
+                            Outcome::Stamped
+                        },
+                        step.from.clone(),
+                        step.to.clone(),
+                        planned.checksum.clone(),
+                        step_clock,
+                        elapsed,
+                    );
+                    row.statements = step.revision.as_ref().map(|_| planned.statements);
+                    h.todo.push(row);
+                }
                 if let Some(id) = &step.revision {
                     events(&Event::MigrationFinished {
                         revision: id.clone(),
@@ -474,6 +879,29 @@ async fn walk(
                 }
                 Ok(())
             }
+            Action::RecordHistory => match history.as_mut() {
+                Some(h) if !h.todo.is_empty() => {
+                    let sql = crate::history::insert_sql(exec.dialect(), &h.table, &h.todo);
+                    let commit_follows = actions[at + 1..]
+                        .iter()
+                        .find(|a| a.talks_to_database())
+                        .is_some_and(|a| *a == Action::Commit);
+                    let sent = if commit_follows {
+                        commit_sent = true;
+                        exec.execute_and_commit(&sql).await
+                    } else {
+                        exec.execute(&sql).await
+                    };
+                    if sent.is_ok() {
+                        let mut rows: Vec<HistoryRow> = h.todo.drain(..).collect();
+                        h.in_tx.append(&mut rows);
+                    } else {
+                        commit_sent = false;
+                    }
+                    sent
+                }
+                _ => Ok(()),
+            },
             Action::Execute(statement) => {
                 let started = Instant::now();
                 let sent = match &statement.kind {
@@ -519,6 +947,9 @@ async fn walk(
                     state.in_tx = false;
                     state.heads = state.committed_heads.clone();
                     state.pending.clear();
+                    if let Some(h) = history.as_mut() {
+                        h.rolled_back();
+                    }
                 }
                 let delay = backoff(plan.retry_delay, retries);
                 events(&Event::Retrying {
@@ -534,15 +965,75 @@ async fn walk(
                 at = retry.resume_at;
                 continue;
             }
-            if state.in_tx {
+            let rolled_back = state.in_tx;
+            if rolled_back {
                 let _ = exec.rollback().await;
             }
             state.in_tx = false;
-            return Err(failure(plan, action, error, &state));
+            let err = failure(plan, action, error, &state);
+            if let Some(mut h) = history {
+                if rolled_back {
+                    h.rolled_back();
+                }
+                record_failure(exec, plan, &err, h).await;
+            }
+            return Err(err);
         }
         at += 1;
     }
     Ok(state.report(&plan.start))
+}
+
+/// After a failed statement: the history row saying where it stopped (with the checksum of
+/// the statements before it, for `upgrade --resume`), and the adoption rows still due. Written
+/// on its own, outside the failed transaction; a failure to write it (the history table's
+/// creation was rolled back with the run) leaves the original error as it is.
+async fn record_failure(
+    exec: &mut dyn Executor,
+    plan: &ExecutionPlan<'_>,
+    err: &Error,
+    mut history: HistoryWriter,
+) {
+    if let Error::StatementFailed(f) = err {
+        if let Some(planned) = plan
+            .steps
+            .iter()
+            .find(|s| s.step.revision.as_deref() == Some(f.revision.as_str()))
+        {
+            let left_half = matches!(
+                f.left,
+                Left::OutsideTransaction { ran_before } | Left::ImplicitCommit { ran_before } if ran_before > 0
+            );
+            let mut row = HistoryRow::new(
+                &history.origin,
+                f.revision.clone(),
+                f.direction,
+                if left_half {
+                    Outcome::Failed
+                } else {
+                    Outcome::RolledBack
+                },
+                planned.step.from.clone(),
+                planned.step.to.clone(),
+                planned.checksum.clone(),
+                crate::clock::Timestamp::now(),
+                Duration::ZERO,
+            );
+            let before = f.index.saturating_sub(1).min(planned.texts.len());
+            row.prefix_checksum = Some(crate::checksum::checksum(
+                planned.texts[..before].iter().map(String::as_str),
+            ));
+            row.statements = Some(planned.statements);
+            row.statement_index = Some(f.index);
+            row.error = Some(f.error.message.clone());
+            history.todo.push(row);
+        }
+    }
+    if history.todo.is_empty() {
+        return;
+    }
+    let sql = crate::history::insert_sql(exec.dialect(), &history.table, &history.todo);
+    let _ = exec.execute(&sql).await;
 }
 
 /// Where a failed lock wait is retried from.

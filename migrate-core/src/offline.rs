@@ -107,7 +107,7 @@ fn render(
                 out.push_str("\n\n");
             }
             Action::Execute(s) => statement(&mut out, dialect, &s.sql),
-            Action::StepEnd(_) => {}
+            Action::StepEnd(_) | Action::RecordHistory => {}
         }
     }
     Ok(out)

@@ -246,7 +246,7 @@ impl CreateDate {
     pub fn from_unix(secs: u64, micros: u32) -> CreateDate {
         let days = (secs / 86_400) as i64;
         let rem = secs % 86_400;
-        let (year, month, day) = civil_from_days(days);
+        let (year, month, day) = crate::clock::civil_from_days(days);
         CreateDate {
             year,
             month,
@@ -307,20 +307,6 @@ impl std::fmt::Display for CreateDate {
 #[cfg(test)]
 fn format_create_date(secs: u64, micros: u32) -> String {
     CreateDate::from_unix(secs, micros).to_string()
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 /// Python's `repr` of a tuple of strings: `('a',)`, `('a', 'b')`.

@@ -1,7 +1,7 @@
 //! The SQL flavour of MySQL and MariaDB: quoting, splitting rules and the version table.
 
 use migrate_core::dialect::{quote_if_needed, TimeoutScope, Timeouts};
-use migrate_core::{split, Dialect, SplitRules};
+use migrate_core::{split, Dialect, SplitRules, VersionTable};
 
 /// MySQL's and MariaDB's [`Dialect`]: backtick quoting where SQLAlchemy quotes, no
 /// transactional DDL (every DDL statement commits implicitly), and the splitting rules of
@@ -317,6 +317,34 @@ impl Dialect for MysqlDialect {
 
     fn split_rules(&self) -> SplitRules {
         SplitRules::mysql()
+    }
+
+    fn history_id_column(&self) -> &'static str {
+        "id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY"
+    }
+
+    fn timestamp_type(&self) -> &'static str {
+        "DATETIME(6)"
+    }
+
+    /// `DATETIME` holds no zone: the value is UTC, written without the `T` and `Z`.
+    fn timestamp_literal(&self, iso: &str) -> String {
+        self.string_literal(iso.trim_end_matches('Z').replacen('T', " ", 1).as_str())
+    }
+
+    fn timestamp_text(&self, column: &str) -> String {
+        format!("DATE_FORMAT({column}, '%Y-%m-%dT%H:%i:%s.%fZ')")
+    }
+
+    fn table_exists_sql(&self, table: &VersionTable) -> String {
+        let schema = match &table.schema {
+            Some(s) => self.string_literal(s),
+            None => "DATABASE()".to_string(),
+        };
+        format!(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = {schema} AND table_name = {}",
+            self.string_literal(&table.name)
+        )
     }
 
     /// Session settings, once: `lock_wait_timeout` (metadata locks, what DDL waits for) and

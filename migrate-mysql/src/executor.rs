@@ -5,7 +5,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use migrate_core::held_locks::HeldLocks;
 use migrate_core::url::{hide, DatabaseUrl};
-use migrate_core::{DatabaseError, Dialect, Executor, Preflight, VersionColumn, VersionTable};
+use migrate_core::{
+    DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
+};
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
 
@@ -343,6 +345,30 @@ impl Executor for MysqlExecutor {
             })
     }
 
+    /// The text protocol; values as the server sends them.
+    async fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DatabaseError> {
+        let rows: Vec<mysql_async::Row> = self.conn.query(sql).await.map_err(statement)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                row.unwrap()
+                    .into_iter()
+                    .map(|value| match value {
+                        mysql_async::Value::NULL => None,
+                        mysql_async::Value::Bytes(b) => {
+                            Some(String::from_utf8_lossy(&b).into_owned())
+                        }
+                        mysql_async::Value::Int(i) => Some(i.to_string()),
+                        mysql_async::Value::UInt(u) => Some(u.to_string()),
+                        mysql_async::Value::Float(f) => Some(f.to_string()),
+                        mysql_async::Value::Double(d) => Some(d.to_string()),
+                        other => Some(other.as_sql(true).trim_matches('\'').to_string()),
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
     /// Opens a transaction with the next statement (`START TRANSACTION` is sent with it).
     /// DDL inside it still commits implicitly (MySQL has no transactional DDL).
     async fn begin(&mut self) -> Result<(), DatabaseError> {
@@ -524,5 +550,10 @@ impl Executor for MysqlExecutor {
                 restored
             }
         }
+    }
+
+    /// Reads `information_schema` for the connection's database (see the `snapshot` module).
+    async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
+        crate::snapshot::read_snapshot(&mut self.conn, table).await
     }
 }

@@ -7,7 +7,9 @@
 //! migration lock (`GET_LOCK`, per session, so it survives DDL's implicit commits; on a
 //! Galera cluster a lock row every node sees, see [`LockMode`]). MySQL
 //! has no transactional DDL; what that means for a failed run is the migrator's business, in
-//! `migrate-core`.
+//! `migrate-core`. The executor reads `information_schema` into a
+//! [`Snapshot`](migrate_core::Snapshot), [`dump`] prints one as DDL, and [`ScratchDatabase`]
+//! is the temporary database `verify` and `drift` run on.
 //!
 //! ```no_run
 //! use migrate_core::{Executor, VersionTable};
@@ -21,13 +23,18 @@
 //! ```
 
 mod dialect;
+mod dump;
 mod executor;
 mod lock;
+mod scratch;
+mod snapshot;
 mod tls;
 mod url;
 
 pub use dialect::MysqlDialect;
+pub use dump::dump;
 pub use executor::{MysqlExecutor, CONNECT_TIMEOUT};
 pub use lock::LockMode;
+pub use scratch::ScratchDatabase;
 pub use tls::{SslMode, TlsSettings};
 pub use url::{parse_mysql_url, MysqlTarget, DEFAULT_PORT};

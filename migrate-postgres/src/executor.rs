@@ -5,7 +5,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use migrate_core::held_locks::HeldLocks;
 use migrate_core::url::DatabaseUrl;
-use migrate_core::{DatabaseError, Dialect, Executor, Preflight, VersionColumn, VersionTable};
+use migrate_core::{
+    DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
+};
 use tokio::time::Instant;
 use tokio_postgres::{Client, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
@@ -301,6 +303,26 @@ impl Executor for PostgresExecutor {
             .map_err(|e| statement_error(&e))
     }
 
+    /// The simple protocol: text values, no prepared statement (PgBouncer-safe).
+    async fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DatabaseError> {
+        let messages = self
+            .client
+            .simple_query(sql)
+            .await
+            .map_err(|e| statement_error(&e))?;
+        Ok(messages
+            .iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).map(str::to_string))
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// `BEGIN`. Under a session-level lock it also reads the backend pid in the same round
     /// trip: a transaction on another server session than the one holding the lock means a
     /// pooler in transaction mode, where that lock excludes nobody, and the run stops.
@@ -530,5 +552,10 @@ impl Executor for PostgresExecutor {
                 }
             }
         }
+    }
+
+    /// Reads `pg_catalog` in one round trip (see the `snapshot` module).
+    async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
+        crate::snapshot::read_snapshot(&self.client, table).await
     }
 }

@@ -6,7 +6,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use migrate_core::held_locks::HeldLocks;
 use migrate_core::url::{Backend, DatabaseUrl, SqliteTarget};
-use migrate_core::{DatabaseError, Dialect, Executor, Preflight, VersionColumn, VersionTable};
+use migrate_core::{
+    DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
+};
 use rusqlite::{Connection, OptionalExtension};
 
 use crate::dialect::SqliteDialect;
@@ -178,6 +180,29 @@ impl Executor for SqliteExecutor {
         self.conn.execute_batch(sql).map_err(statement)
     }
 
+    async fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DatabaseError> {
+        use rusqlite::types::ValueRef;
+        let mut stmt = self.conn.prepare(sql).map_err(statement)?;
+        let n = stmt.column_count();
+        let mut rows = stmt.query([]).map_err(statement)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(statement)? {
+            let mut values = Vec::with_capacity(n);
+            for i in 0..n {
+                values.push(match row.get_ref(i).map_err(statement)? {
+                    ValueRef::Null => None,
+                    ValueRef::Integer(v) => Some(v.to_string()),
+                    ValueRef::Real(v) => Some(v.to_string()),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        Some(String::from_utf8_lossy(t).into_owned())
+                    }
+                });
+            }
+            out.push(values);
+        }
+        Ok(out)
+    }
+
     /// `BEGIN IMMEDIATE`: takes SQLite's write lock at once, so a concurrent writer fails
     /// (after the busy timeout) before any migration SQL runs rather than in the middle.
     async fn begin(&mut self) -> Result<(), DatabaseError> {
@@ -293,5 +318,10 @@ impl Executor for SqliteExecutor {
             read_only,
             version_column,
         })
+    }
+
+    /// Reads `sqlite_schema` and the pragmas of the `main` database (see the `snapshot` module).
+    async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
+        crate::snapshot::read_snapshot(&self.conn, table)
     }
 }

@@ -5,7 +5,10 @@
 //! statements); [`SqliteExecutor`] only talks to the database: it runs statements, opens and
 //! closes transactions, reads the version table and holds the migration lock (an OS lock on
 //! `<database file>.migrate-lock`, so that concurrent `migrate upgrade` processes apply each
-//! migration once). The migration loop itself lives in `migrate-core`.
+//! migration once). The migration loop itself lives in `migrate-core`. The executor also reads
+//! the catalog into a [`Snapshot`](migrate_core::Snapshot) ([`dump`] prints it as SQLite's own
+//! statements), and [`SqliteExecutor::copy_of`] opens an in-memory copy of a database file for
+//! `verify --from`.
 //!
 //! ```
 //! use migrate_core::{Executor, VersionTable};
@@ -19,8 +22,12 @@
 //! ```
 
 mod dialect;
+mod dump;
 mod executor;
 mod lock;
+mod scratch;
+mod snapshot;
 
 pub use dialect::SqliteDialect;
+pub use dump::dump;
 pub use executor::{SqliteExecutor, BUSY_TIMEOUT};

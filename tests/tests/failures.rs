@@ -382,8 +382,9 @@ fn failing_downgrade(db: TestDb) {
         }
         Backend::Mysql => {
             assert!(
-                message.contains("statement 1 of this migration may have been applied and is not undone")
-                    && message.contains("(0a0a0a0a0a0a)"),
+                message.contains(
+                    "statement 1 of this migration may have been applied and is not undone"
+                ) && message.contains("(0a0a0a0a0a0a)"),
                 "{message}"
             );
             assert_eq!(db.versions(), Some(vec!["0a0a0a0a0a0a".to_string()]));

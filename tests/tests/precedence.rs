@@ -1,9 +1,9 @@
-//! Which configuration wins when several sources name the same setting, as `migrate` does it
-//! today: `alembic.ini` (its `[alembic]` and `[migrate]` sections) against `migrate.toml` (the
-//! working directory's and the one beside the ini), the environment (`DATABASE_URL`,
-//! `MIGRATE_URL`, `.env`) against `alembic.ini`'s URL, named environments from both files, and
-//! `--url`. The precedence rules are being reworked (issue 13): these tests pin today's
-//! behaviour so that every change to it is a deliberate one, made here.
+//! Which configuration wins when several sources name the same setting: `alembic.ini` (its
+//! `[alembic]` and `[migrate]` sections) against `migrate.toml` (the working directory's and
+//! the one beside the ini), the environment (`DATABASE_URL`, `MIGRATE_URL`, `.env`) against
+//! `alembic.ini`'s URL, named environments from both files, and `--url`. These tests pin the
+//! rules of issue 13 (README, "Configuration"): every change to them is a deliberate one, made
+//! here.
 //!
 //! Each source names a SQLite database of its own; `stamp head` writes the version row into
 //! the one that won, and nothing into the others.
@@ -58,6 +58,21 @@ impl Sources {
             }
         }
         won
+    }
+
+    /// `stamp head` with `args` and `env` must fail and stamp no database; its message.
+    #[track_caller]
+    fn refused_by(&self, args: &[&str], env: &[(&str, &str)]) -> String {
+        let mut all = args.to_vec();
+        all.extend(["stamp", "head"]);
+        let message = self.p.migrate_env(&all, env).failed();
+        for (name, db) in &self.dbs {
+            assert!(
+                db.versions().unwrap_or_default().is_empty(),
+                "{name} was stamped"
+            );
+        }
+        message
     }
 }
 
@@ -121,8 +136,11 @@ fn beside_the_ini_a_migrate_toml_beats_the_working_directorys() {
     );
 }
 
+/// `--url` and `MIGRATE_URL` are explicit and beat the files. `DATABASE_URL`, which a shell or
+/// a container often holds for something else, is used only when the project names no
+/// database or names the same one: naming another is an error that touches no database.
 #[test]
-fn the_environment_beats_alembic_ini_and_migrate_toml() {
+fn explicit_sources_beat_the_files_and_a_differing_database_url_is_refused() {
     let s = Sources::new(&[
         "ini",
         "toml",
@@ -134,23 +152,33 @@ fn the_environment_beats_alembic_ini_and_migrate_toml() {
     s.p.write("alembic.ini", &alembic_ini(s.url("ini"), ""));
     let ini = ["-c", "alembic.ini"];
     let database_url = [("DATABASE_URL", s.url("database_url"))];
-    assert_eq!(s.stamped_by(&ini, &database_url), ["database_url"]);
+    let message = s.refused_by(&ini, &database_url);
+    assert!(
+        message.contains("two database URLs are configured and they name different databases: DATABASE_URL in the environment names SQLite file"),
+        "{message}"
+    );
+    // The same DATABASE_URL as the ini's is no conflict.
+    assert_eq!(
+        s.stamped_by(&ini, &[("DATABASE_URL", s.url("ini"))]),
+        ["ini"]
+    );
 
-    // A .env in the working directory beats the ini too, and the process environment it.
+    // From a .env in the working directory, the same.
     s.p.write(".env", &format!("DATABASE_URL={}\n", s.url("dotenv")));
-    assert_eq!(s.stamped_by(&ini, &[]), ["dotenv"]);
-    assert_eq!(s.stamped_by(&ini, &database_url), ["database_url"]);
+    let message = s.refused_by(&ini, &[]);
+    assert!(message.contains("DATABASE_URL"), "{message}");
+    std::fs::remove_file(s.p.path().join(".env")).unwrap();
 
-    // MIGRATE_URL beats DATABASE_URL.
+    // MIGRATE_URL beats the files and DATABASE_URL.
     let both = [
         ("DATABASE_URL", s.url("database_url")),
         ("MIGRATE_URL", s.url("migrate_url")),
     ];
     assert_eq!(s.stamped_by(&ini, &both), ["migrate_url"]);
 
-    // With a migrate.toml beside the ini, the environment still wins; --url beats everything.
+    // With a migrate.toml beside the ini, its url is the project's; --url beats everything.
     s.p.write("migrate.toml", &format!("url = \"{}\"\n", s.url("toml")));
-    assert_eq!(s.stamped_by(&ini, &database_url), ["database_url"]);
+    assert_eq!(s.stamped_by(&ini, &[]), ["toml"]);
     assert_eq!(
         s.stamped_by(&["-c", "alembic.ini", "--url", s.url("flag")], &both),
         ["flag"]
@@ -216,22 +244,30 @@ fn a_named_environment_in_migrate_toml_beats_the_ini_and_the_environment() {
 
 #[test]
 fn beside_an_ini_migrate_toml_supplies_only_url_and_environments() {
-    // The version table is the ini's: migrate.toml's `version_table` is not read beside it.
+    // The version table is the ini's: a migrate.toml beside it naming another is refused.
     let s = Sources::new(&["ini"]);
     s.p.write(
         "alembic.ini",
         &alembic_ini(s.url("ini"), "version_table = ini_versions\n"),
     );
     s.p.write("migrate.toml", "version_table = \"toml_versions\"\n");
-    s.p.migrate(&["-c", "alembic.ini", "stamp", "head"]).ok();
+    let message =
+        s.p.migrate(&["-c", "alembic.ini", "stamp", "head"])
+            .failed();
+    assert!(
+        message.contains("migrate.toml: `version_table` comes from the alembic.ini beside it"),
+        "{message}"
+    );
     let db = &s.dbs[0].1;
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+    std::fs::remove_file(s.p.path().join("migrate.toml")).unwrap();
+    s.p.migrate(&["-c", "alembic.ini", "stamp", "head"]).ok();
     assert!(
         db.tables().contains(&"ini_versions".to_string()),
         "{:?}",
         db.tables()
     );
-    assert!(!db.tables().contains(&"toml_versions".to_string()));
-    // ... while MIGRATE_VERSION_TABLE, from the environment, is.
+    // ... while MIGRATE_VERSION_TABLE, from the environment, is read.
     s.p.migrate_env(
         &["-c", "alembic.ini", "stamp", "head"],
         &[("MIGRATE_VERSION_TABLE", "env_versions")],

@@ -31,7 +31,7 @@ pub async fn upgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliEr
             "Range revision not allowed (a START:END range needs --sql)".to_string(),
         ));
     }
-    let (map, (_, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
+    let (map, (url, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
     let migrator = Migrator::new(map, ctx.options());
     let mut progress = Progress::to_stderr(ctx.verbosity);
     let result = migrator
@@ -39,7 +39,7 @@ pub async fn upgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), CliEr
         .await;
     progress.finish();
     result?;
-    Ok(())
+    super::dump::write_schema_dump(ctx, &url, exec.as_mut()).await
 }
 
 /// `downgrade REV [--sql]`.
@@ -58,7 +58,7 @@ pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), Cli
             "Range revision not allowed (a FROM:TO range needs --sql)".to_string(),
         ));
     }
-    let (map, (_, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
+    let (map, (url, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
     let migrator = Migrator::new(map, ctx.options());
     let mut progress = Progress::to_stderr(ctx.verbosity);
     let result = migrator
@@ -66,7 +66,7 @@ pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<(), Cli
         .await;
     progress.finish();
     result?;
-    Ok(())
+    super::dump::write_schema_dump(ctx, &url, exec.as_mut()).await
 }
 
 /// Alembic's reading of `stamp --sql` arguments: each may be `START:END`, with one start for

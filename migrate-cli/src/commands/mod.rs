@@ -1,10 +1,12 @@
 //! The commands, each a thin layer: settings in, core calls, output out.
 
 mod config;
+mod dump;
 mod lint;
 mod listing;
 mod migrate;
 mod revision;
+mod verify;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -117,6 +119,12 @@ impl Context {
     }
 }
 
+/// `value` as one pretty-printed JSON document.
+pub fn json(value: &impl serde::Serialize) -> Result<String, CliError> {
+    serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Usage(format!("cannot render the JSON output: {e}")))
+}
+
 /// Reads the version locations into a graph that is never freed (see [`Context::map`]).
 fn load_map(
     locations: &[PathBuf],
@@ -207,6 +215,9 @@ pub async fn run(cli: Cli, cwd: &Path) -> Result<(), CliError> {
         Command::Config => config::show(&ctx),
         Command::Completions(_) => Ok(()),
         Command::Lint(args) => lint::lint(&ctx, &args).await,
+        Command::Verify(args) => verify::verify(&ctx, &args).await,
+        Command::Dump(args) => dump::dump(&ctx, &args).await,
+        Command::Drift(args) => verify::drift(&ctx, &args).await,
     }
 }
 
@@ -294,6 +305,7 @@ mod tests {
             revision_format: None,
             file_template: None,
             truncate_slug_length: None,
+            schema_dump: None,
             environment: env.map(|name| ActiveEnvironment {
                 name: name.into(),
                 chosen_by: "TEST_ENV=true".into(),

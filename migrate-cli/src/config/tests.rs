@@ -395,6 +395,7 @@ fn every_setting_reports_its_source() {
                 Some("20"),
                 "truncate_slug_length in [alembic] of db/alembic.ini"
             ),
+            ("schema_dump", None, "not set"),
         ]
     );
 }

@@ -353,6 +353,15 @@ pub use migrate_tests::servers::{
 };
 use migrate_tests::servers::{Server, ServerDatabase};
 
+/// The companion table `migrate` records its steps in (Alembic neither creates nor reads it).
+pub const HISTORY_TABLE: &str = "alembic_version_history";
+
+/// Whether `table` is a history table `migrate` keeps beside a version table
+/// (`<version_table>_history`; the tests name no table of their own so).
+pub fn is_history_table(table: &str) -> bool {
+    table.ends_with("_history")
+}
+
 /// A database of its own for one test, dropped at the end (also when the test fails).
 pub struct TestDb {
     /// The backend.
@@ -458,7 +467,9 @@ impl TestDb {
             .collect()
     }
 
-    /// The user tables (not views) of the database, sorted.
+    /// The user tables (not views) of the database, sorted; `migrate`'s history table (the
+    /// companion `alembic_version_history`, which Alembic neither creates nor reads) is left
+    /// out, so the lists compare with Alembic's: [`TestDb::history`] reads it.
     pub fn tables(&self) -> Vec<String> {
         let sql = match self.backend {
             Backend::Sqlite => {
@@ -471,7 +482,35 @@ impl TestDb {
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE' ORDER BY table_name"
             }
         };
-        self.column(sql)
+        let mut tables = self.column(sql);
+        tables.retain(|t| !is_history_table(t));
+        tables
+    }
+
+    /// The rows of the history table as `revision direction outcome`, oldest first; `None`
+    /// when it does not exist.
+    pub fn history(&self) -> Option<Vec<String>> {
+        let sql = match self.backend {
+            Backend::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version_history'",
+            Backend::Postgres => "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'alembic_version_history'",
+            Backend::Mysql => "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = 'alembic_version_history'",
+        };
+        if self.column(sql).is_empty() {
+            return None;
+        }
+        Some(
+            self.query(
+                "SELECT revision, direction, outcome FROM alembic_version_history ORDER BY id",
+            )
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|v| v.unwrap_or_else(|| "NULL".into()))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect(),
+        )
     }
 
     /// The views of the database, sorted.
@@ -558,6 +597,13 @@ impl TestDb {
                 ));
             }
         }
+        // The history table is migrate's own; see `tables`.
+        lines.retain(|l| {
+            let object = l
+                .split([' ', '.'])
+                .find(|w| !matches!(*w, "table" | "index" | "view"));
+            !object.is_some_and(is_history_table)
+        });
         lines.sort();
         lines
     }

@@ -1,0 +1,480 @@
+//! Reading a PostgreSQL database's catalog into a [`Snapshot`], from `pg_catalog` and the
+//! server's own renderers (`format_type`, `pg_get_expr`, `pg_get_constraintdef`,
+//! `pg_get_indexdef`, `pg_get_viewdef`, `pg_get_functiondef`, `pg_get_triggerdef`), so every
+//! expression reads the way the server prints it, whatever spelling created it.
+//!
+//! All queries go to the server in one simple-query round trip. System schemas, objects that
+//! belong to an extension, partitions, the version table and its history table are left out;
+//! objects in the session's `current_schema()` have no schema in the snapshot.
+
+use std::collections::BTreeMap;
+
+use migrate_core::snapshot::{
+    Check, Column, EnumType, Extension, ForeignKey, Generated, Index, PrimaryKey, Routine,
+    RoutineKind, Sequence, Snapshot, Table, Trigger, Unique, View,
+};
+use migrate_core::{DatabaseError, VersionTable};
+use tokio_postgres::{Client, SimpleQueryMessage};
+
+use crate::error::session_error;
+
+/// The separator of lists aggregated into one text value.
+const SEP: char = '\u{1f}';
+
+/// Schemas that hold no user objects.
+const USER_NAMESPACE: &str = "n.nspname NOT IN ('pg_catalog', 'information_schema') \
+     AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'";
+
+/// `''` for the session's schema, else the schema's name.
+const SCHEMA: &str = "CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname END";
+
+/// `relation` (a `pg_class` alias) is no extension's member.
+fn own(alias: &str, catalog: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass \
+         AND e.objid = {alias}.oid AND e.deptype = 'e')"
+    )
+}
+
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The statements of one snapshot, in the order [`read_snapshot`] reads their results.
+fn queries(table: &VersionTable) -> Vec<String> {
+    let vt_schema = table
+        .schema
+        .as_deref()
+        .map(literal)
+        .unwrap_or_else(|| "current_schema()".to_string());
+    let skipped = format!(
+        "NOT (n.nspname = {vt_schema} AND c.relname IN ({}, {}))",
+        literal(&table.name),
+        literal(&format!("{}_history", table.name))
+    );
+    let relation = format!(
+        "{USER_NAMESPACE} AND {skipped} AND {} AND NOT c.relispartition",
+        own("c", "pg_class")
+    );
+    let cols = |array: &str, rel: &str| {
+        format!(
+            "(SELECT string_agg(a.attname, chr(31) ORDER BY k.ord) FROM unnest({array}) WITH ORDINALITY k(num, ord) \
+             JOIN pg_attribute a ON a.attrelid = {rel} AND a.attnum = k.num)"
+        )
+    };
+    vec![
+        format!(
+            "SELECT n.nspname FROM pg_namespace n WHERE {USER_NAMESPACE} AND n.nspname <> current_schema() AND {}",
+            own("n", "pg_namespace")
+        ),
+        "SELECT e.extname, e.extversion, CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname END \
+         FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'"
+            .to_string(),
+        format!(
+            "SELECT {SCHEMA}, t.typname, string_agg(e.enumlabel, chr(31) ORDER BY e.enumsortorder) \
+             FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace \
+             WHERE {USER_NAMESPACE} AND {} GROUP BY 1, 2",
+            own("t", "pg_type")
+        ),
+        format!(
+            "SELECT {SCHEMA}, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, \
+             s.seqmax, s.seqcache, s.seqcycle, \
+             (SELECT CASE WHEN tn.nspname = current_schema() THEN '' ELSE tn.nspname || '.' END || tc.relname || '.' || a.attname \
+              FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
+              JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+              WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass \
+              AND d.deptype = 'a' LIMIT 1) \
+             FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {relation} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
+             AND d.objid = c.oid AND d.deptype = 'i')"
+        ),
+        format!(
+            "SELECT {SCHEMA}, c.relname, c.relkind, c.relpersistence, pg_get_partkeydef(c.oid), \
+             obj_description(c.oid, 'pg_class') \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('r', 'p') AND {relation}"
+        ),
+        format!(
+            "SELECT {SCHEMA}, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
+             pg_get_expr(ad.adbin, ad.adrelid), a.attgenerated, a.attidentity, \
+             CASE WHEN a.attcollation <> t.typcollation THEN \
+               CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) \
+               ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END END, \
+             col_description(c.oid, a.attnum) \
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_type t ON t.oid = a.atttypid \
+             LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
+             LEFT JOIN pg_collation co ON co.oid = a.attcollation \
+             LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace \
+             WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND {relation} \
+             ORDER BY 1, 2, a.attnum"
+        ),
+        format!(
+            "SELECT {SCHEMA}, c.relname, co.conname, co.contype, pg_get_constraintdef(co.oid, true), {}, \
+             (SELECT CASE WHEN fn.nspname = current_schema() THEN '' ELSE fn.nspname || '.' END || fc.relname \
+              FROM pg_class fc JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = co.confrelid), \
+             {}, co.confupdtype, co.confdeltype, co.condeferrable, co.condeferred, co.confmatchtype \
+             FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE co.contype IN ('p', 'u', 'c', 'f', 'x') AND c.relkind IN ('r', 'p') AND {relation}",
+            cols("co.conkey", "co.conrelid"),
+            cols("co.confkey", "co.confrelid")
+        ),
+        format!(
+            "SELECT {SCHEMA}, c.relname, i.relname, ix.indisunique, am.amname, pg_get_expr(ix.indpred, ix.indrelid), \
+             pg_get_indexdef(i.oid), \
+             (SELECT string_agg(pg_get_indexdef(i.oid, k, true) \
+                || CASE WHEN ix.indoption[k - 1] & 1 = 1 THEN ' DESC' ELSE '' END \
+                || CASE WHEN ix.indoption[k - 1] & 3 = 2 THEN ' NULLS FIRST' \
+                        WHEN ix.indoption[k - 1] & 3 = 1 THEN ' NULLS LAST' ELSE '' END, chr(31) ORDER BY k) \
+              FROM generate_series(1, ix.indnkeyatts) k), \
+             (SELECT string_agg(pg_get_indexdef(i.oid, k, true), chr(31) ORDER BY k) \
+              FROM generate_series(ix.indnkeyatts + 1, ix.indnatts) k) \
+             FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class c ON c.oid = ix.indrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = i.relam \
+             WHERE c.relkind IN ('r', 'p') AND {relation} AND NOT EXISTS (SELECT 1 FROM pg_constraint co \
+             WHERE co.conindid = i.oid AND co.conrelid = c.oid AND co.contype IN ('p', 'u', 'x'))"
+        ),
+        format!(
+            "SELECT {SCHEMA}, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid, true), obj_description(c.oid, 'pg_class'), \
+             (SELECT string_agg(DISTINCT CASE WHEN dn.nspname = current_schema() THEN '' ELSE dn.nspname || '.' END || dc.relname, chr(31)) \
+              FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
+              JOIN pg_class dc ON dc.oid = d.refobjid JOIN pg_namespace dn ON dn.oid = dc.relnamespace \
+              WHERE r.ev_class = c.oid AND dc.oid <> c.oid AND dc.relkind IN ('v', 'm')) \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('v', 'm') AND {relation}"
+        ),
+        format!(
+            "SELECT {SCHEMA}, p.proname, p.prokind, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid) \
+             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+             WHERE p.prokind IN ('f', 'p') AND {USER_NAMESPACE} AND {}",
+            own("p", "pg_proc")
+        ),
+        format!(
+            "SELECT {SCHEMA}, c.relname, t.tgname, pg_get_triggerdef(t.oid, true) \
+             FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT t.tgisinternal AND {relation}"
+        ),
+    ]
+}
+
+type Rows = Vec<Vec<Option<String>>>;
+
+/// The snapshot of the database `client` is connected to.
+///
+/// The catalog queries are prepared once per session (`PREPARE migrate_snapshot_<hash>_<n>`,
+/// the hash telling apart the texts of another version table) and then run with `EXECUTE`,
+/// all in one simple-query round trip: `verify` takes three snapshots per revision, and
+/// planning these queries costs about as much as running them. Where prepared statements do
+/// not survive between round trips (a pooler in transaction mode), the queries run as text.
+pub async fn read_snapshot(
+    client: &Client,
+    table: &VersionTable,
+) -> Result<Snapshot, DatabaseError> {
+    let queries = queries(table);
+    let prefix = format!(
+        "migrate_snapshot_{}_",
+        &migrate_core::snapshot::definition_hash(&queries.join(";"))[..12]
+    );
+    let names: Vec<String> = (0..queries.len()).map(|i| format!("{prefix}{i}")).collect();
+    let prepared = client
+        .simple_query(&format!(
+            "SELECT name FROM pg_prepared_statements WHERE name LIKE '{prefix}%'"
+        ))
+        .await
+        .map_err(|e| session_error("reading the catalog", &e))?;
+    let have: Vec<&str> = prepared
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) => row.get(0),
+            _ => None,
+        })
+        .collect();
+    let mut sql = String::new();
+    for (name, query) in names.iter().zip(&queries) {
+        if !have.contains(&name.as_str()) {
+            sql.push_str(&format!("PREPARE {name} AS {query};\n"));
+        }
+    }
+    let prepares = queries.len() - have.len().min(queries.len());
+    for name in &names {
+        sql.push_str(&format!("EXECUTE {name};\n"));
+    }
+    let messages = match client.simple_query(&sql).await {
+        Ok(messages) => messages,
+        // 26000 (no such prepared statement) / 42P05 (already exists): another session answered.
+        Err(e)
+            if e.code()
+                .is_some_and(|c| ["26000", "42P05"].contains(&c.code())) =>
+        {
+            client
+                .simple_query(&queries.join(";\n"))
+                .await
+                .map_err(|e| session_error("reading the catalog", &e))?
+        }
+        Err(e) => return Err(session_error("reading the catalog", &e)),
+    };
+    let mut results: Vec<Rows> = vec![Vec::new()];
+    for message in messages {
+        match message {
+            SimpleQueryMessage::Row(row) => {
+                let values = (0..row.len())
+                    .map(|i| row.get(i).map(str::to_string))
+                    .collect();
+                if let Some(last) = results.last_mut() {
+                    last.push(values);
+                }
+            }
+            SimpleQueryMessage::CommandComplete(_) => results.push(Vec::new()),
+            _ => {}
+        }
+    }
+    // Each PREPARE completes a command with no rows: skip theirs (the text fallback has none,
+    // and then fewer results than `prepares + queries`).
+    if results.len() > queries.len() + 1 {
+        results.drain(..prepares);
+    }
+    let mut results = results.into_iter();
+    let mut next = || results.next().unwrap_or_default();
+    let (
+        schemas,
+        extensions,
+        enums,
+        sequences,
+        tables,
+        columns,
+        constraints,
+        indexes,
+        views,
+        routines,
+        triggers,
+    ) = (
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+    );
+
+    let mut snap = Snapshot {
+        schemas: schemas.into_iter().map(|r| text(&r, 0)).collect(),
+        ..Snapshot::default()
+    };
+    snap.extensions = extensions
+        .iter()
+        .map(|r| Extension {
+            name: text(r, 0),
+            version: text(r, 1),
+            schema: schema(r, 2),
+        })
+        .collect();
+    snap.enums = enums
+        .iter()
+        .map(|r| EnumType {
+            schema: schema(r, 0),
+            name: text(r, 1),
+            labels: list(r, 2),
+        })
+        .collect();
+    snap.sequences = sequences
+        .iter()
+        .map(|r| Sequence {
+            schema: schema(r, 0),
+            name: text(r, 1),
+            data_type: text(r, 2),
+            start: number(r, 3),
+            increment: number(r, 4),
+            min: number(r, 5),
+            max: number(r, 6),
+            cache: number(r, 7),
+            cycle: flag(r, 8),
+            owned_by: opt(r, 9),
+        })
+        .collect();
+
+    let mut by_name: BTreeMap<(Option<String>, String), Table> = BTreeMap::new();
+    for r in &tables {
+        let mut t = Table::new(schema(r, 0).as_deref(), &text(r, 1), Vec::new());
+        if text(r, 3) == "u" {
+            t.options.push("UNLOGGED".to_string());
+        }
+        if text(r, 2) == "p" {
+            t.options.push(format!("PARTITION BY {}", text(r, 4)));
+        }
+        t.comment = opt(r, 5);
+        by_name.insert((t.schema.clone(), t.name.clone()), t);
+    }
+    for r in &columns {
+        let Some(t) = by_name.get_mut(&(schema(r, 0), text(r, 1))) else {
+            continue;
+        };
+        let mut column = Column::new(&text(r, 2), &text(r, 3), !flag(r, 4));
+        let expression = opt(r, 5);
+        if text(r, 6) == "s" {
+            column.generated = expression.map(|expression| Generated {
+                expression,
+                stored: true,
+            });
+        } else {
+            column.default = expression;
+        }
+        column.identity = match text(r, 7).as_str() {
+            "a" => Some("GENERATED ALWAYS AS IDENTITY".to_string()),
+            "d" => Some("GENERATED BY DEFAULT AS IDENTITY".to_string()),
+            _ => None,
+        };
+        column.collation = opt(r, 8);
+        column.comment = opt(r, 9);
+        t.columns.push(column);
+    }
+    for r in &constraints {
+        let Some(t) = by_name.get_mut(&(schema(r, 0), text(r, 1))) else {
+            continue;
+        };
+        let (name, definition) = (text(r, 2), text(r, 4));
+        match text(r, 3).as_str() {
+            "p" => {
+                t.primary_key = Some(PrimaryKey {
+                    name: Some(name),
+                    columns: list(r, 5),
+                    ddl: Some(definition),
+                })
+            }
+            "u" => t.uniques.push(Unique {
+                name: Some(name),
+                columns: list(r, 5),
+                ddl: Some(definition),
+            }),
+            "c" => t.checks.push(Check {
+                name: Some(name),
+                expression: definition
+                    .strip_prefix("CHECK ")
+                    .unwrap_or(&definition)
+                    .to_string(),
+            }),
+            "x" => t.checks.push(Check {
+                name: Some(name),
+                expression: definition,
+            }),
+            "f" => {
+                let mut options = Vec::new();
+                match text(r, 12).as_str() {
+                    "f" => options.push("MATCH FULL"),
+                    "p" => options.push("MATCH PARTIAL"),
+                    _ => {}
+                }
+                match (flag(r, 10), flag(r, 11)) {
+                    (true, true) => options.push("DEFERRABLE INITIALLY DEFERRED"),
+                    (true, false) => options.push("DEFERRABLE"),
+                    _ => {}
+                }
+                t.foreign_keys.push(ForeignKey {
+                    name: Some(name),
+                    columns: list(r, 5),
+                    referenced_table: text(r, 6),
+                    referenced_columns: list(r, 7),
+                    on_update: action(&text(r, 8)),
+                    on_delete: action(&text(r, 9)),
+                    options: options.join(" "),
+                    ddl: Some(definition),
+                });
+            }
+            _ => {}
+        }
+    }
+    for r in &indexes {
+        let Some(t) = by_name.get_mut(&(schema(r, 0), text(r, 1))) else {
+            continue;
+        };
+        t.indexes.push(Index {
+            name: text(r, 2),
+            unique: flag(r, 3),
+            method: opt(r, 4),
+            predicate: opt(r, 5),
+            ddl: opt(r, 6),
+            columns: list(r, 7),
+            include: list(r, 8),
+        });
+    }
+    snap.tables = by_name.into_values().collect();
+    snap.views = views
+        .iter()
+        .map(|r| View {
+            schema: schema(r, 0),
+            name: text(r, 1),
+            materialized: flag(r, 2),
+            definition: text(r, 3).trim().trim_end_matches(';').to_string(),
+            comment: opt(r, 4),
+            depends_on: list(r, 5),
+            ddl: None,
+        })
+        .collect();
+    snap.routines = routines
+        .iter()
+        .map(|r| Routine {
+            schema: schema(r, 0),
+            name: text(r, 1),
+            kind: if text(r, 2) == "p" {
+                RoutineKind::Procedure
+            } else {
+                RoutineKind::Function
+            },
+            arguments: text(r, 3),
+            definition: text(r, 4).trim_end().to_string(),
+        })
+        .collect();
+    snap.triggers = triggers
+        .iter()
+        .map(|r| Trigger {
+            schema: schema(r, 0),
+            table: text(r, 1),
+            name: text(r, 2),
+            definition: text(r, 3),
+            ddl: None,
+        })
+        .collect();
+    Ok(snap.sorted())
+}
+
+fn opt(row: &[Option<String>], i: usize) -> Option<String> {
+    row.get(i).cloned().flatten()
+}
+
+fn text(row: &[Option<String>], i: usize) -> String {
+    opt(row, i).unwrap_or_default()
+}
+
+fn schema(row: &[Option<String>], i: usize) -> Option<String> {
+    opt(row, i).filter(|s| !s.is_empty())
+}
+
+fn flag(row: &[Option<String>], i: usize) -> bool {
+    text(row, i) == "t"
+}
+
+fn number(row: &[Option<String>], i: usize) -> i64 {
+    text(row, i).parse().unwrap_or_default()
+}
+
+fn list(row: &[Option<String>], i: usize) -> Vec<String> {
+    opt(row, i)
+        .map(|v| v.split(SEP).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// `pg_constraint`'s action code as SQL says it.
+fn action(code: &str) -> String {
+    match code {
+        "r" => "RESTRICT",
+        "c" => "CASCADE",
+        "n" => "SET NULL",
+        "d" => "SET DEFAULT",
+        _ => "NO ACTION",
+    }
+    .to_string()
+}
