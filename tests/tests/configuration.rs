@@ -253,6 +253,7 @@ lock_timeout                = 5  (lock_timeout in migrate.toml)
 revision_format             = (not set)  (not set)
 file_template               = (not set)  (not set)
 truncate_slug_length        = (not set)  (not set)
+schema_dump                 = (not set)  (not set)
 note: PG* variables (PGHOST in the environment): set but not used (the URL comes from url in migrate.toml)
 "
         .replace("config_file                 = migrate.toml", &format!(

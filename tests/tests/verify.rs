@@ -104,8 +104,8 @@ fn downgrade_leaving_a_default_changed_is_named(db: TestDb) {
     let p = project(
         &db,
         &format!(
-            "-- migrate:upgrade dialect=sqlite\n{}\n-- migrate:upgrade\n{}\n\
-             -- migrate:downgrade dialect=sqlite\n{}\n-- migrate:downgrade\n{}",
+            "-- migrate:upgrade dialect=sqlite\n{}\n-- migrate:upgrade dialect=postgresql,mysql\n{}\n\
+             -- migrate:downgrade dialect=sqlite\n{}\n-- migrate:downgrade dialect=postgresql,mysql\n{}",
             sqlite_set("b"),
             server_set("b"),
             sqlite_set("c"),
