@@ -1,8 +1,8 @@
 //! The only place that names the backends: a URL in, an executor, a dialect, a scratch
 //! database or a schema dump out.
 //!
-//! Each backend reads its own URL forms (query options, TLS modes); the CLI hands it the URL
-//! with the scheme made canonical and the `+driver` part removed.
+//! The URL is parsed once ([`DatabaseUrl`]); each backend turns it into its own connection
+//! options (query options, TLS modes) in its `connect_url`.
 
 use std::path::Path;
 
@@ -16,21 +16,30 @@ use crate::url::{Backend, DatabaseUrl};
 
 /// Connects to the database `url` names.
 pub async fn connect(url: &DatabaseUrl) -> Result<Box<dyn Executor>, CliError> {
-    let raw = url.as_backend_url();
     Ok(match url.backend() {
-        Backend::Sqlite => Box::new(SqliteExecutor::from_url(raw)?),
-        Backend::Postgres => Box::new(PostgresExecutor::connect(raw).await?),
-        Backend::Mysql => Box::new(MysqlExecutor::connect(raw).await?),
+        Backend::Sqlite => Box::new(SqliteExecutor::open_url(url)?),
+        Backend::Postgres => Box::new(PostgresExecutor::connect_url(url).await?),
+        Backend::Mysql => Box::new(MysqlExecutor::connect_url(url).await?),
+        other => return Err(no_backend(other)),
     })
 }
 
-/// The SQL flavour of `backend`, for offline scripts.
-pub fn dialect(backend: Backend) -> Box<dyn Dialect> {
-    match backend {
+/// The SQL flavour of `backend`, for offline scripts and lint.
+pub fn dialect(backend: Backend) -> Result<Box<dyn Dialect>, CliError> {
+    Ok(match backend {
         Backend::Sqlite => Box::new(SqliteDialect),
         Backend::Postgres => Box::new(PostgresDialect),
         Backend::Mysql => Box::new(MysqlDialect),
-    }
+        other => return Err(no_backend(other)),
+    })
+}
+
+/// A scheme the URL type knows and this binary has no backend for.
+fn no_backend(backend: Backend) -> CliError {
+    CliError::config(format!(
+        "this build of migrate has no {} backend",
+        backend.name()
+    ))
 }
 
 /// A database `verify` and `drift` may change freely: in memory, a temporary database created
@@ -97,6 +106,7 @@ pub async fn scratch(source: ScratchSource<'_>, table: &VersionTable) -> Result<
                     let description = format!("temporary MySQL database {}", db.name());
                     (Box::new(exec), description, Some(Temporary::Mysql(db)))
                 }
+                other => return Err(no_backend(other)),
             },
         };
     Ok(Scratch {
@@ -126,10 +136,11 @@ pub fn dump(
     snapshot: &Snapshot,
     table: &VersionTable,
     rows: Option<&[String]>,
-) -> String {
-    match backend {
+) -> Result<String, CliError> {
+    Ok(match backend {
         Backend::Sqlite => migrate_sqlite::dump(snapshot, table, rows),
         Backend::Postgres => migrate_postgres::dump(snapshot, table, rows),
         Backend::Mysql => migrate_mysql::dump(snapshot, table, rows),
-    }
+        other => return Err(no_backend(other)),
+    })
 }

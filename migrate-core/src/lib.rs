@@ -23,6 +23,7 @@ pub mod error;
 pub mod execution;
 pub mod executor;
 pub mod graph;
+pub mod held_locks;
 pub mod history;
 pub mod lint;
 pub mod migrator;
@@ -38,6 +39,7 @@ pub mod snapshot;
 pub mod split;
 pub mod sqlfile;
 mod suggest;
+pub mod url;
 pub mod verify;
 
 pub use dialect::{Dialect, VersionTable};

@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use migrate_core::held_locks::HeldLocks;
+use migrate_core::url::{hide, DatabaseUrl};
 use migrate_core::{
     DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
 };
@@ -35,17 +37,18 @@ pub struct MysqlExecutor {
     lock_mode: LockMode,
     /// The lease of a lock row (the URL's `lock_lease`).
     lock_lease: Duration,
-    /// The lock this executor holds, if any.
-    lock: Option<HeldLock>,
+    /// The locks this executor holds, under their `GET_LOCK` names (the key of a lock row,
+    /// too), each until [`Executor::unlock`] of its last version table.
+    locks: HeldLocks<String, HeldLock>,
     /// `begin` was called and `START TRANSACTION` is still to be sent.
     begin_pending: bool,
 }
 
-/// The migration lock an executor holds.
+/// A migration lock an executor holds.
 #[derive(Debug)]
 enum HeldLock {
     /// `GET_LOCK(name)` on the executor's connection.
-    Session(String),
+    Session,
     /// The lock row, held from a connection of its own; `galera` when this connection's
     /// `wsrep_sync_wait` was raised for the run and must be put back.
     Row { lock: RowLock, galera: bool },
@@ -56,8 +59,12 @@ impl MysqlExecutor {
     /// [`crate::parse_mysql_url`]). Failures (unknown host, closed port, access denied, unknown
     /// database) come back as one line naming the address, never the URL or the password.
     pub async fn connect(url: &str) -> Result<Self, DatabaseError> {
-        let target = parse_mysql_url(url)?;
-        Self::connect_to(&target).await
+        Self::connect_to(&parse_mysql_url(url)?).await
+    }
+
+    /// Connect to the database a parsed URL names (see [`MysqlTarget::from_url`]).
+    pub async fn connect_url(url: &DatabaseUrl) -> Result<Self, DatabaseError> {
+        Self::connect_to(&MysqlTarget::from_url(url)?).await
     }
 
     /// Connect to an already parsed target, with its TLS policy: `PREFERRED` falls back to
@@ -70,7 +77,7 @@ impl MysqlExecutor {
                 SslMode::Disabled | SslMode::Preferred => String::new(),
                 mode => format!(" (ssl-mode={})", mode.as_str()),
             };
-            let mut message = format!(
+            let message = format!(
                 "cannot connect to MySQL at {}{}{mode}: {reason}",
                 target.address(),
                 target
@@ -80,10 +87,7 @@ impl MysqlExecutor {
                     .unwrap_or_default(),
             );
             // No driver or server message should carry it, but never take the chance.
-            if let Some(password) = target.password.as_deref().filter(|p| !p.is_empty()) {
-                message = message.replace(password, "***");
-            }
-            DatabaseError::connect(message)
+            DatabaseError::connect(hide(&message, target.password.as_deref()))
         };
         let open = |opts: mysql_async::OptsBuilder| async move {
             match tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(opts)).await {
@@ -119,7 +123,7 @@ impl MysqlExecutor {
             dialect: MysqlDialect,
             lock_mode: LockMode::Auto,
             lock_lease: DEFAULT_LEASE,
-            lock: None,
+            locks: HeldLocks::new(),
             begin_pending: false,
         }
     }
@@ -213,14 +217,21 @@ impl MysqlExecutor {
         })
     }
 
-    /// Claim the lock row of `table` from a second connection with this one's settings.
+    /// Whether a lock row held on a Galera node raised this connection's `wsrep_sync_wait`.
+    fn raised_sync_wait(&self) -> bool {
+        self.locks
+            .locks()
+            .any(|held| matches!(held, HeldLock::Row { galera: true, .. }))
+    }
+
+    /// Claim the lock row `name` of `table` from a second connection with this one's settings.
     async fn take_row_lock(
         &mut self,
         table: &VersionTable,
+        name: &str,
         wait: Duration,
         galera: bool,
     ) -> Result<HeldLock, DatabaseError> {
-        let name = self.lock_name(table).await?;
         let lock_table = self.dialect.version_table_name(&VersionTable {
             name: format!("{}_lock", table.name),
             schema: table.schema.clone(),
@@ -239,17 +250,11 @@ impl MysqlExecutor {
                     message(&e)
                 ))
             })?;
-        let lock = RowLock::take(
-            conn,
-            &lock_table,
-            &name,
-            &name,
-            wait,
-            self.lock_lease,
-            galera,
-        )
-        .await?;
-        if galera {
+        let lock =
+            RowLock::take(conn, &lock_table, name, name, wait, self.lock_lease, galera).await?;
+        // Raised once, by the first lock row of a run that holds several, and put back with
+        // the last (see `unlock`).
+        if galera && !self.raised_sync_wait() {
             // This connection may reach another node than the lock's: its reads (the
             // version table first) wait for what the cluster committed before them.
             self.conn
@@ -265,12 +270,14 @@ impl MysqlExecutor {
 
     /// Fails once a lock row is lost: from then on another run may hold it.
     fn check_lock(&self) -> Result<(), DatabaseError> {
-        if let Some(HeldLock::Row { lock, .. }) = &self.lock {
-            if let Some(reason) = lock.lost_reason() {
-                return Err(DatabaseError::other(format!(
-                    "the migration lock was lost: {reason}; stopped before this statement, as \
-                     another run may hold the lock now. Run the command again"
-                )));
+        for held in self.locks.locks() {
+            if let HeldLock::Row { lock, .. } = held {
+                if let Some(reason) = lock.lost_reason() {
+                    return Err(DatabaseError::other(format!(
+                        "the migration lock was lost: {reason}; stopped before this statement, \
+                         as another run may hold the lock now. Run the command again"
+                    )));
+                }
             }
         }
         Ok(())
@@ -434,17 +441,23 @@ impl Executor for MysqlExecutor {
     /// `GET_LOCK` on a name derived from the database and the version table, or on a Galera
     /// node the lock row (see [`LockMode`]). `GET_LOCK` belongs to the session, not to a
     /// transaction, so it survives the implicit commits of DDL and is released by
-    /// [`Executor::unlock`] or when the connection closes.
+    /// [`Executor::unlock`] or when the connection closes. The locks of other version tables
+    /// this executor holds stay held beside it; a table whose lock it holds already (also
+    /// under another spelling of its schema) asks nothing more.
     async fn lock(&mut self, table: &VersionTable, wait: Duration) -> Result<(), DatabaseError> {
-        if self.lock.is_some() {
+        if self.locks.holds(table) {
+            return Ok(());
+        }
+        let name = self.lock_name(table).await?;
+        if self.locks.join(&name, table) {
             return Ok(());
         }
         let (mode, galera) = self.lock_mode_for().await?;
         if mode == LockMode::Row {
-            self.lock = Some(self.take_row_lock(table, wait, galera).await?);
+            let held = self.take_row_lock(table, &name, wait, galera).await?;
+            self.locks.insert(name, table.clone(), held);
             return Ok(());
         }
-        let name = self.lock_name(table).await?;
         // GET_LOCK counts whole seconds; round up so that we never wait less than asked.
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         let got: Option<Option<i64>> = self
@@ -454,7 +467,7 @@ impl Executor for MysqlExecutor {
             .map_err(other)?;
         match got.flatten() {
             Some(1) => {
-                self.lock = Some(HeldLock::Session(name));
+                self.locks.insert(name, table.clone(), HeldLock::Session);
                 Ok(())
             }
             Some(_) => {
@@ -514,16 +527,18 @@ impl Executor for MysqlExecutor {
         })
     }
 
-    async fn unlock(&mut self, _table: &VersionTable) -> Result<(), DatabaseError> {
-        match self.lock.take() {
+    /// Releases the lock of `table`, unless another version table this executor locked
+    /// shares it.
+    async fn unlock(&mut self, table: &VersionTable) -> Result<(), DatabaseError> {
+        match self.locks.release(table) {
             None => Ok(()),
-            Some(HeldLock::Session(name)) => self
+            Some((name, HeldLock::Session)) => self
                 .conn
                 .exec_drop("SELECT RELEASE_LOCK(?)", (name.as_str(),))
                 .await
                 .map_err(other),
-            Some(HeldLock::Row { lock, galera }) => {
-                let restored = if galera {
+            Some((_, HeldLock::Row { lock, galera })) => {
+                let restored = if galera && !self.raised_sync_wait() {
                     self.conn
                         .query_drop("SET SESSION wsrep_sync_wait = @migrate_sync_wait")
                         .await

@@ -1,10 +1,10 @@
-//! Reading `mysql://` and `mariadb://` URLs (SQLAlchemy's `+driver` forms included) into
-//! connection options, without ever echoing the password.
+//! Turning a parsed `mysql://` or `mariadb://` URL ([`DatabaseUrl`], which owns the URL
+//! rules: forms, decoding, the socket form, defaults, redaction) into mysql_async connection
+//! options: the Unix socket, TLS, the lock mode and lease.
 
+use migrate_core::url::{Backend, DatabaseUrl};
 use migrate_core::DatabaseError;
 use mysql_async::OptsBuilder;
-use percent_encoding::percent_decode_str;
-use url::{Host, Url};
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -84,117 +84,97 @@ impl MysqlTarget {
     }
 }
 
-fn decode(part: &str, what: &str) -> Result<String, DatabaseError> {
-    percent_decode_str(part)
-        .decode_utf8()
-        .map(|s| s.into_owned())
-        .map_err(|_| DatabaseError::connect(format!("the MySQL URL's {what} is not valid UTF-8")))
+/// Parse `mysql[+driver]://[user[:password]@]host[:port][/database][?options]` (or
+/// `mariadb://`; see [`MysqlTarget::from_url`]). Errors never contain the password.
+pub fn parse_mysql_url(url: &str) -> Result<MysqlTarget, DatabaseError> {
+    MysqlTarget::from_url(&DatabaseUrl::parse(url)?)
 }
 
-/// Parse `mysql[+driver]://[user[:password]@]host[:port][/database][?options]` (or
-/// `mariadb://`). Options: `unix_socket`/`socket`; `ssl-mode` (also `ssl_mode`, `sslmode`:
-/// `DISABLED`, `PREFERRED`, the default, `REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY`) and
-/// `ssl-ca` (`ssl_ca`); `lock_mode` and `lock_lease` (see [`LockMode`]). `charset` and the
-/// other options of Python drivers are ignored: revision files are UTF-8 text, so the
-/// connection always speaks utf8mb4.
-/// Errors never contain the URL or its password.
-pub fn parse_mysql_url(url: &str) -> Result<MysqlTarget, DatabaseError> {
-    let parsed = Url::parse(url).map_err(|e| {
-        DatabaseError::connect(format!(
-            "invalid MySQL URL ({e}): expected mysql://user:password@host:port/database"
-        ))
-    })?;
-    let scheme = parsed.scheme();
-    let backend = scheme.split('+').next().unwrap_or(scheme);
-    if backend != "mysql" && backend != "mariadb" {
-        return Err(DatabaseError::connect(format!(
-            "not a MySQL URL (scheme `{scheme}`): expected mysql:// or mariadb://"
-        )));
-    }
-    let host = match parsed.host() {
-        None => "localhost".to_string(),
-        Some(Host::Domain("")) => "localhost".to_string(),
-        Some(Host::Domain(name)) => decode(name, "host")?,
-        Some(Host::Ipv4(ip)) => ip.to_string(),
-        Some(Host::Ipv6(ip)) => ip.to_string(),
-    };
-    let user = match parsed.username() {
-        "" => None,
-        user => Some(decode(user, "user name")?),
-    };
-    let password = parsed
-        .password()
-        .map(|p| decode(p, "password"))
-        .transpose()?;
-    let database = match parsed.path().trim_start_matches('/') {
-        "" => None,
-        db => Some(decode(db, "database name")?),
-    };
-    let mut target = MysqlTarget {
-        host,
-        port: parsed.port().unwrap_or(DEFAULT_PORT),
-        socket: None,
-        user,
-        password,
-        database,
-        tls: TlsSettings::default(),
-        lock_mode: LockMode::default(),
-        lock_lease: DEFAULT_LEASE,
-    };
-    for (key, value) in parsed.query_pairs() {
-        match key.as_ref() {
-            "unix_socket" | "socket" => target.socket = Some(value.into_owned()),
-            "lock_mode" => target.lock_mode = LockMode::parse(&value)?,
-            "lock_lease" => {
-                target.lock_lease = value
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|s| s.is_finite() && *s > 0.0)
-                    .map(Duration::from_secs_f64)
-                    .ok_or_else(|| {
-                        DatabaseError::connect(format!(
-                        "lock_lease `{value}` in the MySQL URL is not a number of seconds above 0"
-                    ))
-                    })?
+impl MysqlTarget {
+    /// What a MySQL URL says, with its options: `unix_socket`/`socket` (read by the URL
+    /// type); `ssl-mode` (also `ssl_mode`, `sslmode`: `DISABLED`, `PREFERRED`, the default,
+    /// `REQUIRED`, `VERIFY_CA`, `VERIFY_IDENTITY`) and `ssl-ca` (`ssl_ca`); `lock_mode` and
+    /// `lock_lease` (see [`LockMode`]). `charset` and the other options of Python drivers are
+    /// ignored: revision files are UTF-8 text, so the connection always speaks utf8mb4.
+    /// Errors never contain the URL or its password.
+    pub fn from_url(url: &DatabaseUrl) -> Result<MysqlTarget, DatabaseError> {
+        let Some(server) = url.server_of(Backend::Mysql) else {
+            return Err(DatabaseError::connect(format!(
+                "not a MySQL URL (scheme `{}`): expected mysql:// or mariadb://",
+                url.scheme()
+            )));
+        };
+        let mut target = MysqlTarget {
+            host: server.host.clone(),
+            port: server.port,
+            socket: server.socket.clone(),
+            user: server.user.clone(),
+            password: server.password.clone(),
+            database: server.database.clone(),
+            tls: TlsSettings::default(),
+            lock_mode: LockMode::default(),
+            lock_lease: DEFAULT_LEASE,
+        };
+        for (key, value) in url.query() {
+            match key.as_str() {
+                "lock_mode" => target.lock_mode = LockMode::parse(value)?,
+                "lock_lease" => {
+                    target.lock_lease = value
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|s| s.is_finite() && *s > 0.0)
+                        .map(Duration::from_secs_f64)
+                        .ok_or_else(|| {
+                            DatabaseError::connect(format!(
+                                "lock_lease `{value}` in the MySQL URL is not a number of seconds above 0"
+                            ))
+                        })?
+                }
+                "ssl-mode" | "ssl_mode" | "sslmode" => target.tls.mode = SslMode::parse(value)?,
+                "ssl-ca" | "ssl_ca" => target.tls.ca = Some(PathBuf::from(value)),
+                _ => {}
             }
-            "ssl-mode" | "ssl_mode" | "sslmode" => target.tls.mode = SslMode::parse(&value)?,
-            "ssl-ca" | "ssl_ca" => target.tls.ca = Some(PathBuf::from(value.into_owned())),
-            _ => {}
         }
+        Ok(target)
     }
-    Ok(target)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn reads_user_password_host_port_and_database() {
-        let t =
-            parse_mysql_url("mysql+pymysql://app:p%40ss%3Aw%2Frd@db.example:3307/my%20db").unwrap();
-        assert_eq!(t.host, "db.example");
-        assert_eq!(t.port, 3307);
-        assert_eq!(t.user.as_deref(), Some("app"));
-        assert_eq!(t.password.as_deref(), Some("p@ss:w/rd"));
-        assert_eq!(t.database.as_deref(), Some("my db"));
-        assert_eq!(t.address(), "db.example:3307");
-    }
+    // What the URL itself says (forms, decoding, the socket form, defaults) is specified in
+    // migrate_core::url; these are the options this backend makes of it.
 
     #[test]
-    fn defaults_and_other_forms() {
-        let t = parse_mysql_url("mariadb://127.0.0.1").unwrap();
-        assert_eq!((t.host.as_str(), t.port), ("127.0.0.1", 3306));
+    fn the_target_takes_the_urls_parts() {
+        let t =
+            parse_mysql_url("mysql+pymysql://app:p%40ss%3Aw%2Frd@db.example:3307/my%20db").unwrap();
+        assert_eq!(
+            (
+                t.user.as_deref(),
+                t.password.as_deref(),
+                t.database.as_deref()
+            ),
+            (Some("app"), Some("p@ss:w/rd"), Some("my db"))
+        );
+        assert_eq!(t.address(), "db.example:3307");
+        let t = parse_mariadb("mariadb://127.0.0.1");
+        assert_eq!(t.address(), "127.0.0.1:3306");
         assert_eq!((t.user, t.password, t.database), (None, None, None));
-        let t = parse_mysql_url("mysql://root@[::1]:3306/test").unwrap();
+        let t = parse_mariadb("mysql://root@[::1]:3306/test");
         assert_eq!(t.address(), "[::1]:3306");
-        let t = parse_mysql_url("mysql:///test?unix_socket=/run/mysqld/mysqld.sock").unwrap();
+        let t = parse_mariadb("mysql:///test?unix_socket=/run/mysqld/mysqld.sock");
         assert_eq!(t.host, "localhost");
         assert_eq!(t.address(), "socket /run/mysqld/mysqld.sock");
-        let t = parse_mysql_url("mysql://u@h/d?charset=utf8mb4&ssl-mode=DISABLED").unwrap();
+        let t = parse_mariadb("mysql://u@h/d?charset=utf8mb4&ssl-mode=DISABLED");
         assert_eq!(t.database.as_deref(), Some("d"));
         assert!(parse_mysql_url("mysql://u@h/d?charset=latin1&connect_timeout=3").is_ok());
+    }
+
+    fn parse_mariadb(url: &str) -> MysqlTarget {
+        parse_mysql_url(url).unwrap_or_else(|e| panic!("{url}: {e}"))
     }
 
     #[test]
@@ -231,5 +211,14 @@ mod tests {
         }
         let t = parse_mysql_url("mysql://u:Secret99@h/d").unwrap();
         assert!(!format!("{t:?}").contains("Secret99"));
+        let err = parse_mysql_url("postgresql://u:Secret99@h/d").unwrap_err();
+        assert!(
+            err.message
+                .starts_with("not a MySQL URL (scheme `postgresql`)"),
+            "{err}"
+        );
+        // An empty host names its socket (see migrate_core::url): refused without one.
+        let err = parse_mysql_url("mysql://u:Secret99@/d").unwrap_err();
+        assert!(err.message.contains("?unix_socket=PATH"), "{err}");
     }
 }

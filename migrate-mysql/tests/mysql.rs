@@ -496,6 +496,36 @@ async fn row_mode_claims_the_lock_row_and_frees_it_after_a_failed_statement() {
     second.unlock(&t).await.unwrap();
 }
 
+/// Two version tables locked through one executor hold two locks in both modes (two
+/// `GET_LOCK` names, or two lock rows), each until its own table is unlocked.
+#[tokio::test]
+async fn two_version_tables_hold_two_locks_in_both_modes() {
+    let Some(db) = TestDb::create() else { return };
+    let t = VersionTable::default();
+    let other = VersionTable {
+        name: "other_version".into(),
+        schema: None,
+    };
+    for query in ["lock_mode=session", "lock_mode=row"] {
+        let mut first = db.connect_with(query).await;
+        let mut second = db.connect_with(query).await;
+        first.lock(&t, Duration::from_secs(5)).await.unwrap();
+        first.lock(&other, Duration::from_secs(5)).await.unwrap();
+        let err = second.lock(&other, Duration::ZERO).await.unwrap_err();
+        assert_eq!(err.kind, DatabaseErrorKind::LockTimeout, "{query}: {err}");
+        first.unlock(&other).await.unwrap();
+        second.lock(&other, Duration::ZERO).await.unwrap();
+        let err = second.lock(&t, Duration::ZERO).await.unwrap_err();
+        assert_eq!(err.kind, DatabaseErrorKind::LockTimeout, "{query}: {err}");
+        // The first table's lock still guards the first connection's statements.
+        first.execute("SELECT 1").await.unwrap();
+        second.unlock(&other).await.unwrap();
+        first.unlock(&t).await.unwrap();
+        second.lock(&t, Duration::ZERO).await.unwrap();
+        second.unlock(&t).await.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn a_lock_row_without_heartbeat_is_taken_over_and_its_holder_stops() {
     let Some(db) = TestDb::create() else { return };

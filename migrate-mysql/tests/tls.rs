@@ -1,16 +1,14 @@
 //! TLS to MySQL/MariaDB (`ssl-mode`, `ssl-ca`) against a MariaDB server of the test's own,
-//! started with a certificate the test makes (openssl): the server's own session status
-//! (`Ssl_cipher`) says whether a connection is encrypted.
+//! started with a certificate the test makes (openssl, through the kit's `certs`): the
+//! server's own session status (`Ssl_cipher`) says whether a connection is encrypted.
 
 #[path = "support/mariadb.rs"]
 mod mariadb;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use mariadb::{MariaDb, Settings};
 use migrate_core::{DatabaseErrorKind, Executor};
 use migrate_mysql::MysqlExecutor;
+use migrate_tests::certs::Certificates;
 use mysql_async::prelude::Queryable;
 
 fn require_all() -> bool {
@@ -25,126 +23,6 @@ fn skip<T>(why: &str) -> Option<T> {
     );
     println!("skipped: {why}");
     None
-}
-
-/// Runs openssl with `args` in `dir`.
-fn openssl(dir: &Path, args: &[&str]) -> Result<(), String> {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .map_err(|e| format!("running openssl: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "openssl {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
-}
-
-/// Certificates made for the test, in a folder the server's user can read.
-struct Certificates {
-    dir: tempfile::TempDir,
-}
-
-impl Certificates {
-    fn new() -> Result<Certificates, String> {
-        let dir = tempfile::Builder::new()
-            .prefix("migrate-tls-")
-            .tempdir()
-            .map_err(|e| e.to_string())?;
-        let certs = Certificates { dir };
-        certs.authority("ca")?;
-        certs.authority("other-ca")?;
-        certs.server("localhost", "DNS:localhost,IP:127.0.0.1")?;
-        certs.server("elsewhere", "DNS:db.elsewhere.example")?;
-        // mariadbd runs as another user when the tests run as root.
-        Command::new("chmod")
-            .args(["-R", "a+rX"])
-            .arg(certs.dir.path())
-            .status()
-            .map_err(|e| e.to_string())?;
-        Ok(certs)
-    }
-
-    fn path(&self, file: &str) -> PathBuf {
-        self.dir.path().join(file)
-    }
-
-    /// A CA: `NAME.pem`, `NAME.key`.
-    fn authority(&self, name: &str) -> Result<(), String> {
-        openssl(
-            self.dir.path(),
-            &[
-                "req",
-                "-x509",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-days",
-                "2",
-                "-subj",
-                &format!("/CN=migrate test {name}"),
-                "-keyout",
-                &format!("{name}.key"),
-                "-out",
-                &format!("{name}.pem"),
-            ],
-        )
-    }
-
-    /// A server certificate signed by `ca` for the subject alternative names `san`:
-    /// `NAME.pem`, `NAME.key`.
-    fn server(&self, name: &str, san: &str) -> Result<(), String> {
-        let dir = self.dir.path();
-        std::fs::write(
-            dir.join(format!("{name}.ext")),
-            format!("subjectAltName={san}\n"),
-        )
-        .map_err(|e| e.to_string())?;
-        openssl(
-            dir,
-            &[
-                "req",
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-nodes",
-                "-subj",
-                &format!("/CN={name}"),
-                "-keyout",
-                &format!("{name}.key"),
-                "-out",
-                &format!("{name}.csr"),
-            ],
-        )?;
-        openssl(
-            dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &format!("{name}.csr"),
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                &format!("{name}.ext"),
-                "-out",
-                &format!("{name}.pem"),
-            ],
-        )
-    }
 }
 
 /// The certificates and a server presenting `server.pem` (first the one for localhost).

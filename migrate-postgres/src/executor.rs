@@ -3,6 +3,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use migrate_core::held_locks::HeldLocks;
+use migrate_core::url::DatabaseUrl;
 use migrate_core::{
     DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
 };
@@ -36,17 +38,18 @@ pub struct PostgresExecutor {
     /// The settings it connected with, to open the lock's own connection (`None` for
     /// [`PostgresExecutor::from_client`]).
     options: Option<ConnectOptions>,
-    /// The lock taken by [`Executor::lock`], until [`Executor::unlock`].
-    lock: Option<HeldLock>,
+    /// The locks taken by [`Executor::lock`], each until [`Executor::unlock`] of its last
+    /// version table, under its advisory lock key.
+    locks: HeldLocks<i64, HeldLock>,
 }
 
-/// The migration lock this executor holds.
+/// A migration lock this executor holds.
 #[derive(Debug)]
 enum HeldLock {
     /// A session-level advisory lock on the executor's connection, taken by server
     /// session (backend) `pid`.
-    Session { key: i64, pid: i32 },
-    /// A transaction-level advisory lock on a connection of its own.
+    Session { pid: i32 },
+    /// A transaction-level advisory lock (key `key`) on a connection of its own.
     Connection { key: i64, lock: ConnectionLock },
 }
 
@@ -54,7 +57,7 @@ impl std::fmt::Debug for PostgresExecutor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresExecutor")
             .field("options", &self.options)
-            .field("lock", &self.lock)
+            .field("locks", &self.locks)
             .finish_non_exhaustive()
     }
 }
@@ -66,8 +69,12 @@ impl PostgresExecutor {
     /// The connection task is spawned on the current tokio runtime. Errors are one line
     /// and never contain the password or the URL.
     pub async fn connect(url: &str) -> Result<Self, DatabaseError> {
-        let options = ConnectOptions::parse(url)?;
-        Self::connect_with(&options).await
+        Self::connect_url(&DatabaseUrl::parse(url)?).await
+    }
+
+    /// Connect to the database a parsed URL names (see [`ConnectOptions::from_url`]).
+    pub async fn connect_url(url: &DatabaseUrl) -> Result<Self, DatabaseError> {
+        Self::connect_with(&ConnectOptions::from_url(url)?).await
     }
 
     /// Connect with settings already read from a URL.
@@ -110,7 +117,15 @@ impl PostgresExecutor {
                 options.sslmode.as_str()
             )))
         };
-        let client = match tls::client_config(options.sslmode, options.sslrootcert.as_deref())? {
+        let optional = matches!(options.sslmode, SslMode::Allow | SslMode::Prefer);
+        let tls_config = match tls::client_config(options.sslmode, options.sslrootcert.as_deref()) {
+            Ok(tls_config) => tls_config,
+            // As libpq: `prefer` goes on in plaintext when TLS cannot be set up (an
+            // sslrootcert file without a certificate), as when the handshake fails.
+            Err(_) if optional => None,
+            Err(e) => return Err(failed(e.message)),
+        };
+        let client = match tls_config {
             None => {
                 config.ssl_mode(tokio_postgres::config::SslMode::Disable);
                 let (client, connection) = config
@@ -127,7 +142,6 @@ impl PostgresExecutor {
                     SslMode::Allow | SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
                     _ => tokio_postgres::config::SslMode::Require,
                 });
-                let optional = matches!(options.sslmode, SslMode::Allow | SslMode::Prefer);
                 match config.connect(MakeRustlsConnect::new(tls_config)).await {
                     Ok((client, connection)) => {
                         runtime.spawn(async move {
@@ -166,7 +180,7 @@ impl PostgresExecutor {
             client,
             dialect: PostgresDialect,
             options: None,
-            lock: None,
+            locks: HeldLocks::new(),
         }
     }
 
@@ -230,13 +244,15 @@ impl PostgresExecutor {
     /// Fails once the lock held on its own connection is lost: from then on another run
     /// may hold it, so nothing more may run under it.
     fn check_lock(&self) -> Result<(), DatabaseError> {
-        if let Some(HeldLock::Connection { lock, key }) = &self.lock {
-            if let Some(reason) = lock.lost_reason() {
-                return Err(DatabaseError::other(format!(
-                    "the migration lock (advisory lock key {key}) was lost: {reason}; stopped \
-                     before this statement, as another run may hold the lock now. Run the \
-                     command again"
-                )));
+        for held in self.locks.locks() {
+            if let HeldLock::Connection { key, lock } = held {
+                if let Some(reason) = lock.lost_reason() {
+                    return Err(DatabaseError::other(format!(
+                        "the migration lock (advisory lock key {key}) was lost: {reason}; stopped \
+                         before this statement, as another run may hold the lock now. Run the \
+                         command again"
+                    )));
+                }
             }
         }
         Ok(())
@@ -311,7 +327,11 @@ impl Executor for PostgresExecutor {
     /// trip: a transaction on another server session than the one holding the lock means a
     /// pooler in transaction mode, where that lock excludes nobody, and the run stops.
     async fn begin(&mut self) -> Result<(), DatabaseError> {
-        let Some(HeldLock::Session { pid, .. }) = self.lock else {
+        let session_pid = self.locks.locks().find_map(|held| match held {
+            HeldLock::Session { pid } => Some(*pid),
+            HeldLock::Connection { .. } => None,
+        });
+        let Some(pid) = session_pid else {
             return self.execute("BEGIN").await;
         };
         let now = first_value(&self.client, "BEGIN; SELECT pg_backend_pid()::text")
@@ -388,9 +408,11 @@ impl Executor for PostgresExecutor {
     }
 
     /// Takes the advisory lock of `table` in the way `lock_mode` says (see [`LockMode`]),
-    /// asking again every [`LOCK_POLL_INTERVAL`] until `wait` has passed.
+    /// asking again every [`LOCK_POLL_INTERVAL`] until `wait` has passed. The locks of other
+    /// version tables this executor holds stay held beside it; a table whose lock it holds
+    /// already (also under another spelling of its schema) asks nothing more.
     async fn lock(&mut self, table: &VersionTable, wait: Duration) -> Result<(), DatabaseError> {
-        if self.lock.is_some() {
+        if self.locks.holds(table) {
             return Ok(());
         }
         let facts = self.session_facts().await?;
@@ -399,6 +421,9 @@ impl Executor for PostgresExecutor {
             None => facts.schema.clone().ok_or_else(no_current_schema)?,
         };
         let key = advisory_lock_key(&facts.database, &schema, &table.name);
+        if self.locks.join(&key, table) {
+            return Ok(());
+        }
         let what = format!("{}.{schema}.{}", facts.database, table.name);
         let deadline = Instant::now() + wait;
         let (mode, why) = self.lock_mode_for(&facts).await;
@@ -416,16 +441,15 @@ impl Executor for PostgresExecutor {
                         .await
                         .map_err(|e| lock_error("taking the migration lock", &e))?;
                     if got.as_deref() == Some("t") {
-                        self.lock = Some(HeldLock::Session {
-                            key,
-                            pid: facts.pid,
-                        });
+                        let held = HeldLock::Session { pid: facts.pid };
+                        self.locks.insert(key, table.clone(), held);
                         return Ok(());
                     }
                 }
                 Some(client) => match ConnectionLock::try_take(client, key).await? {
                     Attempt::Held(lock) => {
-                        self.lock = Some(HeldLock::Connection { key, lock });
+                        let held = HeldLock::Connection { key, lock };
+                        self.locks.insert(key, table.clone(), held);
                         return Ok(());
                     }
                     Attempt::Busy(client) => lock_client = Some(client),
@@ -506,15 +530,16 @@ impl Executor for PostgresExecutor {
         })
     }
 
-    /// Releases the lock, even when this session is in a failed transaction.
-    async fn unlock(&mut self, _table: &VersionTable) -> Result<(), DatabaseError> {
-        match self.lock.take() {
+    /// Releases the lock of `table` (unless another version table this executor locked
+    /// shares it), even when this session is in a failed transaction.
+    async fn unlock(&mut self, table: &VersionTable) -> Result<(), DatabaseError> {
+        match self.locks.release(table) {
             None => Ok(()),
-            Some(HeldLock::Connection { lock, .. }) => {
+            Some((_, HeldLock::Connection { lock, .. })) => {
                 lock.release().await;
                 Ok(())
             }
-            Some(HeldLock::Session { key, .. }) => {
+            Some((key, HeldLock::Session { .. })) => {
                 if self.release_session_lock(key).await? {
                     Ok(())
                 } else {

@@ -23,4 +23,4 @@ pub use dump::dump;
 pub use executor::PostgresExecutor;
 pub use lock::{advisory_lock_key, LockMode};
 pub use scratch::ScratchDatabase;
-pub use url::{redact_url, ConnectOptions, Host, SslMode};
+pub use url::{ConnectOptions, Host, SslMode};

@@ -1,5 +1,6 @@
-//! The TLS policy of libpq's `sslmode`, built on rustls (tokio-postgres itself only knows
-//! disable, prefer and require, and always verifies when given a verifying connector).
+//! The TLS policy of libpq's `sslmode` and `sslrootcert`, built on rustls (tokio-postgres
+//! itself only knows disable, prefer and require, and always verifies when given a verifying
+//! connector).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -19,7 +20,7 @@ use crate::url::SslMode;
 /// Whether the certificate is checked, and how much of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verification {
-    /// Encrypt only (libpq's `require`/`prefer` without a root certificate).
+    /// Encrypt only (libpq's `require`/`prefer` without a root certificate file).
     None,
     /// The chain must lead to a trusted root; the host name is not checked.
     Chain,
@@ -27,16 +28,34 @@ enum Verification {
     Full,
 }
 
-/// The rustls client configuration for `mode`, or `None` for `disable`.
+/// How much of the server's certificate `mode` checks, as libpq decides it: `verify-ca` the
+/// chain, `verify-full` the chain and the host name, and the modes that encrypt without
+/// insisting on a check (`allow`, `prefer`, `require`) the chain exactly when a root
+/// certificate file is given and exists (libpq: "if a root CA file exists, the behavior of
+/// sslmode=require will be the same as that of verify-ca"). A given file that does not exist
+/// leaves them unchecked, as libpq (which only `stat`s it); `None` for `disable`.
+fn verification(mode: SslMode, root_cert: Option<&Path>) -> Option<Verification> {
+    let root_file_exists = root_cert.is_some_and(|path| std::fs::metadata(path).is_ok());
+    Some(match mode {
+        SslMode::Disable => return None,
+        SslMode::Allow | SslMode::Prefer | SslMode::Require if root_file_exists => {
+            Verification::Chain
+        }
+        SslMode::Allow | SslMode::Prefer | SslMode::Require => Verification::None,
+        SslMode::VerifyCa => Verification::Chain,
+        SslMode::VerifyFull => Verification::Full,
+    })
+}
+
+/// The rustls client configuration for `mode` (see [`verification`]), or `None` for
+/// `disable`. A root certificate file that is read and holds no certificate is an error in
+/// every mode, as in libpq.
 pub fn client_config(
     mode: SslMode,
     root_cert: Option<&Path>,
 ) -> Result<Option<ClientConfig>, DatabaseError> {
-    let verification = match mode {
-        SslMode::Disable => return Ok(None),
-        SslMode::Allow | SslMode::Prefer | SslMode::Require => Verification::None,
-        SslMode::VerifyCa => Verification::Chain,
-        SslMode::VerifyFull => Verification::Full,
+    let Some(verification) = verification(mode, root_cert) else {
+        return Ok(None);
     };
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
@@ -193,5 +212,49 @@ impl ServerCertVerifier for ChainOnly {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.inner.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The modes' checks as psql 15 makes them against a server whose certificate another CA
+    // signed (the outcomes over real connections are in tests/tls_roots.rs).
+    #[test]
+    fn a_root_file_that_exists_makes_every_encrypting_mode_check_the_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root.pem");
+        std::fs::write(&root, "any content: existing is what counts").unwrap();
+        let missing = dir.path().join("missing.pem");
+        for mode in [SslMode::Allow, SslMode::Prefer, SslMode::Require] {
+            assert_eq!(verification(mode, None), Some(Verification::None));
+            assert_eq!(verification(mode, Some(&missing)), Some(Verification::None));
+            assert_eq!(verification(mode, Some(&root)), Some(Verification::Chain));
+        }
+        for root in [None, Some(root.as_path()), Some(missing.as_path())] {
+            assert_eq!(verification(SslMode::Disable, root), None);
+            assert_eq!(
+                verification(SslMode::VerifyCa, root),
+                Some(Verification::Chain)
+            );
+            assert_eq!(
+                verification(SslMode::VerifyFull, root),
+                Some(Verification::Full)
+            );
+        }
+    }
+
+    #[test]
+    fn require_with_a_root_file_without_a_certificate_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let garbage = dir.path().join("garbage.pem");
+        std::fs::write(&garbage, "not a certificate\n").unwrap();
+        let err = client_config(SslMode::Require, Some(&garbage)).unwrap_err();
+        assert!(
+            err.message.contains("holds no usable PEM certificate"),
+            "{}",
+            err.message
+        );
     }
 }

@@ -1,16 +1,15 @@
-//! Reading a `postgresql://` URL into connection settings.
+//! Turning a parsed `postgresql://` URL ([`DatabaseUrl`], which owns the URL rules: forms,
+//! decoding, libpq's `host`/`port`/`user`/`password`/`dbname` overrides, defaults, redaction)
+//! into tokio-postgres connection settings: TLS mode, socket folder, timeouts, `options` and
+//! the lock mode.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use migrate_core::url::{hide, Backend, DatabaseUrl};
 use migrate_core::DatabaseError;
-use percent_encoding::percent_decode_str;
 
 use crate::lock::LockMode;
-
-/// Query parameters whose values are secrets: accepted where libpq accepts them, never
-/// printed (see [`ConnectOptions::redact`]).
-const SECRET_PARAMETERS: &[&str] = &["password", "sslpassword"];
 
 /// How hard the connection insists on TLS, as libpq's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -117,66 +116,34 @@ impl std::fmt::Debug for ConnectOptions {
 }
 
 impl ConnectOptions {
-    /// Parse `postgres://`, `postgresql://` and `postgresql+DRIVER://` URLs. Errors never
-    /// repeat the URL (it may hold a password).
+    /// Parse `postgres://`, `postgresql://` and `postgresql+DRIVER://` URLs (see
+    /// [`ConnectOptions::from_url`]). Errors never hold the password.
     pub fn parse(url: &str) -> Result<ConnectOptions, DatabaseError> {
-        // libpq accepts `postgresql://user@/db?host=/socket/dir`; the url crate refuses an empty
-        // host after user info, so such a URL is read with a placeholder host that is then ignored.
-        let (parsed, host_given) = match url::Url::parse(url) {
-            Err(url::ParseError::EmptyHost) => {
-                (url::Url::parse(&with_placeholder_host(url)), false)
-            }
-            other => (other, true),
-        };
-        let parsed = parsed.map_err(|e| {
-            DatabaseError::connect(format!(
-                "the PostgreSQL URL is malformed ({e}); expected postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
-            ))
-        })?;
-        let scheme = parsed.scheme();
-        let base = scheme.split('+').next().unwrap_or(scheme);
-        if base != "postgres" && base != "postgresql" {
+        Self::from_url(&DatabaseUrl::parse(url)?)
+    }
+
+    /// The settings a PostgreSQL URL says: `sslmode`, `sslrootcert`, `connect_timeout`,
+    /// `application_name`, `options` and `lock_mode` from its query, the rest as the URL type
+    /// read it (a `host` starting with `/` is a socket folder). Unknown parameters and client
+    /// certificates are refused by name. Errors never repeat the URL.
+    pub fn from_url(url: &DatabaseUrl) -> Result<ConnectOptions, DatabaseError> {
+        let Some(server) = url.server_of(Backend::Postgres) else {
             return Err(DatabaseError::connect(format!(
-                "`{scheme}://` is not a PostgreSQL URL; expected postgresql://USER:PASSWORD@HOST:PORT/DBNAME"
+                "`{}://` is not a PostgreSQL URL; expected postgresql://USER:PASSWORD@HOST:PORT/DBNAME",
+                url.scheme()
             )));
-        }
-        let decode = |s: &str, what: &str| {
-            percent_decode_str(s)
-                .decode_utf8()
-                .map(|c| c.into_owned())
-                .map_err(|_| {
-                    DatabaseError::connect(format!(
-                        "the {what} in the PostgreSQL URL is not valid UTF-8 after percent-decoding"
-                    ))
-                })
         };
-        let user = match parsed.username() {
-            "" => None,
-            u => Some(decode(u, "user name")?),
-        };
-        let password = match parsed.password() {
-            None => None,
-            Some(p) => Some(decode(p, "password")?),
-        };
-        let mut host = match parsed.host().filter(|_| host_given) {
-            Some(url::Host::Domain(d)) if !d.is_empty() => Some(Host::Tcp(decode(d, "host")?)),
-            Some(url::Host::Ipv4(ip)) => Some(Host::Tcp(ip.to_string())),
-            Some(url::Host::Ipv6(ip)) => Some(Host::Tcp(ip.to_string())),
-            _ => None,
-        };
-        let mut port = parsed.port();
-        let path = parsed.path().trim_start_matches('/');
-        let mut dbname = if path.is_empty() {
-            None
-        } else {
-            Some(decode(path, "database name")?)
-        };
+        let user = server.user.clone().unwrap_or_else(|| "postgres".into());
         let mut options = ConnectOptions {
-            user: String::new(),
-            password,
-            host: Host::Tcp("localhost".into()),
-            port: 5432,
-            dbname: String::new(),
+            dbname: server.database.clone().unwrap_or_else(|| user.clone()),
+            user,
+            password: server.password.clone(),
+            host: if server.host.starts_with('/') {
+                Host::Socket(PathBuf::from(&server.host))
+            } else {
+                Host::Tcp(server.host.clone())
+            },
+            port: server.port,
             sslmode: SslMode::default(),
             sslrootcert: None,
             connect_timeout: None,
@@ -184,10 +151,9 @@ impl ConnectOptions {
             options: None,
             lock_mode: LockMode::default(),
         };
-        let mut user = user;
-        for (key, value) in parsed.query_pairs() {
-            let value = value.into_owned();
-            match key.as_ref() {
+        for (key, value) in url.query() {
+            let value = value.clone();
+            match key.as_str() {
                 "sslmode" => options.sslmode = SslMode::parse(&value)?,
                 "sslrootcert" => options.sslrootcert = Some(PathBuf::from(value)),
                 "connect_timeout" => {
@@ -200,25 +166,10 @@ impl ConnectOptions {
                     options.connect_timeout = (secs > 0).then(|| Duration::from_secs(secs));
                 }
                 "application_name" => options.application_name = value,
-                "host" => {
-                    host = Some(if value.starts_with('/') {
-                        Host::Socket(PathBuf::from(value))
-                    } else {
-                        Host::Tcp(value)
-                    })
-                }
-                "port" => {
-                    port = Some(value.parse().map_err(|_| {
-                        DatabaseError::connect(format!(
-                            "port `{value}` in the PostgreSQL URL is not a port number"
-                        ))
-                    })?)
-                }
-                "user" => user = Some(value),
-                "dbname" => dbname = Some(value),
-                "password" => options.password = Some(value),
                 "options" => options.options = Some(value),
                 "lock_mode" => options.lock_mode = LockMode::parse(&value)?,
+                // Read by the URL type, over the URL's own parts.
+                "host" | "port" | "user" | "password" | "dbname" => {}
                 "sslcert" | "sslkey" | "sslpassword" => {
                     return Err(DatabaseError::connect(format!(
                         "`{key}` in the PostgreSQL URL: client certificates are not supported; \
@@ -232,24 +183,13 @@ impl ConnectOptions {
                 }
             }
         }
-        options.user = user.unwrap_or_else(|| "postgres".into());
-        options.dbname = dbname.unwrap_or_else(|| options.user.clone());
-        if let Some(host) = host {
-            options.host = host;
-        }
-        if let Some(port) = port {
-            options.port = port;
-        }
         Ok(options)
     }
 
     /// `text` with every secret of these options (the password) replaced by `***`: for
     /// messages built from what a server or driver said.
     pub fn redact(&self, text: &str) -> String {
-        match self.password.as_deref().filter(|p| !p.is_empty()) {
-            Some(password) => text.replace(password, "***"),
-            None => text.to_string(),
-        }
+        hide(text, self.password.as_deref())
     }
 
     /// `host:port` (or the socket folder) for messages; never holds the password.
@@ -262,65 +202,12 @@ impl ConnectOptions {
     }
 }
 
-/// `url` with its password, and the value of every secret-carrying query parameter
-/// (`password`, `sslpassword`), replaced by `***`; everything else as written. Works on
-/// malformed URLs too, so any message can show what was configured.
-pub fn redact_url(url: &str) -> String {
-    let (head, query) = match url.split_once('?') {
-        Some((head, query)) => (head, Some(query)),
-        None => (url, None),
-    };
-    let mut out = match head.split_once("://") {
-        Some((scheme, rest)) => {
-            let end = rest.find('/').unwrap_or(rest.len());
-            let (authority, path) = rest.split_at(end);
-            let authority = match authority.rsplit_once('@') {
-                Some((user_info, host)) => match user_info.split_once(':') {
-                    Some((user, _password)) => format!("{user}:***@{host}"),
-                    None => authority.to_string(),
-                },
-                None => authority.to_string(),
-            };
-            format!("{scheme}://{authority}{path}")
-        }
-        None => head.to_string(),
-    };
-    if let Some(query) = query {
-        let pairs: Vec<String> = query
-            .split('&')
-            .map(|pair| {
-                let key = pair.split('=').next().unwrap_or_default();
-                let decoded = percent_decode_str(key).decode_utf8_lossy();
-                if SECRET_PARAMETERS.contains(&decoded.as_ref()) {
-                    format!("{key}=***")
-                } else {
-                    pair.to_string()
-                }
-            })
-            .collect();
-        out.push('?');
-        out.push_str(&pairs.join("&"));
-    }
-    out
-}
-
-/// `url` with `localhost` put where its authority names no host (right after `user@`).
-fn with_placeholder_host(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let host_at = rest[..end].rfind('@').map_or(0, |at| at + 1);
-    let (user_info, tail) = rest.split_at(host_at);
-    format!("{scheme}://{user_info}{PLACEHOLDER_HOST}{tail}")
-}
-
-/// Stands in for a missing host while parsing; never used to connect.
-const PLACEHOLDER_HOST: &str = "localhost";
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // What the URL itself says (forms, decoding, defaults, libpq's query overrides) is
+    // specified in migrate_core::url; these are the settings this backend makes of it.
 
     #[test]
     fn full_url() {
@@ -418,15 +305,6 @@ mod tests {
             o.redact("FATAL: role app (password Hunter2) refused"),
             "FATAL: role app (password ***) refused"
         );
-        assert_eq!(
-            redact_url("postgresql://app:Hunter2@db:5432/orders?sslmode=require&password=Hunter3&sslpassword=Key4&application_name=x"),
-            "postgresql://app:***@db:5432/orders?sslmode=require&password=***&sslpassword=***&application_name=x"
-        );
-        assert_eq!(
-            redact_url("postgresql://app@/orders?host=/tmp"),
-            "postgresql://app@/orders?host=/tmp"
-        );
-        assert_eq!(redact_url("not a url:pw@"), "not a url:pw@");
         // A client key's passphrase is refused by name, never echoed.
         let e = ConnectOptions::parse("postgresql://db/o?sslpassword=Key4").unwrap_err();
         assert!(
@@ -452,6 +330,19 @@ mod tests {
         let e = ConnectOptions::parse("postgresql://u:secret@h/db?sslmode=maybe").unwrap_err();
         assert!(
             e.message.contains("unknown sslmode `maybe`"),
+            "{}",
+            e.message
+        );
+        let e = ConnectOptions::parse("mariadb://u:secret@h/db").unwrap_err();
+        assert!(
+            e.message
+                .starts_with("`mysql://` is not a PostgreSQL URL; expected postgresql://"),
+            "{}",
+            e.message
+        );
+        let e = ConnectOptions::parse("sqlite:///x.db").unwrap_err();
+        assert!(
+            e.message.contains("is not a PostgreSQL URL"),
             "{}",
             e.message
         );

@@ -539,6 +539,39 @@ async fn transaction_mode_holds_the_lock_on_a_connection_of_its_own() {
     db.finish().await;
 }
 
+/// Two version tables locked through one executor hold two locks in every mode, each on
+/// its own until its table is unlocked (the conformance suite checks the default mode
+/// against another connection; here the locks the server holds are counted).
+#[tokio::test]
+async fn two_version_tables_hold_two_locks_in_every_mode() {
+    let Some(admin) = admin_url() else { return };
+    let db = TestDb::create(&admin).await;
+    let table = VersionTable::default();
+    let other = VersionTable {
+        name: "other_version".into(),
+        schema: None,
+    };
+    for query in ["lock_mode=session", "lock_mode=transaction"] {
+        let mut exec = db.connect_with(query).await;
+        exec.lock(&table, Duration::from_secs(5)).await.unwrap();
+        exec.lock(&other, Duration::from_secs(5)).await.unwrap();
+        assert_eq!(advisory_locks(&db).await.len(), 2, "{query}");
+        // Locking a table held already takes nothing more.
+        exec.lock(&other, Duration::ZERO).await.unwrap();
+        assert_eq!(advisory_locks(&db).await.len(), 2, "{query}");
+        exec.unlock(&other).await.unwrap();
+        assert_eq!(advisory_locks(&db).await.len(), 1, "{query}");
+        let mut rival = db.connect_with(query).await;
+        rival.lock(&other, Duration::ZERO).await.unwrap();
+        let err = rival.lock(&table, Duration::ZERO).await.unwrap_err();
+        assert_eq!(err.kind, DatabaseErrorKind::LockTimeout, "{query}: {err}");
+        rival.unlock(&other).await.unwrap();
+        exec.unlock(&table).await.unwrap();
+        assert_eq!(advisory_locks(&db).await, vec![], "{query}");
+    }
+    db.finish().await;
+}
+
 #[tokio::test]
 async fn statements_stop_once_the_lock_connection_is_lost() {
     let Some(admin) = admin_url() else { return };

@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use migrate_core::held_locks::HeldLocks;
+use migrate_core::url::{Backend, DatabaseUrl, SqliteTarget};
 use migrate_core::{
     DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
 };
@@ -11,7 +13,6 @@ use rusqlite::{Connection, OptionalExtension};
 
 use crate::dialect::SqliteDialect;
 use crate::lock::SidecarLock;
-use crate::url::{parse_sqlite_url, SqliteLocation};
 
 /// How long a statement waits for another connection's write lock before failing with
 /// `database is locked`.
@@ -23,16 +24,30 @@ pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct SqliteExecutor {
     conn: Connection,
     dialect: SqliteDialect,
-    lock: Option<SidecarLock>,
+    /// The migration locks held, under their lock files: one per database file, whichever
+    /// version tables of it were locked.
+    locks: HeldLocks<PathBuf, SidecarLock>,
 }
 
 impl SqliteExecutor {
-    /// Open the database a `sqlite[+driver]://` URL names (see [`crate::parse_sqlite_url`]),
-    /// creating the file when it does not exist, as Alembic does.
+    /// Open the database a `sqlite[+driver]://` URL names (see [`Self::open_url`]).
     pub fn from_url(url: &str) -> Result<Self, DatabaseError> {
-        match parse_sqlite_url(url)? {
-            SqliteLocation::Memory => Self::in_memory(),
-            SqliteLocation::File(path) => Self::open(path),
+        Self::open_url(&DatabaseUrl::parse(url)?)
+    }
+
+    /// Open the database a parsed `sqlite://` URL names (SQLAlchemy's reading of the path,
+    /// see [`migrate_core::url`]), creating the file when it does not exist, as Alembic does.
+    /// Query parameters (`?check_same_thread=False`, ...) are options of Python drivers and
+    /// are ignored.
+    pub fn open_url(url: &DatabaseUrl) -> Result<Self, DatabaseError> {
+        match (url.backend(), url.sqlite_target()) {
+            (Backend::Sqlite, Some(SqliteTarget::Memory)) => Self::in_memory(),
+            (Backend::Sqlite, Some(SqliteTarget::File(path))) => Self::open(path),
+            _ => Err(DatabaseError::connect(format!(
+                "not a SQLite URL (scheme `{}`): expected sqlite:///relative.db, \
+                 sqlite:////absolute.db or sqlite://",
+                url.scheme()
+            ))),
         }
     }
 
@@ -78,7 +93,7 @@ impl SqliteExecutor {
         Ok(SqliteExecutor {
             conn,
             dialect: SqliteDialect,
-            lock: None,
+            locks: HeldLocks::new(),
         })
     }
 
@@ -234,22 +249,28 @@ impl Executor for SqliteExecutor {
         Ok(Some(rows))
     }
 
-    /// Locks `<database file>.migrate-lock` (see the `lock` module for why a sidecar file).
+    /// Locks `<database file>.migrate-lock` (see the `lock` module for why a sidecar file)
+    /// of the file holding `table` (an attached database has a file, and a lock, of its own).
     /// In-memory databases are private to their connection and need no lock.
     async fn lock(&mut self, table: &VersionTable, wait: Duration) -> Result<(), DatabaseError> {
-        if self.lock.is_some() {
+        if self.locks.holds(table) {
             return Ok(());
         }
         if let Some(file) = self.database_file(table.schema.as_deref())? {
             let path = SidecarLock::path_for(&file);
-            self.lock = Some(SidecarLock::acquire(path, wait).await?);
+            if !self.locks.join(&path, table) {
+                let lock = SidecarLock::acquire(path.clone(), wait).await?;
+                self.locks.insert(path, table.clone(), lock);
+            }
         }
         Ok(())
     }
 
-    async fn unlock(&mut self, _table: &VersionTable) -> Result<(), DatabaseError> {
-        match self.lock.take() {
-            Some(lock) => lock.release(),
+    /// Releases the lock file of `table`, unless another version table of the same database
+    /// file is still locked.
+    async fn unlock(&mut self, table: &VersionTable) -> Result<(), DatabaseError> {
+        match self.locks.release(table) {
+            Some((_, lock)) => lock.release(),
             None => Ok(()),
         }
     }

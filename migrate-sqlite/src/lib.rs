@@ -27,9 +27,7 @@ mod executor;
 mod lock;
 mod scratch;
 mod snapshot;
-mod url;
 
 pub use dialect::SqliteDialect;
 pub use dump::dump;
 pub use executor::{SqliteExecutor, BUSY_TIMEOUT};
-pub use url::{parse_sqlite_url, SqliteLocation};

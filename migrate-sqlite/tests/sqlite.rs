@@ -290,3 +290,19 @@ UPDATE accounts SET balance = 20 WHERE id = 1;
         .unwrap();
     assert_eq!(notes, "was; 10|now; 20");
 }
+
+#[test]
+fn from_url_refuses_other_schemes_and_hosts() {
+    for (url, says) in [
+        (
+            "postgres://localhost/x",
+            "not a SQLite URL (scheme `postgresql`)",
+        ),
+        ("sqlite://localhost/x.db", "(three slashes)"),
+        ("app.db", "expected SCHEME://"),
+    ] {
+        let err = SqliteExecutor::from_url(url).unwrap_err();
+        assert_eq!(err.kind, DatabaseErrorKind::Connect, "{url}");
+        assert!(err.message.contains(says), "{url}: {err}");
+    }
+}

@@ -40,7 +40,7 @@ fn server_bin() -> Option<PathBuf> {
 }
 
 /// Whether this process runs as root, where PostgreSQL's tools refuse to run.
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     use std::os::unix::fs::MetadataExt;
     // The owner of a file we just made is our effective user.
     tempfile::tempfile()

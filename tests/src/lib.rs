@@ -2,8 +2,8 @@
 //!
 //! The library is what every crate's tests need and none should write again: whether a
 //! prerequisite may be missing ([`need`]), the test servers and a database of its own per test
-//! ([`servers`]), a PostgreSQL server of the test's own ([`instance`]), real Alembic
-//! ([`alembic`]) and bounded waits ([`wait`]). It depends on no
+//! ([`servers`]), a PostgreSQL server of the test's own ([`instance`]), certificates for TLS
+//! tests ([`certs`]), real Alembic ([`alembic`]) and bounded waits ([`wait`]). It depends on no
 //! `migrate-*` crate, so the backends' own tests use it too (as a dev-dependency).
 //!
 //! ```no_run
@@ -36,6 +36,7 @@
 //! - `dialect_alembic.rs`: each dialect's version-table SQL against Alembic's;
 //! - `references.rs`: the committed Alembic references regenerate unchanged;
 //! - `library.rs`: the library in-process on in-memory SQLite.
+//! - `urls.rs`: database URL forms through the CLI to the backend they name.
 //!
 //! Run them with `cargo test -p migrate-tests`. The binary is built on first use when it is
 //! missing or older than the sources (`MIGRATE_BIN` names another one). PostgreSQL and MariaDB
@@ -47,6 +48,7 @@
 //! `MIGRATE_TEST_REQUIRE_ALL=1`, which CI sets.
 
 pub mod alembic;
+pub mod certs;
 pub mod instance;
 pub mod need;
 pub mod servers;

@@ -302,17 +302,20 @@ async fn the_lock_is_kept_across_commits_and_ddl(db: TestDb) {
 }
 conformance!(the_lock_is_kept_across_commits_and_ddl);
 
+/// The default version table and another one in the same schema.
+fn two_version_tables() -> (VersionTable, VersionTable) {
+    let other = VersionTable {
+        name: "other_version".into(),
+        schema: None,
+    };
+    (VersionTable::default(), other)
+}
+
 /// PostgreSQL and MySQL lock each version table on its own; SQLite locks the database file
 /// (`<database>.migrate-lock`, as the README says), whichever version table it holds.
 async fn each_version_table_has_a_lock_of_its_own(db: TestDb) {
     let (mut first, mut second) = (connect(&db).await, connect(&db).await);
-    let (table, other) = (
-        VersionTable::default(),
-        VersionTable {
-            name: "other_version".into(),
-            schema: None,
-        },
-    );
+    let (table, other) = two_version_tables();
     first.lock(&table, Duration::ZERO).await.unwrap();
     let result = second.lock(&other, Duration::ZERO).await;
     if db.backend == Backend::Sqlite {
@@ -340,3 +343,72 @@ async fn a_closed_connection_releases_its_lock(db: TestDb) {
     second.unlock(&table).await.unwrap();
 }
 conformance!(a_closed_connection_releases_its_lock);
+
+/// One connection may hold the locks of two version tables at once (a program migrating two
+/// histories through one connection): locking the second really takes its lock, and
+/// unlocking one leaves the other held. SQLite's lock is the database file's, which both
+/// tables share: it stays held until the last of them is unlocked.
+async fn one_connection_holds_the_locks_of_two_version_tables(db: TestDb) {
+    let (mut first, mut second) = (connect(&db).await, connect(&db).await);
+    let (table, other) = two_version_tables();
+    let refused = |result: Result<(), migrate_core::DatabaseError>, what: &str| {
+        let err = result.expect_err(what);
+        assert_eq!(err.kind, DatabaseErrorKind::LockTimeout, "{what}: {err}");
+    };
+    first.lock(&table, Duration::ZERO).await.unwrap();
+    first.lock(&other, Duration::ZERO).await.unwrap();
+    refused(
+        second.lock(&other, Duration::ZERO).await,
+        "the first connection holds the other table's lock too",
+    );
+    first.unlock(&other).await.unwrap();
+    refused(
+        second.lock(&table, Duration::ZERO).await,
+        "unlocking the other table leaves this one's lock held",
+    );
+    if db.backend == Backend::Sqlite {
+        refused(
+            second.lock(&other, Duration::ZERO).await,
+            "the database file stays locked for the first table",
+        );
+    } else {
+        second.lock(&other, Duration::ZERO).await.unwrap();
+        second.unlock(&other).await.unwrap();
+    }
+    first.unlock(&table).await.unwrap();
+    second.lock(&table, Duration::ZERO).await.unwrap();
+    second.lock(&other, Duration::ZERO).await.unwrap();
+    second.unlock(&other).await.unwrap();
+    second.unlock(&table).await.unwrap();
+}
+conformance!(one_connection_holds_the_locks_of_two_version_tables);
+
+/// The default schema named outright is the same version table, so the same lock: locking
+/// it under both spellings and unlocking one keeps it held.
+async fn a_version_table_named_with_its_schema_shares_its_lock(db: TestDb) {
+    let (mut first, mut second) = (connect(&db).await, connect(&db).await);
+    let schema = match db.backend {
+        Backend::Sqlite => "main".to_string(),
+        Backend::Postgres => "public".to_string(),
+        Backend::Mysql => db.name.clone().expect("a MariaDB database name"),
+    };
+    let (plain, qualified) = (
+        VersionTable::default(),
+        VersionTable {
+            schema: Some(schema),
+            ..VersionTable::default()
+        },
+    );
+    first.lock(&plain, Duration::ZERO).await.unwrap();
+    first.lock(&qualified, Duration::ZERO).await.unwrap();
+    first.unlock(&plain).await.unwrap();
+    let err = second
+        .lock(&plain, Duration::ZERO)
+        .await
+        .expect_err("still held for the qualified name");
+    assert_eq!(err.kind, DatabaseErrorKind::LockTimeout, "{err}");
+    first.unlock(&qualified).await.unwrap();
+    second.lock(&qualified, Duration::ZERO).await.unwrap();
+    second.unlock(&qualified).await.unwrap();
+}
+conformance!(a_version_table_named_with_its_schema_shares_its_lock);

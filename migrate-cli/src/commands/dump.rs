@@ -36,7 +36,7 @@ async fn render(
     }
     let snapshot = exec.snapshot(&table).await?;
     Output::new(
-        backend::dump(url.backend(), &snapshot, &table, rows.as_deref()),
+        backend::dump(url.backend(), &snapshot, &table, rows.as_deref())?,
         &DumpFields {
             dialect: exec.dialect().name(),
             versions: rows.as_deref(),

@@ -89,7 +89,7 @@ fn options(ctx: &Context) -> Result<LintOptions, CliError> {
             None => Backend::Postgres,
         },
     };
-    let dialect = backend::dialect(backend);
+    let dialect = backend::dialect(backend)?;
     let mut options = LintOptions::for_dialect(dialect.as_ref()).ok_or_else(|| {
         CliError::config(format!(
             "lint has no rules for the {} dialect",

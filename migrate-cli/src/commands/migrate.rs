@@ -96,7 +96,7 @@ pub async fn upgrade(
     if sql {
         let map = ctx.map(Contents::Full)?;
         let url = ctx.database_url()?;
-        let dialect = backend::dialect(url.backend());
+        let dialect = backend::dialect(url.backend())?;
         return script(offline::upgrade_sql(
             map,
             dialect.as_ref(),
@@ -131,7 +131,7 @@ pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<Output,
     if sql {
         let map = ctx.map(Contents::Full)?;
         let url = ctx.database_url()?;
-        let dialect = backend::dialect(url.backend());
+        let dialect = backend::dialect(url.backend())?;
         return script(offline::downgrade_sql(
             map,
             dialect.as_ref(),
@@ -168,7 +168,7 @@ pub async fn stamp(
         let map = ctx.map(Contents::Header)?;
         let range = offline::stamp_range(revisions)?;
         let url = ctx.database_url()?;
-        let dialect = backend::dialect(url.backend());
+        let dialect = backend::dialect(url.backend())?;
         return script(offline::stamp_sql(
             map,
             dialect.as_ref(),

@@ -18,7 +18,7 @@
 
 use super::vars::Vars;
 use super::ConfiguredUrl;
-use crate::url::{describe_url, DatabaseUrl, PostgresParts};
+use crate::url::{describe_url, Backend, DatabaseUrl, ServerParts};
 
 /// The URL `alembic init` writes into `sqlalchemy.url` for the user to replace.
 pub const ALEMBIC_PLACEHOLDER_URL: &str = "driver://user:pass@localhost/dbname";
@@ -152,7 +152,7 @@ fn variables_url(vars: &Vars, names: &[&str; 5], family: &str) -> Option<Candida
     if get(host).is_none() && get(database).is_none() {
         return None;
     }
-    let parts = PostgresParts {
+    let parts = ServerParts {
         host: get(host),
         port: get(port),
         user: get(user).or_else(|| (family == "PG*").then(|| get("USER")).flatten()),
@@ -176,7 +176,7 @@ fn variables_url(vars: &Vars, names: &[&str; 5], family: &str) -> Option<Candida
         .map(|(place, list)| format!("{} in {place}", list.join(", ")))
         .collect();
     Some(Candidate {
-        url: parts.to_url(),
+        url: parts.to_url(Backend::Postgres),
         source: format!("{family} variables ({})", read.join("; ")),
     })
 }
