@@ -14,6 +14,7 @@ pub mod executor;
 pub mod graph;
 pub mod migrator;
 pub mod offline;
+pub mod ops;
 pub mod plan;
 pub mod python;
 pub mod render;

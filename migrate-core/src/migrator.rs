@@ -17,7 +17,6 @@ use crate::executor::Executor;
 use crate::graph::RevisionMap;
 use crate::plan::{Direction, Plan, Step, VersionChange};
 use crate::revision::{Migration, Revision, SqlBlock};
-use crate::split::split;
 
 /// What a run did before it ended: the steps committed, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -214,12 +213,17 @@ pub async fn read_current(exec: &mut dyn Executor, table: &VersionTable) -> Resu
     Ok(exec.read_versions(table).await?.unwrap_or_default())
 }
 
-/// Refuse a plan that passes through a revision `migrate` cannot run, before anything runs.
-pub(crate) fn check_runnable(map: &RevisionMap, plan: &Plan, dialect: &str) -> Result<()> {
+/// Refuse a plan that passes through a revision `migrate` cannot run on `dialect` (an
+/// Alembic operation without DDL there included), before anything runs.
+pub(crate) fn check_runnable(map: &RevisionMap, plan: &Plan, dialect: &dyn Dialect) -> Result<()> {
     for step in &plan.steps {
         if let Some(id) = &step.revision {
             if let Some(rev) = map.get(id) {
-                runnable_blocks(rev, step.direction, dialect)?;
+                for block in runnable_blocks(rev, step.direction, dialect.name())? {
+                    if block.operation.is_some() {
+                        crate::ops::block_statements(rev, block, dialect)?;
+                    }
+                }
             }
         }
     }
@@ -315,8 +319,7 @@ impl<'m> Migrator<'m> {
             Command::Downgrade(t) => (self.map.plan_downgrade(&rows, t)?, false),
             Command::Stamp(t, purge) => (self.map.plan_stamp(&rows, t, purge)?, purge),
         };
-        let dialect_name = exec.dialect().name();
-        check_runnable(self.map, &plan, dialect_name)?;
+        check_runnable(self.map, &plan, exec.dialect())?;
         events(&Event::Planned {
             migrations: plan.steps.iter().filter(|s| s.revision.is_some()).count(),
         });
@@ -402,7 +405,6 @@ impl<'m> Migrator<'m> {
                 description: format!("{}, {}", step_log(self.map, step), rev.message),
             });
             let blocks = runnable_blocks(rev, step.direction, exec.dialect().name())?;
-            let rules = exec.dialect().split_rules();
             let mut index = 0;
             for block in blocks {
                 if !block.transactional && state.in_tx {
@@ -412,7 +414,7 @@ impl<'m> Migrator<'m> {
                     state.in_tx = false;
                     state.commit();
                 }
-                for stmt in split(&block.sql, rules) {
+                for stmt in crate::ops::block_statements(rev, block, exec.dialect())? {
                     index += 1;
                     let t = Instant::now();
                     if let Err(e) = exec.execute(&stmt.text).await {

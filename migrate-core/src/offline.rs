@@ -7,7 +7,6 @@ use crate::error::{Error, Result};
 use crate::graph::RevisionMap;
 use crate::migrator::{check_runnable, runnable_blocks, step_log, MigrateOptions};
 use crate::plan::{Plan, VersionChange};
-use crate::split::split;
 
 /// Split `start:end`; a missing start is `None`.
 fn split_range(range: &str) -> (Option<&str>, &str) {
@@ -91,7 +90,7 @@ fn render(
     options: &MigrateOptions,
     stamp: bool,
 ) -> Result<String> {
-    check_runnable(map, plan, dialect.name())?;
+    check_runnable(map, plan, dialect)?;
     let table = &options.version_table;
     let transactional = dialect.transactional_ddl();
     let per_migration = options.transaction_per_migration;
@@ -123,7 +122,7 @@ fn render(
                         stmt(&mut out, commit);
                         in_tx = false;
                     }
-                    for s in split(&block.sql, dialect.split_rules()) {
+                    for s in crate::ops::block_statements(rev, block, dialect)? {
                         stmt(&mut out, &s.text);
                     }
                     if !block.transactional && transactional {

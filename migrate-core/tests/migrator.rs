@@ -144,6 +144,7 @@ impl Executor for FakeExecutor {
 
 fn sql(text: &str) -> Migration {
     Migration::Sql(vec![SqlBlock {
+        operation: None,
         sql: text.to_string(),
         line: 10,
         transactional: true,
@@ -352,12 +353,14 @@ fn non_transactional_blocks_run_outside_the_transaction() {
     let mut r = rev("aaaa", &[], "CREATE a1", "DROP a1");
     r.upgrade = Migration::Sql(vec![
         SqlBlock {
+            operation: None,
             sql: "CREATE a1".into(),
             line: 3,
             transactional: true,
             dialects: vec![],
         },
         SqlBlock {
+            operation: None,
             sql: "CREATE idx".into(),
             line: 6,
             transactional: false,

@@ -39,16 +39,22 @@ fn assert_refused(body: &str, line: usize, column: usize, construct: &str) {
 #[test]
 fn other_op_calls() {
     assert_refused(
-        "    op.execute(\"SELECT 1\")\n    op.create_table(\"t\", sa.Column(\"id\", sa.Integer))",
+        "    op.execute(\"SELECT 1\")\n    op.bulk_insert(t, [{\"id\": 1}])",
         8,
         5,
-        "op.create_table(...)",
+        "op.bulk_insert(...)",
     );
     assert_refused(
-        "    op.add_column('t', sa.Column('x', sa.String()))",
+        "    op.rename_table('t', 'u')",
         7,
         5,
-        "op.add_column(...)",
+        "op.rename_table(...)",
+    );
+    assert_refused(
+        "    with op.batch_alter_table('t') as batch_op:\n        batch_op.drop_column('x')",
+        7,
+        5,
+        "with statement (only `with op.get_context().autocommit_block():` is folded)",
     );
 }
 

@@ -1,6 +1,7 @@
 //! The SQL flavour of MySQL and MariaDB: quoting, splitting rules and the version table.
 
 use migrate_core::dialect::quote_if_needed;
+use migrate_core::ops::{Operation, RenderError};
 use migrate_core::{Dialect, SplitRules};
 
 /// MySQL's and MariaDB's [`Dialect`]: backtick quoting where SQLAlchemy quotes, no
@@ -317,6 +318,10 @@ impl Dialect for MysqlDialect {
 
     fn split_rules(&self) -> SplitRules {
         SplitRules::mysql()
+    }
+
+    fn render_operation(&self, op: &Operation) -> Result<Vec<String>, RenderError> {
+        crate::ops::render(op)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The PostgreSQL SQL flavour: quoting, the version table's statements, splitting rules.
 
 use migrate_core::dialect::quote_if_needed;
+use migrate_core::ops::{Operation, RenderError};
 use migrate_core::{Dialect, SplitRules, VersionTable};
 
 /// PostgreSQL as revision files name it (`postgresql`).
@@ -138,6 +139,10 @@ impl Dialect for PostgresDialect {
 
     fn split_rules(&self) -> SplitRules {
         SplitRules::postgresql()
+    }
+
+    fn render_operation(&self, op: &Operation) -> Result<Vec<String>, RenderError> {
+        crate::ops::render(op)
     }
 }
 

@@ -8,6 +8,7 @@ mod dialect;
 mod error;
 mod executor;
 mod lock;
+mod ops;
 mod tls;
 mod url;
 

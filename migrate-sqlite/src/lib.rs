@@ -21,6 +21,7 @@
 mod dialect;
 mod executor;
 mod lock;
+mod ops;
 mod url;
 
 pub use dialect::SqliteDialect;

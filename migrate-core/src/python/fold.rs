@@ -9,6 +9,7 @@ use super::literal::{decode_into, fstring_parts, split_token, FPart, LitError};
 use super::module::{Binding, Names};
 use super::repr;
 use super::value::{self, Value, View};
+use super::{ops, sa};
 use crate::revision::{Migration, SqlBlock, Unrunnable};
 
 /// Why folding stopped.
@@ -702,10 +703,16 @@ impl<'a, 's> Folder<'a, 's> {
                     return Err(self.unrunnable(start, format!("name '{name}' is not a constant")));
                 };
                 let written = self.written(start, *i - 1);
+                let sqlalchemy = path.starts_with("sqlalchemy.") || path == "alembic.op.f";
                 if !self.is(*i, "(") {
+                    if sqlalchemy {
+                        // A type class used as a type (`sa.Column("id", sa.Integer)`).
+                        return sa::reference(&path).map_err(|e| self.unrunnable(start, e));
+                    }
                     return Err(self.unrunnable(start, written.to_string()));
                 }
                 if !(TEXT_PATHS.contains(&path.as_str())
+                    || sqlalchemy
                     || path == "textwrap.dedent"
                     || path == "json.dumps"
                     || path == "alembic.op.get_bind")
@@ -976,6 +983,10 @@ impl<'a, 's> Folder<'a, 's> {
         }
         if path == "alembic.op.get_bind" && args.is_empty() && kwargs.is_empty() {
             return Ok(Value::Bind);
+        }
+        if path.starts_with("sqlalchemy.") || path == "alembic.op.f" {
+            return sa::call(path, args, kwargs)
+                .map_err(|e| self.unrunnable(at, e.unwrap_or_else(|| format!("{written}(...)"))));
         }
         Err(self.unrunnable(at, format!("{written}(...)")))
     }
@@ -1311,6 +1322,21 @@ impl<'a, 's> Folder<'a, 's> {
                 self.expect_end(*i)?;
                 return self.emit(arg_tok, v, transactional);
             }
+            if let Some((op, open)) = self.operation_call(start) {
+                *i = open;
+                let (args, kwargs) = self.call_args(i)?;
+                self.expect_end(*i)?;
+                let op = ops::operation(op, args, kwargs).map_err(|e| self.unrunnable(start, e))?;
+                let t = self.tok(start);
+                self.blocks.push(SqlBlock {
+                    sql: String::new(),
+                    operation: Some(Box::new(op)),
+                    line: t.line as usize,
+                    transactional: transactional && !self.after_commit,
+                    dialects: Vec::new(),
+                });
+                return Ok(());
+            }
         }
         let v = self.expr(i)?;
         let _ = v;
@@ -1385,6 +1411,16 @@ impl<'a, 's> Folder<'a, 's> {
         }
     }
 
+    /// When the statement at `i` is `op.NAME(` for an operation the model holds, its name and
+    /// the index of the `(`.
+    fn operation_call(&self, i: usize) -> Option<(&'static str, usize)> {
+        let mut j = i;
+        let path = self.dotted_path(&mut j)?;
+        let name = path.strip_prefix("alembic.op.")?;
+        let op = ops::OPERATIONS.iter().find(|o| **o == name)?;
+        self.is(j, "(").then_some((op, j))
+    }
+
     fn emit(&mut self, at: usize, v: Value, transactional: bool) -> Folded<()> {
         let sql = match v {
             Value::Str(s) | Value::Text(s) => s,
@@ -1405,6 +1441,7 @@ impl<'a, 's> Folder<'a, 's> {
         let t = self.tok(at);
         self.blocks.push(SqlBlock {
             sql,
+            operation: None,
             line: t.line as usize,
             transactional: transactional && !self.after_commit,
             dialects: Vec::new(),

@@ -23,12 +23,19 @@
 //! string. Each value is computed as CPython computes it (`repr` quoting and escapes, float
 //! `repr`, dict key equality across `1`/`True`/`1.0`); whatever CPython would raise on (a
 //! `KeyError`, an unsortable list, an iterator read twice) is refused like any unknown form.
+//!
+//! The Alembic operations of [`crate::ops`] (`op.create_table(...)`, `op.add_column(...)`, ...)
+//! are statements too: `sa` reads the SQLAlchemy constructs in their arguments (`sa.Column`,
+//! types, constraints, `sa.func.now()`) by their Python signatures, `ops` binds each call to
+//! Alembic's signature, and the block holds the resulting [`crate::ops::Operation`].
 
 mod fold;
 mod lexer;
 mod literal;
 mod module;
+mod ops;
 mod repr;
+mod sa;
 mod value;
 
 use std::path::Path;

@@ -32,6 +32,8 @@ pub(crate) enum Value {
     Text(String),
     /// The connection `op.get_bind()` returns.
     Bind,
+    /// A SQLAlchemy object (a type, a column, a constraint, ...).
+    Sa(Box<super::sa::Sa>),
 }
 
 /// Which view of a dict a [`Value::View`] is.
@@ -63,6 +65,7 @@ impl Value {
             Value::Iter(name, _) => name,
             Value::Text(_) => "text() clause",
             Value::Bind => "connection",
+            Value::Sa(sa) => sa.type_name(),
         }
     }
 
@@ -119,7 +122,7 @@ impl Value {
                 out.push_str("])");
                 out
             }
-            Value::Iter(..) | Value::Text(_) | Value::Bind => {
+            Value::Iter(..) | Value::Text(_) | Value::Bind | Value::Sa(_) => {
                 return Err(format!("the text of a {} object", self.type_name()))
             }
         })
