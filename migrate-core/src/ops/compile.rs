@@ -237,7 +237,11 @@ impl<'a> Table<'a> {
             }
             if index {
                 indexes.push(IndexDef {
-                    name: format!("ix_{}_{}", name.name, c.name),
+                    // The default naming convention, `ix_%(column_0_label)s`.
+                    name: match &name.schema {
+                        Some(s) => format!("ix_{}_{}_{}", s.replace('.', "_"), name.name, c.name),
+                        None => format!("ix_{}_{}", name.name, c.name),
+                    },
                     table: name.clone(),
                     expressions: vec![IndexExpr::Column(c.name.clone())],
                     unique: c.unique == Some(true),
