@@ -259,6 +259,13 @@ impl DdlDialect for MysqlDdl {
                 None => Self::string(ty, true, "CHAR".into()),
             },
             V::UuidUpper => "UUID".into(),
+            // Alembic writes CHAR(32) for mysql:// but runs UUID on MariaDB 10.7 and later
+            // (SQLAlchemy's MariaDB dialect has a native UUID): the DDL depends on the server.
+            V::Uuid if ty.native_uuid => {
+                return Err(RenderError::new(
+                    "Uuid() on MySQL/MariaDB (CHAR(32) on MySQL, UUID on MariaDB 10.7+: give native_uuid=False for CHAR(32) on both)",
+                ))
+            }
             V::Varbinary => match ty.length {
                 Some(l) => format!("VARBINARY({l})"),
                 None => {

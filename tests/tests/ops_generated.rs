@@ -125,7 +125,11 @@ impl Gen {
             "sa.Float()".into(),
             "sa.JSON()".into(),
             "sa.LargeBinary()".into(),
-            "sa.Uuid()".into(),
+            if self.d == D::Mysql {
+                "sa.Uuid(native_uuid=False)".into()
+            } else {
+                "sa.Uuid()".into()
+            },
             format!("sa.VARCHAR({n})"),
             "sa.TEXT()".into(),
             "sa.INTEGER()".into(),

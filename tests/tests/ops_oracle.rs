@@ -48,6 +48,13 @@ const DELIBERATE_REFUSALS: &[(&str, &str, &str)] = &[
         "ARRAY of an Enum: left to the issue of enum changes",
     ),
     (
+        "ty030",
+        "mysql",
+        "Uuid(): CHAR(32) for mysql://, but Alembic runs UUID on MariaDB 10.7+",
+    ),
+    ("ty119", "mysql", "Uuid(as_uuid=False): the same"),
+    ("tb007", "mysql", "a Uuid() column: the same"),
+    (
         "ty122",
         "*",
         "Boolean(create_constraint=True): CHECK constraints are the next issue",
