@@ -236,5 +236,5 @@ fn inline_primary_key(table: &Table<'_>, col: &TableColumn<'_>) -> bool {
             .as_ref()
             .is_some_and(|p| p.columns.len() == 1)
         && col.column.type_.as_ref().is_some_and(SqlType::is_integer)
-        && col.column.foreign_keys.is_empty()
+        && !table.has_foreign_key(&col.column.name)
 }

@@ -308,6 +308,18 @@ impl Gen {
             lines.push(format!("    {col},"));
             cols.push(Col { name: cname, ty });
         }
+        if explicit_pk && !self.tables.is_empty() && self.r.chance(20) {
+            // A key that is also a foreign key (joined-table inheritance).
+            let parent = self.tables[self.r.below(self.tables.len())].clone();
+            let target = match &parent.schema {
+                Some(s) => format!("{s}.{}.id", parent.name),
+                None => format!("{}.id", parent.name),
+            };
+            lines.push(format!(
+                "    sa.ForeignKeyConstraint(['id'], [{}]),",
+                py(&target)
+            ));
+        }
         if explicit_pk {
             let pk_name = if self.r.chance(50) {
                 format!(", name={}", py(&self.fresh("pk")))

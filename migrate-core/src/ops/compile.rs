@@ -301,7 +301,7 @@ impl<'a> Table<'a> {
             if !explicit && (col.has_default || col.server_default.is_some()) {
                 return Ok(false);
             }
-            if !col.foreign_keys.is_empty()
+            if self.has_foreign_key(&col.name)
                 && !matches!(
                     col.autoincrement,
                     Autoincrement::Yes | Autoincrement::IgnoreFk
@@ -334,6 +334,15 @@ impl<'a> Table<'a> {
             }
         }
         Ok(found)
+    }
+
+    /// True when column `name` is part of a foreign key: its own `sa.ForeignKey`, or a
+    /// table-level `sa.ForeignKeyConstraint` (SQLAlchemy's `column.foreign_keys`).
+    pub fn has_foreign_key(&self, name: &str) -> bool {
+        self.constraints.iter().any(|c| match c {
+            Constraint::ForeignKey(f) => f.columns.iter().any(|c| c == name),
+            _ => false,
+        })
     }
 
     /// The column named `name`.
