@@ -213,14 +213,21 @@ pub async fn read_current(exec: &mut dyn Executor, table: &VersionTable) -> Resu
     Ok(exec.read_versions(table).await?.unwrap_or_default())
 }
 
-/// Refuse a plan that passes through a revision `migrate` cannot run on `dialect` (an
-/// Alembic operation without DDL there included), before anything runs.
-pub(crate) fn check_runnable(map: &RevisionMap, plan: &Plan, dialect: &dyn Dialect) -> Result<()> {
+/// Refuse a plan that passes through a revision `migrate` cannot run on `dialect` before
+/// anything runs; with `operations`, an Alembic operation without DDL there too (rendering
+/// each once: the offline script, built whole before it is printed, leaves that to its own
+/// rendering).
+pub(crate) fn check_runnable(
+    map: &RevisionMap,
+    plan: &Plan,
+    dialect: &dyn Dialect,
+    operations: bool,
+) -> Result<()> {
     for step in &plan.steps {
         if let Some(id) = &step.revision {
             if let Some(rev) = map.get(id) {
                 for block in runnable_blocks(rev, step.direction, dialect.name())? {
-                    if block.operation.is_some() {
+                    if operations && block.operation.is_some() {
                         crate::ops::block_statements(rev, block, dialect)?;
                     }
                 }
@@ -319,7 +326,7 @@ impl<'m> Migrator<'m> {
             Command::Downgrade(t) => (self.map.plan_downgrade(&rows, t)?, false),
             Command::Stamp(t, purge) => (self.map.plan_stamp(&rows, t, purge)?, purge),
         };
-        check_runnable(self.map, &plan, exec.dialect())?;
+        check_runnable(self.map, &plan, exec.dialect(), true)?;
         events(&Event::Planned {
             migrations: plan.steps.iter().filter(|s| s.revision.is_some()).count(),
         });

@@ -90,7 +90,7 @@ fn render(
     options: &MigrateOptions,
     stamp: bool,
 ) -> Result<String> {
-    check_runnable(map, plan, dialect)?;
+    check_runnable(map, plan, dialect, false)?;
     let table = &options.version_table;
     let transactional = dialect.transactional_ddl();
     let per_migration = options.transaction_per_migration;

@@ -37,10 +37,10 @@ impl MysqlDdl {
     fn numeric(ty: &SqlType, spec: String) -> String {
         let mut spec = spec;
         if mysql_type(ty) {
-            if ty.unsigned {
+            if ty.details().unsigned {
                 spec.push_str(" UNSIGNED");
             }
-            if ty.zerofill {
+            if ty.details().zerofill {
                 spec.push_str(" ZEROFILL");
             }
         }
@@ -50,23 +50,26 @@ impl MysqlDdl {
     /// `_extend_string`: character set and collation annotations.
     fn string(ty: &SqlType, national: bool, spec: String) -> String {
         let own = mysql_type(ty);
-        let charset = if own && ty.charset.is_some() {
-            ty.charset.as_ref().map(|c| format!("CHARACTER SET {c}"))
-        } else if own && ty.ascii {
+        let charset = if own && ty.details().charset.is_some() {
+            ty.details()
+                .charset
+                .as_ref()
+                .map(|c| format!("CHARACTER SET {c}"))
+        } else if own && ty.details().ascii {
             Some("ASCII".into())
-        } else if own && ty.unicode {
+        } else if own && ty.details().unicode {
             Some("UNICODE".into())
         } else {
             None
         };
         let collation = if let Some(c) = &ty.collation {
             Some(format!("COLLATE {c}"))
-        } else if own && ty.binary {
+        } else if own && ty.details().binary {
             Some("BINARY".into())
         } else {
             None
         };
-        let parts: Vec<String> = if national || (own && ty.national) {
+        let parts: Vec<String> = if national || (own && ty.details().national) {
             [Some("NATIONAL".to_string()), Some(spec), collation]
                 .into_iter()
                 .flatten()
@@ -83,6 +86,7 @@ impl MysqlDdl {
     /// `ENUM('a','b')` / `SET(...)`.
     fn enumerated(&self, name: &str, ty: &SqlType) -> String {
         let values: Vec<String> = ty
+            .details()
             .values
             .iter()
             .map(|v| format!("'{}'", v.replace('\'', "''").replace('\\', "\\\\")))
@@ -92,7 +96,7 @@ impl MysqlDdl {
 
     /// The integer types: `NAME(display_width)` on MySQL's own classes.
     fn integer(name: &str, ty: &SqlType) -> String {
-        let spec = match ty.display_width {
+        let spec = match ty.details().display_width {
             Some(w) if mysql_type(ty) => format!("{name}({w})"),
             _ => name.to_string(),
         };
@@ -214,20 +218,20 @@ impl DdlDialect for MysqlDdl {
                 Some(l) => format!("BIT({l})"),
                 None => "BIT".into(),
             },
-            V::DatetimeUpper => match ty.fsp.filter(|f| *f > 0) {
+            V::DatetimeUpper => match ty.details().fsp.filter(|f| *f > 0) {
                 Some(f) => format!("DATETIME({f})"),
                 None => "DATETIME".into(),
             },
             V::DateUpper => "DATE".into(),
-            V::TimeUpper => match ty.fsp.filter(|f| *f > 0) {
+            V::TimeUpper => match ty.details().fsp.filter(|f| *f > 0) {
                 Some(f) => format!("TIME({f})"),
                 None => "TIME".into(),
             },
-            V::Timestamp => match ty.fsp.filter(|f| *f > 0) {
+            V::Timestamp => match ty.details().fsp.filter(|f| *f > 0) {
                 Some(f) => format!("TIMESTAMP({f})"),
                 None => "TIMESTAMP".into(),
             },
-            V::Year => match ty.display_width {
+            V::Year => match ty.details().display_width {
                 Some(w) => format!("YEAR({w})"),
                 None => "YEAR".into(),
             },
@@ -261,7 +265,7 @@ impl DdlDialect for MysqlDdl {
             V::UuidUpper => "UUID".into(),
             // Alembic writes CHAR(32) for mysql:// but runs UUID on MariaDB 10.7 and later
             // (SQLAlchemy's MariaDB dialect has a native UUID): the DDL depends on the server.
-            V::Uuid if ty.native_uuid => {
+            V::Uuid if ty.details().native_uuid => {
                 return Err(RenderError::new(
                     "Uuid() on MySQL/MariaDB (CHAR(32) on MySQL, UUID on MariaDB 10.7+: give native_uuid=False for CHAR(32) on both)",
                 ))
@@ -282,7 +286,7 @@ impl DdlDialect for MysqlDdl {
             V::Tinyblob => "TINYBLOB".into(),
             V::Mediumblob => "MEDIUMBLOB".into(),
             V::Longblob => "LONGBLOB".into(),
-            V::Enum if !ty.native_enum => return compile::generic_visit_type(self, visit, ty),
+            V::Enum if !ty.details().native_enum => return compile::generic_visit_type(self, visit, ty),
             V::Enum | V::EnumUpper => self.enumerated("ENUM", ty),
             V::Set => self.enumerated("SET", ty),
             V::BooleanUpper => "BOOL".into(),
@@ -543,7 +547,7 @@ impl DdlDialect for MysqlDdl {
             })
         };
         for t in [&op.type_, &op.existing_type].into_iter().flatten() {
-            if t.create_constraint {
+            if t.details().create_constraint {
                 return Err(RenderError::new(format!(
                     "{}(create_constraint=True) (its CHECK constraint is not rendered by migrate yet)",
                     t.class.class_name()

@@ -84,14 +84,14 @@ const BUILTIN_TYPES: &[&str] = &[
 impl PostgresDdl {
     /// The name of an enum type (`format_type`): quoted, with its schema.
     fn type_name(&self, ty: &SqlType) -> Result<String> {
-        let Some(name) = ty.name.as_deref().filter(|n| !n.is_empty()) else {
+        let Some(name) = ty.details().name.as_deref().filter(|n| !n.is_empty()) else {
             return Err(RenderError::new(format!(
                 "PostgreSQL {} type requires a name (SQLAlchemy raises CompileError)",
                 ty.class.class_name()
             )));
         };
         let quoted = self.quote(name);
-        match &ty.schema {
+        match &ty.details().schema {
             Some(s) => Ok(format!("{}.{quoted}", self.quote(s))),
             None if BUILTIN_TYPES.contains(&name) => Err(RenderError::new(format!(
                 "the enum type name '{name}' is a built-in PostgreSQL type (SQLAlchemy asks for \
@@ -211,13 +211,13 @@ impl DdlDialect for PostgresDdl {
             V::Json => "JSON".into(),
             V::Jsonb => "JSONB".into(),
             V::DateTime => return self.visit_type(V::Timestamp, ty),
-            V::Enum if ty.native_enum => return self.visit_type(V::EnumUpper, ty),
+            V::Enum if ty.details().native_enum => return self.visit_type(V::EnumUpper, ty),
             V::EnumUpper => self.type_name(ty)?,
             V::Timestamp => Self::with_time_zone("TIMESTAMP", ty),
             V::TimeUpper => Self::with_time_zone("TIME", ty),
             V::IntervalUpper => {
                 let mut text = String::from("INTERVAL");
-                if let Some(f) = &ty.fields {
+                if let Some(f) = &ty.details().fields {
                     text.push(' ');
                     text.push_str(f);
                 }
@@ -228,7 +228,7 @@ impl DdlDialect for PostgresDdl {
             }
             // The generic `Interval` adapts to the native INTERVAL, its second_precision the
             // precision.
-            V::Interval if ty.native => {
+            V::Interval if ty.details().native => {
                 let mut native = SqlType::new(migrate_core::ops::TypeClass::PgInterval);
                 native.precision = ty.precision;
                 return self.visit_type(V::IntervalUpper, &native);
@@ -238,7 +238,7 @@ impl DdlDialect for PostgresDdl {
                     "mysql.BIT on PostgreSQL (SQLAlchemy fails: it has no 'varying')",
                 ))
             }
-            V::Bit if ty.varying => format!(
+            V::Bit if ty.details().varying => format!(
                 "BIT VARYING{}",
                 ty.length.map(|l| format!("({l})")).unwrap_or_default()
             ),
@@ -246,16 +246,16 @@ impl DdlDialect for PostgresDdl {
             V::UuidUpper => "UUID".into(),
             V::LargeBinary | V::Bytea => "BYTEA".into(),
             V::Array => {
-                let Some(item) = &ty.item else {
+                let Some(item) = &ty.details().item else {
                     return Err(RenderError::new("ARRAY without an item type"));
                 };
-                if item.is_enum() || item.item.is_some() {
+                if item.is_enum() || item.details().item.is_some() {
                     return Err(RenderError::new(
                         "ARRAY of an enum or of an ARRAY (not rendered by migrate yet)",
                     ));
                 }
                 let inner = self.type_sql(item)?;
-                let brackets = "[]".repeat(ty.dimensions.unwrap_or(1) as usize);
+                let brackets = "[]".repeat(ty.details().dimensions.unwrap_or(1) as usize);
                 match inner.find(" COLLATE") {
                     Some(p) => format!("{}{brackets}{}", &inner[..p], &inner[p..]),
                     None => format!("{inner}{brackets}"),
@@ -382,8 +382,8 @@ impl DdlDialect for PostgresDdl {
                 continue;
             };
             let native = match t.class {
-                migrate_core::ops::TypeClass::Enum => t.native_enum,
-                migrate_core::ops::TypeClass::PgEnum => t.create_type,
+                migrate_core::ops::TypeClass::Enum => t.details().native_enum,
+                migrate_core::ops::TypeClass::PgEnum => t.details().create_type,
                 _ => false,
             };
             if !native {
@@ -393,7 +393,12 @@ impl DdlDialect for PostgresDdl {
             if created.contains(&name) {
                 continue;
             }
-            let values: Vec<String> = t.values.iter().map(|v| self.string_literal(v)).collect();
+            let values: Vec<String> = t
+                .details()
+                .values
+                .iter()
+                .map(|v| self.string_literal(v))
+                .collect();
             out.push(format!(
                 "CREATE TYPE {name} AS ENUM ({})",
                 values.join(", ")

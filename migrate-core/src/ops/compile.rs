@@ -900,7 +900,7 @@ pub fn generic_function(name: &str) -> String {
 pub fn string_type<D: DdlDialect + ?Sized>(
     d: &D,
     name: &str,
-    length: Option<u64>,
+    length: Option<u32>,
     collation: &Option<String>,
 ) -> String {
     let mut text = name.to_string();
@@ -984,7 +984,7 @@ pub fn generic_visit_type<D: DdlDialect + ?Sized>(
                 .unwrap_or_default()
         ),
         V::BooleanUpper => "BOOLEAN".into(),
-        V::Uuid if !ty.native_uuid || !d.supports_native_uuid() => {
+        V::Uuid if !ty.details().native_uuid || !d.supports_native_uuid() => {
             string_type(d, "CHAR", Some(32), &None)
         }
         V::Uuid => return d.visit_type(V::UuidUpper, ty),
@@ -1004,9 +1004,10 @@ pub fn generic_visit_type<D: DdlDialect + ?Sized>(
 pub fn enum_as_string(ty: &SqlType) -> SqlType {
     let mut s = ty.clone();
     s.length = Some(ty.length.unwrap_or_else(|| {
-        ty.values
+        ty.details()
+            .values
             .iter()
-            .map(|v| v.chars().count() as u64)
+            .map(|v| v.chars().count() as u32)
             .max()
             .unwrap_or(0)
     }));
@@ -1031,7 +1032,7 @@ pub fn generic_create_table<D: DdlDialect + ?Sized>(
     for col in &table.columns {
         text.push_str(separator);
         separator = ", \n";
-        text.push('\t');
+        text.push_str("    ");
         text.push_str(&d.column_specification(&table, col)?);
     }
     let mut constraints = Vec::new();
@@ -1057,8 +1058,8 @@ pub fn generic_create_table<D: DdlDialect + ?Sized>(
     let constraints: Vec<String> = constraints.into_iter().filter(|c| !c.is_empty()).collect();
     if !constraints.is_empty() {
         text.push_str(separator);
-        text.push('\t');
-        text.push_str(&constraints.join(", \n\t"));
+        text.push_str("    ");
+        text.push_str(&constraints.join(", \n    "));
     }
     text.push_str("\n)");
     text.push_str(&d.post_create_table(&table)?);
@@ -1091,13 +1092,13 @@ fn check_schema_types(table: &Table<'_>) -> Result<()> {
 }
 
 fn check_type(t: &SqlType) -> Result<()> {
-    if t.create_constraint {
+    if t.details().create_constraint {
         return Err(RenderError::new(format!(
             "{}(create_constraint=True) (its CHECK constraint is not rendered by migrate yet)",
             t.class.class_name()
         )));
     }
-    if let Some(item) = &t.item {
+    if let Some(item) = &t.details().item {
         check_type(item)?;
     }
     Ok(())
@@ -1188,8 +1189,13 @@ pub fn alter_column_statements<D: DdlDialect + ?Sized>(
 /// stripped), and refuse a `%` where the driver would see it doubled.
 pub fn finish<D: DdlDialect + ?Sized>(d: &D, statements: Vec<String>) -> Result<Vec<String>> {
     let mut out = Vec::with_capacity(statements.len());
-    for s in statements {
-        let s = s.replace('\t', "    ").trim().to_string();
+    for mut s in statements {
+        if s.contains('\t') {
+            s = s.replace('\t', "    ");
+        }
+        if s.trim().len() != s.len() {
+            s = s.trim().to_string();
+        }
         if d.doubles_percents() && s.contains('%') {
             return Err(RenderError::new(format!(
                 "DDL holding a '%' on {} (Alembic's offline script doubles it for the driver, so \

@@ -13,7 +13,7 @@
 pub mod compile;
 mod types;
 
-pub use types::{SqlType, TypeClass, TypeModule, Visit};
+pub use types::{SqlType, TypeClass, TypeDetails, TypeModule, Visit};
 
 use crate::dialect::Dialect;
 use crate::revision::{Revision, SqlBlock};

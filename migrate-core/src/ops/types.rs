@@ -35,12 +35,11 @@ macro_rules! type_classes {
         impl TypeClass {
             /// The class for `module` and its class name (`Generic`, `"String"`), if known.
             pub fn find(module: TypeModule, class: &str) -> Option<TypeClass> {
-                $(
-                    if module == TypeModule::$module && class == $class {
-                        return Some(TypeClass::$variant);
-                    }
-                )*
-                None
+                #[allow(unreachable_patterns)]
+                match (module, class) {
+                    $((TypeModule::$module, $class) => Some(TypeClass::$variant),)*
+                    _ => None,
+                }
             }
 
             /// The module the class belongs to.
@@ -240,25 +239,34 @@ pub enum Visit {
     Longblob,
 }
 
-/// A column type: its class and every argument that changes its DDL.
+/// A column type: its class and every argument that changes its DDL. The arguments most
+/// types take are fields; the rest, rare, are in [`SqlType::details`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlType {
     /// The SQLAlchemy class.
     pub class: TypeClass,
     /// `length` (strings, binaries, `BIT`, `Enum(length=)`).
-    pub length: Option<u64>,
+    pub length: Option<u32>,
     /// `precision` (numerics, floats, PostgreSQL `TIMESTAMP`/`TIME`/`INTERVAL`).
-    pub precision: Option<u64>,
+    pub precision: Option<u32>,
     /// `scale` (numerics).
-    pub scale: Option<u64>,
+    pub scale: Option<u32>,
     /// `timezone=True` (date-time types).
     pub timezone: bool,
     /// `collation`.
     pub collation: Option<String>,
+    /// The other arguments, when any differs from its default.
+    pub more: Option<Box<TypeDetails>>,
+}
+
+/// The arguments of the types that take more than a length, precision, scale, time zone or
+/// collation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeDetails {
     /// MySQL `fsp` (fractional seconds of `DATETIME`, `TIMESTAMP`, `TIME`).
-    pub fsp: Option<u64>,
+    pub fsp: Option<u32>,
     /// MySQL `display_width` (integer types, `YEAR`).
-    pub display_width: Option<u64>,
+    pub display_width: Option<u32>,
     /// MySQL `unsigned`.
     pub unsigned: bool,
     /// MySQL `zerofill`.
@@ -290,13 +298,44 @@ pub struct SqlType {
     /// `ARRAY`'s item type.
     pub item: Option<Box<SqlType>>,
     /// `ARRAY(dimensions=)`.
-    pub dimensions: Option<u64>,
+    pub dimensions: Option<u32>,
     /// PostgreSQL `BIT(varying=)`.
     pub varying: bool,
     /// PostgreSQL `INTERVAL(fields=)`.
     pub fields: Option<String>,
     /// `Interval(native=)` (default true).
     pub native: bool,
+}
+
+/// Every [`TypeDetails`] at its default.
+static DEFAULT_DETAILS: TypeDetails = TypeDetails {
+    fsp: None,
+    display_width: None,
+    unsigned: false,
+    zerofill: false,
+    charset: None,
+    national: false,
+    binary: false,
+    ascii: false,
+    unicode: false,
+    values: Vec::new(),
+    name: None,
+    schema: None,
+    native_enum: true,
+    create_constraint: false,
+    create_type: true,
+    native_uuid: true,
+    item: None,
+    dimensions: None,
+    varying: false,
+    fields: None,
+    native: true,
+};
+
+impl Default for TypeDetails {
+    fn default() -> Self {
+        DEFAULT_DETAILS.clone()
+    }
 }
 
 impl SqlType {
@@ -309,28 +348,18 @@ impl SqlType {
             scale: None,
             timezone: false,
             collation: None,
-            fsp: None,
-            display_width: None,
-            unsigned: false,
-            zerofill: false,
-            charset: None,
-            national: false,
-            binary: false,
-            ascii: false,
-            unicode: false,
-            values: Vec::new(),
-            name: None,
-            schema: None,
-            native_enum: true,
-            create_constraint: false,
-            create_type: true,
-            native_uuid: true,
-            item: None,
-            dimensions: None,
-            varying: false,
-            fields: None,
-            native: true,
+            more: None,
         }
+    }
+
+    /// The rarer arguments (their defaults when none was given).
+    pub fn details(&self) -> &TypeDetails {
+        self.more.as_deref().unwrap_or(&DEFAULT_DETAILS)
+    }
+
+    /// Keep `details` unless they are all defaults.
+    pub fn set_details(&mut self, details: TypeDetails) {
+        self.more = (details != DEFAULT_DETAILS).then(|| Box::new(details));
     }
 
     /// True for the integer family (SQLAlchemy's `Integer` type affinity).

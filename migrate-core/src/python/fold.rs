@@ -31,12 +31,45 @@ pub(crate) struct Syntax {
 }
 
 /// Python's soft and hard keywords that cannot start an expression we fold.
-const KEYWORDS: &[&str] = &[
-    "False", "await", "else", "import", "pass", "break", "except", "in", "raise", "True", "class",
-    "finally", "is", "return", "and", "continue", "for", "lambda", "try", "as", "def", "from",
-    "nonlocal", "while", "assert", "del", "global", "not", "with", "async", "elif", "if", "or",
-    "yield",
-];
+fn is_keyword(name: &str) -> bool {
+    matches!(
+        name,
+        "False"
+            | "await"
+            | "else"
+            | "import"
+            | "pass"
+            | "break"
+            | "except"
+            | "in"
+            | "raise"
+            | "True"
+            | "class"
+            | "finally"
+            | "is"
+            | "return"
+            | "and"
+            | "continue"
+            | "for"
+            | "lambda"
+            | "try"
+            | "as"
+            | "def"
+            | "from"
+            | "nonlocal"
+            | "while"
+            | "assert"
+            | "del"
+            | "global"
+            | "not"
+            | "with"
+            | "async"
+            | "elif"
+            | "if"
+            | "or"
+            | "yield"
+    )
+}
 
 /// The qualified names `text(...)` may be imported as.
 const TEXT_PATHS: &[&str] = &[
@@ -47,16 +80,12 @@ const TEXT_PATHS: &[&str] = &[
 ];
 
 /// Python builtins the folder computes when nothing in the file rebinds them.
-const BUILTINS: &[&str] = &[
-    "enumerate",
-    "len",
-    "list",
-    "repr",
-    "sorted",
-    "str",
-    "tuple",
-    "zip",
-];
+fn is_builtin_name(name: &str) -> bool {
+    matches!(
+        name,
+        "enumerate" | "len" | "list" | "repr" | "sorted" | "str" | "tuple" | "zip"
+    )
+}
 
 /// The target of a `for` loop or comprehension: a name, or a tuple of targets to unpack into.
 #[derive(Debug, Clone)]
@@ -191,10 +220,11 @@ impl<'a, 's> Folder<'a, 's> {
     fn dotted_path(&self, i: &mut usize) -> Option<String> {
         let first = self.text(*i);
         let base = match self.names.get(first) {
-            Some(Binding::Path(p)) if !self.assigned.contains(&first) => p.clone(),
+            Some(Binding::Path(p)) if !self.assigned.contains(&first) => p.as_str(),
             _ => return None,
         };
-        let mut path = base;
+        let mut path = String::with_capacity(base.len() + 32);
+        path.push_str(base);
         *i += 1;
         while self.is(*i, ".") && self.is_name(*i + 1) {
             path.push('.');
@@ -557,7 +587,7 @@ impl<'a, 's> Folder<'a, 's> {
                 }
                 *k += 1;
                 inner
-            } else if self.is_name(*k) && !KEYWORDS.contains(&self.text(*k)) {
+            } else if self.is_name(*k) && !is_keyword(self.text(*k)) {
                 *k += 1;
                 Target::Name(self.text(*k - 1))
             } else {
@@ -642,7 +672,7 @@ impl<'a, 's> Folder<'a, 's> {
 
     /// True when `name` means Python's builtin of that name here (nothing binds it).
     fn is_builtin(&self, name: &str) -> bool {
-        BUILTINS.contains(&name)
+        is_builtin_name(name)
             && !self.assigned.contains(&name)
             && !self.locals.iter().any(|(n, _)| *n == name)
             && self.names.get(name).is_none()
@@ -670,7 +700,7 @@ impl<'a, 's> Folder<'a, 's> {
                     *i += 1;
                     return Ok(v);
                 }
-                if KEYWORDS.contains(&name) {
+                if is_keyword(name) {
                     return Err(self.unexpected(*i));
                 }
                 if let Some(v) = self.lookup(name) {
@@ -837,7 +867,7 @@ impl<'a, 's> Folder<'a, 's> {
         }
     }
 
-    /// A call of one of [`BUILTINS`].
+    /// A call of one of the builtins [`is_builtin_name`] names.
     fn builtin(
         &self,
         at: usize,
@@ -1276,7 +1306,7 @@ impl<'a, 's> Folder<'a, 's> {
                 *i += 1;
                 return self.expect_end(*i);
             }
-            if self.is(*i + 1, "=") || (self.is(*i + 1, ":") && !KEYWORDS.contains(&name)) {
+            if self.is(*i + 1, "=") || (self.is(*i + 1, ":") && !is_keyword(name)) {
                 return self.assignment(i);
             }
             if self.is(*i + 1, "+=") {
@@ -1300,7 +1330,7 @@ impl<'a, 's> Folder<'a, 's> {
                 self.set_local(name, Value::Str(old + &add));
                 return Ok(());
             }
-            if KEYWORDS.contains(&name)
+            if is_keyword(name)
                 && !matches!(name, "None" | "True" | "False" | "not" | "lambda" | "await")
             {
                 return Err(self.unrunnable(start, format!("{name} statement")));

@@ -1,7 +1,7 @@
 //! `op.create_table(...)`, `op.add_column(...)` and the other supported Alembic operations,
 //! read from their folded arguments into [`Operation`]s by Alembic's signatures.
 
-use super::sa::{self, bind, sql_type, strings, Bound, Sa};
+use super::sa::{self, bind, sql_type, strings, Bound, Sa, What};
 use super::value::Value;
 use crate::ops::{
     AddColumn, AlterColumn, ConstraintKind, CreateForeignKey, CreateIndex, CreateTable,
@@ -70,11 +70,11 @@ pub(crate) fn operation(
     args: Vec<Value>,
     kwargs: Vec<(&str, Value)>,
 ) -> Result<Operation, String> {
-    let what = format!("op.{name}(...)");
+    let what = What::Op(name);
     Ok(match name {
         "create_table" => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["table_name"],
@@ -83,8 +83,9 @@ pub(crate) fn operation(
                 true,
             )?;
             let table = table_ref(&mut b, "table_name", "schema")?;
-            let mut elements = Vec::new();
-            for v in std::mem::take(&mut b.rest) {
+            let rest = std::mem::take(&mut b.rest);
+            let mut elements = Vec::with_capacity(rest.len());
+            for v in rest {
                 let Value::Sa(sa) = v else {
                     return Err(format!("{what} with a {} argument", v.type_name()));
                 };
@@ -119,7 +120,7 @@ pub(crate) fn operation(
         }
         "drop_table" => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["table_name"],
@@ -134,7 +135,7 @@ pub(crate) fn operation(
         }
         "add_column" => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["table_name", "column"],
@@ -173,7 +174,7 @@ pub(crate) fn operation(
         }
         "drop_column" => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["table_name", "column_name"],
@@ -199,7 +200,7 @@ pub(crate) fn operation(
         }
         "create_index" => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["index_name", "table_name", "columns"],
@@ -246,7 +247,7 @@ pub(crate) fn operation(
         }
         "drop_index" => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["index_name", "table_name"],
@@ -273,7 +274,7 @@ pub(crate) fn operation(
         }
         "alter_column" => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["table_name", "column_name"],
@@ -311,8 +312,8 @@ pub(crate) fn operation(
                 Some(other) => return Err(format!("{what} with comment= a {}", other.type_name())),
             };
             let new_column_name = b.opt_str("new_column_name")?;
-            let type_ = optional_type(&mut b, "type_", &what)?;
-            let existing_type = optional_type(&mut b, "existing_type", &what)?;
+            let type_ = optional_type(&mut b, "type_", what)?;
+            let existing_type = optional_type(&mut b, "existing_type", what)?;
             let existing_server_default = match b.take("existing_server_default") {
                 None | Some(Value::Bool(false)) => None,
                 Some(v) => sa::server_default(v, &format!("{what} with existing_server_default="))?,
@@ -342,7 +343,7 @@ pub(crate) fn operation(
         }
         "create_foreign_key" => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &[
@@ -388,7 +389,7 @@ pub(crate) fn operation(
         }
         "create_unique_constraint" => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["constraint_name", "table_name", "columns"],
@@ -421,7 +422,7 @@ pub(crate) fn operation(
         }
         "drop_constraint" => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["constraint_name", "table_name", "type_"],
@@ -452,7 +453,7 @@ pub(crate) fn operation(
                 if_exists,
             })
         }
-        _ => return Err(what),
+        _ => return Err(what.to_string()),
     })
 }
 
@@ -467,7 +468,7 @@ fn table_ref(b: &mut Bound, name: &str, schema: &str) -> Result<TableRef, String
 fn optional_type(
     b: &mut Bound,
     name: &str,
-    what: &str,
+    what: What<'_>,
 ) -> Result<Option<crate::ops::SqlType>, String> {
     match b.take(name) {
         None | Some(Value::None) => Ok(None),

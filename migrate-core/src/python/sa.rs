@@ -6,7 +6,8 @@
 use super::value::Value;
 use crate::ops::{
     Arg, Autoincrement, Column, DialectOption, DialectOptions, ForeignKey, ForeignKeyRules,
-    PrimaryKeyConstraint, ServerDefault, SqlType, TypeClass, TypeModule, UniqueConstraint,
+    PrimaryKeyConstraint, ServerDefault, SqlType, TypeClass, TypeDetails, TypeModule,
+    UniqueConstraint,
 };
 
 /// A SQLAlchemy object the folder knows.
@@ -103,16 +104,37 @@ fn short(path: &str) -> &str {
     path.strip_prefix("sqlalchemy.").unwrap_or(path)
 }
 
+/// What a call is, for messages: `String(...)`, `op.create_table(...)`, `Column('x', ...)`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum What<'k> {
+    /// A call of `name` (`String`, `ForeignKey`, `op.f`).
+    Call(&'k str),
+    /// `op.NAME(...)`.
+    Op(&'k str),
+    /// `sa.Column(name, ...)`.
+    Column(&'k str),
+}
+
+impl std::fmt::Display for What<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            What::Call(n) => write!(f, "{n}(...)"),
+            What::Op(n) => write!(f, "op.{n}(...)"),
+            What::Column(n) => write!(f, "Column('{n}', ...)"),
+        }
+    }
+}
+
 /// Arguments bound to a Python signature.
-pub(crate) struct Bound {
-    /// What the call names, for messages.
-    what: String,
+pub(crate) struct Bound<'k> {
+    /// What the call is, for messages.
+    what: What<'k>,
     /// Named values (positional ones bound to their parameter names).
-    values: Vec<(String, Value)>,
+    values: Vec<(&'k str, Value)>,
     /// Positional arguments beyond the named parameters (`*args`).
     pub(crate) rest: Vec<Value>,
     /// Dialect keyword arguments (`postgresql_where=`).
-    pub(crate) dialect: Vec<(String, Value)>,
+    pub(crate) dialect: Vec<(&'k str, Value)>,
 }
 
 /// The dialect prefixes SQLAlchemy knows.
@@ -127,24 +149,24 @@ const DIALECTS: &[&str] = &[
 
 /// Bind `args`/`kwargs` to `positional` parameter names (then `*args` when `varargs`) and
 /// `keyword` names; dialect keyword arguments are kept apart when `dialect_kw`.
-pub(crate) fn bind(
-    what: &str,
+pub(crate) fn bind<'k>(
+    what: What<'k>,
     args: Vec<Value>,
-    kwargs: Vec<(&str, Value)>,
-    positional: &[&str],
-    keyword: &[&str],
+    kwargs: Vec<(&'k str, Value)>,
+    positional: &[&'k str],
+    keyword: &[&'k str],
     varargs: bool,
     dialect_kw: bool,
-) -> Result<Bound, String> {
+) -> Result<Bound<'k>, String> {
     let mut b = Bound {
-        what: what.to_string(),
-        values: Vec::new(),
+        what,
+        values: Vec::with_capacity(args.len() + kwargs.len()),
         rest: Vec::new(),
         dialect: Vec::new(),
     };
     for (n, v) in args.into_iter().enumerate() {
         match positional.get(n) {
-            Some(name) => b.values.push((name.to_string(), v)),
+            Some(name) => b.values.push((name, v)),
             None if varargs => b.rest.push(v),
             None => {
                 return Err(format!(
@@ -155,16 +177,16 @@ pub(crate) fn bind(
         }
     }
     for (k, v) in kwargs {
-        if b.values.iter().any(|(n, _)| n == k) {
+        if b.values.iter().any(|(n, _)| *n == k) {
             return Err(format!("{what} with '{k}' given twice"));
         }
         if positional.contains(&k) || keyword.contains(&k) {
-            b.values.push((k.to_string(), v));
+            b.values.push((k, v));
         } else if dialect_kw
             && k.split_once('_')
                 .is_some_and(|(d, rest)| DIALECTS.contains(&d) && !rest.is_empty())
         {
-            b.dialect.push((k.to_string(), v));
+            b.dialect.push((k, v));
         } else {
             return Err(format!("{what} with the keyword argument '{k}'"));
         }
@@ -172,15 +194,15 @@ pub(crate) fn bind(
     Ok(b)
 }
 
-impl Bound {
+impl<'k> Bound<'k> {
     /// The value of parameter `name`, if given.
     pub(crate) fn get(&self, name: &str) -> Option<&Value> {
-        self.values.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     /// Take parameter `name`.
     pub(crate) fn take(&mut self, name: &str) -> Option<Value> {
-        let i = self.values.iter().position(|(n, _)| n == name)?;
+        let i = self.values.iter().position(|(n, _)| *n == name)?;
         Some(self.values.remove(i).1)
     }
 
@@ -225,9 +247,9 @@ impl Bound {
     }
 
     /// An optional non-negative int parameter.
-    pub(crate) fn opt_uint(&mut self, name: &str) -> Result<Option<u64>, String> {
+    pub(crate) fn opt_uint(&mut self, name: &str) -> Result<Option<u32>, String> {
         match self.take(name) {
-            Some(Value::Int(n)) if (0..=u32::MAX as i128).contains(&n) => Ok(Some(n as u64)),
+            Some(Value::Int(n)) if (0..=u32::MAX as i128).contains(&n) => Ok(Some(n as u32)),
             Some(Value::None) | None => Ok(None),
             Some(other) => Err(self.fail(name, "a non-negative int or None", &other)),
         }
@@ -244,11 +266,7 @@ impl Bound {
     /// Refuse what is left: parameters the model does not carry (they change DDL, or
     /// `migrate` does not know whether they do).
     pub(crate) fn done(self, ignored: &[&str]) -> Result<(), String> {
-        if let Some((n, _)) = self
-            .values
-            .iter()
-            .find(|(n, _)| !ignored.contains(&n.as_str()))
-        {
+        if let Some((n, _)) = self.values.iter().find(|(n, _)| !ignored.contains(n)) {
             return Err(format!(
                 "{} with {n}= (not rendered by migrate yet)",
                 self.what
@@ -268,7 +286,7 @@ impl Bound {
     pub(crate) fn dialect_options(&mut self, known: &[&str]) -> Result<DialectOptions, String> {
         let mut out = DialectOptions::default();
         for (k, v) in std::mem::take(&mut self.dialect) {
-            let (dialect, name) = k.split_once('_').unwrap_or((&k, ""));
+            let (dialect, name) = k.split_once('_').unwrap_or((k, ""));
             let dialect = if dialect == "mariadb" {
                 "mysql"
             } else {
@@ -369,7 +387,15 @@ fn known_call(
     kwargs: Vec<(&str, Value)>,
 ) -> Result<Option<Value>, String> {
     if path == "alembic.op.f" {
-        let mut b = bind("op.f(...)", args, kwargs, &["name"], &[], false, false)?;
+        let mut b = bind(
+            What::Call("op.f"),
+            args,
+            kwargs,
+            &["name"],
+            &[],
+            false,
+            false,
+        )?;
         let name = b.str("name")?;
         b.done(&[])?;
         return Ok(Some(Value::Str(name)));
@@ -397,7 +423,7 @@ fn known_call(
         "ForeignKey" => sa(Sa::ForeignKey(foreign_key(args, kwargs)?)),
         "PrimaryKeyConstraint" => {
             let (name, columns, deferrable, initially, options) =
-                column_constraint("PrimaryKeyConstraint(...)", args, kwargs, PK_OPTIONS)?;
+                column_constraint(What::Call("PrimaryKeyConstraint"), args, kwargs, PK_OPTIONS)?;
             sa(Sa::PrimaryKey(PrimaryKeyConstraint {
                 name,
                 columns,
@@ -408,7 +434,7 @@ fn known_call(
         }
         "UniqueConstraint" => {
             let (name, columns, deferrable, initially, options) =
-                column_constraint("UniqueConstraint(...)", args, kwargs, UNIQUE_OPTIONS)?;
+                column_constraint(What::Call("UniqueConstraint"), args, kwargs, UNIQUE_OPTIONS)?;
             sa(Sa::Unique(UniqueConstraint {
                 name,
                 columns,
@@ -419,7 +445,7 @@ fn known_call(
         }
         "ForeignKeyConstraint" => {
             let mut b = bind(
-                "ForeignKeyConstraint(...)",
+                What::Call("ForeignKeyConstraint"),
                 args,
                 kwargs,
                 &[
@@ -483,7 +509,7 @@ type ColumnConstraint = (
 );
 
 fn column_constraint(
-    what: &str,
+    what: What<'_>,
     args: Vec<Value>,
     kwargs: Vec<(&str, Value)>,
     known: &[&str],
@@ -534,7 +560,7 @@ pub(crate) fn fk_rules(b: &mut Bound, known: &[&str]) -> Result<ForeignKeyRules,
 
 fn foreign_key(args: Vec<Value>, kwargs: Vec<(&str, Value)>) -> Result<ForeignKey, String> {
     let mut b = bind(
-        "ForeignKey(...)",
+        What::Call("ForeignKey"),
         args,
         kwargs,
         &[
@@ -606,9 +632,9 @@ fn column(args: Vec<Value>, kwargs: Vec<(&str, Value)>) -> Result<Column, String
             }
         }
     }
-    let what = format!("Column('{name}', ...)");
+    let what = What::Column(&name);
     let mut b = bind(
-        &what,
+        what,
         Vec::new(),
         kwargs,
         &[],
@@ -705,8 +731,9 @@ fn type_call(
     kwargs: Vec<(&str, Value)>,
 ) -> Result<SqlType, String> {
     use TypeClass as C;
-    let what = format!("{}(...)", class.class_name());
+    let what = What::Call(class.class_name());
     let mut t = SqlType::new(class);
+    let mut d = TypeDetails::default();
     let module = class.module();
     let string_kw: &[&str] = if module == TypeModule::Mysql {
         &[
@@ -741,14 +768,14 @@ fn type_call(
             } else {
                 &["length", "collation"]
             };
-            let mut b = bind(&what, args, kwargs, positional, string_kw, false, false)?;
+            let mut b = bind(what, args, kwargs, positional, string_kw, false, false)?;
             t.length = b.opt_uint("length")?;
-            string_options(&mut b, &mut t)?;
+            string_options(&mut b, &mut t, &mut d)?;
             b
         }
         C::MyTinytext | C::MyMediumtext | C::MyLongtext => {
-            let mut b = bind(&what, args, kwargs, &[], string_kw, false, false)?;
-            string_options(&mut b, &mut t)?;
+            let mut b = bind(what, args, kwargs, &[], string_kw, false, false)?;
+            string_options(&mut b, &mut t, &mut d)?;
             b
         }
         C::MyEnum | C::MySet | C::Enum | C::PgEnum => {
@@ -794,7 +821,7 @@ fn type_call(
                     "name",
                 ],
             };
-            let mut b = bind(&what, args, kwargs, &[], keyword, true, false)?;
+            let mut b = bind(what, args, kwargs, &[], keyword, true, false)?;
             let mut values = Vec::new();
             for v in std::mem::take(&mut b.rest) {
                 match v {
@@ -811,15 +838,15 @@ fn type_call(
                     }
                 }
             }
-            t.values = values;
-            t.name = b.opt_str("name")?;
-            t.schema = b.opt_str("schema")?;
-            t.native_enum = b.bool_or("native_enum", true)?;
-            t.create_constraint = b.bool_or("create_constraint", false)?;
-            t.create_type = b.bool_or("create_type", true)?;
+            d.values = values;
+            d.name = b.opt_str("name")?;
+            d.schema = b.opt_str("schema")?;
+            d.native_enum = b.bool_or("native_enum", true)?;
+            d.create_constraint = b.bool_or("create_constraint", false)?;
+            d.create_type = b.bool_or("create_type", true)?;
             t.length = b.opt_uint("length")?;
             if class == C::MyEnum || class == C::MySet {
-                string_options(&mut b, &mut t)?;
+                string_options(&mut b, &mut t, &mut d)?;
             }
             if b.take("inherit_schema") == Some(Value::Bool(true)) {
                 return Err(format!("{what} with inherit_schema=True"));
@@ -853,14 +880,14 @@ fn type_call(
             } else {
                 &[]
             };
-            let mut b = bind(&what, args, kwargs, &[], keyword, false, false)?;
-            t.create_constraint = b.bool_or("create_constraint", false)?;
+            let mut b = bind(what, args, kwargs, &[], keyword, false, false)?;
+            d.create_constraint = b.bool_or("create_constraint", false)?;
             b.take("name");
             b
         }
         C::Boolean => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["create_constraint", "name"],
@@ -868,13 +895,13 @@ fn type_call(
                 false,
                 false,
             )?;
-            t.create_constraint = b.bool_or("create_constraint", false)?;
+            d.create_constraint = b.bool_or("create_constraint", false)?;
             b.take("name");
             b
         }
         C::MyTinyint | C::MySmallint | C::MyMediumint | C::MyInteger | C::MyBigint => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["display_width"],
@@ -882,24 +909,24 @@ fn type_call(
                 false,
                 false,
             )?;
-            t.display_width = b.opt_uint("display_width")?;
-            t.unsigned = b.bool_or("unsigned", false)?;
-            t.zerofill = b.bool_or("zerofill", false)?;
+            d.display_width = b.opt_uint("display_width")?;
+            d.unsigned = b.bool_or("unsigned", false)?;
+            d.zerofill = b.bool_or("zerofill", false)?;
             b
         }
         C::MyYear => {
-            let mut b = bind(&what, args, kwargs, &["display_width"], &[], false, false)?;
-            t.display_width = b.opt_uint("display_width")?;
+            let mut b = bind(what, args, kwargs, &["display_width"], &[], false, false)?;
+            d.display_width = b.opt_uint("display_width")?;
             b
         }
         C::DateTime | C::DatetimeUpper | C::Timestamp | C::Time | C::TimeUpper => {
-            let mut b = bind(&what, args, kwargs, &["timezone"], &[], false, false)?;
+            let mut b = bind(what, args, kwargs, &["timezone"], &[], false, false)?;
             t.timezone = b.bool_or("timezone", false)?;
             b
         }
         C::PgTimestamp | C::PgTime => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["timezone", "precision"],
@@ -912,15 +939,15 @@ fn type_call(
             b
         }
         C::MyDatetime | C::MyTimestamp | C::MyTime => {
-            let mut b = bind(&what, args, kwargs, &["timezone", "fsp"], &[], false, false)?;
+            let mut b = bind(what, args, kwargs, &["timezone", "fsp"], &[], false, false)?;
             t.timezone = b.bool_or("timezone", false)?;
-            t.fsp = b.opt_uint("fsp")?;
+            d.fsp = b.opt_uint("fsp")?;
             b
         }
-        C::LiteDatetime | C::LiteTime => bind(&what, args, kwargs, &[], &[], false, false)?,
+        C::LiteDatetime | C::LiteTime => bind(what, args, kwargs, &[], &[], false, false)?,
         C::Numeric | C::NumericUpper | C::Decimal => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["precision", "scale", "decimal_return_scale", "asdecimal"],
@@ -936,7 +963,7 @@ fn type_call(
         }
         C::Float | C::FloatUpper | C::Double | C::DoubleUpper | C::Real | C::DoublePrecision => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["precision", "asdecimal", "decimal_return_scale"],
@@ -951,7 +978,7 @@ fn type_call(
         }
         C::MyDecimal | C::MyNumeric | C::MyFloat | C::MyDouble | C::MyReal => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["precision", "scale", "asdecimal"],
@@ -961,19 +988,19 @@ fn type_call(
             )?;
             t.precision = b.opt_uint("precision")?;
             t.scale = b.opt_uint("scale")?;
-            t.unsigned = b.bool_or("unsigned", false)?;
-            t.zerofill = b.bool_or("zerofill", false)?;
+            d.unsigned = b.bool_or("unsigned", false)?;
+            d.zerofill = b.bool_or("zerofill", false)?;
             b.take("asdecimal");
             b
         }
         C::LargeBinary | C::Blob | C::Binary | C::Varbinary | C::PgBytea | C::MyBit => {
-            let mut b = bind(&what, args, kwargs, &["length"], &[], false, false)?;
+            let mut b = bind(what, args, kwargs, &["length"], &[], false, false)?;
             t.length = b.opt_uint("length")?;
             b
         }
         C::PgBit => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["length", "varying"],
@@ -982,8 +1009,8 @@ fn type_call(
                 false,
             )?;
             t.length = b.opt_uint("length")?;
-            t.varying = b.bool_or("varying", false)?;
-            if t.length.is_none() && !t.varying {
+            d.varying = b.bool_or("varying", false)?;
+            if t.length.is_none() && !d.varying {
                 t.length = Some(1);
             }
             b
@@ -994,7 +1021,7 @@ fn type_call(
             } else {
                 &["none_as_null"]
             };
-            let mut b = bind(&what, args, kwargs, positional, &[], false, false)?;
+            let mut b = bind(what, args, kwargs, positional, &[], false, false)?;
             b.take("none_as_null");
             if let Some(a) = b.take("astext_type") {
                 if !matches!(a, Value::None) && sql_type(a).is_none() {
@@ -1004,7 +1031,7 @@ fn type_call(
             b
         }
         C::PgHstore => {
-            let mut b = bind(&what, args, kwargs, &["text_type"], &[], false, false)?;
+            let mut b = bind(what, args, kwargs, &["text_type"], &[], false, false)?;
             b.take("text_type");
             b
         }
@@ -1014,14 +1041,14 @@ fn type_call(
             } else {
                 &["as_uuid"]
             };
-            let mut b = bind(&what, args, kwargs, positional, &[], false, false)?;
+            let mut b = bind(what, args, kwargs, positional, &[], false, false)?;
             b.take("as_uuid");
-            t.native_uuid = b.bool_or("native_uuid", true)?;
+            d.native_uuid = b.bool_or("native_uuid", true)?;
             b
         }
         C::Array | C::PgArray => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["item_type", "as_tuple", "dimensions", "zero_indexes"],
@@ -1033,15 +1060,15 @@ fn type_call(
                 .take("item_type")
                 .and_then(sql_type)
                 .ok_or_else(|| format!("{what} without an item type"))?;
-            t.item = Some(Box::new(item));
-            t.dimensions = b.opt_uint("dimensions")?;
+            d.item = Some(Box::new(item));
+            d.dimensions = b.opt_uint("dimensions")?;
             b.take("as_tuple");
             b.take("zero_indexes");
             b
         }
         C::Interval => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["native", "second_precision", "day_precision"],
@@ -1049,7 +1076,7 @@ fn type_call(
                 false,
                 false,
             )?;
-            t.native = b.bool_or("native", true)?;
+            d.native = b.bool_or("native", true)?;
             t.precision = b.opt_uint("second_precision")?;
             if b.opt_uint("day_precision")?.is_some() {
                 return Err(format!("{what} with day_precision="));
@@ -1058,7 +1085,7 @@ fn type_call(
         }
         C::PgInterval => {
             let mut b = bind(
-                &what,
+                what,
                 args,
                 kwargs,
                 &["precision", "fields"],
@@ -1067,7 +1094,7 @@ fn type_call(
                 false,
             )?;
             t.precision = b.opt_uint("precision")?;
-            t.fields = b.opt_str("fields")?;
+            d.fields = b.opt_str("fields")?;
             b
         }
     };
@@ -1078,15 +1105,16 @@ fn type_call(
     }
     b.take("quote");
     b.done(&[])?;
+    t.set_details(d);
     Ok(t)
 }
 
-fn string_options(b: &mut Bound, t: &mut SqlType) -> Result<(), String> {
+fn string_options(b: &mut Bound, t: &mut SqlType, d: &mut TypeDetails) -> Result<(), String> {
     t.collation = b.opt_str("collation")?;
-    t.charset = b.opt_str("charset")?;
-    t.ascii = b.bool_or("ascii", false)?;
-    t.binary = b.bool_or("binary", false)?;
-    t.unicode = b.bool_or("unicode", false)?;
-    t.national = b.bool_or("national", false)?;
+    d.charset = b.opt_str("charset")?;
+    d.ascii = b.bool_or("ascii", false)?;
+    d.binary = b.bool_or("binary", false)?;
+    d.unicode = b.bool_or("unicode", false)?;
+    d.national = b.bool_or("national", false)?;
     Ok(())
 }
