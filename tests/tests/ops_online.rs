@@ -13,9 +13,16 @@ mod common;
 
 use common::{alembic, fixture, require_all, run_alembic, Project, Run, TestDb};
 
+/// The project, with the `env.py` and `script.py.mako` of `tests/fixtures/alembic_project`
+/// (the URL from `-x url=...`).
 fn project() -> Project {
     let p = Project::empty();
     p.copy(&fixture("ops_project"), "ops_project");
+    for file in ["env.py", "script.py.mako"] {
+        let text = std::fs::read_to_string(fixture("alembic_project").join(file))
+            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        p.write(&format!("ops_project/{file}"), &text);
+    }
     p
 }
 
@@ -117,4 +124,33 @@ fn alter_column_and_constraints_run_online_on_mariadb() {
     if let Some(db) = TestDb::mysql() {
         round_trip(db, "alembic_server.ini", "a7b8c9d0e1f2");
     }
+}
+
+/// An operation Alembic cannot run on the database (SQLite cannot `ALTER` constraints) is
+/// refused while planning, by file and line, before anything runs, online and offline.
+#[test]
+fn an_operation_without_ddl_on_the_database_is_refused_before_anything_runs() {
+    let db = TestDb::sqlite();
+    let p = Project::empty();
+    p.write("migrate.toml", "script_location = \"m\"\n").write(
+        "m/versions/a1_fk.py",
+        "\"\"\"add a foreign key\"\"\"\nfrom alembic import op\n\nrevision = \"a1\"\ndown_revision = None\n\n\ndef upgrade():\n    op.execute(\"CREATE TABLE t (a INTEGER)\")\n    op.create_foreign_key(\"fk_t_o\", \"t\", \"o\", [\"a\"], [\"id\"])\n",
+    );
+    for args in [&["upgrade", "head"][..], &["upgrade", "head", "--sql"][..]] {
+        let mut all = vec!["--url", db.url.as_str()];
+        all.extend_from_slice(args);
+        let run = p.migrate(&all);
+        let message = run.failed();
+        assert!(
+            message.starts_with("m/versions/a1_fk.py:10: revision a1 cannot be run by migrate on sqlite: its op.create_foreign_key(...) has no DDL there: SQLite cannot ALTER constraints"),
+            "{message}"
+        );
+        assert!(message.contains("`migrate stamp` past it"), "{message}");
+        assert_eq!(run.stdout, "", "no partial script");
+    }
+    assert_eq!(
+        db.versions(),
+        None,
+        "nothing ran, not even the CREATE TABLE"
+    );
 }

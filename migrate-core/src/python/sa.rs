@@ -780,19 +780,7 @@ fn type_call(
         }
         C::MyEnum | C::MySet | C::Enum | C::PgEnum => {
             let keyword: &[&str] = match class {
-                C::Enum => &[
-                    "name",
-                    "native_enum",
-                    "create_constraint",
-                    "length",
-                    "schema",
-                    "validate_strings",
-                    "inherit_schema",
-                    "metadata",
-                    "quote",
-                    "omit_aliases",
-                ],
-                C::PgEnum => &[
+                C::Enum | C::PgEnum => &[
                     "name",
                     "create_type",
                     "native_enum",
@@ -821,6 +809,10 @@ fn type_call(
                     "name",
                 ],
             };
+            if class == C::Enum && kwargs.iter().any(|(k, _)| *k == "create_type") {
+                // Only postgresql.ENUM takes it; sqlalchemy.Enum raises TypeError.
+                return Err(format!("{what} with the keyword argument 'create_type'"));
+            }
             let mut b = bind(what, args, kwargs, &[], keyword, true, false)?;
             let mut values = Vec::new();
             for v in std::mem::take(&mut b.rest) {
