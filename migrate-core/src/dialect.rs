@@ -220,4 +220,18 @@ pub trait Dialect: Send + Sync {
     fn script_statement(&self, sql: &str) -> String {
         format!("{sql};")
     }
+
+    /// The statements an Alembic operation (`op.create_table(...)`, ...) runs on this
+    /// dialect, exactly as Alembic's offline mode prints them (without the `;`), or why it
+    /// has none here. The default refuses every operation.
+    fn render_operation(
+        &self,
+        op: &crate::ops::Operation,
+    ) -> Result<Vec<String>, crate::ops::RenderError> {
+        Err(crate::ops::RenderError::new(format!(
+            "op.{}() on {} (this dialect renders no Alembic operations)",
+            op.name(),
+            self.name()
+        )))
+    }
 }

@@ -171,6 +171,10 @@ pub enum Error {
         /// The construct, e.g. `op.create_table(...)`.
         construct: String,
     },
+    /// An Alembic operation has no DDL on the database at hand (Alembic refuses it there, or
+    /// `migrate` does rather than print what would not run).
+    #[error("{0}")]
+    NoDdl(Box<NoDdl>),
     /// A revision has no function or section for the direction asked.
     #[error("{}: revision {revision} has no {direction}; `migrate` cannot run its {direction}. Add a {} to the file, or `migrate stamp` past it if the database already is in the wanted state", path.display(), if *python { format!("`def {direction}():`") } else { format!("`-- migrate:{direction}` section") })]
     MissingDirection {
@@ -261,6 +265,24 @@ impl From<DatabaseError> for Error {
             report: None,
         }
     }
+}
+
+/// An Alembic operation that has no DDL on the database at hand.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{}:{line}: revision {revision} cannot be run by migrate on {dialect}: its op.{operation}(...) has no DDL there: {reason}. Apply this step with Alembic, or, when the database already has it, `migrate stamp` past it", path.display())]
+pub struct NoDdl {
+    /// The revision.
+    pub revision: String,
+    /// Its file.
+    pub path: PathBuf,
+    /// 1-based line of the operation.
+    pub line: usize,
+    /// The operation (`create_table`, ...).
+    pub operation: String,
+    /// The dialect (`sqlite`, `postgresql`, `mysql`).
+    pub dialect: &'static str,
+    /// Why.
+    pub reason: String,
 }
 
 /// The failure of one statement of a migration, with where it is and what was left behind.
@@ -573,6 +595,7 @@ impl Error {
             Error::AmbiguousTarget { .. } => "ambiguous_target",
             Error::VersionTableMismatch { .. } => "version_table_mismatch",
             Error::Unrunnable { .. } => "unrunnable_revision",
+            Error::NoDdl(_) => "no_ddl_for_dialect",
             Error::MissingDirection { .. } => "missing_direction",
             Error::NotRead { .. } => "not_read",
             Error::RevisionIdTooLong { .. } => "revision_id_too_long",
@@ -733,6 +756,13 @@ impl Serialize for Error {
                 m.serialize_entry("revision", revision)?;
                 m.serialize_entry("direction", direction)?;
                 m.serialize_entry("path", path)?;
+            }
+            Error::NoDdl(e) => {
+                m.serialize_entry("revision", &e.revision)?;
+                m.serialize_entry("path", &e.path)?;
+                m.serialize_entry("line", &e.line)?;
+                m.serialize_entry("operation", &e.operation)?;
+                m.serialize_entry("dialect", &e.dialect)?;
             }
             Error::NotRead { revision, path } => {
                 m.serialize_entry("revision", revision)?;

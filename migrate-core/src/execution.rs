@@ -29,7 +29,7 @@
 //! #     fn split_rules(&self) -> SplitRules { SplitRules::postgresql() }
 //! # }
 //! let sql = |text: &str| Migration::Sql(vec![SqlBlock {
-//!     sql: text.into(), line: 1, transactional: true, dialects: vec![],
+//!     sql: text.into(), line: 1, transactional: true, dialects: vec![], operation: None,
 //! }]);
 //! let rev = Revision {
 //!     id: "aaaa".into(), down_revisions: vec![], branch_labels: vec![], depends_on: vec![],
@@ -56,7 +56,6 @@ use crate::graph::RevisionMap;
 use crate::migrator::MigrateOptions;
 use crate::plan::{Direction, Plan, Step, VersionChange};
 use crate::revision::{Migration, Revision, ScriptFormat, SqlBlock};
-use crate::split::split;
 
 /// What the run starts from, which decides the version table's setup.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -270,11 +269,11 @@ pub fn statements_of(
     direction: Direction,
     dialect: &dyn Dialect,
 ) -> Result<Vec<crate::split::Statement>> {
-    let rules = dialect.split_rules();
-    Ok(runnable_blocks(rev, direction, dialect.name())?
-        .into_iter()
-        .flat_map(|block| split(&block.sql, rules))
-        .collect())
+    let mut out = Vec::new();
+    for block in runnable_blocks(rev, direction, dialect.name())? {
+        out.extend(crate::ops::block_statements(rev, block, dialect)?);
+    }
+    Ok(out)
 }
 
 /// Appends actions, keeping track of whether a transaction is open.
@@ -329,11 +328,13 @@ impl<'m> ExecutionPlan<'m> {
         // Online, every migration runs in a transaction, also where DDL commits itself, so
         // that its data changes and its version change commit together.
         let wraps = transactional || online;
-        let rules = dialect.split_rules();
 
         // Every step's blocks first: a revision that cannot run stops the plan before
         // anything is built, let alone sent.
-        let mut blocks_of: Vec<Vec<&SqlBlock>> = Vec::with_capacity(plan.steps.len());
+        // Each block with its statements: SQL text split, an Alembic operation rendered (which
+        // may refuse, here, before anything is built).
+        let mut blocks_of: Vec<Vec<(&SqlBlock, Vec<crate::split::Statement>)>> =
+            Vec::with_capacity(plan.steps.len());
         let mut revisions: Vec<Option<&'m Revision>> = Vec::with_capacity(plan.steps.len());
         for step in &plan.steps {
             match &step.revision {
@@ -343,7 +344,11 @@ impl<'m> ExecutionPlan<'m> {
                         message: "the plan names a revision the map does not hold".into(),
                         suggestions: Vec::new(),
                     })?;
-                    blocks_of.push(runnable_blocks(rev, step.direction, dialect.name())?);
+                    let mut blocks = Vec::new();
+                    for block in runnable_blocks(rev, step.direction, dialect.name())? {
+                        blocks.push((block, crate::ops::block_statements(rev, block, dialect)?));
+                    }
+                    blocks_of.push(blocks);
                     revisions.push(Some(rev));
                 }
                 None => {
@@ -417,7 +422,7 @@ impl<'m> ExecutionPlan<'m> {
         }
 
         let mut steps = Vec::with_capacity(plan.steps.len());
-        for (n, (step, blocks)) in plan.steps.iter().zip(&blocks_of).enumerate() {
+        for (n, (step, blocks)) in plan.steps.iter().zip(blocks_of).enumerate() {
             if !b.in_tx && wraps {
                 b.begin();
             }
@@ -429,7 +434,7 @@ impl<'m> ExecutionPlan<'m> {
                 (Some((id, from)), Some(rev)) if id == rev && n == 0 => *from,
                 _ => 1,
             };
-            for block in blocks {
+            for (block, statements) in blocks {
                 if !block.transactional && b.in_tx {
                     // Statements that cannot run in a transaction (CREATE INDEX
                     // CONCURRENTLY): commit what came before, run them on their own, then
@@ -439,7 +444,7 @@ impl<'m> ExecutionPlan<'m> {
                 if !block.transactional {
                     b.settings(TimeoutScope::Outside);
                 }
-                for stmt in split(&block.sql, rules) {
+                for stmt in statements {
                     index += 1;
                     texts.push(stmt.text.clone());
                     if index < skip_before {

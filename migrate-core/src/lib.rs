@@ -28,6 +28,7 @@ pub mod history;
 pub mod lint;
 pub mod migrator;
 pub mod offline;
+pub mod ops;
 pub mod plan;
 pub mod python;
 pub mod render;

@@ -74,13 +74,18 @@ pub struct Unrunnable {
     pub construct: String,
 }
 
-/// A piece of SQL text from a revision file (one `op.execute` call, or one `.sql` section).
+/// A piece of SQL text from a revision file (one `op.execute` call, or one `.sql` section),
+/// or one Alembic operation (`op.create_table(...)`) to be rendered per dialect.
 ///
 /// The text may hold several statements; the executor splits it per dialect.
+/// [`crate::ops::statements`] turns either kind into statements.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqlBlock {
-    /// The SQL text exactly as Python would compute it / as written in the section.
+    /// The SQL text exactly as Python would compute it / as written in the section (empty
+    /// for an operation).
     pub sql: String,
+    /// The Alembic operation this block runs instead of SQL text, when it is one.
+    pub operation: Option<Box<crate::ops::Operation>>,
     /// 1-based line in the revision file where the SQL text starts.
     pub line: usize,
     /// False when the block must run outside a transaction (`autocommit_block`,

@@ -383,6 +383,7 @@ fn directive(path: &Path, line: &Line, name_at: usize) -> Result<(Direction, Sql
     };
     let mut block = SqlBlock {
         sql: String::new(),
+        operation: None,
         line: line.index + 2,
         transactional: true,
         dialects: Vec::new(),

@@ -12,26 +12,16 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use migrate_core::Migration;
-use python_common::parse_text;
-
-fn json(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
+use python_common::{json_string, parse_text};
 
 fn list(items: &[String]) -> String {
     format!(
         "[{}]",
-        items.iter().map(|s| json(s)).collect::<Vec<_>>().join(",")
+        items
+            .iter()
+            .map(|s| json_string(s))
+            .collect::<Vec<_>>()
+            .join(",")
     )
 }
 
@@ -179,12 +169,12 @@ fn real_revision_files_read_as_cpython_reads_them() {
                 }
                 lines.push_str(&format!(
                     "{{\"path\":{},\"id\":{},\"down\":{},\"labels\":{},\"depends\":{},\"message\":{},\"upgrade\":{},\"downgrade\":{}}}\n",
-                    json(&path.to_string_lossy()),
-                    json(&rev.id),
+                    json_string(&path.to_string_lossy()),
+                    json_string(&rev.id),
                     list(&rev.down_revisions),
                     list(&rev.branch_labels),
                     list(&rev.depends_on),
-                    json(&rev.message),
+                    json_string(&rev.message),
                     migration(&rev.upgrade),
                     migration(&rev.downgrade),
                 ));

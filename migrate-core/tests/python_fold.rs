@@ -262,3 +262,39 @@ fn generated_combinations_fold_byte_identical_to_cpython() {
         .collect();
     compare_expressions("generated.py", &exprs);
 }
+
+/// Alembic 1.20.1 via the oracle (`upgrade b2:c3 --sql`, sqlite://), revision c3: the two
+/// forms the issue names (an integer module constant in an f-string; a loop over a dict
+/// constant's `.items()` with `json.dumps` of its values), and more number and container forms.
+const C3_UPGRADE_ORACLE: &str = r#"UPDATE apps SET kind = 'checkin' WHERE system_app_type = 1;
+
+INSERT INTO roles (name, spec) VALUES ('admin', '{"can": ["read", "write"], "level": 10}');
+
+INSERT INTO roles (name, spec) VALUES ('viewer', '{"can": ["read"], "level": 1.5, "note": "sees \"all\" \u00e9"}');
+
+COMMENT ON COLUMN t.id IS 'position 1';
+
+COMMENT ON COLUMN t.name IS 'position 2';
+
+COMMENT ON COLUMN t.kind IS 'position 3';
+
+SELECT 'id', 'name', 'kind', 0.25, True, None;
+
+SELECT 2 ['viewer', 'admin'];
+
+"#;
+
+/// The same, `downgrade c3:b2 --sql`.
+const C3_DOWNGRADE_ORACLE: &str = "DELETE FROM roles WHERE name IN ('admin', 'viewer');\n\n";
+
+#[test]
+fn numbers_dict_loops_and_json_fold_as_alembic_runs_them() {
+    let rev = parse_fixture("fold/c3_values.py");
+    assert_eq!(alembic_offline(blocks(&rev.upgrade)), C3_UPGRADE_ORACLE);
+    assert_eq!(alembic_offline(blocks(&rev.downgrade)), C3_DOWNGRADE_ORACLE);
+    let ours: Vec<&str> = blocks(&rev.upgrade)
+        .iter()
+        .map(|b| b.sql.as_str())
+        .collect();
+    assert_eq!(ours, cpython_executed("fold/c3_values.py"));
+}

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use migrate_core::Migration;
-use python_common::{hex, parse_text};
+use python_common::{hex, json_string, parse_text, Rng};
 
 /// Module constants the f-string forms refer to (written once, evaluated by both sides).
 const CONSTANTS: &str = r#"A = "it's"
@@ -66,20 +66,6 @@ for lit in lits:
         .collect()
 }
 
-fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
-
 /// Fold every literal through `op.execute(...)` in one revision file.
 fn folded(literals: &[String]) -> Vec<String> {
     let mut src = String::from("from alembic import op\nrevision = 'lit'\n");
@@ -110,21 +96,6 @@ fn check(literals: Vec<String>) -> usize {
         assert_eq!(ours, python, "literal {lit:?}");
     }
     values.len()
-}
-
-/// A small deterministic generator (no external crates, same forms on every run).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next() % items.len() as u64) as usize]
-    }
 }
 
 const PREFIXES: &[&str] = &[

@@ -39,16 +39,22 @@ fn assert_refused(body: &str, line: usize, column: usize, construct: &str) {
 #[test]
 fn other_op_calls() {
     assert_refused(
-        "    op.execute(\"SELECT 1\")\n    op.create_table(\"t\", sa.Column(\"id\", sa.Integer))",
+        "    op.execute(\"SELECT 1\")\n    op.bulk_insert(t, [{\"id\": 1}])",
         8,
         5,
-        "op.create_table(...)",
+        "op.bulk_insert(...)",
     );
     assert_refused(
-        "    op.add_column('t', sa.Column('x', sa.String()))",
+        "    op.rename_table('t', 'u')",
         7,
         5,
-        "op.add_column(...)",
+        "op.rename_table(...)",
+    );
+    assert_refused(
+        "    with op.batch_alter_table('t') as batch_op:\n        batch_op.drop_column('x')",
+        7,
+        5,
+        "with statement (only `with op.get_context().autocommit_block():` is folded)",
     );
 }
 
@@ -113,10 +119,23 @@ fn loops_over_non_constant_things() {
         "for loop over a str",
     );
     assert_refused(
-        "    for a, b in [('x', 'y')]:\n        pass",
+        "    for a.b in [('x', 'y')]:\n        pass",
+        7,
+        9,
+        "a for target other than names",
+    );
+    // CPython raises ValueError here.
+    assert_refused(
+        "    for a, b in [('x', 'y', 'z')]:\n        pass",
         7,
         5,
-        "for loop with a target other than one name",
+        "ValueError: unpacking 3 values into 2 names",
+    );
+    assert_refused(
+        "    for a, b in [1]:\n        pass",
+        7,
+        5,
+        "TypeError: cannot unpack non-iterable int object",
     );
 }
 
@@ -126,20 +145,20 @@ fn names_that_are_not_string_constants() {
         "    op.execute(\"DROP TABLE \" + TABLE)",
         7,
         32,
-        "name 'TABLE' is not a string constant",
+        "name 'TABLE' is not a constant",
     );
-    // Inside an f-string the position is the replacement field's brace.
+    // Inside an f-string the position is the construct inside the replacement field.
     assert_refused(
         "    op.execute(f\"DROP TABLE {TABLE}\")",
         7,
-        29,
-        "name 'TABLE' is not a string constant",
+        30,
+        "name 'TABLE' is not a constant",
     );
     assert_refused(
         "    op.execute(UNDEFINED)",
         7,
         16,
-        "name 'UNDEFINED' is not a string constant",
+        "name 'UNDEFINED' is not a constant",
     );
 }
 
@@ -154,14 +173,20 @@ fn string_operations_that_are_not_folded() {
     assert_refused(
         "    op.execute(f\"{NAME.upper()}\")",
         7,
-        18,
-        "f-string expression {NAME.upper()}",
+        23,
+        "str.upper(...)",
     );
     assert_refused(
         "    op.execute(\"%d\" % NAME)",
         7,
         21,
-        "'%' formatting: the % conversion '%d' (only %s, %r, %a and %% are folded)",
+        "'%' formatting: TypeError: %d format: a real number is required, not str",
+    );
+    assert_refused(
+        "    op.execute(\"%x\" % 1)",
+        7,
+        21,
+        "'%' formatting: the % conversion '%x' (only %s, %r, %a, %d, %i and %% are folded)",
     );
     assert_refused(
         "    op.execute(\"%s %s\" % NAME)",
@@ -252,7 +277,7 @@ fn a_name_rebound_in_a_block_is_not_a_constant() {
         Migration::Unrunnable(Unrunnable {
             line: 7,
             column: 16,
-            construct: "name 'T' is not a string constant".into()
+            construct: "name 'T' is not a constant".into()
         })
     );
 }

@@ -74,18 +74,21 @@ fn the_documented_example_parses() {
         blocks(&rev.upgrade),
         &[
             SqlBlock {
+                operation: None,
                 sql: "CREATE TABLE tenants (id CHAR(36) PRIMARY KEY);".into(),
                 line: 13,
                 transactional: true,
                 dialects: vec!["sqlite".into(), "postgresql".into()],
             },
             SqlBlock {
+                operation: None,
                 sql: "CREATE TABLE tenants (id CHAR(36) PRIMARY KEY) ENGINE=InnoDB;".into(),
                 line: 16,
                 transactional: true,
                 dialects: vec!["mysql".into()],
             },
             SqlBlock {
+                operation: None,
                 sql: "CREATE INDEX CONCURRENTLY tenants_name ON tenants (name);".into(),
                 line: 19,
                 transactional: false,
@@ -96,6 +99,7 @@ fn the_documented_example_parses() {
     assert_eq!(
         blocks(&rev.downgrade),
         &[SqlBlock {
+            operation: None,
             sql: "DROP TABLE tenants;".into(),
             line: 22,
             transactional: true,
@@ -246,6 +250,7 @@ fn missing_downgrade_section_is_missing_but_empty_is_nothing_to_do() {
     assert_eq!(
         rev.downgrade,
         Migration::Sql(vec![SqlBlock {
+            operation: None,
             sql: String::new(),
             line: 6,
             transactional: true,

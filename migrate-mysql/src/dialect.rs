@@ -1,6 +1,7 @@
 //! The SQL flavour of MySQL and MariaDB: quoting, splitting rules and the version table.
 
 use migrate_core::dialect::{quote_if_needed, TimeoutScope, Timeouts};
+use migrate_core::ops::{Operation, RenderError};
 use migrate_core::{split, Dialect, SplitRules, VersionTable};
 
 /// MySQL's and MariaDB's [`Dialect`]: backtick quoting where SQLAlchemy quotes, no
@@ -384,6 +385,10 @@ impl Dialect for MysqlDialect {
         } else {
             format!("{sql};")
         }
+    }
+
+    fn render_operation(&self, op: &Operation) -> Result<Vec<String>, RenderError> {
+        crate::ops::render(op)
     }
 }
 

@@ -26,6 +26,7 @@ mod dialect;
 mod dump;
 mod executor;
 mod lock;
+mod ops;
 mod scratch;
 mod snapshot;
 mod tls;

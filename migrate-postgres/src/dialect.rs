@@ -2,6 +2,7 @@
 
 use migrate_core::dialect::quote_if_needed;
 use migrate_core::dialect::{TimeoutScope, Timeouts};
+use migrate_core::ops::{Operation, RenderError};
 use migrate_core::{Dialect, SplitRules, VersionTable};
 
 /// PostgreSQL as revision files name it (`postgresql`).
@@ -186,6 +187,10 @@ impl Dialect for PostgresDialect {
             TimeoutScope::AfterOutside => given.map(|(name, _)| format!("RESET {name}")).collect(),
             _ => Vec::new(),
         }
+    }
+
+    fn render_operation(&self, op: &Operation) -> Result<Vec<String>, RenderError> {
+        crate::ops::render(op)
     }
 }
 

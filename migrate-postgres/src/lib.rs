@@ -12,6 +12,7 @@ mod dump;
 mod error;
 mod executor;
 mod lock;
+mod ops;
 mod pooling;
 mod scratch;
 mod snapshot;

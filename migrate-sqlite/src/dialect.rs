@@ -1,6 +1,7 @@
 //! The SQL flavour of SQLite: quoting, splitting rules and the version table's statements.
 
 use migrate_core::dialect::{quote_if_needed, TimeoutScope, Timeouts};
+use migrate_core::ops::{Operation, RenderError};
 use migrate_core::{Dialect, SplitRules, VersionTable};
 
 /// SQLite's [`Dialect`]: `"` quoting where SQLAlchemy quotes, transactional DDL, and the
@@ -167,6 +168,10 @@ impl Dialect for SqliteDialect {
             }
             _ => Vec::new(),
         }
+    }
+
+    fn render_operation(&self, op: &Operation) -> Result<Vec<String>, RenderError> {
+        crate::ops::render(op)
     }
 }
 

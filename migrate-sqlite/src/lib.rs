@@ -25,6 +25,7 @@ mod dialect;
 mod dump;
 mod executor;
 mod lock;
+mod ops;
 mod scratch;
 mod snapshot;
 

@@ -8,7 +8,8 @@ use super::lexer::{column_of, Kind, Token};
 use super::literal::{decode_into, fstring_parts, split_token, FPart, LitError};
 use super::module::{Binding, Names};
 use super::repr;
-use super::value::{self, Value};
+use super::value::{self, Value, View};
+use super::{ops, sa};
 use crate::revision::{Migration, SqlBlock, Unrunnable};
 
 /// Why folding stopped.
@@ -30,12 +31,45 @@ pub(crate) struct Syntax {
 }
 
 /// Python's soft and hard keywords that cannot start an expression we fold.
-const KEYWORDS: &[&str] = &[
-    "False", "await", "else", "import", "pass", "break", "except", "in", "raise", "True", "class",
-    "finally", "is", "return", "and", "continue", "for", "lambda", "try", "as", "def", "from",
-    "nonlocal", "while", "assert", "del", "global", "not", "with", "async", "elif", "if", "or",
-    "yield",
-];
+fn is_keyword(name: &str) -> bool {
+    matches!(
+        name,
+        "False"
+            | "await"
+            | "else"
+            | "import"
+            | "pass"
+            | "break"
+            | "except"
+            | "in"
+            | "raise"
+            | "True"
+            | "class"
+            | "finally"
+            | "is"
+            | "return"
+            | "and"
+            | "continue"
+            | "for"
+            | "lambda"
+            | "try"
+            | "as"
+            | "def"
+            | "from"
+            | "nonlocal"
+            | "while"
+            | "assert"
+            | "del"
+            | "global"
+            | "not"
+            | "with"
+            | "async"
+            | "elif"
+            | "if"
+            | "or"
+            | "yield"
+    )
+}
 
 /// The qualified names `text(...)` may be imported as.
 const TEXT_PATHS: &[&str] = &[
@@ -44,6 +78,21 @@ const TEXT_PATHS: &[&str] = &[
     "sqlalchemy.sql.expression.text",
     "sqlalchemy.sql.elements.text",
 ];
+
+/// Python builtins the folder computes when nothing in the file rebinds them.
+fn is_builtin_name(name: &str) -> bool {
+    matches!(
+        name,
+        "enumerate" | "len" | "list" | "repr" | "sorted" | "str" | "tuple" | "zip"
+    )
+}
+
+/// The target of a `for` loop or comprehension: a name, or a tuple of targets to unpack into.
+#[derive(Debug, Clone)]
+enum Target<'s> {
+    Name(&'s str),
+    Tuple(Vec<Target<'s>>),
+}
 
 /// Folding state: the tokens, the module's names and the function's locals.
 pub(crate) struct Folder<'a, 's> {
@@ -171,10 +220,11 @@ impl<'a, 's> Folder<'a, 's> {
     fn dotted_path(&self, i: &mut usize) -> Option<String> {
         let first = self.text(*i);
         let base = match self.names.get(first) {
-            Some(Binding::Path(p)) if !self.assigned.contains(&first) => p.clone(),
+            Some(Binding::Path(p)) if !self.assigned.contains(&first) => p.as_str(),
             _ => return None,
         };
-        let mut path = base;
+        let mut path = String::with_capacity(base.len() + 32);
+        path.push_str(base);
         *i += 1;
         while self.is(*i, ".") && self.is_name(*i + 1) {
             path.push('.');
@@ -212,12 +262,12 @@ impl<'a, 's> Folder<'a, 's> {
                     a.extend(b);
                     Value::List(a)
                 }
-                (a, b) => {
-                    return Err(self.unrunnable(
+                (a, b) => value::add(&a, &b).ok_or_else(|| {
+                    self.unrunnable(
                         op,
                         format!("'+' of {} and {}", a.type_name(), b.type_name()),
-                    ))
-                }
+                    )
+                })?,
             };
         }
         Ok(v)
@@ -225,11 +275,11 @@ impl<'a, 's> Folder<'a, 's> {
 
     /// `a % b % ...`
     fn term(&mut self, i: &mut usize) -> Folded<Value> {
-        let mut v = self.postfix(i)?;
+        let mut v = self.unary(i)?;
         while self.is(*i, "%") {
             let op = *i;
             *i += 1;
-            let r = self.postfix(i)?;
+            let r = self.unary(i)?;
             v = match v {
                 Value::Str(fmt) => Value::Str(
                     value::percent(&fmt, &r)
@@ -241,7 +291,27 @@ impl<'a, 's> Folder<'a, 's> {
         Ok(v)
     }
 
-    /// An atom followed by method calls.
+    /// `-a`, `+a` (numbers), else a postfix expression.
+    fn unary(&mut self, i: &mut usize) -> Folded<Value> {
+        let minus = self.is(*i, "-");
+        if minus || self.is(*i, "+") {
+            let op = *i;
+            *i += 1;
+            let v = self.unary(i)?;
+            let r = if minus {
+                value::negate(&v)
+            } else {
+                value::positive(&v)
+            };
+            return r.ok_or_else(|| {
+                let sign = if minus { '-' } else { '+' };
+                self.unrunnable(op, format!("unary '{sign}' of a {}", v.type_name()))
+            });
+        }
+        self.postfix(i)
+    }
+
+    /// An atom followed by method calls and subscripts.
     fn postfix(&mut self, i: &mut usize) -> Folded<Value> {
         let mut v = self.atom(i)?;
         loop {
@@ -257,6 +327,7 @@ impl<'a, 's> Folder<'a, 's> {
                     Value::Str(_) => {
                         matches!(method, "format" | "strip" | "lstrip" | "rstrip" | "join")
                     }
+                    Value::Dict(_) => matches!(method, "items" | "keys" | "values"),
                     _ => false,
                 };
                 if !known {
@@ -272,13 +343,66 @@ impl<'a, 's> Folder<'a, 's> {
                 let (args, kwargs) = self.call_args(i)?;
                 v = self.method(dot, v, method, args, kwargs)?;
             } else if self.is(*i, "[") {
-                return Err(self.unrunnable(*i, "subscript [...]"));
+                v = self.subscript(i, v)?;
             } else if self.is(*i, "(") {
                 return Err(self.unrunnable(*i, format!("call of a {}", v.type_name())));
             } else {
                 return Ok(v);
             }
         }
+    }
+
+    /// `v[index]` of a list, tuple or str (an int index, negative from the end) or `v[key]` of
+    /// a dict; slices and anything else are refused.
+    fn subscript(&mut self, i: &mut usize, v: Value) -> Folded<Value> {
+        let open = *i;
+        let refuse = |s: &Self| s.unrunnable(open, "subscript [...]");
+        *i += 1;
+        let key = self.expr(i)?;
+        if !self.is(*i, "]") {
+            return Err(refuse(self));
+        }
+        *i += 1;
+        let index = |len: usize| -> Option<usize> {
+            let n = match key {
+                Value::Int(n) => n,
+                Value::Bool(b) => b as i128,
+                _ => return None,
+            };
+            let n = if n < 0 { n + len as i128 } else { n };
+            (0..len as i128).contains(&n).then_some(n as usize)
+        };
+        let found = match &v {
+            Value::List(items) | Value::Tuple(items) => {
+                index(items.len()).map(|n| items[n].clone())
+            }
+            Value::Str(s) => {
+                let n = s.chars().count();
+                index(n)
+                    .and_then(|k| s.chars().nth(k))
+                    .map(|c| Value::Str(c.into()))
+            }
+            Value::Dict(pairs) if value::hashable(&key) => pairs
+                .iter()
+                .find(|(k, _)| value::key_eq(k, &key))
+                .map(|(_, v)| v.clone()),
+            _ => None,
+        };
+        found.ok_or_else(|| {
+            let what = match (&v, &key) {
+                (Value::Dict(_), k) if value::hashable(k) => {
+                    format!("KeyError: {}", k.to_repr(false).unwrap_or_default())
+                }
+                (
+                    Value::List(_) | Value::Tuple(_) | Value::Str(_),
+                    Value::Int(_) | Value::Bool(_),
+                ) => {
+                    format!("IndexError: {} index out of range", v.type_name())
+                }
+                _ => format!("subscript of a {} by a {}", v.type_name(), key.type_name()),
+            };
+            self.unrunnable(open, what)
+        })
     }
 
     fn method(
@@ -289,10 +413,24 @@ impl<'a, 's> Folder<'a, 's> {
         args: Vec<Value>,
         kwargs: Vec<(&'s str, Value)>,
     ) -> Folded<Value> {
-        let Value::Str(s) = v else {
-            return Err(self.unrunnable(at, format!(".{method}(...) on a {}", v.type_name())));
-        };
         let fail = |e: String| self.unrunnable(at, format!(".{method}(...): {e}"));
+        let s = match v {
+            Value::Str(s) => s,
+            Value::Dict(pairs) if args.is_empty() && kwargs.is_empty() => {
+                let view = match method {
+                    "items" => View::Items,
+                    "keys" => View::Keys,
+                    _ => View::Values,
+                };
+                return Ok(Value::View(view, pairs));
+            }
+            Value::Dict(_) => return Err(fail("arguments to a dict view".into())),
+            other => {
+                return Err(
+                    self.unrunnable(at, format!(".{method}(...) on a {}", other.type_name()))
+                )
+            }
+        };
         match method {
             "format" => Ok(Value::Str(value::format(&s, &args, &kwargs).map_err(fail)?)),
             "strip" | "lstrip" | "rstrip" if args.is_empty() && kwargs.is_empty() => {
@@ -303,31 +441,42 @@ impl<'a, 's> Folder<'a, 's> {
                 };
                 Ok(Value::Str(repr::strip(&s, l, r).to_string()))
             }
-            "join" if args.len() == 1 && kwargs.is_empty() => match &args[0] {
-                Value::List(items) | Value::Tuple(items) => {
-                    let mut out = String::new();
-                    for (n, item) in items.iter().enumerate() {
-                        let Value::Str(item) = item else {
-                            return Err(fail(format!("an item is a {}", item.type_name())));
-                        };
-                        if n > 0 {
-                            out.push_str(&s);
-                        }
-                        out.push_str(item);
+            "join" if args.len() == 1 && kwargs.is_empty() => {
+                let arg = args.into_iter().next().unwrap_or(Value::None);
+                let name = arg.type_name();
+                let Some(items) = arg.iterate() else {
+                    return Err(fail(format!("joining a {name}")));
+                };
+                let mut out = String::new();
+                for (n, item) in items.iter().enumerate() {
+                    let Value::Str(item) = item else {
+                        return Err(fail(format!("an item is a {}", item.type_name())));
+                    };
+                    if n > 0 {
+                        out.push_str(&s);
                     }
-                    Ok(Value::Str(out))
+                    out.push_str(item);
                 }
-                other => Err(fail(format!("joining a {}", other.type_name()))),
-            },
+                Ok(Value::Str(out))
+            }
             _ => Err(self.unrunnable(at, format!("str.{method}(...)"))),
         }
     }
 
-    /// `(args...)` starting at the `(` token; leaves `*i` after the `)`.
+    /// `(args...)` starting at the `(` token; leaves `*i` after the `)`. A generator
+    /// expression as the only argument (`", ".join(x for x in L)`) is one argument.
     fn call_args(&mut self, i: &mut usize) -> Folded<Args<'s>> {
         *i += 1;
         let mut args = Vec::new();
         let mut kwargs = Vec::new();
+        if let Some(for_at) = self.comprehension_for(*i) {
+            let items = self.comprehension(i, for_at)?;
+            if !self.is(*i, ")") {
+                return Err(self.unexpected(*i));
+            }
+            *i += 1;
+            return Ok((vec![Value::Iter("generator", items)], kwargs));
+        }
         while !self.is(*i, ")") {
             if self.is(*i, "*") || self.is(*i, "**") {
                 return Err(self.unrunnable(*i, "argument unpacking"));
@@ -355,6 +504,160 @@ impl<'a, 's> Folder<'a, 's> {
         Ok((args, kwargs))
     }
 
+    /// When the bracketed item starting at `i` is a comprehension (`EXPR for ...`), the index
+    /// of its `for`.
+    fn comprehension_for(&self, i: usize) -> Option<usize> {
+        let mut depth = 0usize;
+        let mut k = i;
+        loop {
+            let t = self.tok(k);
+            match t.kind {
+                Kind::End | Kind::Newline => return None,
+                Kind::Name if depth == 0 && self.is(k, "for") => return Some(k),
+                Kind::Op => match self.text(k) {
+                    "(" | "[" | "{" => depth += 1,
+                    ")" | "]" | "}" if depth == 0 => return None,
+                    ")" | "]" | "}" => depth -= 1,
+                    "," | ":" if depth == 0 => return None,
+                    _ => {}
+                },
+                _ => {}
+            }
+            k += 1;
+        }
+    }
+
+    /// The items of the comprehension `EXPR for TARGET in ITERABLE` starting at `*i`, whose
+    /// `for` is at `for_at`; leaves `*i` at the closing bracket. The target is local to the
+    /// comprehension, as in Python 3.
+    fn comprehension(&mut self, i: &mut usize, for_at: usize) -> Folded<Vec<Value>> {
+        let expr_at = *i;
+        let mut k = for_at + 1;
+        let target = self.target(&mut k)?;
+        let iter_at = k;
+        let iterable = self.expr(&mut k)?;
+        if self.is(k, "if") || self.is(k, "for") || self.is(k, "async") {
+            return Err(self.unrunnable(
+                k,
+                format!("a comprehension with a nested '{}'", self.text(k)),
+            ));
+        }
+        let name = iterable.type_name();
+        let Some(items) = iterable.iterate() else {
+            return Err(self.unrunnable(iter_at, format!("a comprehension over a {name}")));
+        };
+        let saved = self.locals.clone();
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            self.bind(for_at, &target, item)?;
+            let mut j = expr_at;
+            let v = self.expr(&mut j)?;
+            if j != for_at {
+                return Err(self.unexpected(j));
+            }
+            self.no_iterator(expr_at, &v)?;
+            out.push(v);
+        }
+        self.locals = saved;
+        *i = k;
+        Ok(out)
+    }
+
+    /// A `for` target at `*k`, through the `in`: a name, or names and nested tuples of names.
+    fn target(&self, k: &mut usize) -> Folded<Target<'s>> {
+        let start = *k;
+        let t = self.target_list(k)?;
+        if !self.is(*k, "in") {
+            return Err(self.unrunnable(start, "a for target other than names"));
+        }
+        *k += 1;
+        Ok(t)
+    }
+
+    fn target_list(&self, k: &mut usize) -> Folded<Target<'s>> {
+        let mut items = Vec::new();
+        let mut tuple = false;
+        loop {
+            let item = if self.is(*k, "(") || self.is(*k, "[") {
+                let close = if self.is(*k, "(") { ")" } else { "]" };
+                *k += 1;
+                let inner = self.target_list(k)?;
+                if !self.is(*k, close) {
+                    return Err(self.unrunnable(*k, "a for target other than names"));
+                }
+                *k += 1;
+                inner
+            } else if self.is_name(*k) && !is_keyword(self.text(*k)) {
+                *k += 1;
+                Target::Name(self.text(*k - 1))
+            } else {
+                return Err(self.unrunnable(*k, "a for target other than names"));
+            };
+            items.push(item);
+            if self.is(*k, ",") {
+                tuple = true;
+                *k += 1;
+                if self.is(*k, "in") || self.is(*k, ")") || self.is(*k, "]") {
+                    break;
+                }
+            } else {
+                break;
+            }
+        }
+        Ok(if tuple || items.len() != 1 {
+            Target::Tuple(items)
+        } else {
+            items.pop().unwrap_or(Target::Tuple(Vec::new()))
+        })
+    }
+
+    /// Bind `value` to `target` (unpacking tuples as Python does), or refuse as Python would
+    /// raise.
+    fn bind(&mut self, at: usize, target: &Target<'s>, value: Value) -> Folded<()> {
+        match target {
+            Target::Name(n) => {
+                self.no_iterator(at, &value)?;
+                self.set_local(n, value);
+                Ok(())
+            }
+            Target::Tuple(targets) => {
+                let name = value.type_name();
+                let Some(items) = value.iterate() else {
+                    return Err(self.unrunnable(
+                        at,
+                        format!("TypeError: cannot unpack non-iterable {name} object"),
+                    ));
+                };
+                if items.len() != targets.len() {
+                    return Err(self.unrunnable(
+                        at,
+                        format!(
+                            "ValueError: unpacking {} values into {} names",
+                            items.len(),
+                            targets.len()
+                        ),
+                    ));
+                }
+                for (t, v) in targets.iter().zip(items) {
+                    self.bind(at, t, v)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Refuse an iterator where it could be read twice (bound to a name, kept in a container):
+    /// Python's would be empty the second time.
+    fn no_iterator(&self, at: usize, v: &Value) -> Folded<()> {
+        match v {
+            Value::Iter(name, _) => Err(self.unrunnable(
+                at,
+                format!("a {name} object kept for later (an iterator is used up once read)"),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// A token the folder did not expect in an expression.
     fn unexpected(&self, i: usize) -> Stop {
         let t = self.tok(i);
@@ -367,17 +670,37 @@ impl<'a, 's> Folder<'a, 's> {
         self.unrunnable(i, what)
     }
 
+    /// True when `name` means Python's builtin of that name here (nothing binds it).
+    fn is_builtin(&self, name: &str) -> bool {
+        is_builtin_name(name)
+            && !self.assigned.contains(&name)
+            && !self.locals.iter().any(|(n, _)| *n == name)
+            && self.names.get(name).is_none()
+    }
+
     fn atom(&mut self, i: &mut usize) -> Folded<Value> {
         let t = *self.tok(*i);
         match t.kind {
             Kind::Str => self.strings(i),
+            Kind::Number => {
+                let v = value::number_literal(self.text(*i))
+                    .map_err(|what| self.unrunnable(*i, what))?;
+                *i += 1;
+                Ok(v)
+            }
             Kind::Name => {
                 let name = self.text(*i);
-                if name == "None" {
+                let constant = match name {
+                    "None" => Some(Value::None),
+                    "True" => Some(Value::Bool(true)),
+                    "False" => Some(Value::Bool(false)),
+                    _ => None,
+                };
+                if let Some(v) = constant {
                     *i += 1;
-                    return Ok(Value::None);
+                    return Ok(v);
                 }
-                if KEYWORDS.contains(&name) {
+                if is_keyword(name) {
                     return Err(self.unexpected(*i));
                 }
                 if let Some(v) = self.lookup(name) {
@@ -392,6 +715,11 @@ impl<'a, 's> Folder<'a, 's> {
                     ));
                 }
                 let start = *i;
+                if self.is_builtin(name) && self.is(*i + 1, "(") {
+                    *i += 1;
+                    let (args, kwargs) = self.call_args(i)?;
+                    return self.builtin(start, name, args, kwargs);
+                }
                 let Some(path) = self.dotted_path(i) else {
                     // Name the call when it is one (`seed(...)`, `engine.connect(...)`).
                     let mut k = start + 1;
@@ -402,16 +730,21 @@ impl<'a, 's> Folder<'a, 's> {
                         let written = self.written(start, k - 1);
                         return Err(self.unrunnable(start, format!("{written}(...)")));
                     }
-                    return Err(
-                        self.unrunnable(start, format!("name '{name}' is not a string constant"))
-                    );
+                    return Err(self.unrunnable(start, format!("name '{name}' is not a constant")));
                 };
                 let written = self.written(start, *i - 1);
+                let sqlalchemy = path.starts_with("sqlalchemy.") || path == "alembic.op.f";
                 if !self.is(*i, "(") {
+                    if sqlalchemy {
+                        // A type class used as a type (`sa.Column("id", sa.Integer)`).
+                        return sa::reference(&path).map_err(|e| self.unrunnable(start, e));
+                    }
                     return Err(self.unrunnable(start, written.to_string()));
                 }
                 if !(TEXT_PATHS.contains(&path.as_str())
+                    || sqlalchemy
                     || path == "textwrap.dedent"
+                    || path == "json.dumps"
                     || path == "alembic.op.get_bind")
                 {
                     return Err(self.unrunnable(start, format!("{written}(...)")));
@@ -427,6 +760,14 @@ impl<'a, 's> Folder<'a, 's> {
                         *i += 1;
                         return Ok(Value::Tuple(Vec::new()));
                     }
+                    if let Some(for_at) = self.comprehension_for(*i) {
+                        let items = self.comprehension(i, for_at)?;
+                        if !self.is(*i, ")") {
+                            return Err(self.unexpected(*i));
+                        }
+                        *i += 1;
+                        return Ok(Value::Iter("generator", items));
+                    }
                     let first = self.expr(i)?;
                     if self.is(*i, ")") {
                         *i += 1;
@@ -441,14 +782,25 @@ impl<'a, 's> Folder<'a, 's> {
                         items.push(self.expr(i)?);
                     }
                     if !self.is(*i, ")") {
-                        let _ = open;
                         return Err(self.unexpected(*i));
                     }
                     *i += 1;
+                    for v in &items {
+                        self.no_iterator(open, v)?;
+                    }
                     Ok(Value::Tuple(items))
                 }
                 "[" => {
+                    let open = *i;
                     *i += 1;
+                    if let Some(for_at) = self.comprehension_for(*i) {
+                        let items = self.comprehension(i, for_at)?;
+                        if !self.is(*i, "]") {
+                            return Err(self.unexpected(*i));
+                        }
+                        *i += 1;
+                        return Ok(Value::List(items));
+                    }
                     let mut items = Vec::new();
                     while !self.is(*i, "]") {
                         items.push(self.expr(i)?);
@@ -459,22 +811,44 @@ impl<'a, 's> Folder<'a, 's> {
                         }
                     }
                     *i += 1;
+                    for v in &items {
+                        self.no_iterator(open, v)?;
+                    }
                     Ok(Value::List(items))
                 }
                 "{" => {
+                    let open = *i;
                     *i += 1;
                     let mut items: Vec<(Value, Value)> = Vec::new();
                     while !self.is(*i, "}") {
+                        let key_at = *i;
+                        if self.is(*i, "**") {
+                            return Err(self.unrunnable(*i, "dict unpacking"));
+                        }
                         let k = self.expr(i)?;
+                        if self.is(*i, "for") {
+                            return Err(self.unrunnable(open, "a set comprehension"));
+                        }
                         if !self.is(*i, ":") {
-                            return Err(self.unexpected(*i));
+                            return Err(if self.is(*i, ",") || self.is(*i, "}") {
+                                self.unrunnable(open, "a set")
+                            } else {
+                                self.unexpected(*i)
+                            });
                         }
                         *i += 1;
                         let v = self.expr(i)?;
-                        if !matches!(k, Value::Str(_)) {
-                            return Err(self.unrunnable(*i, "a dict key that is not a string"));
+                        if self.is(*i, "for") {
+                            return Err(self.unrunnable(open, "a dict comprehension"));
                         }
-                        match items.iter_mut().find(|(ek, _)| *ek == k) {
+                        if !value::hashable(&k) {
+                            return Err(self.unrunnable(
+                                key_at,
+                                format!("a dict key that is a {}", k.type_name()),
+                            ));
+                        }
+                        self.no_iterator(key_at, &v)?;
+                        match items.iter_mut().find(|(ek, _)| value::key_eq(ek, &k)) {
                             Some(slot) => slot.1 = v,
                             None => items.push((k, v)),
                         }
@@ -490,6 +864,123 @@ impl<'a, 's> Folder<'a, 's> {
                 _ => Err(self.unexpected(*i)),
             },
             _ => Err(self.unexpected(*i)),
+        }
+    }
+
+    /// A call of one of the builtins [`is_builtin_name`] names.
+    fn builtin(
+        &self,
+        at: usize,
+        name: &str,
+        args: Vec<Value>,
+        kwargs: Vec<(&'s str, Value)>,
+    ) -> Folded<Value> {
+        let refuse = |why: &str| self.unrunnable(at, format!("{name}(...) {why}"));
+        let iterable = |v: Value| {
+            let t = v.type_name();
+            v.iterate()
+                .ok_or_else(|| self.unrunnable(at, format!("{name}(...) of a {t}")))
+        };
+        match name {
+            "str" | "repr" if !kwargs.is_empty() || args.len() > 1 => {
+                Err(refuse("with more than one argument"))
+            }
+            "str" => match args.into_iter().next() {
+                None => Ok(Value::Str(String::new())),
+                Some(v) => v
+                    .to_str()
+                    .map(Value::Str)
+                    .map_err(|e| self.unrunnable(at, format!("str(...) of {e}"))),
+            },
+            "repr" => match args.into_iter().next() {
+                None => Err(refuse("without an argument")),
+                Some(v) => v
+                    .to_repr(false)
+                    .map(Value::Str)
+                    .map_err(|e| self.unrunnable(at, format!("repr(...) of {e}"))),
+            },
+            "len" => match (args.as_slice(), kwargs.is_empty()) {
+                ([v], true) => v
+                    .len()
+                    .map(|n| Value::Int(n as i128))
+                    .ok_or_else(|| refuse(&format!("of a {}", v.type_name()))),
+                _ => Err(refuse("with other than one argument")),
+            },
+            "list" | "tuple" => {
+                if !kwargs.is_empty() || args.len() > 1 {
+                    return Err(refuse("with more than one argument"));
+                }
+                let items = match args.into_iter().next() {
+                    Some(v) => iterable(v)?,
+                    None => Vec::new(),
+                };
+                Ok(if name == "list" {
+                    Value::List(items)
+                } else {
+                    Value::Tuple(items)
+                })
+            }
+            "sorted" => {
+                let mut reverse = false;
+                for (k, v) in &kwargs {
+                    match (*k, v) {
+                        ("reverse", Value::Bool(b)) => reverse = *b,
+                        _ => return Err(refuse(&format!("with {k}="))),
+                    }
+                }
+                let [v] = <[Value; 1]>::try_from(args)
+                    .map_err(|_| refuse("with other than one argument"))?;
+                let mut items = iterable(v)?;
+                let mut failed = false;
+                items.sort_by(|a, b| {
+                    let (a, b) = if reverse { (b, a) } else { (a, b) };
+                    value::py_cmp(a, b).unwrap_or_else(|| {
+                        failed = true;
+                        std::cmp::Ordering::Equal
+                    })
+                });
+                if failed {
+                    return Err(refuse("of items Python cannot order"));
+                }
+                Ok(Value::List(items))
+            }
+            "enumerate" => {
+                let mut args = args.into_iter();
+                let (Some(v), rest) = (args.next(), args.next()) else {
+                    return Err(refuse("without an argument"));
+                };
+                let start = match (rest, kwargs.as_slice()) {
+                    (None, []) => Value::Int(0),
+                    (Some(s), []) => s,
+                    (None, [("start", s)]) => s.clone(),
+                    _ => return Err(refuse("with these arguments")),
+                };
+                let Value::Int(start) = start else {
+                    return Err(refuse("with a start that is not an int"));
+                };
+                let items = iterable(v)?;
+                let mut out = Vec::with_capacity(items.len());
+                for (n, item) in items.into_iter().enumerate() {
+                    let k = start
+                        .checked_add(n as i128)
+                        .ok_or_else(|| refuse("beyond 128 bits"))?;
+                    out.push(Value::Tuple(vec![Value::Int(k), item]));
+                }
+                Ok(Value::Iter("enumerate", out))
+            }
+            "zip" => {
+                if !kwargs.is_empty() {
+                    return Err(refuse("with keyword arguments"));
+                }
+                let lists = args.into_iter().map(iterable).collect::<Folded<Vec<_>>>()?;
+                let n = lists.iter().map(Vec::len).min().unwrap_or(0);
+                let mut iters: Vec<_> = lists.into_iter().map(Vec::into_iter).collect();
+                let out = (0..n)
+                    .map(|_| Value::Tuple(iters.iter_mut().filter_map(Iterator::next).collect()))
+                    .collect();
+                Ok(Value::Iter("zip", out))
+            }
+            _ => Err(self.unrunnable(at, format!("{name}(...)"))),
         }
     }
 
@@ -517,10 +1008,52 @@ impl<'a, 's> Folder<'a, 's> {
                     self.unrunnable(at, format!("{written}(...) of anything but one string"))
                 });
         }
+        if path == "json.dumps" {
+            return self.json_dumps(at, written, args, kwargs);
+        }
         if path == "alembic.op.get_bind" && args.is_empty() && kwargs.is_empty() {
             return Ok(Value::Bind);
         }
+        if path.starts_with("sqlalchemy.") || path == "alembic.op.f" {
+            return sa::call(path, args, kwargs)
+                .map_err(|e| self.unrunnable(at, e.unwrap_or_else(|| format!("{written}(...)"))));
+        }
         Err(self.unrunnable(at, format!("{written}(...)")))
+    }
+
+    /// `json.dumps(obj, ensure_ascii=, sort_keys=, indent=, separators=)`.
+    fn json_dumps(
+        &self,
+        at: usize,
+        written: &str,
+        args: Vec<Value>,
+        kwargs: Vec<(&'s str, Value)>,
+    ) -> Folded<Value> {
+        let refuse = |why: String| self.unrunnable(at, format!("{written}(...) {why}"));
+        let [obj] = <[Value; 1]>::try_from(args)
+            .map_err(|_| refuse("with other than one positional argument".into()))?;
+        let mut options = value::JsonOptions::default();
+        for (k, v) in kwargs {
+            match (k, v) {
+                ("ensure_ascii", Value::Bool(b)) => options.ensure_ascii = b,
+                ("sort_keys", Value::Bool(b)) => options.sort_keys = b,
+                ("indent", Value::None) => options.indent = None,
+                ("indent", Value::Int(n)) => {
+                    options.indent = Some(" ".repeat(n.clamp(0, 1000) as usize))
+                }
+                ("indent", Value::Str(s)) => options.indent = Some(s),
+                ("separators", Value::Tuple(pair) | Value::List(pair)) => match pair.as_slice() {
+                    [Value::Str(a), Value::Str(b)] => {
+                        options.separators = Some((a.clone(), b.clone()))
+                    }
+                    _ => return Err(refuse("with separators other than two strings".into())),
+                },
+                (k, v) => return Err(refuse(format!("with {k}= a {}", v.type_name()))),
+            }
+        }
+        value::json_dumps(&obj, &options)
+            .map(Value::Str)
+            .map_err(|e| refuse(format!("raising {e}")))
     }
 
     /// One or more adjacent string literal tokens (implicit concatenation).
@@ -577,22 +1110,9 @@ impl<'a, 's> Folder<'a, 's> {
                                     "f-string format spec {{{expr}:{spec}}}"
                                 )));
                             }
-                            let is_ident = expr
-                                .chars()
-                                .next()
-                                .is_some_and(|c| c.is_alphabetic() || c == '_')
-                                && expr.chars().all(|c| c.is_alphanumeric() || c == '_');
-                            if !is_ident || KEYWORDS.contains(&expr) {
-                                return Err(here(format!("f-string expression {{{expr}}}")));
-                            }
-                            let v = match (expr, self.lookup(expr)) {
-                                (_, Some(v)) => v,
-                                ("None", None) => &Value::None,
-                                _ => {
-                                    return Err(here(format!(
-                                        "name '{expr}' is not a string constant"
-                                    )))
-                                }
+                            let v = match self.lookup(expr) {
+                                Some(v) => v.clone(),
+                                None => self.fstring_field(*i, expr)?,
                             };
                             out.push_str(&v.convert(conversion).map_err(here)?);
                         }
@@ -608,6 +1128,62 @@ impl<'a, 's> Folder<'a, 's> {
             return Err(self.unrunnable(first, "a bytes literal"));
         }
         Ok(Value::Str(out))
+    }
+
+    /// The value of an f-string replacement field's expression `expr` (a slice of the source
+    /// inside token `tok`), folded like any other expression; errors point into the field.
+    fn fstring_field(&self, tok: usize, expr: &str) -> Folded<Value> {
+        let expr_offset = expr.as_ptr() as usize - self.src.as_ptr() as usize;
+        // An offset into `(expr)` as an offset into the file.
+        let at =
+            |wrapped_offset: usize| expr_offset + wrapped_offset.saturating_sub(1).min(expr.len());
+        let syntax = |offset: usize, message: String| {
+            let (line, line_start) = self.position_in(tok, offset);
+            Stop::Syntax(Syntax {
+                line,
+                line_start,
+                offset,
+                message,
+            })
+        };
+        if let Some(k) = expr.find('\\') {
+            return Err(syntax(
+                expr_offset + k,
+                "f-string expression part cannot include a backslash".into(),
+            ));
+        }
+        let wrapped = format!("({expr})");
+        let toks = super::lexer::tokenize(&wrapped)
+            .map_err(|e| syntax(at(e.offset), format!("invalid Python: {}", e.message)))?;
+        let mut sub = Folder {
+            src: &wrapped,
+            toks: &toks,
+            names: self.names,
+            locals: self.locals.clone(),
+            assigned: self.assigned.clone(),
+            blocks: Vec::new(),
+            after_commit: false,
+        };
+        let mut k = 0;
+        let result = sub.expr(&mut k).and_then(|v| {
+            if matches!(sub.tok(k).kind, Kind::Newline | Kind::End) {
+                Ok(v)
+            } else {
+                Err(sub.unexpected(k))
+            }
+        });
+        result.map_err(|stop| match stop {
+            Stop::Syntax(s) => syntax(at(s.offset), s.message),
+            Stop::Unrunnable(u) => {
+                let offset = at(offset_of(&wrapped, u.line, u.column));
+                let (line, line_start) = self.position_in(tok, offset);
+                Stop::Unrunnable(Unrunnable {
+                    line,
+                    column: column_of(self.src, line_start, offset),
+                    construct: u.construct,
+                })
+            }
+        })
     }
 
     // ----- statements --------------------------------------------------------------------
@@ -636,6 +1212,16 @@ impl<'a, 's> Folder<'a, 's> {
                 let name = self.text(k);
                 if !self.assigned.contains(&name) {
                     self.assigned.push(name);
+                }
+            }
+            if self.is(k, "for") {
+                // Every name of a `for a, (b, c) in ...` target is local.
+                let mut n = k + 1;
+                while n < end && !self.is(n, "in") && self.tok(n).kind != Kind::Newline {
+                    if self.is_name(n) && !self.assigned.contains(&self.text(n)) {
+                        self.assigned.push(self.text(n));
+                    }
+                    n += 1;
                 }
             }
         }
@@ -720,7 +1306,7 @@ impl<'a, 's> Folder<'a, 's> {
                 *i += 1;
                 return self.expect_end(*i);
             }
-            if self.is(*i + 1, "=") || (self.is(*i + 1, ":") && !KEYWORDS.contains(&name)) {
+            if self.is(*i + 1, "=") || (self.is(*i + 1, ":") && !is_keyword(name)) {
                 return self.assignment(i);
             }
             if self.is(*i + 1, "+=") {
@@ -744,7 +1330,7 @@ impl<'a, 's> Folder<'a, 's> {
                 self.set_local(name, Value::Str(old + &add));
                 return Ok(());
             }
-            if KEYWORDS.contains(&name)
+            if is_keyword(name)
                 && !matches!(name, "None" | "True" | "False" | "not" | "lambda" | "await")
             {
                 return Err(self.unrunnable(start, format!("{name} statement")));
@@ -765,6 +1351,21 @@ impl<'a, 's> Folder<'a, 's> {
                 *i += 1;
                 self.expect_end(*i)?;
                 return self.emit(arg_tok, v, transactional);
+            }
+            if let Some((op, open)) = self.operation_call(start) {
+                *i = open;
+                let (args, kwargs) = self.call_args(i)?;
+                self.expect_end(*i)?;
+                let op = ops::operation(op, args, kwargs).map_err(|e| self.unrunnable(start, e))?;
+                let t = self.tok(start);
+                self.blocks.push(SqlBlock {
+                    sql: String::new(),
+                    operation: Some(Box::new(op)),
+                    line: t.line as usize,
+                    transactional: transactional && !self.after_commit,
+                    dialects: Vec::new(),
+                });
+                return Ok(());
             }
         }
         let v = self.expr(i)?;
@@ -805,8 +1406,10 @@ impl<'a, 's> Folder<'a, 's> {
             targets.push(self.text(*i));
             *i += 2;
         }
+        let value_at = *i;
         let v = self.expr(i)?;
         self.expect_end(*i)?;
+        self.no_iterator(value_at, &v)?;
         for t in targets {
             self.set_local(t, v.clone());
         }
@@ -838,6 +1441,16 @@ impl<'a, 's> Folder<'a, 's> {
         }
     }
 
+    /// When the statement at `i` is `op.NAME(` for an operation the model holds, its name and
+    /// the index of the `(`.
+    fn operation_call(&self, i: usize) -> Option<(&'static str, usize)> {
+        let mut j = i;
+        let path = self.dotted_path(&mut j)?;
+        let name = path.strip_prefix("alembic.op.")?;
+        let op = ops::OPERATIONS.iter().find(|o| **o == name)?;
+        self.is(j, "(").then_some((op, j))
+    }
+
     fn emit(&mut self, at: usize, v: Value, transactional: bool) -> Folded<()> {
         let sql = match v {
             Value::Str(s) | Value::Text(s) => s,
@@ -858,6 +1471,7 @@ impl<'a, 's> Folder<'a, 's> {
         let t = self.tok(at);
         self.blocks.push(SqlBlock {
             sql,
+            operation: None,
             line: t.line as usize,
             transactional: transactional && !self.after_commit,
             dialects: Vec::new(),
@@ -888,22 +1502,24 @@ impl<'a, 's> Folder<'a, 's> {
         self.body(i, false)
     }
 
-    /// `for NAME in <constant list or tuple>:`
+    /// `for TARGET in <constant iterable>:` (a list, tuple, dict, dict view, `enumerate`,
+    /// `zip`, ...), unpacking each item into the target's names.
     fn for_loop(&mut self, i: &mut usize, transactional: bool) -> Folded<()> {
         let start = *i;
-        if !(self.is_name(*i + 1) && self.is(*i + 2, "in")) {
-            return Err(self.unrunnable(start, "for loop with a target other than one name"));
-        }
-        let var = self.text(*i + 1);
-        *i += 3;
+        let mut k = *i + 1;
+        let target = self.target(&mut k)?;
+        *i = k;
         let iter_at = *i;
-        let items = match self.expr(i)? {
-            Value::List(items) | Value::Tuple(items) => items,
-            other => {
-                return Err(
-                    self.unrunnable(iter_at, format!("for loop over a {}", other.type_name()))
-                )
-            }
+        let iterable = self.expr(i)?;
+        let name = iterable.type_name();
+        // A loop over a string's characters is what `TABLES = ("users")` (a str, not a
+        // tuple) gives: almost always a mistake, so it is refused rather than run.
+        let items = match iterable {
+            Value::Str(_) => None,
+            other => other.iterate(),
+        };
+        let Some(items) = items else {
+            return Err(self.unrunnable(iter_at, format!("for loop over a {name}")));
         };
         if !self.is(*i, ":") {
             return Err(self.unexpected(*i));
@@ -912,7 +1528,7 @@ impl<'a, 's> Folder<'a, 's> {
         let body = *i;
         let mut end = skip_body(self.toks, body);
         for item in items {
-            self.set_local(var, item);
+            self.bind(start, &target, item)?;
             let mut k = body;
             self.body(&mut k, transactional)?;
             end = k;
@@ -923,6 +1539,21 @@ impl<'a, 's> Folder<'a, 's> {
         *i = end;
         Ok(())
     }
+}
+
+/// The byte offset of 1-based `line` and character `column` in `text`.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match text[start..].find('\n') {
+            Some(n) => start += n + 1,
+            None => break,
+        }
+    }
+    text[start..]
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(text.len(), |(n, _)| start + n)
 }
 
 /// The index after the block starting at `i` (`NEWLINE INDENT ... DEDENT`, or the rest of the

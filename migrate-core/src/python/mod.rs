@@ -8,20 +8,34 @@
 //! [`Migration::Unrunnable`]; only a genuine syntax error or a non-literal header value is an
 //! error.
 //!
-//! What a body may hold to be folded: docstrings, comments, `pass`, `...`; `NAME = <string
-//! expression>` (also annotated, chained and `+=`); `op.execute(X)`, `op.get_bind().execute(X)`
+//! What a body may hold to be folded: docstrings, comments, `pass`, `...`; `NAME = <expression>`
+//! (also annotated, chained and `+=` on strings); `op.execute(X)`, `op.get_bind().execute(X)`
 //! and `B.execute(X)` with `B = op.get_bind()`; `with op.get_context().autocommit_block():`
-//! blocks and `for NAME in <constant list or tuple>:` loops of these. `X` is built from string
-//! literals of every form, module-level and local constants, f-strings (`{name}`, `!s`, `!r`,
-//! `!a`), `%` (`%s`, `%r`, `%a`, `%%`, `%(key)s`), `.format(...)`, `+`, `str.join`, `.strip()`
-//! (and `lstrip`/`rstrip`), `textwrap.dedent`, optionally wrapped in SQLAlchemy's `text()`.
-//! Each value is computed as CPython computes it (`repr` quoting and escapes included).
+//! blocks and `for TARGET in <constant iterable>:` loops of these (the target a name or nested
+//! tuples of names). Expressions are built from literals of every form (strings, ints in any
+//! base, floats, `True`/`False`/`None`, tuples, lists, dicts), module-level and local
+//! constants, f-strings (any such expression in a field, `!s`/`!r`/`!a`), `%` (`%s`, `%r`,
+//! `%a`, `%d`, `%i`, `%%`, `%(key)s`), `.format(...)`, `+`, unary `-`, subscripts by index or
+//! key, `str.join`, `.strip()` (and `lstrip`/`rstrip`), `dict.items()`/`.keys()`/`.values()`,
+//! `str()`, `repr()`, `len()`, `list()`, `tuple()`, `sorted()`, `enumerate()`, `zip()`,
+//! comprehensions without conditions, `json.dumps` (with `ensure_ascii`, `sort_keys`, `indent`,
+//! `separators`), `textwrap.dedent`, optionally wrapped in SQLAlchemy's `text()`. `X` must be a
+//! string. Each value is computed as CPython computes it (`repr` quoting and escapes, float
+//! `repr`, dict key equality across `1`/`True`/`1.0`); whatever CPython would raise on (a
+//! `KeyError`, an unsortable list, an iterator read twice) is refused like any unknown form.
+//!
+//! The Alembic operations of [`crate::ops`] (`op.create_table(...)`, `op.add_column(...)`, ...)
+//! are statements too: `sa` reads the SQLAlchemy constructs in their arguments (`sa.Column`,
+//! types, constraints, `sa.func.now()`) by their Python signatures, `ops` binds each call to
+//! Alembic's signature, and the block holds the resulting [`crate::ops::Operation`].
 
 mod fold;
 mod lexer;
 mod literal;
 mod module;
+mod ops;
 mod repr;
+mod sa;
 mod value;
 
 use std::path::Path;

@@ -651,6 +651,8 @@ impl<'a, 's> Scanner<'a, 's> {
             let mut f = Folder::new(self.src, self.toks, &self.module.names);
             let mut v = value_at;
             match f.expr(&mut v) {
+                // An iterator bound to a name would be used up by its first reader.
+                Ok(Value::Iter(..)) => None,
                 Ok(value) if v == end => Some(value),
                 Ok(_) => None,
                 Err(Stop::Syntax(s)) => return Err(ScanError::Syntax(s)),

@@ -27,10 +27,27 @@ pub fn parse_text(name: &str, text: &str) -> migrate_core::Result<Revision> {
 /// Run the fixture's `upgrade()` under CPython with stub `alembic` and `sqlalchemy` modules and
 /// return the strings passed to `execute`, in order.
 pub fn cpython_executed(rel: &str) -> Vec<String> {
-    let path = fixtures().join(rel);
+    let text = std::fs::read_to_string(fixtures().join(rel)).unwrap();
+    cpython_runs(&[text])
+        .pop()
+        .flatten()
+        .unwrap_or_else(|| panic!("CPython raised running {rel}"))
+}
+
+/// Decode lowercase hex.
+pub fn hex(s: &str) -> Vec<u8> {
+    (0..s.len() / 2)
+        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Run the `upgrade()` of each module source under CPython (with stub `alembic`, `sqlalchemy`
+/// and `sqlalchemy.dialects` modules, and the real `json` and `textwrap`), each in a fresh
+/// namespace: the strings it passed to `execute`, in order, or `None` when CPython raised.
+pub fn cpython_runs(sources: &[String]) -> Vec<Option<Vec<String>>> {
     let script = r#"
-import sys, types
-executed = []
+import sys, types, json
+sources = json.load(sys.stdin)
 class Bind:
     def execute(self, x):
         executed.append(x)
@@ -51,33 +68,108 @@ sys.modules["alembic"] = alembic
 sa = types.ModuleType("sqlalchemy")
 sa.text = lambda s: s
 sys.modules["sqlalchemy"] = sa
-ns = {"__name__": "revision"}
-exec(compile(open(sys.argv[1], encoding="utf-8").read(), sys.argv[1], "exec"), ns)
-ns["upgrade"]()
-for s in executed:
-    print(s.encode("utf-8").hex())
+for src in sources:
+    executed = []
+    try:
+        ns = {"__name__": "revision"}
+        exec(compile(src, "revision.py", "exec"), ns)
+        ns["upgrade"]()
+    except Exception:
+        print("ERR")
+        continue
+    print(" ".join(["OK"] + ["x" + s.encode("utf-8").hex() for s in executed]))
 "#;
-    let out = Command::new("python3")
+    let mut child = Command::new("python3")
         .arg("-c")
         .arg(script)
-        .arg(&path)
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .expect("python3 runs");
+    let json = format!(
+        "[{}]",
+        sources
+            .iter()
+            .map(|s| json_string(s))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(json.as_bytes()).unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8(out.stdout)
+    let lines: Vec<Option<Vec<String>>> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .map(|l| String::from_utf8(hex(l)).unwrap())
-        .collect()
+        .map(|l| {
+            (l != "ERR").then(|| {
+                l.split(' ')
+                    .skip(1)
+                    .map(|h| String::from_utf8(hex(&h[1..])).unwrap())
+                    .collect()
+            })
+        })
+        .collect();
+    assert_eq!(lines.len(), sources.len());
+    lines
 }
 
-/// Decode lowercase hex.
-pub fn hex(s: &str) -> Vec<u8> {
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
+/// `s` as a JSON string (for handing sources to Python).
+pub fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// What `migrate` folds the `upgrade()` of `source` to: the SQL texts, or `None` when it
+/// refuses the body (the refusal is printed, for a failing test's reader).
+pub fn folded(source: &str) -> Option<Vec<String>> {
+    let rev = parse_text("revision.py", source).unwrap_or_else(|e| panic!("{e}\n{source}"));
+    match rev.upgrade {
+        migrate_core::Migration::Sql(blocks) => Some(blocks.into_iter().map(|b| b.sql).collect()),
+        migrate_core::Migration::Unrunnable(u) => {
+            eprintln!("refused: {}:{} {}", u.line, u.column, u.construct);
+            None
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// A small deterministic generator (xorshift: no external crates, same forms on every run).
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// The next 64 random bits.
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    /// One of `items`.
+    pub fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
 }

@@ -48,6 +48,7 @@ pub fn block(text: &str, line: usize, transactional: bool) -> SqlBlock {
         line,
         transactional,
         dialects: vec![],
+        operation: None,
     }
 }
 

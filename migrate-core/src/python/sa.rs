@@ -1,0 +1,1112 @@
+//! SQLAlchemy constructs in revision files (`sa.Column(...)`, `sa.String(50)`,
+//! `postgresql.JSONB()`, `sa.ForeignKey(...)`, `sa.func.now()`, ...) read as values of the
+//! operation model, with the argument rules of their Python signatures: positional order,
+//! keyword names, defaults. Anything else is refused by name.
+
+use super::value::Value;
+use crate::ops::{
+    Arg, Autoincrement, Column, DialectOption, DialectOptions, ForeignKey, ForeignKeyRules,
+    PrimaryKeyConstraint, ServerDefault, SqlType, TypeClass, TypeDetails, TypeModule,
+    UniqueConstraint,
+};
+
+/// A SQLAlchemy object the folder knows.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Sa {
+    /// A type instance (or a type class, which SQLAlchemy instantiates with no arguments).
+    Type(SqlType),
+    /// `sa.Column(...)`.
+    Column(Column),
+    /// `sa.ForeignKey(...)`.
+    ForeignKey(ForeignKey),
+    /// `sa.PrimaryKeyConstraint(...)`.
+    PrimaryKey(PrimaryKeyConstraint),
+    /// `sa.UniqueConstraint(...)`.
+    Unique(UniqueConstraint),
+    /// `sa.ForeignKeyConstraint(columns, refcolumns, ...)`.
+    ForeignKeyConstraint {
+        columns: Vec<String>,
+        refcolumns: Vec<String>,
+        rules: ForeignKeyRules,
+    },
+    /// `sa.func.NAME()`.
+    Function(String),
+    /// `sa.true()` / `sa.false()`.
+    Bool(bool),
+}
+
+impl Sa {
+    /// The Python type name, for messages.
+    pub(crate) fn type_name(&self) -> &'static str {
+        match self {
+            Sa::Type(_) => "SQLAlchemy type",
+            Sa::Column(_) => "Column",
+            Sa::ForeignKey(_) => "ForeignKey",
+            Sa::PrimaryKey(_) => "PrimaryKeyConstraint",
+            Sa::Unique(_) => "UniqueConstraint",
+            Sa::ForeignKeyConstraint { .. } => "ForeignKeyConstraint",
+            Sa::Function(_) => "SQL function",
+            Sa::Bool(_) => "SQL boolean",
+        }
+    }
+}
+
+/// Where a dotted SQLAlchemy path points: the module of a type, and the last name.
+fn locate(path: &str) -> Option<(TypeModule, &str, &str)> {
+    let rest = path.strip_prefix("sqlalchemy.")?;
+    let (module_path, name) = rest.rsplit_once('.').unwrap_or(("", rest));
+    let module = if let Some(d) = module_path.strip_prefix("dialects.") {
+        match d.split('.').next() {
+            Some("postgresql") => TypeModule::Postgresql,
+            Some("mysql") | Some("mariadb") => TypeModule::Mysql,
+            Some("sqlite") => TypeModule::Sqlite,
+            _ => return None,
+        }
+    } else if matches!(
+        module_path,
+        "" | "types"
+            | "sql"
+            | "sql.sqltypes"
+            | "sql.expression"
+            | "sql.elements"
+            | "schema"
+            | "sql.schema"
+    ) {
+        TypeModule::Generic
+    } else {
+        return None;
+    };
+    Some((module, module_path, name))
+}
+
+/// The type class a path names, looking through the dialect's own classes first and then
+/// the generic ones it re-exports (`postgresql.INTEGER` is `sqlalchemy.INTEGER`).
+fn type_class(path: &str) -> Option<TypeClass> {
+    let (module, _, name) = locate(path)?;
+    TypeClass::find(module, name).or_else(|| {
+        // The dialect modules re-export the generic uppercase types.
+        (module != TypeModule::Generic && name.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+            .then(|| TypeClass::find(TypeModule::Generic, name))
+            .flatten()
+    })
+}
+
+/// The value of a SQLAlchemy path used without a call (a type class such as `sa.Integer`).
+pub(crate) fn reference(path: &str) -> Result<Value, String> {
+    match type_class(path) {
+        Some(class) => Ok(Value::Sa(Box::new(Sa::Type(SqlType::new(class))))),
+        None => Err(format!("the SQLAlchemy name {}", short(path))),
+    }
+}
+
+/// `path` without the `sqlalchemy.` prefix, for messages.
+fn short(path: &str) -> &str {
+    path.strip_prefix("sqlalchemy.").unwrap_or(path)
+}
+
+/// What a call is, for messages: `String(...)`, `op.create_table(...)`, `Column('x', ...)`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum What<'k> {
+    /// A call of `name` (`String`, `ForeignKey`, `op.f`).
+    Call(&'k str),
+    /// `op.NAME(...)`.
+    Op(&'k str),
+    /// `sa.Column(name, ...)`.
+    Column(&'k str),
+}
+
+impl std::fmt::Display for What<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            What::Call(n) => write!(f, "{n}(...)"),
+            What::Op(n) => write!(f, "op.{n}(...)"),
+            What::Column(n) => write!(f, "Column('{n}', ...)"),
+        }
+    }
+}
+
+/// Arguments bound to a Python signature.
+pub(crate) struct Bound<'k> {
+    /// What the call is, for messages.
+    what: What<'k>,
+    /// Named values (positional ones bound to their parameter names).
+    values: Vec<(&'k str, Value)>,
+    /// Positional arguments beyond the named parameters (`*args`).
+    pub(crate) rest: Vec<Value>,
+    /// Dialect keyword arguments (`postgresql_where=`).
+    pub(crate) dialect: Vec<(&'k str, Value)>,
+}
+
+/// The dialect prefixes SQLAlchemy knows.
+const DIALECTS: &[&str] = &[
+    "postgresql",
+    "mysql",
+    "mariadb",
+    "sqlite",
+    "mssql",
+    "oracle",
+];
+
+/// Bind `args`/`kwargs` to `positional` parameter names (then `*args` when `varargs`) and
+/// `keyword` names; dialect keyword arguments are kept apart when `dialect_kw`.
+pub(crate) fn bind<'k>(
+    what: What<'k>,
+    args: Vec<Value>,
+    kwargs: Vec<(&'k str, Value)>,
+    positional: &[&'k str],
+    keyword: &[&'k str],
+    varargs: bool,
+    dialect_kw: bool,
+) -> Result<Bound<'k>, String> {
+    let mut b = Bound {
+        what,
+        values: Vec::with_capacity(args.len() + kwargs.len()),
+        rest: Vec::new(),
+        dialect: Vec::new(),
+    };
+    for (n, v) in args.into_iter().enumerate() {
+        match positional.get(n) {
+            Some(name) => b.values.push((name, v)),
+            None if varargs => b.rest.push(v),
+            None => {
+                return Err(format!(
+                    "{what} with more than {} positional arguments",
+                    positional.len()
+                ))
+            }
+        }
+    }
+    for (k, v) in kwargs {
+        if b.values.iter().any(|(n, _)| *n == k) {
+            return Err(format!("{what} with '{k}' given twice"));
+        }
+        if positional.contains(&k) || keyword.contains(&k) {
+            b.values.push((k, v));
+        } else if dialect_kw
+            && k.split_once('_')
+                .is_some_and(|(d, rest)| DIALECTS.contains(&d) && !rest.is_empty())
+        {
+            b.dialect.push((k, v));
+        } else {
+            return Err(format!("{what} with the keyword argument '{k}'"));
+        }
+    }
+    Ok(b)
+}
+
+impl<'k> Bound<'k> {
+    /// The value of parameter `name`, if given.
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+        self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// Take parameter `name`.
+    pub(crate) fn take(&mut self, name: &str) -> Option<Value> {
+        let i = self.values.iter().position(|(n, _)| *n == name)?;
+        Some(self.values.remove(i).1)
+    }
+
+    fn fail(&self, name: &str, expected: &str, got: &Value) -> String {
+        format!(
+            "{} with {name}= a {} (expected {expected})",
+            self.what,
+            got.type_name()
+        )
+    }
+
+    /// A required string parameter.
+    pub(crate) fn str(&mut self, name: &str) -> Result<String, String> {
+        match self.take(name) {
+            Some(Value::Str(s)) => Ok(s),
+            Some(other) => Err(self.fail(name, "a string", &other)),
+            None => Err(format!("{} without {name}", self.what)),
+        }
+    }
+
+    /// An optional string parameter (`None` allowed).
+    pub(crate) fn opt_str(&mut self, name: &str) -> Result<Option<String>, String> {
+        match self.take(name) {
+            Some(Value::Str(s)) => Ok(Some(s)),
+            Some(Value::None) | None => Ok(None),
+            Some(other) => Err(self.fail(name, "a string or None", &other)),
+        }
+    }
+
+    /// An optional bool parameter (`None` allowed).
+    pub(crate) fn opt_bool(&mut self, name: &str) -> Result<Option<bool>, String> {
+        match self.take(name) {
+            Some(Value::Bool(b)) => Ok(Some(b)),
+            Some(Value::None) | None => Ok(None),
+            Some(other) => Err(self.fail(name, "True, False or None", &other)),
+        }
+    }
+
+    /// A bool parameter with a default.
+    pub(crate) fn bool_or(&mut self, name: &str, default: bool) -> Result<bool, String> {
+        Ok(self.opt_bool(name)?.unwrap_or(default))
+    }
+
+    /// An optional non-negative int parameter.
+    pub(crate) fn opt_uint(&mut self, name: &str) -> Result<Option<u32>, String> {
+        match self.take(name) {
+            Some(Value::Int(n)) if (0..=u32::MAX as i128).contains(&n) => Ok(Some(n as u32)),
+            Some(Value::None) | None => Ok(None),
+            Some(other) => Err(self.fail(name, "a non-negative int or None", &other)),
+        }
+    }
+
+    /// A list of strings (a list or tuple of `str`).
+    pub(crate) fn str_list(&mut self, name: &str) -> Result<Vec<String>, String> {
+        match self.take(name) {
+            Some(v) => strings(&v).ok_or_else(|| self.fail(name, "a list of strings", &v)),
+            None => Err(format!("{} without {name}", self.what)),
+        }
+    }
+
+    /// Refuse what is left: parameters the model does not carry (they change DDL, or
+    /// `migrate` does not know whether they do).
+    pub(crate) fn done(self, ignored: &[&str]) -> Result<(), String> {
+        if let Some((n, _)) = self.values.iter().find(|(n, _)| !ignored.contains(n)) {
+            return Err(format!(
+                "{} with {n}= (not rendered by migrate yet)",
+                self.what
+            ));
+        }
+        if let Some(v) = self.rest.first() {
+            return Err(format!(
+                "{} with a positional {} argument",
+                self.what,
+                v.type_name()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The dialect keyword arguments, checked against `known` (`"postgresql_where"`, ...).
+    pub(crate) fn dialect_options(&mut self, known: &[&str]) -> Result<DialectOptions, String> {
+        let mut out = DialectOptions::default();
+        for (k, v) in std::mem::take(&mut self.dialect) {
+            let (dialect, name) = k.split_once('_').unwrap_or((k, ""));
+            let dialect = if dialect == "mariadb" {
+                "mysql"
+            } else {
+                dialect
+            };
+            let canonical = format!("{dialect}_{name}");
+            if !known.contains(&canonical.as_str()) {
+                return Err(format!(
+                    "{} with {k}= (not an argument SQLAlchemy knows there, or not rendered by migrate yet)",
+                    self.what
+                ));
+            }
+            out.0.push(DialectOption {
+                dialect: dialect.to_string(),
+                name: name.to_string(),
+                value: to_arg(&v)
+                    .ok_or_else(|| format!("{} with {k}= a {}", self.what, v.type_name()))?,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// A list or tuple of strings.
+pub(crate) fn strings(v: &Value) -> Option<Vec<String>> {
+    match v {
+        Value::List(items) | Value::Tuple(items) => items
+            .iter()
+            .map(|i| match i {
+                Value::Str(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect(),
+        _ => None,
+    }
+}
+
+/// A folded value as an operation argument.
+pub(crate) fn to_arg(v: &Value) -> Option<Arg> {
+    Some(match v {
+        Value::Str(s) => Arg::Str(s.clone()),
+        Value::Int(n) => Arg::Int(i64::try_from(*n).ok()?),
+        Value::Bool(b) => Arg::Bool(*b),
+        Value::None => Arg::None,
+        Value::Text(s) => Arg::Text(s.clone()),
+        Value::List(items) | Value::Tuple(items) => {
+            Arg::List(items.iter().map(to_arg).collect::<Option<_>>()?)
+        }
+        Value::Dict(pairs) => Arg::Dict(
+            pairs
+                .iter()
+                .map(|(k, v)| Some((to_arg(k)?, to_arg(v)?)))
+                .collect::<Option<_>>()?,
+        ),
+        _ => return None,
+    })
+}
+
+/// A server default value.
+pub(crate) fn server_default(v: Value, what: &str) -> Result<Option<ServerDefault>, String> {
+    Ok(Some(match v {
+        Value::None => return Ok(None),
+        Value::Str(s) => ServerDefault::Literal(s),
+        Value::Text(s) => ServerDefault::Text(s),
+        Value::Sa(sa) => match *sa {
+            Sa::Function(f) => ServerDefault::Function(f),
+            Sa::Bool(b) => ServerDefault::Bool(b),
+            other => return Err(format!("{what} a {}", other.type_name())),
+        },
+        other => return Err(format!("{what} a {}", other.type_name())),
+    }))
+}
+
+/// A type argument (`type_=`, `existing_type=`, a column's type).
+pub(crate) fn sql_type(v: Value) -> Option<SqlType> {
+    match v {
+        Value::Sa(sa) => match *sa {
+            Sa::Type(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A call of the SQLAlchemy `path` (or `op.f`); `Err(None)` when the folder does not know
+/// what `path` is.
+pub(crate) fn call(
+    path: &str,
+    args: Vec<Value>,
+    kwargs: Vec<(&str, Value)>,
+) -> Result<Value, Option<String>> {
+    known_call(path, args, kwargs)?.ok_or(None)
+}
+
+fn known_call(
+    path: &str,
+    args: Vec<Value>,
+    kwargs: Vec<(&str, Value)>,
+) -> Result<Option<Value>, String> {
+    if path == "alembic.op.f" {
+        let mut b = bind(
+            What::Call("op.f"),
+            args,
+            kwargs,
+            &["name"],
+            &[],
+            false,
+            false,
+        )?;
+        let name = b.str("name")?;
+        b.done(&[])?;
+        return Ok(Some(Value::Str(name)));
+    }
+    let sa = |s: Sa| Ok(Some(Value::Sa(Box::new(s))));
+    if let Some(f) = path
+        .strip_prefix("sqlalchemy.func.")
+        .or_else(|| path.strip_prefix("sqlalchemy.sql.func."))
+        .or_else(|| path.strip_prefix("sqlalchemy.sql.expression.func."))
+    {
+        if !args.is_empty() || !kwargs.is_empty() || f.contains('.') {
+            return Err(format!("func.{f}(...) with arguments"));
+        }
+        return sa(Sa::Function(f.to_string()));
+    }
+    if let Some(class) = type_class(path) {
+        return sa(Sa::Type(type_call(class, args, kwargs)?));
+    }
+    let Some((TypeModule::Generic, _, name)) = locate(path) else {
+        return Ok(None);
+    };
+    match name {
+        "true" | "false" if args.is_empty() && kwargs.is_empty() => sa(Sa::Bool(name == "true")),
+        "Column" => sa(Sa::Column(column(args, kwargs)?)),
+        "ForeignKey" => sa(Sa::ForeignKey(foreign_key(args, kwargs)?)),
+        "PrimaryKeyConstraint" => {
+            let (name, columns, deferrable, initially, options) =
+                column_constraint(What::Call("PrimaryKeyConstraint"), args, kwargs, PK_OPTIONS)?;
+            sa(Sa::PrimaryKey(PrimaryKeyConstraint {
+                name,
+                columns,
+                deferrable,
+                initially,
+                options,
+            }))
+        }
+        "UniqueConstraint" => {
+            let (name, columns, deferrable, initially, options) =
+                column_constraint(What::Call("UniqueConstraint"), args, kwargs, UNIQUE_OPTIONS)?;
+            sa(Sa::Unique(UniqueConstraint {
+                name,
+                columns,
+                deferrable,
+                initially,
+                options,
+            }))
+        }
+        "ForeignKeyConstraint" => {
+            let mut b = bind(
+                What::Call("ForeignKeyConstraint"),
+                args,
+                kwargs,
+                &[
+                    "columns",
+                    "refcolumns",
+                    "name",
+                    "onupdate",
+                    "ondelete",
+                    "deferrable",
+                    "initially",
+                    "use_alter",
+                    "link_to_name",
+                    "match",
+                ],
+                &["info", "comment"],
+                false,
+                true,
+            )?;
+            let columns = b.str_list("columns")?;
+            let refcolumns = b.str_list("refcolumns")?;
+            if columns.len() != refcolumns.len() || columns.is_empty() {
+                return Err(
+                    "ForeignKeyConstraint(...) with column lists of different lengths".into(),
+                );
+            }
+            let rules = fk_rules(&mut b, FK_OPTIONS)?;
+            b.done(&["info", "comment"])?;
+            sa(Sa::ForeignKeyConstraint {
+                columns,
+                refcolumns,
+                rules,
+            })
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Dialect options SQLAlchemy accepts on a primary key constraint.
+const PK_OPTIONS: &[&str] = &[
+    "postgresql_include",
+    "mysql_using",
+    "sqlite_on_conflict",
+    "mssql_clustered",
+];
+/// ... on a unique constraint.
+const UNIQUE_OPTIONS: &[&str] = &[
+    "postgresql_include",
+    "postgresql_nulls_not_distinct",
+    "sqlite_on_conflict",
+    "mssql_clustered",
+];
+/// ... on a foreign key.
+const FK_OPTIONS: &[&str] = &["postgresql_not_valid"];
+
+type ColumnConstraint = (
+    Option<String>,
+    Vec<String>,
+    Option<bool>,
+    Option<String>,
+    DialectOptions,
+);
+
+fn column_constraint(
+    what: What<'_>,
+    args: Vec<Value>,
+    kwargs: Vec<(&str, Value)>,
+    known: &[&str],
+) -> Result<ColumnConstraint, String> {
+    let mut b = bind(
+        what,
+        args,
+        kwargs,
+        &[],
+        &["name", "deferrable", "initially", "info", "comment"],
+        true,
+        true,
+    )?;
+    let columns = std::mem::take(&mut b.rest)
+        .into_iter()
+        .map(|v| match v {
+            Value::Str(s) => Ok(s),
+            other => Err(format!(
+                "{what} with a {} as a column (give column names)",
+                other.type_name()
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let name = b.opt_str("name")?;
+    let deferrable = b.opt_bool("deferrable")?;
+    let initially = b.opt_str("initially")?;
+    let options = b.dialect_options(known)?;
+    b.done(&["info", "comment"])?;
+    Ok((name, columns, deferrable, initially, options))
+}
+
+pub(crate) fn fk_rules(b: &mut Bound, known: &[&str]) -> Result<ForeignKeyRules, String> {
+    let rules = ForeignKeyRules {
+        name: b.opt_str("name")?,
+        onupdate: b.opt_str("onupdate")?,
+        ondelete: b.opt_str("ondelete")?,
+        deferrable: b.opt_bool("deferrable")?,
+        initially: b.opt_str("initially")?,
+        match_: b.opt_str("match")?,
+        use_alter: b.bool_or("use_alter", false)?,
+        options: b.dialect_options(known)?,
+    };
+    if b.bool_or("link_to_name", false)? {
+        return Err(format!("{} with link_to_name=True", b.what));
+    }
+    Ok(rules)
+}
+
+fn foreign_key(args: Vec<Value>, kwargs: Vec<(&str, Value)>) -> Result<ForeignKey, String> {
+    let mut b = bind(
+        What::Call("ForeignKey"),
+        args,
+        kwargs,
+        &[
+            "column",
+            "_constraint",
+            "use_alter",
+            "name",
+            "onupdate",
+            "ondelete",
+            "deferrable",
+            "initially",
+            "link_to_name",
+            "match",
+            "info",
+        ],
+        &["comment"],
+        false,
+        true,
+    )?;
+    let target = match b.take("column") {
+        Some(Value::Str(s)) => s,
+        Some(other) => {
+            return Err(format!(
+                "ForeignKey(...) of a {} (give the column as \"table.column\")",
+                other.type_name()
+            ))
+        }
+        None => return Err("ForeignKey(...) without a column".into()),
+    };
+    if !matches!(b.take("_constraint"), None | Some(Value::None)) {
+        return Err("ForeignKey(_constraint=...)".into());
+    }
+    let rules = fk_rules(&mut b, FK_OPTIONS)?;
+    b.done(&["info", "comment"])?;
+    Ok(ForeignKey { target, rules })
+}
+
+fn column(args: Vec<Value>, kwargs: Vec<(&str, Value)>) -> Result<Column, String> {
+    let mut args = args.into_iter();
+    let name = match args.next() {
+        Some(Value::Str(s)) => s,
+        Some(other) => {
+            return Err(format!(
+                "Column(...) whose first argument is a {} (give its name)",
+                other.type_name()
+            ))
+        }
+        None => return Err("Column(...) without a name".into()),
+    };
+    let mut type_ = None;
+    let mut foreign_keys = Vec::new();
+    for (n, v) in args.enumerate() {
+        match v {
+            Value::Sa(sa) => match *sa {
+                Sa::Type(t) if n == 0 => type_ = Some(t),
+                Sa::ForeignKey(fk) => foreign_keys.push(fk),
+                other => {
+                    return Err(format!(
+                        "Column('{name}', ...) with a {} argument",
+                        other.type_name()
+                    ))
+                }
+            },
+            other => {
+                return Err(format!(
+                    "Column('{name}', ...) with a {} argument",
+                    other.type_name()
+                ))
+            }
+        }
+    }
+    let what = What::Column(&name);
+    let mut b = bind(
+        what,
+        Vec::new(),
+        kwargs,
+        &[],
+        &[
+            "type_",
+            "nullable",
+            "primary_key",
+            "server_default",
+            "default",
+            "autoincrement",
+            "unique",
+            "index",
+            "comment",
+            "key",
+            "info",
+            "doc",
+            "onupdate",
+            "server_onupdate",
+            "insert_default",
+            "quote",
+            "system",
+            "sort_order",
+        ],
+        false,
+        true,
+    )?;
+    if let Some(t) = b.take("type_") {
+        type_ = Some(
+            sql_type(t)
+                .ok_or_else(|| format!("{what} with type_= that is not a SQLAlchemy type"))?,
+        );
+    }
+    let nullable = match b.take("nullable") {
+        Some(Value::Bool(v)) => Some(v),
+        None => None,
+        Some(other) => return Err(format!("{what} with nullable= a {}", other.type_name())),
+    };
+    let primary_key = b.bool_or("primary_key", false)?;
+    let server_default = match b.take("server_default") {
+        Some(v) => server_default(v, &format!("{what} with server_default="))?,
+        None => None,
+    };
+    let has_default = !matches!(b.take("default"), None | Some(Value::None))
+        || !matches!(b.take("insert_default"), None | Some(Value::None));
+    let autoincrement = match b.take("autoincrement") {
+        None => Autoincrement::Auto,
+        Some(Value::Bool(true)) => Autoincrement::Yes,
+        Some(Value::Bool(false)) => Autoincrement::No,
+        Some(Value::Str(s)) if s == "auto" => Autoincrement::Auto,
+        Some(Value::Str(s)) if s == "ignore_fk" => Autoincrement::IgnoreFk,
+        Some(other) => {
+            return Err(format!(
+                "{what} with autoincrement= {}",
+                other.to_repr(false).unwrap_or_default()
+            ))
+        }
+    };
+    let unique = b.opt_bool("unique")?;
+    let index = b.opt_bool("index")?;
+    let comment = b.opt_str("comment")?;
+    if let Some(k) = b.take("key") {
+        if k != Value::Str(name.clone()) {
+            return Err(format!("{what} with a key= other than its name"));
+        }
+    }
+    if let Some(v) = b.take("server_onupdate") {
+        // A server-side ON UPDATE marker has no DDL of its own.
+        if !matches!(v, Value::None | Value::Text(_)) {
+            return Err(format!("{what} with server_onupdate= a {}", v.type_name()));
+        }
+    }
+    let options = b.dialect_options(&[])?;
+    b.done(&["info", "doc", "onupdate"])?;
+    Ok(Column {
+        name,
+        type_,
+        nullable,
+        primary_key,
+        server_default,
+        has_default,
+        autoincrement,
+        unique,
+        index,
+        comment,
+        foreign_keys,
+        options,
+    })
+}
+
+/// Read `class(*args, **kwargs)` by the class's signature.
+fn type_call(
+    class: TypeClass,
+    args: Vec<Value>,
+    kwargs: Vec<(&str, Value)>,
+) -> Result<SqlType, String> {
+    use TypeClass as C;
+    let what = What::Call(class.class_name());
+    let mut t = SqlType::new(class);
+    let mut d = TypeDetails::default();
+    let module = class.module();
+    let string_kw: &[&str] = if module == TypeModule::Mysql {
+        &[
+            "collation",
+            "charset",
+            "ascii",
+            "binary",
+            "unicode",
+            "national",
+        ]
+    } else {
+        &["collation"]
+    };
+    let mut b = match class {
+        C::String
+        | C::Text
+        | C::Unicode
+        | C::UnicodeText
+        | C::Varchar
+        | C::Nvarchar
+        | C::Char
+        | C::Nchar
+        | C::TextUpper
+        | C::Clob
+        | C::MyVarchar
+        | C::MyChar
+        | C::MyNvarchar
+        | C::MyNchar
+        | C::MyText => {
+            let positional: &[&str] = if module == TypeModule::Mysql {
+                &["length"]
+            } else {
+                &["length", "collation"]
+            };
+            let mut b = bind(what, args, kwargs, positional, string_kw, false, false)?;
+            t.length = b.opt_uint("length")?;
+            string_options(&mut b, &mut t, &mut d)?;
+            b
+        }
+        C::MyTinytext | C::MyMediumtext | C::MyLongtext => {
+            let mut b = bind(what, args, kwargs, &[], string_kw, false, false)?;
+            string_options(&mut b, &mut t, &mut d)?;
+            b
+        }
+        C::MyEnum | C::MySet | C::Enum | C::PgEnum => {
+            let keyword: &[&str] = match class {
+                C::Enum | C::PgEnum => &[
+                    "name",
+                    "create_type",
+                    "native_enum",
+                    "create_constraint",
+                    "length",
+                    "schema",
+                    "validate_strings",
+                    "inherit_schema",
+                    "metadata",
+                    "quote",
+                    "omit_aliases",
+                ],
+                _ => &[
+                    "collation",
+                    "charset",
+                    "ascii",
+                    "binary",
+                    "unicode",
+                    "national",
+                    "quoting",
+                    "retrieve_as_bitwise",
+                    "validate_strings",
+                    "length",
+                    "native_enum",
+                    "create_constraint",
+                    "name",
+                ],
+            };
+            if class == C::Enum && kwargs.iter().any(|(k, _)| *k == "create_type") {
+                // Only postgresql.ENUM takes it; sqlalchemy.Enum raises TypeError.
+                return Err(format!("{what} with the keyword argument 'create_type'"));
+            }
+            let mut b = bind(what, args, kwargs, &[], keyword, true, false)?;
+            let mut values = Vec::new();
+            for v in std::mem::take(&mut b.rest) {
+                match v {
+                    Value::Str(s) => values.push(s),
+                    Value::List(_) | Value::Tuple(_) if values.is_empty() => {
+                        values = strings(&v)
+                            .ok_or_else(|| format!("{what} with values that are not strings"))?;
+                    }
+                    other => {
+                        return Err(format!(
+                            "{what} with a {} value (give the values as strings)",
+                            other.type_name()
+                        ))
+                    }
+                }
+            }
+            d.values = values;
+            d.name = b.opt_str("name")?;
+            d.schema = b.opt_str("schema")?;
+            d.native_enum = b.bool_or("native_enum", true)?;
+            d.create_constraint = b.bool_or("create_constraint", false)?;
+            d.create_type = b.bool_or("create_type", true)?;
+            t.length = b.opt_uint("length")?;
+            if class == C::MyEnum || class == C::MySet {
+                string_options(&mut b, &mut t, &mut d)?;
+            }
+            if b.take("inherit_schema") == Some(Value::Bool(true)) {
+                return Err(format!("{what} with inherit_schema=True"));
+            }
+            b.take("validate_strings");
+            b
+        }
+        C::Integer
+        | C::SmallInteger
+        | C::BigInteger
+        | C::IntegerUpper
+        | C::Int
+        | C::Smallint
+        | C::Bigint
+        | C::Date
+        | C::DateUpper
+        | C::PgInet
+        | C::PgCidr
+        | C::PgMacaddr
+        | C::PgTsvector
+        | C::PgCitext
+        | C::PgMoney
+        | C::PgOid
+        | C::MyTinyblob
+        | C::MyMediumblob
+        | C::MyLongblob
+        | C::BooleanUpper
+        | C::LiteDate => {
+            let keyword: &[&str] = if matches!(class, C::BooleanUpper) {
+                &["create_constraint", "name"]
+            } else {
+                &[]
+            };
+            let mut b = bind(what, args, kwargs, &[], keyword, false, false)?;
+            d.create_constraint = b.bool_or("create_constraint", false)?;
+            b.take("name");
+            b
+        }
+        C::Boolean => {
+            let mut b = bind(
+                what,
+                args,
+                kwargs,
+                &["create_constraint", "name"],
+                &[],
+                false,
+                false,
+            )?;
+            d.create_constraint = b.bool_or("create_constraint", false)?;
+            b.take("name");
+            b
+        }
+        C::MyTinyint | C::MySmallint | C::MyMediumint | C::MyInteger | C::MyBigint => {
+            let mut b = bind(
+                what,
+                args,
+                kwargs,
+                &["display_width"],
+                &["unsigned", "zerofill"],
+                false,
+                false,
+            )?;
+            d.display_width = b.opt_uint("display_width")?;
+            d.unsigned = b.bool_or("unsigned", false)?;
+            d.zerofill = b.bool_or("zerofill", false)?;
+            b
+        }
+        C::MyYear => {
+            let mut b = bind(what, args, kwargs, &["display_width"], &[], false, false)?;
+            d.display_width = b.opt_uint("display_width")?;
+            b
+        }
+        C::DateTime | C::DatetimeUpper | C::Timestamp | C::Time | C::TimeUpper => {
+            let mut b = bind(what, args, kwargs, &["timezone"], &[], false, false)?;
+            t.timezone = b.bool_or("timezone", false)?;
+            b
+        }
+        C::PgTimestamp | C::PgTime => {
+            let mut b = bind(
+                what,
+                args,
+                kwargs,
+                &["timezone", "precision"],
+                &[],
+                false,
+                false,
+            )?;
+            t.timezone = b.bool_or("timezone", false)?;
+            t.precision = b.opt_uint("precision")?;
+            b
+        }
+        C::MyDatetime | C::MyTimestamp | C::MyTime => {
+            let mut b = bind(what, args, kwargs, &["timezone", "fsp"], &[], false, false)?;
+            t.timezone = b.bool_or("timezone", false)?;
+            d.fsp = b.opt_uint("fsp")?;
+            b
+        }
+        C::LiteDatetime | C::LiteTime => bind(what, args, kwargs, &[], &[], false, false)?,
+        C::Numeric | C::NumericUpper | C::Decimal => {
+            let mut b = bind(
+                what,
+                args,
+                kwargs,
+                &["precision", "scale", "decimal_return_scale", "asdecimal"],
+                &[],
+                false,
+                false,
+            )?;
+            t.precision = b.opt_uint("precision")?;
+            t.scale = b.opt_uint("scale")?;
+            b.take("decimal_return_scale");
+            b.take("asdecimal");
+            b
+        }
+        C::Float | C::FloatUpper | C::Double | C::DoubleUpper | C::Real | C::DoublePrecision => {
+            let mut b = bind(
+                what,
+                args,
+                kwargs,
+                &["precision", "asdecimal", "decimal_return_scale"],
+                &[],
+                false,
+                false,
+            )?;
+            t.precision = b.opt_uint("precision")?;
+            b.take("decimal_return_scale");
+            b.take("asdecimal");
+            b
+        }
+        C::MyDecimal | C::MyNumeric | C::MyFloat | C::MyDouble | C::MyReal => {
+            let mut b = bind(
+                what,
+                args,
+                kwargs,
+                &["precision", "scale", "asdecimal"],
+                &["unsigned", "zerofill"],
+                false,
+                false,
+            )?;
+            t.precision = b.opt_uint("precision")?;
+            t.scale = b.opt_uint("scale")?;
+            d.unsigned = b.bool_or("unsigned", false)?;
+            d.zerofill = b.bool_or("zerofill", false)?;
+            b.take("asdecimal");
+            b
+        }
+        C::LargeBinary | C::Blob | C::Binary | C::Varbinary | C::PgBytea | C::MyBit => {
+            let mut b = bind(what, args, kwargs, &["length"], &[], false, false)?;
+            t.length = b.opt_uint("length")?;
+            b
+        }
+        C::PgBit => {
+            let mut b = bind(
+                what,
+                args,
+                kwargs,
+                &["length", "varying"],
+                &[],
+                false,
+                false,
+            )?;
+            t.length = b.opt_uint("length")?;
+            d.varying = b.bool_or("varying", false)?;
+            if t.length.is_none() && !d.varying {
+                t.length = Some(1);
+            }
+            b
+        }
+        C::Json | C::PgJson | C::PgJsonb | C::MyJson | C::LiteJson => {
+            let positional: &[&str] = if matches!(class, C::PgJson | C::PgJsonb) {
+                &["none_as_null", "astext_type"]
+            } else {
+                &["none_as_null"]
+            };
+            let mut b = bind(what, args, kwargs, positional, &[], false, false)?;
+            b.take("none_as_null");
+            if let Some(a) = b.take("astext_type") {
+                if !matches!(a, Value::None) && sql_type(a).is_none() {
+                    return Err(format!("{what} with astext_type= that is not a type"));
+                }
+            }
+            b
+        }
+        C::PgHstore => {
+            let mut b = bind(what, args, kwargs, &["text_type"], &[], false, false)?;
+            b.take("text_type");
+            b
+        }
+        C::Uuid | C::UuidUpper => {
+            let positional: &[&str] = if class == C::Uuid {
+                &["as_uuid", "native_uuid"]
+            } else {
+                &["as_uuid"]
+            };
+            let mut b = bind(what, args, kwargs, positional, &[], false, false)?;
+            b.take("as_uuid");
+            d.native_uuid = b.bool_or("native_uuid", true)?;
+            b
+        }
+        C::Array | C::PgArray => {
+            let mut b = bind(
+                what,
+                args,
+                kwargs,
+                &["item_type", "as_tuple", "dimensions", "zero_indexes"],
+                &[],
+                false,
+                false,
+            )?;
+            let item = b
+                .take("item_type")
+                .and_then(sql_type)
+                .ok_or_else(|| format!("{what} without an item type"))?;
+            d.item = Some(Box::new(item));
+            d.dimensions = b.opt_uint("dimensions")?;
+            b.take("as_tuple");
+            b.take("zero_indexes");
+            b
+        }
+        C::Interval => {
+            let mut b = bind(
+                what,
+                args,
+                kwargs,
+                &["native", "second_precision", "day_precision"],
+                &[],
+                false,
+                false,
+            )?;
+            d.native = b.bool_or("native", true)?;
+            t.precision = b.opt_uint("second_precision")?;
+            if b.opt_uint("day_precision")?.is_some() {
+                return Err(format!("{what} with day_precision="));
+            }
+            b
+        }
+        C::PgInterval => {
+            let mut b = bind(
+                what,
+                args,
+                kwargs,
+                &["precision", "fields"],
+                &[],
+                false,
+                false,
+            )?;
+            t.precision = b.opt_uint("precision")?;
+            d.fields = b.opt_str("fields")?;
+            b
+        }
+    };
+    b.take("metadata");
+    b.take("omit_aliases");
+    if matches!(b.get("quote"), Some(Value::Bool(_))) {
+        return Err(format!("{what} with quote="));
+    }
+    b.take("quote");
+    b.done(&[])?;
+    t.set_details(d);
+    Ok(t)
+}
+
+fn string_options(b: &mut Bound, t: &mut SqlType, d: &mut TypeDetails) -> Result<(), String> {
+    t.collation = b.opt_str("collation")?;
+    d.charset = b.opt_str("charset")?;
+    d.ascii = b.bool_or("ascii", false)?;
+    d.binary = b.bool_or("binary", false)?;
+    d.unicode = b.bool_or("unicode", false)?;
+    d.national = b.bool_or("national", false)?;
+    Ok(())
+}
