@@ -190,7 +190,12 @@ pub fn log_entry(entry: &Entry) -> String {
             entry.branch_labels.join(", ")
         ));
     }
-    out.push_str(&format!("Path: {}\n", entry.path.display()));
+    // Alembic prints the file's resolved absolute path (`file_path.resolve()`), whatever
+    // `script_location` says.
+    let resolved = std::fs::canonicalize(entry.path)
+        .or_else(|_| std::path::absolute(entry.path))
+        .unwrap_or_else(|_| entry.path.to_path_buf());
+    out.push_str(&format!("Path: {}\n", resolved.display()));
     let body: Vec<String> = entry
         .long_doc()
         .lines()
@@ -335,7 +340,7 @@ mod tests {
             b2c3: ids(&["b2b2b2b2b2b2", "c3c3c3c3c3c3"]),
             e5: ids(&["e5e5e5e5e5e5"]),
             b2: ids(&["b2b2b2b2b2b2"]),
-            path: "migrations/versions/x.py".into(),
+            path: "/srv/app/migrations/versions/x.py".into(),
         }
     }
 
@@ -440,7 +445,7 @@ mod tests {
             "Rev: a1a1a1a1a1a1 (branchpoint)\n\
              Parent: <base>\n\
              Branches into: b2b2b2b2b2b2, c3c3c3c3c3c3\n\
-             Path: migrations/versions/x.py\n\
+             Path: /srv/app/migrations/versions/x.py\n\
              \n    create tenants\n    \n    Purpose: a longer explanation\n    over two lines.\n    \n    \
              Revision ID: a1a1a1a1a1a1\n    Revises: None\n    Create Date: 2026-11-25 07:30:00.123456\n"
         );
@@ -449,14 +454,14 @@ mod tests {
             "Rev: d4d4d4d4d4d4 (head) (mergepoint)\n\
              Merges: b2b2b2b2b2b2, c3c3c3c3c3c3\n\
              Branch names: feature\n\
-             Path: migrations/versions/x.py\n\
+             Path: /srv/app/migrations/versions/x.py\n\
              \n    merge heads\n    \n    Revision ID: d4d4d4d4d4d4\n    Revises: (\"b2b2b2b2b2b2\", \"c3c3c3c3c3c3\")\n    \
              Create Date: 2026-11-25 07:30:00.123456\n"
         );
         assert_eq!(
             show_item(&f6(&f)),
             "Rev: f6f6f6f6f6f6 (head)\nParent: e5e5e5e5e5e5\nAlso depends on: b2b2b2b2b2b2\n\
-             Branch names: other\nPath: migrations/versions/x.py\n\n    depends on feature\n"
+             Branch names: other\nPath: /srv/app/migrations/versions/x.py\n\n    depends on feature\n"
         );
     }
 

@@ -402,7 +402,11 @@ impl<'m> ExecutionPlan<'m> {
             // The table's creation commits on its own before the first migration.
             b.begin();
         }
-        if create {
+        // An offline script with one transaction per migration creates the version table in
+        // the first migration's transaction, as Alembic's does.
+        let mut create_in_first_step =
+            create && !online && transactional && !one_transaction && !plan.steps.is_empty();
+        if create && !create_in_first_step {
             b.execute(
                 dialect.create_version_table(table),
                 StatementKind::CreateVersionTable,
@@ -425,6 +429,12 @@ impl<'m> ExecutionPlan<'m> {
         for (n, (step, blocks)) in plan.steps.iter().zip(blocks_of).enumerate() {
             if !b.in_tx && wraps {
                 b.begin();
+            }
+            if std::mem::take(&mut create_in_first_step) {
+                b.execute(
+                    dialect.create_version_table(table),
+                    StatementKind::CreateVersionTable,
+                );
             }
             b.actions.push(Action::StepStart(n));
             let mut index = 0;

@@ -106,17 +106,17 @@ fn one_transaction_for_the_run_committed_around_a_non_transactional_block() {
     );
 }
 
-/// Today the version table is created before the first migration's transaction; Alembic
-/// creates it inside (`BEGIN; CREATE TABLE alembic_version ...; -- Running upgrade ...`), as
-/// `tests/tests/offline_alembic.rs` shows by leaving those PostgreSQL scripts out.
+/// The version table is created inside the first migration's transaction, as Alembic does
+/// (`BEGIN; CREATE TABLE alembic_version ...; -- Running upgrade ...`; compared with Alembic's
+/// own scripts in `tests/tests/offline_alembic.rs`).
 #[test]
 fn one_transaction_per_migration() {
     let script = upgrade_sql(&project(), &TRANSACTIONAL, "base:head", &per_migration()).unwrap();
     assert_eq!(
         script,
         format!(
-            "{CREATE_VERSION_TABLE}\
-             BEGIN;\n\n\
+            "BEGIN;\n\n\
+             {CREATE_VERSION_TABLE}\
              -- Running upgrade  -> aaaa\n\n\
              CREATE TABLE a1 (id INT);\n\n\
              COMMIT;\n\n\

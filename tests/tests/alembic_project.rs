@@ -37,7 +37,11 @@ fn strings(items: &[&str]) -> Vec<String> {
 fn same_as_alembic(p: &Project, db: &TestDb, session: &mut Session, command: &[&str]) {
     let entry = session.next(&command.join(" "));
     let run = migrate(p, db, command);
-    entry.assert_printed(&run, command == ["current"] || command == ["branches"]);
+    entry.assert_printed(
+        &run,
+        p.path(),
+        command == ["current"] || command == ["branches"],
+    );
 }
 
 /// Runs `command`, which changes the version table, and asserts that it does what Alembic's

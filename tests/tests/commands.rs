@@ -19,7 +19,11 @@ const SYSTEM_ROW: &str = "00000000-0000-0000-0000-000000000001|system|1";
 fn same_as_alembic(p: &Project, session: &mut Session, command: &[&str]) -> Run {
     let entry = session.next(&command.join(" "));
     let run = p.migrate(command);
-    entry.assert_printed(&run, command == ["current"] || command == ["branches"]);
+    entry.assert_printed(
+        &run,
+        p.path(),
+        command == ["current"] || command == ["branches"],
+    );
     run
 }
 
@@ -122,7 +126,7 @@ fn command_set(db: TestDb) {
     // first line of `current -v` names the database: Alembic's URL is its own.
     listing(&mut alembic, &["current"]);
     let verbose = p.migrate(&["current", "-v"]);
-    let theirs = as_migrate_prints(alembic.next("current -v").ok());
+    let theirs = as_migrate_prints(alembic.next("current -v").ok(), p.path());
     let (first, rest) = verbose.ok().split_once('\n').expect("a header line");
     let (their_first, their_rest) = theirs.split_once('\n').expect("a header line");
     assert!(

@@ -176,3 +176,40 @@ fn the_projects_own_migrations_lint_clean_on_every_database() {
         assert_eq!(run.ok(), "", "{dialect}: {}", run.stdout);
     }
 }
+
+#[test]
+fn timeouts_migrate_sets_itself_are_not_asked_of_the_migration() {
+    let with = |settings: &str| {
+        let p = Project::empty();
+        p.write(
+            "migrate.toml",
+            &format!("script_location = \"m\"\n{settings}\n[lint]\ndialect = \"postgresql\"\n"),
+        );
+        p.write("m/versions/aa01_accounts.sql", REV_A);
+        p.migrate(&["lint", "--format", "json"])
+    };
+    let rules = |run: &common::Run| -> Vec<String> {
+        let doc: serde_json::Value = serde_json::from_str(run.stdout.trim()).expect("JSON");
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| f["rule"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let bare = rules(&with(""));
+    assert!(
+        bare.contains(&"require-lock-timeout".to_owned()),
+        "{bare:?}"
+    );
+    assert!(
+        bare.contains(&"require-statement-timeout".to_owned()),
+        "{bare:?}"
+    );
+    let set = rules(&with("ddl_lock_timeout = 2\nstatement_timeout = 300\n"));
+    assert!(!set.contains(&"require-lock-timeout".to_owned()), "{set:?}");
+    assert!(
+        !set.contains(&"require-statement-timeout".to_owned()),
+        "{set:?}"
+    );
+}

@@ -248,3 +248,44 @@ fn custom_version_table_offline_matches_online(online: TestDb) {
     );
 }
 per_backend!(custom_version_table_offline_matches_online);
+
+/// A MySQL stored routine (a `BEGIN ... END` body holding `;`) in an offline script: the
+/// `mariadb` client ends a statement at every `;` unless a `DELIMITER` line says otherwise,
+/// so the script must change the delimiter around the routine for the client to run it.
+#[test]
+fn a_stored_routine_in_a_mysql_script_runs_in_the_client() {
+    let Some(online) = TestDb::mysql() else {
+        return;
+    };
+    let Some(offline) = TestDb::mysql() else {
+        return;
+    };
+    let p = Project::example(&online.url);
+    p.write(
+        "migrations/versions/f1f1f1f1f1f1_open_tenant_procedure.sql",
+        "-- Open a tenant\n--\n-- Revision ID: f1f1f1f1f1f1\n-- Revises: 8c2b4e6f1a90\n\n\
+         -- migrate:upgrade dialect=mysql\n\
+         CREATE PROCEDURE open_tenant(IN tenant_id CHAR(36), IN tenant_name VARCHAR(255))\n\
+         BEGIN\n    INSERT INTO tenants (id, name) VALUES (tenant_id, tenant_name);\n    \
+         UPDATE tenants SET is_active = TRUE WHERE id = tenant_id;\nEND;\n\
+         CALL open_tenant('00000000-0000-0000-0000-000000000002', 'second');\n\n\
+         -- migrate:upgrade dialect=sqlite,postgresql\n\n\
+         -- migrate:downgrade dialect=mysql\n\
+         DELETE FROM tenants WHERE id = '00000000-0000-0000-0000-000000000002';\n\
+         DROP PROCEDURE open_tenant;\n\n\
+         -- migrate:downgrade dialect=sqlite,postgresql\n",
+    );
+    p.migrate(&["upgrade", "head"]).ok();
+    let script = p.migrate(&["--url", &offline.url, "upgrade", "head", "--sql"]);
+    let Some(fed) = try_feed(&offline, script.ok()) else {
+        return;
+    };
+    assert!(
+        fed.success,
+        "mariadb refused the script:\n{}\n--- script\n{}",
+        fed.stderr, script.stdout
+    );
+    assert_eq!(offline.schema(), online.schema());
+    assert_eq!(offline.tenants(), online.tenants());
+    assert_eq!(offline.versions(), Some(vec!["f1f1f1f1f1f1".to_string()]));
+}

@@ -90,7 +90,7 @@ fn seed_layout_runs_unchanged_with_env_file_and_test_env() {
     for command in ["heads", "history"] {
         alembic
             .next(command)
-            .assert_printed(&p.migrate(&["-c", INI, command]), false);
+            .assert_printed(&p.migrate(&["-c", INI, command]), p.path(), false);
     }
     alembic.finish();
 

@@ -99,6 +99,9 @@ fn options(ctx: &Context) -> Result<LintOptions, CliError> {
     options.levels = lint.levels.clone();
     options.server_version = lint.version(options.target);
     options.transaction_per_migration = ctx.settings.transaction_per_migration;
+    // With ddl_lock_timeout / statement_timeout set, migrate sets them before every migration.
+    options.sets_lock_timeout = ctx.settings.ddl_lock_timeout.is_some();
+    options.sets_statement_timeout = ctx.settings.statement_timeout.is_some();
     Ok(options)
 }
 

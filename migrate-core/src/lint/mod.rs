@@ -199,6 +199,9 @@ pub struct LintOptions {
     /// Whether `migrate` sets `lock_timeout` itself before each migration (then
     /// `require-lock-timeout` has nothing to say).
     pub sets_lock_timeout: bool,
+    /// Whether `migrate` sets `statement_timeout` itself (then `require-statement-timeout`
+    /// has nothing to say).
+    pub sets_statement_timeout: bool,
     /// The length of the version table's `version_num` column (Alembic's `VARCHAR(32)`).
     pub version_column_length: usize,
 }
@@ -220,6 +223,7 @@ impl LintOptions {
             server_version: None,
             transaction_per_migration: false,
             sets_lock_timeout: false,
+            sets_statement_timeout: false,
             version_column_length: 32,
         }
     }

@@ -601,7 +601,7 @@ fn too_long(name: &str, line: usize, out: &mut Vec<Raw>) {
 /// came before it.
 fn timeouts(stmts: &[(&Stmt, &Statement, bool)], options: &LintOptions, out: &mut Vec<Raw>) {
     let mut lock = options.sets_lock_timeout;
-    let mut statement = false;
+    let mut statement = options.sets_statement_timeout;
     for (s, p, _) in stmts {
         if lock && statement {
             return;

@@ -38,12 +38,12 @@ impl Entry {
         &self.stdout
     }
 
-    /// Asserts that `run` printed on stdout what Alembic did, as [`as_migrate_prints`] maps
-    /// it; `any_order` compares the lines in any order, for listings Alembic prints in Python's
+    /// Asserts that `run`, in the project folder `dir`, printed on stdout what Alembic did, as
+    /// [`as_migrate_prints`] maps it; `any_order` compares the lines in any order, for listings Alembic prints in Python's
     /// set order (`current` with several heads, `branches`).
     #[track_caller]
-    pub fn assert_printed(&self, run: &Run, any_order: bool) {
-        let expected = as_migrate_prints(self.ok());
+    pub fn assert_printed(&self, run: &Run, dir: &std::path::Path, any_order: bool) {
+        let expected = as_migrate_prints(self.ok(), dir);
         if any_order {
             assert_eq!(
                 sorted_lines(run.ok()),
@@ -106,16 +106,17 @@ impl Entry {
 }
 
 /// Alembic's stdout as `migrate` prints it: the same text, with each `Path:` line naming the
-/// `.sql` file where Alembic read a `.py` copy of it (the example project). Alembic prints the
-/// file's resolved absolute path (`{dir}/migrations/versions/...`); `migrate` prints the path as
-/// `script_location` spells it, there relative to the working directory, so that prefix is
-/// left out of the comparison.
-pub fn as_migrate_prints(alembic: &str) -> String {
+/// `.sql` file where Alembic read a `.py` copy of it (the example project). Both print the
+/// file's resolved absolute path (`{dir}/migrations/versions/...` in the reference), so `{dir}`
+/// becomes `dir`, the project folder resolved.
+pub fn as_migrate_prints(alembic: &str, dir: &std::path::Path) -> String {
+    let dir = dir.canonicalize().expect("the project folder");
     alembic
         .lines()
         .map(|line| match line.strip_prefix("Path: {dir}/") {
             Some(path) => format!(
-                "Path: {}.sql\n",
+                "Path: {}/{}.sql\n",
+                dir.display(),
                 path.strip_suffix(".py").expect("a .py file")
             ),
             None => format!("{line}\n"),
