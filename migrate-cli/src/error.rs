@@ -39,10 +39,13 @@ pub enum CliError {
     #[error(transparent)]
     Authoring(#[from] migrate_core::authoring::AuthoringError),
     /// Ctrl-C stopped a run.
-    #[error("{}", interrupted(committed))]
+    #[error("{}", interrupted(committed, detail.as_deref()))]
     Interrupted {
         /// What had been committed, in words.
         committed: String,
+        /// How the run ended once interrupted (what it rolled back, what may have been
+        /// applied), or `None` when it did not end in time and was abandoned.
+        detail: Option<String>,
     },
     /// A check (`check`, `lint`, `verify`, `drift`) found problems; its report is already on
     /// stdout.
@@ -56,10 +59,16 @@ pub enum CliError {
 }
 
 /// The message of an interrupted run.
-fn interrupted(committed: &str) -> String {
-    format!(
-        "interrupted (Ctrl-C): {committed}. The transaction that was open is rolled back by the database as the connection closes; on MySQL/MariaDB, statements of the migration that was running may have been applied (see `migrate check`)"
-    )
+fn interrupted(committed: &str, detail: Option<&str>) -> String {
+    match detail {
+        Some(detail) => format!("interrupted (Ctrl-C): {committed}. The run stopped: {detail}"),
+        None => format!(
+            "interrupted (Ctrl-C): {committed}. The run did not stop in time and was abandoned: \
+             the database rolls back the open transaction as the connection closes; on \
+             MySQL/MariaDB, statements of the migration that was running may have been applied \
+             (see `migrate check`)"
+        ),
+    }
 }
 
 impl CliError {

@@ -108,8 +108,12 @@ impl Progress {
             return;
         }
         match event {
-            Event::WaitingForLock { timeout } => self.line(&format!(
-                "Another migration holds this database's migration lock; waiting up to {} for it (lock_timeout)",
+            Event::WaitingForLock { timeout, holder } => self.line(&format!(
+                "Another migration holds this database's migration lock{}; waiting up to {} for it (lock_timeout)",
+                holder
+                    .as_ref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default(),
                 format_duration(*timeout)
             )),
             Event::Planned { migrations } => self.start_bar(*migrations),

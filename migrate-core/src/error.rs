@@ -646,6 +646,7 @@ impl DatabaseErrorKind {
             DatabaseErrorKind::Statement => "statement_failed",
             DatabaseErrorKind::LockWait => "ddl_lock_timeout",
             DatabaseErrorKind::ConnectionLost => "connection_lost",
+            DatabaseErrorKind::Interrupted => "interrupted",
             DatabaseErrorKind::Other => "database_error",
         }
     }
@@ -657,7 +658,9 @@ impl DatabaseErrorKind {
             | DatabaseErrorKind::LockTimeout
             | DatabaseErrorKind::LockWait
             | DatabaseErrorKind::ConnectionLost => ErrorClass::Unavailable,
-            DatabaseErrorKind::Statement | DatabaseErrorKind::Other => ErrorClass::Failed,
+            DatabaseErrorKind::Statement
+            | DatabaseErrorKind::Interrupted
+            | DatabaseErrorKind::Other => ErrorClass::Failed,
         }
     }
 }

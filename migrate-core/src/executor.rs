@@ -39,6 +39,8 @@ pub enum DatabaseErrorKind {
     LockWait,
     /// The connection was lost while the run went on.
     ConnectionLost,
+    /// The run was interrupted (Ctrl-C, [`crate::interrupt::Interrupt`]) before this action.
+    Interrupted,
     /// Anything else.
     Other,
 }
@@ -76,6 +78,15 @@ impl DatabaseError {
         DatabaseError {
             message: message.into(),
             kind: DatabaseErrorKind::LockWait,
+            sqlstate: None,
+        }
+    }
+
+    /// A [`DatabaseErrorKind::Interrupted`] error.
+    pub fn interrupted(message: impl Into<String>) -> Self {
+        DatabaseError {
+            message: message.into(),
+            kind: DatabaseErrorKind::Interrupted,
             sqlstate: None,
         }
     }
@@ -164,6 +175,20 @@ pub trait Executor: Send {
     /// Release the migration lock.
     async fn unlock(&mut self, table: &VersionTable) -> Result<(), DatabaseError>;
 
+    /// A handle that stops the statement this executor is running, from another task or
+    /// thread (Ctrl-C), or `None` when the backend cannot (the default).
+    fn canceller(&self) -> Option<Box<dyn Canceller>> {
+        None
+    }
+
+    /// Who holds the migration lock of `table` when this executor could not take it, in words
+    /// for people (a server process or connection, its user, client address and since when),
+    /// or `None` when the database cannot tell (the default) or nobody holds it now.
+    async fn lock_holder(&mut self, table: &VersionTable) -> Result<Option<String>, DatabaseError> {
+        let _ = table;
+        Ok(None)
+    }
+
     /// Run one query and return its rows, every value as text (`None` for NULL). What the
     /// core reads beyond the version table (the history) goes through this.
     async fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DatabaseError>;
@@ -187,4 +212,14 @@ pub trait Executor: Send {
             self.dialect().name()
         )))
     }
+}
+
+/// Stops the statement an executor's connection is running, from outside it: PostgreSQL's
+/// cancel request, MySQL's `KILL QUERY`, SQLite's interrupt. The statement then fails on its
+/// connection as any failed statement does, and the run rolls back what it can. Nothing
+/// happens when no statement is running.
+#[async_trait]
+pub trait Canceller: Send + Sync {
+    /// Ask the database to stop the running statement.
+    async fn cancel(&self) -> Result<(), DatabaseError>;
 }

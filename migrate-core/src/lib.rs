@@ -25,6 +25,7 @@ pub mod executor;
 pub mod graph;
 pub mod held_locks;
 pub mod history;
+pub mod interrupt;
 pub mod lint;
 pub mod migrator;
 pub mod offline;
@@ -46,8 +47,11 @@ pub mod verify;
 pub use dialect::{Dialect, VersionTable};
 pub use error::{Error, ErrorClass, GraphError, Left, Result, StatementFailure};
 pub use execution::ExecutionPlan;
-pub use executor::{DatabaseError, DatabaseErrorKind, Executor, Preflight, VersionColumn};
+pub use executor::{
+    Canceller, DatabaseError, DatabaseErrorKind, Executor, Preflight, VersionColumn,
+};
 pub use graph::RevisionMap;
+pub use interrupt::Interrupt;
 pub use migrator::{Event, EventSink, MigrateOptions, Migrator};
 pub use plan::{Direction, Plan, Step, VersionChange};
 pub use report::{AppliedStep, Report, StepKind};

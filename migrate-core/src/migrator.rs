@@ -18,6 +18,7 @@ use crate::execution::{
 use crate::executor::{DatabaseError, DatabaseErrorKind, Executor, VersionColumn};
 use crate::graph::RevisionMap;
 use crate::history::{revision_checksum, Finding, HistoryRow, Level, Origin, Outcome};
+use crate::interrupt::Interrupt;
 use crate::plan::{Direction, VersionChange};
 use crate::report::{AppliedStep, Report, StepKind};
 use crate::revision::Revision;
@@ -112,6 +113,8 @@ pub enum Event {
     WaitingForLock {
         /// How long it waits at most before failing.
         timeout: Duration,
+        /// Who holds it, when the database can tell ([`Executor::lock_holder`]).
+        holder: Option<String>,
     },
     /// The plan is made (under the lock, before anything runs).
     Planned {
@@ -211,6 +214,7 @@ pub type EventSink<'a> = dyn FnMut(&Event) + Send + 'a;
 pub struct Migrator<'m> {
     map: &'m RevisionMap,
     options: MigrateOptions,
+    interrupt: Interrupt,
 }
 
 enum Command<'a> {
@@ -245,7 +249,20 @@ pub async fn read_current(exec: &mut dyn Executor, table: &VersionTable) -> Resu
 impl<'m> Migrator<'m> {
     /// A migrator over `map`.
     pub fn new(map: &'m RevisionMap, options: MigrateOptions) -> Self {
-        Migrator { map, options }
+        Migrator {
+            map,
+            options,
+            interrupt: Interrupt::new(),
+        }
+    }
+
+    /// Stops the run when `interrupt` is triggered: before its next action that talks to the
+    /// database it rolls back the open transaction and fails with
+    /// [`DatabaseErrorKind::Interrupted`], the error saying what had been committed. (Pair it
+    /// with the executor's [`Executor::canceller`] to stop a statement already running.)
+    pub fn with_interrupt(mut self, interrupt: Interrupt) -> Self {
+        self.interrupt = interrupt;
+        self
     }
 
     /// The options in force.
@@ -314,8 +331,11 @@ impl<'m> Migrator<'m> {
         match exec.lock(&table, Duration::ZERO).await {
             Ok(()) => {}
             Err(e) if e.kind == DatabaseErrorKind::LockTimeout => {
+                // Naming the holder is a courtesy: a failure to read it does not stop the run.
+                let holder = exec.lock_holder(&table).await.unwrap_or(None);
                 events(&Event::WaitingForLock {
                     timeout: self.options.lock_timeout,
+                    holder,
                 });
                 exec.lock(&table, self.options.lock_timeout).await?;
             }
@@ -427,7 +447,7 @@ impl<'m> Migrator<'m> {
             todo,
             in_tx: Vec::new(),
         });
-        walk(exec, &plan, writer, events).await
+        walk(exec, &plan, writer, &self.interrupt, events).await
     }
 
     /// What holding the database's version table and history against the revision files
@@ -775,6 +795,7 @@ async fn walk(
     exec: &mut dyn Executor,
     plan: &ExecutionPlan<'_>,
     mut history: Option<HistoryWriter>,
+    interrupt: &Interrupt,
     events: &mut EventSink<'_>,
 ) -> Result<Report> {
     let mut state = RunState {
@@ -795,6 +816,9 @@ async fn walk(
     while at < actions.len() {
         let action = &actions[at];
         let outcome = match action {
+            _ if action.talks_to_database() && interrupt.is_triggered() => Err(
+                DatabaseError::interrupted("interrupted before this action (Ctrl-C)"),
+            ),
             Action::Begin => {
                 state.in_tx = true;
                 tx_begin = at;

@@ -821,7 +821,7 @@ fn a_lock_timeout_ends_the_run_before_anything_is_read() {
         exec.take_log(),
         [
             "lock (wait 0ns)",
-            "event: WaitingForLock { timeout: 7s }",
+            "event: WaitingForLock { timeout: 7s, holder: None }",
             "lock (wait 7s)"
         ]
     );

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use migrate_core::held_locks::HeldLocks;
 use migrate_core::url::{hide, DatabaseUrl};
 use migrate_core::{
-    DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
+    Canceller, DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
 };
 use mysql_async::prelude::Queryable;
 use mysql_async::Conn;
@@ -330,6 +330,15 @@ impl Executor for MysqlExecutor {
         &self.dialect
     }
 
+    /// `KILL QUERY` for this connection, sent on a connection of its own (as the `mysql`
+    /// client does on Ctrl-C).
+    fn canceller(&self) -> Option<Box<dyn Canceller>> {
+        Some(Box::new(MysqlCanceller {
+            opts: self.conn.opts().clone(),
+            id: self.conn.id(),
+        }))
+    }
+
     /// Runs `sql`, preceded in the same packet by `START TRANSACTION` when [`Executor::begin`]
     /// was called since the last statement.
     async fn execute(&mut self, sql: &str) -> Result<(), DatabaseError> {
@@ -492,6 +501,55 @@ impl Executor for MysqlExecutor {
         }
     }
 
+    /// The connection holding the lock: `IS_USED_LOCK` and the process list for `GET_LOCK`,
+    /// the lock row's owner column for the row lock.
+    async fn lock_holder(&mut self, table: &VersionTable) -> Result<Option<String>, DatabaseError> {
+        let name = self.lock_name(table).await?;
+        let (mode, _) = self.lock_mode_for().await?;
+        if mode == LockMode::Row {
+            let lock_table = self.dialect.version_table_name(&VersionTable {
+                name: format!("{}_lock", table.name),
+                schema: table.schema.clone(),
+            });
+            let sql = format!(
+                "SELECT owner, CAST(since AS CHAR) FROM {lock_table} \
+                 WHERE name = ? AND holder IS NOT NULL"
+            );
+            let row: Option<(Option<String>, Option<String>)> = self
+                .conn
+                .exec_first(sql, (name.as_str(),))
+                .await
+                .map_err(other)?;
+            return Ok(row.and_then(|(owner, since)| {
+                let owner = owner?;
+                Some(match since {
+                    Some(since) => format!("{owner}, since {since}"),
+                    None => owner,
+                })
+            }));
+        }
+        let row: Option<(Option<u64>, Option<String>, Option<String>)> = self
+            .conn
+            .exec_first(
+                "SELECT l.id, p.USER, p.HOST FROM (SELECT IS_USED_LOCK(?) AS id) l \
+                 LEFT JOIN information_schema.PROCESSLIST p ON p.ID = l.id",
+                (name.as_str(),),
+            )
+            .await
+            .map_err(other)?;
+        Ok(row.and_then(|(id, user, host)| {
+            let id = id?;
+            let mut holder = format!("connection {id}");
+            if let Some(user) = user {
+                holder.push_str(&format!(" of user {user}"));
+            }
+            if let Some(host) = host {
+                holder.push_str(&format!(", from {host}"));
+            }
+            Some(holder)
+        }))
+    }
+
     /// `read_only` (a replica), and `version_num`'s type and length, in one query.
     async fn preflight(&mut self, table: &VersionTable) -> Result<Preflight, DatabaseError> {
         let schema = table.schema.as_deref();
@@ -555,5 +613,26 @@ impl Executor for MysqlExecutor {
     /// Reads `information_schema` for the connection's database (see the `snapshot` module).
     async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
         crate::snapshot::read_snapshot(&mut self.conn, table).await
+    }
+}
+
+/// Kills the statement running on one connection ([`Executor::canceller`]).
+struct MysqlCanceller {
+    opts: mysql_async::Opts,
+    id: u32,
+}
+
+#[async_trait]
+impl Canceller for MysqlCanceller {
+    async fn cancel(&self) -> Result<(), DatabaseError> {
+        let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, Conn::new(self.opts.clone()))
+            .await
+            .map_err(|_| {
+                DatabaseError::connect("opening a connection to stop the statement: no answer")
+            })?
+            .map_err(other)?;
+        let killed = conn.query_drop(format!("KILL QUERY {}", self.id)).await;
+        let _ = conn.disconnect().await;
+        killed.map_err(other)
     }
 }

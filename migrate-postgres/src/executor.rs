@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use migrate_core::held_locks::HeldLocks;
 use migrate_core::url::DatabaseUrl;
 use migrate_core::{
-    DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
+    Canceller, DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
 };
 use tokio::time::Instant;
 use tokio_postgres::{Client, NoTls};
@@ -38,6 +38,9 @@ pub struct PostgresExecutor {
     /// The settings it connected with, to open the lock's own connection (`None` for
     /// [`PostgresExecutor::from_client`]).
     options: Option<ConnectOptions>,
+    /// The TLS connector the connection was made with (`None`: plaintext, or a client the
+    /// caller connected), for the cancel request's own connection.
+    tls: Option<MakeRustlsConnect>,
     /// The locks taken by [`Executor::lock`], each until [`Executor::unlock`] of its last
     /// version table, under its advisory lock key.
     locks: HeldLocks<i64, HeldLock>,
@@ -125,6 +128,7 @@ impl PostgresExecutor {
             Err(_) if optional => None,
             Err(e) => return Err(failed(e.message)),
         };
+        let mut tls_used = None;
         let client = match tls_config {
             None => {
                 config.ssl_mode(tokio_postgres::config::SslMode::Disable);
@@ -142,11 +146,13 @@ impl PostgresExecutor {
                     SslMode::Allow | SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
                     _ => tokio_postgres::config::SslMode::Require,
                 });
-                match config.connect(MakeRustlsConnect::new(tls_config)).await {
+                let connector = MakeRustlsConnect::new(tls_config);
+                match config.connect(connector.clone()).await {
                     Ok((client, connection)) => {
                         runtime.spawn(async move {
                             let _ = connection.await;
                         });
+                        tls_used = Some(connector);
                         client
                     }
                     // As libpq, `prefer` retries in plaintext when the TLS handshake itself fails
@@ -168,6 +174,7 @@ impl PostgresExecutor {
         };
         let mut executor = Self::from_client(client);
         executor.options = Some(options.clone());
+        executor.tls = tls_used;
         Ok(executor)
     }
 
@@ -180,6 +187,7 @@ impl PostgresExecutor {
             client,
             dialect: PostgresDialect,
             options: None,
+            tls: None,
             locks: HeldLocks::new(),
         }
     }
@@ -212,6 +220,20 @@ impl PostgresExecutor {
                     "reading the session's database and schema returned no usable row",
                 )
             })
+    }
+
+    /// The session's facts, the version table's schema and its advisory lock key.
+    async fn lock_key(
+        &self,
+        table: &VersionTable,
+    ) -> Result<(SessionFacts, String, i64), DatabaseError> {
+        let facts = self.session_facts().await?;
+        let schema = match &table.schema {
+            Some(schema) => schema.clone(),
+            None => facts.schema.clone().ok_or_else(no_current_schema)?,
+        };
+        let key = advisory_lock_key(&facts.database, &schema, &table.name);
+        Ok((facts, schema, key))
     }
 
     /// The lock to take: the URL's `lock_mode`, with `auto` decided from how the server saw
@@ -415,12 +437,7 @@ impl Executor for PostgresExecutor {
         if self.locks.holds(table) {
             return Ok(());
         }
-        let facts = self.session_facts().await?;
-        let schema = match &table.schema {
-            Some(schema) => schema.clone(),
-            None => facts.schema.clone().ok_or_else(no_current_schema)?,
-        };
-        let key = advisory_lock_key(&facts.database, &schema, &table.name);
+        let (facts, schema, key) = self.lock_key(table).await?;
         if self.locks.join(&key, table) {
             return Ok(());
         }
@@ -475,6 +492,47 @@ impl Executor for PostgresExecutor {
             }
             tokio::time::sleep(LOCK_POLL_INTERVAL.min(deadline - now)).await;
         }
+    }
+
+    /// A cancel request on a connection of its own, as `psql` sends on Ctrl-C.
+    fn canceller(&self) -> Option<Box<dyn Canceller>> {
+        Some(Box::new(PostgresCanceller {
+            token: self.client.cancel_token(),
+            tls: self.tls.clone(),
+        }))
+    }
+
+    /// The server process holding the advisory lock (granted, in this database), from
+    /// `pg_locks` and `pg_stat_activity`: one query, simple protocol.
+    async fn lock_holder(&mut self, table: &VersionTable) -> Result<Option<String>, DatabaseError> {
+        let (_, _, key) = self.lock_key(table).await?;
+        let sql = format!(
+            "SELECT a.pid::text, a.usename::text, a.application_name, \
+             COALESCE(host(a.client_addr), 'a local socket'), \
+             to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC' \
+             FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+             AND l.database = (SELECT oid FROM pg_catalog.pg_database \
+                               WHERE datname = current_database()) \
+             AND ((l.classid::bigint << 32) | l.objid::bigint) = {key} LIMIT 1"
+        );
+        let row = first_row(&self.client, &sql)
+            .await
+            .map_err(|e| lock_error("reading who holds the migration lock", &e))?;
+        Ok(row.map(|row| {
+            let field = |i: usize| row.get(i).cloned().flatten().unwrap_or_default();
+            let application = match field(2) {
+                name if name.is_empty() => String::new(),
+                name => format!(", application '{name}'"),
+            };
+            format!(
+                "server process {} of user {}{application}, connected from {} since {}",
+                field(0),
+                field(1),
+                field(3),
+                field(4)
+            )
+        }))
     }
 
     /// One query (simple protocol, so it also passes a transaction-pooling PgBouncer): a
@@ -557,5 +615,27 @@ impl Executor for PostgresExecutor {
     /// Reads `pg_catalog` in one round trip (see the `snapshot` module).
     async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
         crate::snapshot::read_snapshot(&self.client, table).await
+    }
+}
+
+/// Cancels the statement running on one connection ([`Executor::canceller`]).
+struct PostgresCanceller {
+    token: tokio_postgres::CancelToken,
+    tls: Option<MakeRustlsConnect>,
+}
+
+#[async_trait]
+impl Canceller for PostgresCanceller {
+    async fn cancel(&self) -> Result<(), DatabaseError> {
+        let sent = match &self.tls {
+            Some(tls) => self.token.cancel_query(tls.clone()).await,
+            None => self.token.cancel_query(NoTls).await,
+        };
+        sent.map_err(|e| {
+            DatabaseError::other(format!(
+                "sending the cancel request failed: {}",
+                describe(&e)
+            ))
+        })
     }
 }

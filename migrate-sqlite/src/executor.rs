@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use migrate_core::held_locks::HeldLocks;
 use migrate_core::url::{Backend, DatabaseUrl, SqliteTarget};
 use migrate_core::{
-    DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
+    Canceller, DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
 };
 use rusqlite::{Connection, OptionalExtension};
 
@@ -174,6 +174,11 @@ impl Executor for SqliteExecutor {
         &self.dialect
     }
 
+    /// SQLite's interrupt: the running statement fails with `SQLITE_INTERRUPT`.
+    fn canceller(&self) -> Option<Box<dyn Canceller>> {
+        Some(Box::new(SqliteCanceller(self.conn.get_interrupt_handle())))
+    }
+
     /// Runs the text as given; rows a statement returns (`RETURNING`, some `PRAGMA`s) are
     /// discarded.
     async fn execute(&mut self, sql: &str) -> Result<(), DatabaseError> {
@@ -323,5 +328,16 @@ impl Executor for SqliteExecutor {
     /// Reads `sqlite_schema` and the pragmas of the `main` database (see the `snapshot` module).
     async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
         crate::snapshot::read_snapshot(&self.conn, table)
+    }
+}
+
+/// Interrupts the statement running on one connection ([`Executor::canceller`]).
+struct SqliteCanceller(rusqlite::InterruptHandle);
+
+#[async_trait]
+impl Canceller for SqliteCanceller {
+    async fn cancel(&self) -> Result<(), DatabaseError> {
+        self.0.interrupt();
+        Ok(())
     }
 }

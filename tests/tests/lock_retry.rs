@@ -2,7 +2,9 @@
 //! a migration alters; with `ddl_lock_timeout` and `ddl_retries` the migration gives up
 //! waiting after the timeout, says so, and is retried until the lock is released; without
 //! retries it fails with the `ddl_lock_timeout` error (worth retrying: exit class 3) and leaves
-//! the database as it was.
+//! the database as it was. Through the library and through the binary (`ddl_lock_timeout = 1`,
+//! `ddl_retries = 5` in migrate.toml); and, the point of the timeout, readers that queue behind
+//! the waiting ALTER wait at most about the timeout instead of as long as the holder holds.
 
 mod common;
 
@@ -231,3 +233,153 @@ fn without_retries_it_fails_on_the_timeout_and_changes_nothing(db: TestDb) {
 
 per_backend!(retried_until_released);
 per_backend!(without_retries_it_fails_on_the_timeout_and_changes_nothing);
+
+/// The binary with `ddl_lock_timeout = 1` and `ddl_retries` in migrate.toml.
+fn cli_project(db: &TestDb, retries: u32) -> Project {
+    let p = project(db.backend);
+    p.write(
+        "migrate.toml",
+        &format!(
+            "script_location = \".\"\nurl = \"{}\"\nddl_lock_timeout = 1\nddl_retries = {retries}\n",
+            db.url
+        ),
+    );
+    p
+}
+
+fn cli_retries_and_succeeds_once_the_lock_is_released(db: TestDb) {
+    prepare(&db);
+    let p = cli_project(&db, 5);
+    let (tx, rx) = mpsc::channel();
+    let holder = hold_lock(&db, Duration::from_secs(3), tx);
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the lock is taken");
+    let run = p.migrate(&["upgrade", "head"]);
+    holder.join().unwrap();
+    run.ok();
+    let retries: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("Lock timeout on "))
+        .collect();
+    assert!(!retries.is_empty(), "says it retries: {}", run.stderr);
+    assert!(retries[0].ends_with("(retry 1 of 5)"), "{}", retries[0]);
+    assert!(db.columns("t").contains(&"c".to_string()));
+    assert_eq!(db.versions(), Some(vec!["a1a1a1a1a1a1".to_string()]));
+}
+per_backend!(cli_retries_and_succeeds_once_the_lock_is_released);
+
+fn cli_without_retries_fails_after_the_timeout_and_changes_nothing(db: TestDb) {
+    prepare(&db);
+    let p = cli_project(&db, 0);
+    let before = db.schema();
+    let (tx, rx) = mpsc::channel();
+    let holder = hold_lock(&db, Duration::from_secs(6), tx);
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the lock is taken");
+    let started = std::time::Instant::now();
+    let run = p.migrate(&["upgrade", "head"]);
+    let took = started.elapsed();
+    holder.join().unwrap();
+    // Exit 3: the database was not available in time; worth running again.
+    let message = run.failed_with(3);
+    // It gave up on the timeout, long before the holder let go.
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    match db.backend {
+        Backend::Sqlite => assert!(message.contains("locked"), "{message}"),
+        _ => assert!(
+            message.contains("statement 1 of revision a1a1a1a1a1a1 (upgrade) failed"),
+            "{message}"
+        ),
+    }
+    assert!(!db.columns("t").contains(&"c".to_string()));
+    let unchanged = |schema: Vec<String>| -> Vec<String> {
+        schema
+            .into_iter()
+            .filter(|l| !l.contains("alembic_version"))
+            .collect()
+    };
+    assert_eq!(unchanged(db.schema()), unchanged(before));
+    assert!(db.versions().unwrap_or_default().is_empty());
+}
+per_backend!(cli_without_retries_fails_after_the_timeout_and_changes_nothing);
+
+/// The outage the timeout prevents: a long transaction that read `t` holds a shared lock, the
+/// ALTER queues for its exclusive lock, and every reader of `t` queues behind the ALTER. With
+/// `ddl_lock_timeout = 1` the ALTER steps out of the queue after a second (and retries later),
+/// so no reader waits much longer than that, although the holder keeps its lock for 5 s.
+fn readers_never_queue_behind_the_waiting_alter_longer_than_the_timeout(db: TestDb) {
+    if db.backend == Backend::Sqlite {
+        return; // SQLite has one writer and no lock queue for readers.
+    }
+    prepare(&db);
+    db.query("INSERT INTO t (id) VALUES (1)");
+    let p = cli_project(&db, 10);
+    let hold = Duration::from_secs(5);
+    let (tx, rx) = mpsc::channel();
+    let holder = match db.backend {
+        Backend::Postgres => {
+            let url = db.url.clone();
+            std::thread::spawn(move || {
+                runtime().block_on(async {
+                    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                        .await
+                        .unwrap();
+                    tokio::spawn(conn);
+                    client
+                        .batch_execute("BEGIN; SELECT * FROM t")
+                        .await
+                        .unwrap();
+                    tx.send(()).unwrap();
+                    tokio::time::sleep(hold).await;
+                    client.batch_execute("COMMIT").await.unwrap();
+                })
+            })
+        }
+        _ => hold_lock(&db, hold, tx),
+    };
+    rx.recv_timeout(Duration::from_secs(30))
+        .expect("the lock is taken");
+    let migration = p.spawn(&["upgrade", "head"]);
+    // A reader on its own connection, querying `t` until the migration is done.
+    let reader_url = db.url.clone();
+    let backend = db.backend;
+    let reader = std::thread::spawn(move || {
+        runtime().block_on(async move {
+            let deadline = std::time::Instant::now() + hold + Duration::from_secs(2);
+            let mut longest = Duration::ZERO;
+            let mut reads = 0;
+            let mut exec = match backend {
+                Backend::Postgres => Box::new(
+                    migrate_postgres::PostgresExecutor::connect(&reader_url)
+                        .await
+                        .unwrap(),
+                ) as Box<dyn Executor>,
+                _ => Box::new(
+                    migrate_mysql::MysqlExecutor::connect(&reader_url)
+                        .await
+                        .unwrap(),
+                ),
+            };
+            while std::time::Instant::now() < deadline {
+                let started = std::time::Instant::now();
+                exec.query_text("SELECT count(*) FROM t").await.unwrap();
+                longest = longest.max(started.elapsed());
+                reads += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            (longest, reads)
+        })
+    });
+    let (longest, reads) = reader.join().unwrap();
+    holder.join().unwrap();
+    common::wait(migration, "upgrade head").ok();
+    assert!(db.columns("t").contains(&"c".to_string()));
+    assert!(reads > 10, "the reader kept reading: {reads} reads");
+    // Without the timeout a reader would wait for the whole 5 s hold.
+    assert!(
+        longest < Duration::from_millis(2500),
+        "a reader waited {longest:?} behind the ALTER"
+    );
+}
+per_backend!(readers_never_queue_behind_the_waiting_alter_longer_than_the_timeout);

@@ -78,10 +78,42 @@ fn cli_run_times_out_while_another_connection_holds_the_lock(db: TestDb) {
     rt.block_on(holder.lock(&table, Duration::ZERO))
         .expect("the lock is free");
 
+    // While it waits, the run says so and, where the database can tell, who holds the lock.
+    let holder_is = match db.backend {
+        common::Backend::Sqlite => None,
+        common::Backend::Postgres => Some(format!(
+            " (server process {} of user ",
+            holder_id(&rt, holder.as_mut(), "SELECT pg_backend_pid()")
+        )),
+        common::Backend::Mysql => Some(format!(
+            " (connection {} of user ",
+            holder_id(&rt, holder.as_mut(), "SELECT CONNECTION_ID()")
+        )),
+    };
     let run = p.migrate(&["upgrade", "head"]);
     let message = run.failed();
     assert!(message.contains("another migration"), "says why: {message}");
     assert!(!message.contains('\n'), "one line: {message}");
+    let waiting = "Another migration holds this database's migration lock";
+    let line = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with(waiting))
+        .unwrap_or_else(|| panic!("says it waits: {}", run.stderr));
+    match holder_is {
+        Some(holder) => assert!(
+            line.starts_with(&format!("{waiting}{holder}")),
+            "names the holder: {line}"
+        ),
+        None => assert_eq!(
+            line,
+            format!("{waiting}; waiting up to 1.00 s for it (lock_timeout)")
+        ),
+    }
+    assert!(
+        line.ends_with("; waiting up to 1.00 s for it (lock_timeout)"),
+        "{line}"
+    );
     assert_eq!(db.versions(), None, "nothing was created");
 
     rt.block_on(holder.unlock(&table)).expect("unlock");
@@ -89,3 +121,15 @@ fn cli_run_times_out_while_another_connection_holds_the_lock(db: TestDb) {
     assert_eq!(db.versions(), Some(vec!["8c2b4e6f1a90".to_string()]));
 }
 per_backend!(cli_run_times_out_while_another_connection_holds_the_lock);
+
+/// The holder connection's own id, as `sql` reads it.
+fn holder_id(
+    rt: &tokio::runtime::Runtime,
+    holder: &mut dyn migrate_core::Executor,
+    sql: &str,
+) -> String {
+    let rows = rt
+        .block_on(holder.query_text(sql))
+        .expect("the holder's id");
+    rows[0][0].clone().expect("an id")
+}

@@ -3,8 +3,9 @@
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use migrate_core::{offline, Contents, Event, Migrator, Report};
+use migrate_core::{offline, Canceller, Contents, Event, Interrupt, Migrator, Report};
 
 use super::Context;
 use crate::backend;
@@ -66,24 +67,84 @@ fn progress(ctx: &Context) -> (Shared, impl FnMut(&Event) + Send) {
     (shared, sink)
 }
 
-/// Runs `run` (a migrator call); Ctrl-C stops it and says what had been committed (the open
-/// transaction is rolled back by the database when the connection closes, which exiting
-/// does).
+/// How long a run has, after Ctrl-C, to roll back and release its lock by itself before it is
+/// abandoned (the database then rolls back when the connection closes, as the process exits).
+const WIND_DOWN: Duration = Duration::from_secs(5);
+
+/// Ctrl-C while a migrator call runs: a thread of its own waits for the signal (a SQLite
+/// statement blocks this one), then triggers the run's [`Interrupt`] and cancels the statement
+/// running on the database. A second Ctrl-C exits at once.
+struct CtrlC {
+    interrupt: Interrupt,
+    /// Told once the first Ctrl-C has been handled.
+    seen: Arc<tokio::sync::Notify>,
+}
+
+impl CtrlC {
+    fn watch(canceller: Option<Box<dyn Canceller>>) -> CtrlC {
+        let interrupt = Interrupt::new();
+        let seen = Arc::new(tokio::sync::Notify::new());
+        let (flag, told) = (interrupt.clone(), seen.clone());
+        // Should the thread not start, Ctrl-C keeps its default: the process ends and the
+        // database rolls back the open transaction as the connection closes.
+        let _ = std::thread::Builder::new()
+            .name("ctrl-c".to_string())
+            .spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async move {
+                    if tokio::signal::ctrl_c().await.is_err() {
+                        return;
+                    }
+                    flag.trigger();
+                    if let Some(canceller) = canceller {
+                        let _ = tokio::time::timeout(WIND_DOWN, canceller.cancel()).await;
+                    }
+                    told.notify_one();
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        eprintln!("FAILED: interrupted again (Ctrl-C): exiting without waiting for the run to roll back");
+                        std::process::exit(130);
+                    }
+                });
+            });
+        CtrlC { interrupt, seen }
+    }
+}
+
+/// Runs `run` (a migrator call made with `ctrl_c.interrupt`); after Ctrl-C it stops before its
+/// next statement, rolls back and releases the lock, and the failure says what had been
+/// committed and what was rolled back.
 async fn interruptible(
     progress: &Shared,
+    ctrl_c: CtrlC,
     run: impl Future<Output = migrate_core::Result<Report>>,
 ) -> Result<Report, CliError> {
-    let result = tokio::select! {
-        done = run => done.map_err(CliError::from),
-        _ = tokio::signal::ctrl_c() => {
-            let committed = progress.lock().map(|p| p.committed()).unwrap_or_default();
-            Err(CliError::Interrupted { committed })
-        }
+    tokio::pin!(run);
+    let done = tokio::select! {
+        done = &mut run => Some(done),
+        _ = ctrl_c.seen.notified() => tokio::time::timeout(WIND_DOWN, &mut run).await.ok(),
     };
     if let Ok(mut p) = progress.lock() {
         p.finish();
     }
-    result
+    let committed = || progress.lock().map(|p| p.committed()).unwrap_or_default();
+    match done {
+        // A run that finished before it saw the interrupt did all it was asked.
+        Some(Ok(report)) => Ok(report),
+        Some(Err(e)) if ctrl_c.interrupt.is_triggered() => Err(CliError::Interrupted {
+            committed: committed(),
+            detail: Some(e.to_string()),
+        }),
+        Some(Err(e)) => Err(e.into()),
+        None => Err(CliError::Interrupted {
+            committed: committed(),
+            detail: None,
+        }),
+    }
 }
 
 /// `upgrade [REV] [--sql] [--resume]`.
@@ -111,16 +172,23 @@ pub async fn upgrade(
         ));
     }
     let (map, (url, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
-    let migrator = Migrator::new(map, ctx.options());
+    let ctrl_c = CtrlC::watch(exec.canceller());
+    let migrator = Migrator::new(map, ctx.options()).with_interrupt(ctrl_c.interrupt.clone());
     let (shared, mut sink) = progress(ctx);
     let report = if resume {
         interruptible(
             &shared,
+            ctrl_c,
             migrator.upgrade_resume(exec.as_mut(), target, &mut sink),
         )
         .await
     } else {
-        interruptible(&shared, migrator.upgrade(exec.as_mut(), target, &mut sink)).await
+        interruptible(
+            &shared,
+            ctrl_c,
+            migrator.upgrade(exec.as_mut(), target, &mut sink),
+        )
+        .await
     }?;
     super::dump::write_schema_dump(ctx, &url, exec.as_mut()).await?;
     ran(ctx, &url, &report)
@@ -146,10 +214,12 @@ pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<Output,
         ));
     }
     let (map, (url, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
-    let migrator = Migrator::new(map, ctx.options());
+    let ctrl_c = CtrlC::watch(exec.canceller());
+    let migrator = Migrator::new(map, ctx.options()).with_interrupt(ctrl_c.interrupt.clone());
     let (shared, mut sink) = progress(ctx);
     let report = interruptible(
         &shared,
+        ctrl_c,
         migrator.downgrade(exec.as_mut(), target, &mut sink),
     )
     .await?;
@@ -179,10 +249,12 @@ pub async fn stamp(
     }
     // A stamp records the checksums of what it marks applied, so it reads the bodies too.
     let (map, (url, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
-    let migrator = Migrator::new(map, ctx.options());
+    let ctrl_c = CtrlC::watch(exec.canceller());
+    let migrator = Migrator::new(map, ctx.options()).with_interrupt(ctrl_c.interrupt.clone());
     let (shared, mut sink) = progress(ctx);
     let report = interruptible(
         &shared,
+        ctrl_c,
         migrator.stamp(exec.as_mut(), revisions, purge, &mut sink),
     )
     .await?;
