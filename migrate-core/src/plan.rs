@@ -631,11 +631,7 @@ impl RevisionMap {
             end: Some(target),
             ..Wording::default()
         };
-        if target.contains(':') {
-            return Err(Error::Usage(
-                "Range revision not allowed (a start:end range is only accepted with --sql)".into(),
-            ));
-        }
+        refuse_range(target)?;
         let (needs, targets) = self
             .collect_upgrade(
                 &Spec::Ident(target.to_string()),
@@ -660,11 +656,7 @@ impl RevisionMap {
             end: Some(target),
             ..Wording::default()
         };
-        if target.contains(':') {
-            return Err(Error::Usage(
-                "Range revision not allowed (a start:end range is only accepted with --sql)".into(),
-            ));
-        }
+        refuse_range(target)?;
         let (todo, heads) = self
             .collect_downgrade(current, target, true)
             .map_err(|e| e.into_error_with(&wording, Some(self)))?;
@@ -961,4 +953,15 @@ impl RevisionMap {
         }
         Ok(out)
     }
+}
+
+/// Refuses a `START:END` range as the target of an online `upgrade` or `downgrade`, as
+/// Alembic does (a range is for `--sql` scripts only). Callers may run it before connecting.
+pub fn refuse_range(target: &str) -> Result<()> {
+    if target.contains(':') {
+        return Err(Error::Usage(
+            "Range revision not allowed (a START:END range is only accepted with --sql)".into(),
+        ));
+    }
+    Ok(())
 }

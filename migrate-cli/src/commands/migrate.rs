@@ -165,11 +165,10 @@ pub async fn upgrade(
             &ctx.options(),
         )?);
     }
+    // Refused before connecting: a range is for --sql scripts only.
     if target.contains(':') {
-        ctx.map(Contents::Full)?;
-        return Err(CliError::Usage(
-            "Range revision not allowed (a START:END range needs --sql)".to_string(),
-        ));
+        ctx.map(Contents::Header)?;
+        migrate_core::plan::refuse_range(target)?;
     }
     let (map, (url, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
     let ctrl_c = CtrlC::watch(exec.canceller());
@@ -207,11 +206,10 @@ pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<Output,
             &ctx.options(),
         )?);
     }
+    // Refused before connecting: a range is for --sql scripts only.
     if target.contains(':') {
-        ctx.map(Contents::Full)?;
-        return Err(CliError::Usage(
-            "Range revision not allowed (a FROM:TO range needs --sql)".to_string(),
-        ));
+        ctx.map(Contents::Header)?;
+        migrate_core::plan::refuse_range(target)?;
     }
     let (map, (url, mut exec)) = ctx.map_alongside(Contents::Full, ctx.connect()).await?;
     let ctrl_c = CtrlC::watch(exec.canceller());
