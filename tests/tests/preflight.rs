@@ -85,3 +85,84 @@ fn a_read_only_postgres_database_is_refused_before_anything_runs() {
     );
     assert!(db.tables().is_empty());
 }
+
+/// A SQLite file opened read-only (how a test suite may share a fixture) is refused before
+/// anything runs, naming the file; the file is unchanged.
+#[tokio::test]
+async fn a_read_only_sqlite_file_is_refused_before_anything_runs() {
+    use migrate_core::{Error, MigrateOptions, Migrator, ScriptDirectory};
+    use rusqlite::{Connection, OpenFlags};
+
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let path = dir.path().join("fixture.db");
+    Connection::open(&path)
+        .and_then(|c| c.execute_batch("CREATE TABLE kept (id INTEGER)"))
+        .expect("a database file");
+    let before = std::fs::read(&path).expect("the file");
+    let versions = common::repo_root().join("migrations/versions");
+    let map = ScriptDirectory::load(&[versions], false)
+        .expect("the example migrations load")
+        .into_map()
+        .expect("they form a history");
+    let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .expect("the file opened read-only");
+    let mut exec = migrate_sqlite::SqliteExecutor::from_connection(conn).expect("an executor");
+    let err = Migrator::new(&map, MigrateOptions::default())
+        .upgrade(&mut exec, "head", &mut |_| {})
+        .await
+        .expect_err("a read-only file is refused");
+    assert!(matches!(err, Error::ReadOnly { .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!(
+            "the database refuses writes (the SQLite file {} is opened read-only); nothing was run",
+            path.display()
+        )),
+        "{message}"
+    );
+    drop(exec);
+    assert_eq!(std::fs::read(&path).expect("the file"), before);
+}
+
+/// A MariaDB server started with `read_only` (what a replica runs with) is refused before
+/// anything runs, also for root, whom `read_only` itself would let write.
+#[test]
+fn a_read_only_mariadb_server_is_refused_before_anything_runs() {
+    #[path = "../../migrate-mysql/tests/support/mariadb.rs"]
+    #[allow(dead_code)]
+    mod mariadb;
+
+    let settings = mariadb::Settings {
+        name: "readonly".into(),
+        lines: vec!["read_only=1".into()],
+        initialize: true,
+        args: Vec::new(),
+    };
+    let server = match mariadb::MariaDb::start(settings) {
+        Ok(server) => server,
+        Err(why) => {
+            assert!(
+                !common::require_all(),
+                "cannot start a MariaDB server, and MIGRATE_TEST_REQUIRE_ALL=1 requires it: {why}"
+            );
+            eprintln!("skipped: cannot start a MariaDB server: {why}");
+            return;
+        }
+    };
+    let admin = server.url("mysql", "");
+    migrate_tests::servers::mysql_query(&admin, "CREATE DATABASE app");
+    let url = server.url("app", "");
+    let project = Project::example(&url);
+    let message = project.migrate(&["upgrade", "head"]).failed();
+    assert!(
+        message.contains(
+            "the database refuses writes (the server is read-only (@@read_only = 1: a replica?)); nothing was run"
+        ),
+        "{message}"
+    );
+    let tables = migrate_tests::servers::mysql_query(
+        &admin,
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'app'",
+    );
+    assert!(tables.is_empty(), "{tables:?}");
+}
