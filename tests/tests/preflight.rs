@@ -129,7 +129,6 @@ async fn a_read_only_sqlite_file_is_refused_before_anything_runs() {
 #[test]
 fn a_read_only_mariadb_server_is_refused_before_anything_runs() {
     #[path = "../../migrate-mysql/tests/support/mariadb.rs"]
-    #[allow(dead_code)]
     mod mariadb;
 
     let settings = mariadb::Settings {
