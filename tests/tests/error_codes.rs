@@ -269,6 +269,19 @@ fn revision_files_that_do_not_form_a_history() {
         "missing_revision",
     );
     assert_eq!(error["graph"]["missing"], "ffff00000000", "{error:?}");
+
+    // A revision file that cannot be read as text.
+    let p = project(&url, &[]);
+    std::fs::write(p.path().join("m/versions/x.sql"), b"\xff\xfe-- x\n").expect("write");
+    let error = provoke(&p, &["heads"], "io", "usage");
+    assert_eq!(error["path"], "m/versions/x.sql", "{error:?}");
+    assert!(
+        error["cause"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("UTF-8"),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -664,3 +677,63 @@ fn resume_refused() {
     let error = provoke(&p, &["upgrade", "--resume"], "resume_refused", "usage");
     assert_eq!(error["revision"], A1, "{error:?}");
 }
+
+/// The server ends the migration's session mid-statement (PostgreSQL: `pg_terminate_backend`,
+/// MariaDB: `KILL`): `connection_lost`, worth retrying (exit 3).
+fn connection_lost(db: TestDb) {
+    let slow = match db.backend {
+        Backend::Sqlite => return, // no server to end the session
+        Backend::Postgres => "SELECT pg_sleep(600);",
+        Backend::Mysql => "DO SLEEP(600);",
+    };
+    let backend = db.backend;
+    let dbs = [db, TestDb::fresh(backend).expect("a second database")];
+    let mut seen = Vec::new();
+    for (format, db) in ["json", "text"].into_iter().zip(&dbs) {
+        let p = project(&db.url, &[("a1.sql", sql_revision(A1, "", "", slow))]);
+        let child = p.spawn(&["--format", format, "upgrade"]);
+        // Wait until the slow statement runs, then end its session from another one.
+        let waiting = match backend {
+            Backend::Postgres => "SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND datname = current_database() AND pid <> pg_backend_pid()",
+            _ => "SELECT id FROM information_schema.processlist WHERE info LIKE 'DO SLEEP%' AND db = DATABASE() AND id <> CONNECTION_ID()",
+        };
+        let started = std::time::Instant::now();
+        let session = loop {
+            if let Some(id) = db.column(waiting).into_iter().next() {
+                break id;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the slow statement runs"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        match backend {
+            Backend::Postgres => {
+                db.query(&format!("SELECT pg_terminate_backend({session})"));
+            }
+            _ => {
+                db.query(&format!("KILL {session}"));
+            }
+        }
+        let out = output_within(
+            child,
+            Duration::from_secs(60),
+            "the run whose session ended",
+        );
+        seen.push(Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            args: format!("--format {format} upgrade"),
+        });
+    }
+    let error = failure(&seen[0], "upgrade", "connection_lost", "unavailable", 3);
+    assert_eq!(error["revision"], A1, "{error:?}");
+    let line = seen[1].failed_with(3);
+    assert!(
+        line.contains("statement 2 of revision aaaa11111111"),
+        "{line}"
+    );
+}
+per_backend!(connection_lost);
