@@ -737,3 +737,136 @@ fn connection_lost(db: TestDb) {
     );
 }
 per_backend!(connection_lost);
+
+// ---------------------------------------------------------------------------------------------
+// The list
+
+/// The codes this file provokes through the binary.
+const PROVOKED: &[&str] = &[
+    "config",
+    "invalid_url",
+    "usage",
+    "io",
+    "new_revision",
+    "parse_error",
+    "invalid_revision_id",
+    "duplicate_revision",
+    "cycle",
+    "duplicate_branch_label",
+    "missing_revision",
+    "empty_target",
+    "unknown_revision",
+    "unknown_branch",
+    "ambiguous_revision",
+    "not_in_branch",
+    "multiple_heads",
+    "relative_out_of_range",
+    "not_reachable",
+    "ambiguous_target",
+    "unrunnable_revision",
+    "no_ddl_for_dialect",
+    "missing_direction",
+    "revision_id_too_long",
+    "read_only",
+    "version_table_shape",
+    "resume_refused",
+    "statement_failed",
+    "history_check",
+    "check_failed",
+    "lint_failed",
+    "verify_failed",
+    "drift",
+    "interrupted",
+    "connect_failed",
+    "lock_timeout",
+    "ddl_lock_timeout",
+    "connection_lost",
+];
+
+/// Codes the binary cannot be made to print on purpose, and why.
+const NOT_PROVOKED: &[(&str, &str)] = &[
+    (
+        "not_read",
+        "the binary always reads revisions with their SQL; only a library caller that loaded \
+         headers only can run into it",
+    ),
+    (
+        "version_table_mismatch",
+        "the planner's own checks refuse a version table that contradicts the graph first \
+         (Alembic's `overlaps with other requested revisions`, not_reachable)",
+    ),
+    (
+        "database_error",
+        "a failure of the executor's own bookkeeping (version table, history, lock queries) on \
+         a healthy server; no test can make the server refuse those alone",
+    ),
+];
+
+/// The quoted codes of the `fn code` bodies (and the `code: "..."` of the checks' findings)
+/// of `file`.
+fn codes_in_source(file: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(common::repo_root().join(file))
+        .unwrap_or_else(|e| panic!("{file}: {e}"));
+    let mut bodies = Vec::new();
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find("pub fn code(") {
+        let body = &rest[at..];
+        let end = body.find("\n    }\n").unwrap_or(body.len());
+        bodies.push(&body[..end]);
+        rest = &body[end..];
+    }
+    let mut codes = Vec::new();
+    for body in bodies {
+        for part in body.split("=> \"").skip(1) {
+            codes.push(part.split('"').next().unwrap_or_default().to_string());
+        }
+        for part in body.split("\n                \"").skip(1) {
+            codes.push(part.split('"').next().unwrap_or_default().to_string());
+        }
+    }
+    for part in text.split("code: \"").skip(1) {
+        codes.push(part.split('"').next().unwrap_or_default().to_string());
+    }
+    codes
+}
+
+#[test]
+fn every_code_is_documented_and_provoked_or_said_why_not() {
+    let mut in_source: Vec<String> = [
+        "migrate-core/src/error.rs",
+        "migrate-cli/src/error.rs",
+        "migrate-cli/src/commands/lint.rs",
+        "migrate-cli/src/commands/listing.rs",
+        "migrate-cli/src/commands/verify.rs",
+    ]
+    .iter()
+    .flat_map(|f| codes_in_source(f))
+    .collect();
+    in_source.sort();
+    in_source.dedup();
+    assert!(in_source.len() > 30, "the codes were read: {in_source:?}");
+
+    let readme = std::fs::read_to_string(common::repo_root().join("README.md")).expect("README");
+    let table = readme
+        .split("### Error codes")
+        .nth(1)
+        .and_then(|s| s.split("\n### ").next())
+        .expect("README has an Error codes section");
+    let mut documented: Vec<String> = table
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .map(str::to_string)
+        .collect();
+    documented.sort();
+    assert_eq!(documented, in_source, "README's error codes and the code's");
+
+    let mut covered: Vec<String> = PROVOKED
+        .iter()
+        .copied()
+        .chain(NOT_PROVOKED.iter().map(|(c, _)| *c))
+        .map(str::to_string)
+        .collect();
+    covered.sort();
+    assert_eq!(covered, in_source, "provoked here, or said why not");
+}

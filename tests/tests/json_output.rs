@@ -508,3 +508,12 @@ fn a_refused_command_line_is_a_document_too() {
     assert_eq!(text.stdout, "");
     assert!(text.stderr.contains("--no-such-flag"), "{}", text.stderr);
 }
+
+#[test]
+fn completions_put_the_script_in_the_document() {
+    let p = Project::empty();
+    let doc = success(&json(&p, &["completions", "bash"]), "completions");
+    let script = doc["script"].as_str().expect("script");
+    assert!(script.contains("_migrate()"), "{script}");
+    assert_eq!(script, p.migrate(&["completions", "bash"]).ok());
+}

@@ -152,10 +152,12 @@ pub fn ids(list: &[Value]) -> Vec<String> {
         .collect()
 }
 
-/// The steps of a run (`applied`) as `(revision, kind, direction, from, to)`, each checked to
-/// carry a duration.
+/// One step of a run: `(revision, kind, direction, from, to)`.
+pub type Step = (String, String, String, Vec<String>, Vec<String>);
+
+/// The steps of a run (`applied`), each checked to carry a duration.
 #[track_caller]
-pub fn steps(doc: &Value) -> Vec<(String, String, String, Vec<String>, Vec<String>)> {
+pub fn steps(doc: &Value) -> Vec<Step> {
     doc["applied"]
         .as_array()
         .unwrap_or_else(|| panic!("no applied array: {doc}"))
