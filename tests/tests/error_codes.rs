@@ -509,9 +509,6 @@ per_backend!(lock_timeout);
 /// Another session holds a lock on the table a migration alters past `ddl_lock_timeout`, with
 /// no retries (exit 3).
 fn ddl_lock_timeout(db: TestDb) {
-    if db.backend == Backend::Sqlite {
-        return; // SQLite has no table locks: see `lock_timeout` for its one lock
-    }
     db.query("CREATE TABLE t (id INT PRIMARY KEY)");
     let p = project(
         &db.url,
@@ -570,7 +567,25 @@ fn ddl_lock_timeout(db: TestDb) {
     holder.join().expect("the holder");
     assert!(!db.columns("t").contains(&"c".to_string()));
 }
-per_backend!(ddl_lock_timeout);
+/// The servers' tests of [`ddl_lock_timeout`] (SQLite has no table locks: its one lock is the
+/// database's, see [`lock_timeout`]).
+mod ddl_lock_timeout_on {
+    use super::common::TestDb;
+
+    #[test]
+    fn postgres() {
+        if let Some(db) = TestDb::postgres() {
+            super::ddl_lock_timeout(db);
+        }
+    }
+
+    #[test]
+    fn mysql() {
+        if let Some(db) = TestDb::mysql() {
+            super::ddl_lock_timeout(db);
+        }
+    }
+}
 
 /// Ctrl-C during a migration's statement: exit 130, code `interrupted` (class failed).
 fn interrupted(db: TestDb) {
@@ -682,7 +697,7 @@ fn resume_refused() {
 /// MariaDB: `KILL`): `connection_lost`, worth retrying (exit 3).
 fn connection_lost(db: TestDb) {
     let slow = match db.backend {
-        Backend::Sqlite => return, // no server to end the session
+        Backend::Sqlite => unreachable!("SQLite has no server to end the session"),
         Backend::Postgres => "SELECT pg_sleep(600);",
         Backend::Mysql => "DO SLEEP(600);",
     };
@@ -736,7 +751,24 @@ fn connection_lost(db: TestDb) {
         "{line}"
     );
 }
-per_backend!(connection_lost);
+/// The servers' tests of [`connection_lost`].
+mod connection_lost_on {
+    use super::common::TestDb;
+
+    #[test]
+    fn postgres() {
+        if let Some(db) = TestDb::postgres() {
+            super::connection_lost(db);
+        }
+    }
+
+    #[test]
+    fn mysql() {
+        if let Some(db) = TestDb::mysql() {
+            super::connection_lost(db);
+        }
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // The list
