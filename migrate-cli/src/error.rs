@@ -18,6 +18,15 @@ pub enum CliError {
     /// The database URL is malformed or names an unsupported scheme.
     #[error(transparent)]
     Url(#[from] UrlError),
+    /// The configured database URL (flag, environment, files) is malformed or names an
+    /// unsupported scheme.
+    #[error("{error} (the URL came from {from})")]
+    ConfiguredUrl {
+        /// What is wrong with it.
+        error: UrlError,
+        /// Where it came from (`--url`, `url in migrate.toml`, ...).
+        from: String,
+    },
     /// A command was given arguments that do not fit together.
     #[error("{0}")]
     Usage(String),
@@ -76,7 +85,7 @@ impl CliError {
     pub fn code(&self) -> &'static str {
         match self {
             CliError::Config { .. } => "config",
-            CliError::Url(_) => "invalid_url",
+            CliError::Url(_) | CliError::ConfiguredUrl { .. } => "invalid_url",
             CliError::Usage(_) => "usage",
             CliError::Io { .. } => "io",
             CliError::Core(e) => e.code(),

@@ -38,7 +38,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return ExitCode::from(render::command_line_failure(e)),
+    };
     let (command, format) = (cli.command.name(), cli.format);
     let result = std::env::current_dir()
         .map_err(|e| error::CliError::io("cannot read the working directory", e))

@@ -110,6 +110,77 @@ pub fn finish(command: &str, format: OutputFormat, result: Result<Output, CliErr
     }
 }
 
+/// A command line clap refuses. With `--format json` (or `MIGRATE_FORMAT=json`) stdout still
+/// holds one document, `{"format_version": 1, "command": ..., "error": {"code": "usage", ...}}`,
+/// and the exit code is 2; otherwise (and for `--help`, `--version`) clap prints its own text
+/// and exits as it does (2 for a usage error).
+pub fn command_line_failure(e: clap::Error) -> u8 {
+    use clap::error::ErrorKind;
+    let args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let displays = matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if displays || !json_requested(&args) {
+        e.exit();
+    }
+    let message = e
+        .render()
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or("invalid command line")
+        .trim_start_matches("error: ")
+        .to_string();
+    let commands = <crate::cli::Cli as clap::CommandFactory>::command();
+    let command = args
+        .iter()
+        .find(|a| {
+            commands
+                .get_subcommands()
+                .any(|c| c.get_name() == a.as_str())
+        })
+        .map_or(Value::Null, |c| Value::from(c.as_str()));
+    let mut error = Map::new();
+    error.insert("code".to_string(), "usage".into());
+    error.insert(
+        "class".to_string(),
+        serde_json::to_value(migrate_core::ErrorClass::Usage).unwrap_or(Value::Null),
+    );
+    error.insert("message".to_string(), message.clone().into());
+    let mut doc = Map::new();
+    doc.insert("format_version".to_string(), FORMAT_VERSION.into());
+    doc.insert("command".to_string(), command);
+    doc.insert("error".to_string(), Value::Object(error));
+    let text = serde_json::to_string_pretty(&Value::Object(doc)).unwrap_or_default();
+    eprintln!("FAILED: {}", crate::url::scrub_passwords(&message));
+    write_stdout(&format!("{}\n", crate::url::scrub_passwords(&text)));
+    2
+}
+
+/// Whether the command line (or `MIGRATE_FORMAT`) asks for JSON, read without clap (which
+/// refused the line).
+fn json_requested(args: &[String]) -> bool {
+    let mut asked = std::env::var("MIGRATE_FORMAT").is_ok_and(|v| v == "json");
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if arg == "--" {
+            break;
+        }
+        if let Some(value) = arg.strip_prefix("--format=") {
+            asked = value == "json";
+        } else if arg == "--format" {
+            asked = iter.next().is_some_and(|v| v == "json");
+        }
+    }
+    asked
+}
+
 /// `FAILED: message` on stderr; the exit code.
 fn fail_text(e: &CliError) -> u8 {
     // Every message is built password-free; scrubbing again costs nothing.

@@ -608,6 +608,9 @@ impl Error {
             Error::StatementFailed(f) if f.error.kind == DatabaseErrorKind::LockWait => {
                 "ddl_lock_timeout"
             }
+            Error::StatementFailed(f) if f.error.kind == DatabaseErrorKind::ConnectionLost => {
+                "connection_lost"
+            }
             Error::StatementFailed(_) => "statement_failed",
             Error::Database { error, .. } => error.kind.code(),
         }
@@ -616,7 +619,14 @@ impl Error {
     /// What a caller can do about it (the CLI's exit code).
     pub fn class(&self) -> ErrorClass {
         match self {
-            Error::StatementFailed(f) if f.error.kind == DatabaseErrorKind::LockWait => {
+            // The server ended the session (or its lock wait) mid-statement: what ran is as
+            // the report says, and the run may be tried again as it is.
+            Error::StatementFailed(f)
+                if matches!(
+                    f.error.kind,
+                    DatabaseErrorKind::LockWait | DatabaseErrorKind::ConnectionLost
+                ) =>
+            {
                 ErrorClass::Unavailable
             }
             Error::StatementFailed(_)

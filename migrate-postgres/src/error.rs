@@ -64,13 +64,18 @@ fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
 
 /// A failed statement (or transaction command).
 /// `55P03 lock_not_available` (the `lock_timeout` expired) is a lock wait, which may be
-/// retried; the SQLSTATE is kept either way.
+/// retried, and class `57P` (the server ended the session) a lost connection; the SQLSTATE is
+/// kept either way.
 pub fn statement_error(error: &tokio_postgres::Error) -> DatabaseError {
     if let Some(db) = error.as_db_error() {
         let code = db.code().code();
         let described = describe(error);
         let e = if code == "55P03" {
             DatabaseError::lock_wait(described)
+        } else if code.starts_with("57P") {
+            // admin_shutdown, crash_shutdown, cannot_connect_now, database_dropped,
+            // idle_session_timeout: the server ended the session.
+            DatabaseError::connection_lost(described)
         } else {
             DatabaseError::statement(described)
         };

@@ -94,8 +94,10 @@ impl Context {
     /// The configured database URL, parsed.
     pub fn database_url(&self) -> Result<DatabaseUrl, CliError> {
         let configured = self.settings.require_url()?;
-        DatabaseUrl::parse(&configured.url)
-            .map_err(|e| CliError::config(format!("{e} (the URL came from {})", configured.source)))
+        DatabaseUrl::parse(&configured.url).map_err(|error| CliError::ConfiguredUrl {
+            error,
+            from: configured.source.to_string(),
+        })
     }
 
     /// The migrator's options from the settings.

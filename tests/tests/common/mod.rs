@@ -12,6 +12,7 @@
 #![allow(dead_code, unused_imports)] // each test file uses its own subset
 
 pub mod executors;
+pub mod json;
 pub mod reference;
 
 use std::path::{Path, PathBuf};
