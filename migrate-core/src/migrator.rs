@@ -1039,7 +1039,7 @@ async fn walk(
                 if rolled_back {
                     h.rolled_back();
                 }
-                record_failure(exec, plan, &err, h).await;
+                record_failure(exec, plan, &err, h, (step_clock, step_started.elapsed())).await;
             }
             return Err(err);
         }
@@ -1049,7 +1049,8 @@ async fn walk(
 }
 
 /// After a failed statement: the history row saying where it stopped (with the checksum of
-/// the statements before it, for `upgrade --resume`), and the adoption rows still due. Written
+/// the statements before it, for `upgrade --resume`; `started` and `elapsed` are the failed
+/// step's), and the adoption rows still due. Written
 /// on its own, outside the failed transaction; a failure to write it (the history table's
 /// creation was rolled back with the run) leaves the original error as it is.
 async fn record_failure(
@@ -1057,6 +1058,7 @@ async fn record_failure(
     plan: &ExecutionPlan<'_>,
     err: &Error,
     mut history: HistoryWriter,
+    (started, elapsed): (crate::clock::Timestamp, Duration),
 ) {
     if let Error::StatementFailed(f) = err {
         if let Some(planned) = plan
@@ -1080,8 +1082,8 @@ async fn record_failure(
                 planned.step.from.clone(),
                 planned.step.to.clone(),
                 planned.checksum.clone(),
-                crate::clock::Timestamp::now(),
-                Duration::ZERO,
+                started,
+                elapsed,
             );
             let before = f.index.saturating_sub(1).min(planned.texts.len());
             row.prefix_checksum = Some(crate::checksum::checksum(

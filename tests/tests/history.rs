@@ -397,6 +397,15 @@ fn mysql_failed_statement_is_recorded_and_resumed() {
             .contains("no_such_table"),
         "{failed}"
     );
+    // Its times are the step's: statement 1 (a CREATE TABLE) took a measurable time.
+    assert!(
+        failed["duration_ms"].as_f64().unwrap_or(0.0) > 0.0,
+        "{failed}"
+    );
+    assert!(
+        failed["started_at"].as_str() < failed["finished_at"].as_str(),
+        "{failed}"
+    );
     assert_eq!(rows[0]["outcome"], "applied");
     assert_eq!(rows[0]["checksum_version"], 1);
 
