@@ -432,7 +432,7 @@ pub enum Finding {
         at: String,
     },
     /// An applied revision has no checksum yet (applied by Alembic or before the history
-    /// existed): the next run records it as adopted.
+    /// existed): the next run that migrates records it as adopted.
     Unrecorded {
         /// The revision.
         revision: String,
@@ -509,7 +509,7 @@ impl std::fmt::Display for Finding {
             ),
             Finding::Unrecorded { revision } => write!(
                 f,
-                "revision {revision} is applied but has no checksum yet (applied by Alembic or before the history existed); the next run records it as adopted"
+                "revision {revision} is applied but has no checksum yet (applied by Alembic or before the history existed); the next run that migrates records it as adopted"
             ),
         }
     }

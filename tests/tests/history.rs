@@ -229,6 +229,13 @@ fn repair_records_a_reviewed_edit(db: TestDb) {
             "a1a1a1a1a1a1 upgrade repaired"
         ])
     );
+    // Recording the checksum moves no version: before and after are the version rows.
+    let text = p.migrate(&["history", "--applied"]).ok().to_string();
+    let repaired = text.lines().nth(1).unwrap_or_default();
+    assert!(
+        repaired.contains(&format!(" upgrade {A1} {A1} -> {A1} repaired (")),
+        "{text}"
+    );
     let sums = db.column(&format!(
         "SELECT checksum FROM {HISTORY_TABLE} WHERE revision = '{A1}' ORDER BY id"
     ));
@@ -648,6 +655,13 @@ fn alembic_applied_revisions_are_adopted_once(db: TestDb) {
         "{}",
         run.stderr
     );
+    let text = migrate(&["history", "--applied"]).ok().to_string();
+    assert!(
+        text.lines()
+            .next()
+            .is_some_and(|l| l.contains(&format!(" -> {P2} adopted ("))),
+        "adoption moves no version: {text}"
+    );
     let mut adopted = history(&db);
     adopted[..2].sort();
     assert_eq!(
@@ -810,7 +824,7 @@ fn stamp_and_downgrade_write_rows(db: TestDb) {
         lines[3]
     );
     assert!(
-        lines[4].contains(&format!(" downgrade  {B2} -> <base> stamped (")),
+        lines[4].contains(&format!(" downgrade <base> {B2} -> <base> stamped (")),
         "{}",
         lines[4]
     );
