@@ -840,3 +840,67 @@ fn stamp_and_downgrade_write_rows(db: TestDb) {
     assert_eq!(db.columns("plans"), ["id", "n"]);
 }
 per_backend!(stamp_and_downgrade_write_rows);
+
+// ---------------------------------------------------------------------------------------------
+// check --offline and --single-head
+
+/// `--offline` reads no database (here one it could not reach, and one whose applied
+/// revision was edited); several heads are a warning, an error with `--single-head`.
+#[test]
+fn check_offline_reads_no_database_and_single_head_makes_heads_an_error() {
+    let db = TestDb::sqlite();
+    let other = "-- other head\n-- Revision ID: cc11cc11cc11\n-- Revises: a1a1a1a1a1a1\n\n-- migrate:upgrade\nCREATE TABLE other (id INT);\n\n-- migrate:downgrade\nDROP TABLE other;\n";
+    let p = project(
+        &db,
+        &[
+            (A1_FILE, A1_SQL),
+            (B2_FILE, B2_SQL),
+            ("m/versions/cc11_other.sql", other),
+        ],
+    );
+    p.migrate(&["upgrade", A1]).ok();
+    p.write(A1_FILE, &a1_edited());
+    let heads = "the folder has 2 heads (b2b2b2b2b2b2, cc11cc11cc11); merge them (`migrate merge heads`) or name one (`label@head`)";
+
+    // Online: the edit is an error, the heads a warning.
+    let run = p.migrate(&["check"]);
+    run.failed_with(1);
+    assert!(
+        run.stdout.contains(&format!("warning: {heads}")),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(check_errors(&run).len(), 1, "{}", run.stdout);
+
+    // Offline: no database, so no edit; the heads stay a warning.
+    let run = p.migrate(&["check", "--offline"]);
+    run.ok();
+    assert!(check_errors(&run).is_empty(), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(&format!("warning: {heads}")),
+        "{}",
+        run.stdout
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(p.migrate(&["--format", "json", "check", "--offline"]).ok())
+            .expect("JSON");
+    assert_eq!(json["database_checked"], false, "{json}");
+    assert_eq!(json["ok"], true, "{json}");
+    let unreachable = [
+        "check",
+        "--offline",
+        "--url",
+        "postgresql://nobody@127.0.0.1:1/x",
+    ];
+    p.migrate(&unreachable).ok();
+    p.migrate(&["check", "--url", "postgresql://nobody@127.0.0.1:1/x"])
+        .failed_with(3);
+
+    // --single-head: several heads fail the check.
+    let run = p.migrate(&["check", "--offline", "--single-head"]);
+    assert_eq!(
+        run.failed_with(1),
+        "the folder has several heads (listed above)"
+    );
+    assert_eq!(check_errors(&run), [format!("error: {heads}")]);
+}
