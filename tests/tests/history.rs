@@ -565,6 +565,38 @@ fn transactional_failure_leaves_nothing_to_resume(db: TestDb) {
     assert_eq!(db.versions(), Some(strings(&[B2])));
 }
 
+/// A `transaction=false` section is half-applied on every backend when its statement 2
+/// fails: recorded and resumed as on MySQL.
+fn outside_a_transaction_is_resumed_too(db: TestDb) {
+    let revision = three_statements(STEP_ONE, BROKEN_TWO).replace(
+        "-- migrate:upgrade\n",
+        "-- migrate:upgrade transaction=false\n",
+    );
+    let p = project(&db, &[(A1_FILE, A1_SQL), (B2_FILE, &revision)]);
+    let message = p.migrate(&["upgrade", "head"]).failed_with(1);
+    let left = match db.backend {
+        // MySQL says what it says of any of its failures: DDL commits itself.
+        Backend::Mysql => "mysql commits DDL implicitly: statement 1 of this migration may have been applied",
+        _ => "The statement ran outside a transaction (a transaction=false section or an autocommit block): statement 1 of this migration ran before it and stays applied",
+    };
+    assert!(message.contains(left), "{message}");
+    assert!(message.contains("`migrate upgrade --resume`"), "{message}");
+    assert!(db.tables().contains(&"step_one".to_string()));
+    assert_eq!(
+        history(&db),
+        strings(&[
+            "a1a1a1a1a1a1 upgrade applied",
+            "b2b2b2b2b2b2 upgrade failed"
+        ])
+    );
+    p.migrate(&["upgrade", "head"]).failed_with(1);
+    p.write(B2_FILE, &revision.replace(BROKEN_TWO, FIXED_TWO));
+    p.migrate(&["upgrade", "--resume"]).ok();
+    assert_eq!(db.versions(), Some(strings(&[B2])));
+    assert_eq!(db.column("SELECT id FROM step_one"), ["2"]);
+    assert!(db.tables().contains(&"step_three".to_string()));
+}
+
 #[test]
 fn sqlite_failure_leaves_nothing_to_resume() {
     if let Some(db) = TestDb::fresh(Backend::Sqlite) {
@@ -578,6 +610,7 @@ fn postgres_failure_leaves_nothing_to_resume() {
         transactional_failure_leaves_nothing_to_resume(db);
     }
 }
+per_backend!(outside_a_transaction_is_resumed_too);
 
 // ---------------------------------------------------------------------------------------------
 // 6. Revisions real Alembic applied
