@@ -308,6 +308,9 @@ pub struct StatementFailure {
     pub dialect: &'static str,
     /// What the run had committed before the failure.
     pub report: Report,
+    /// Whether the history recorded the failed upgrade so that `migrate upgrade --resume` can
+    /// finish it (and `migrate repair` clear it).
+    pub resumable: bool,
 }
 
 /// What a failed statement left behind.
@@ -372,17 +375,34 @@ impl std::fmt::Display for StatementFailure {
             ),
             Left::OutsideTransaction { ran_before } => write!(
                 f,
-                "The statement ran outside a transaction (a transaction=false section or an autocommit block): {}; {before}; the version table still names the last completed migration ({heads}). {} the revision, then run the command again.",
+                "The statement ran outside a transaction (a transaction=false section or an autocommit block): {}; {before}; the version table still names the last completed migration ({heads}). {}",
                 statements_before(ran_before, "ran before it and stays applied", "ran before it and stay applied"),
-                if ran_before > 0 { "Undo or finish those statements by hand, fix" } else { "Fix" }
+                self.way_out(ran_before)
             ),
             Left::ImplicitCommit { ran_before } => write!(
                 f,
-                "{} commits DDL implicitly: {}; {before}; the version table still names the last completed migration ({heads}). {} the revision, then run the command again.",
+                "{} commits DDL implicitly: {}; {before}; the version table still names the last completed migration ({heads}). {}",
                 self.dialect,
                 statements_before(ran_before, "may have been applied and is not undone", "may have been applied and are not undone"),
-                if ran_before > 0 { "Undo or finish those statements by hand, fix" } else { "Fix" }
+                self.way_out(ran_before)
             ),
+        }
+    }
+}
+
+impl StatementFailure {
+    /// What to do after a failure that left `ran_before` statements of the migration applied.
+    fn way_out(&self, ran_before: usize) -> String {
+        if ran_before == 0 {
+            "Fix the revision, then run the command again.".to_string()
+        } else if self.resumable {
+            format!(
+                "Fix statement {} (leave those before it as they are), then `migrate upgrade --resume` runs the revision from it; or undo or finish the revision by hand and say so with `migrate repair --rolled-back` or `--applied`.",
+                self.index
+            )
+        } else {
+            "Undo or finish those statements by hand, fix the revision, then run the command again."
+                .to_string()
         }
     }
 }

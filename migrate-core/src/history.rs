@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
-use crate::checksum::{checksum, CHECKSUM_VERSION};
+use crate::checksum::{checksum, normalize, CHECKSUM_VERSION};
 use crate::clock::Timestamp;
 use crate::dialect::{Dialect, VersionTable};
 use crate::error::{Error, Result};
@@ -127,10 +127,19 @@ pub struct HistoryRow {
     pub host: String,
     /// The operating-system user that ran it.
     pub os_user: String,
+    /// The statements the checksum was taken of, normalised ([`crate::checksum::normalize`]),
+    /// so that `check` can show what an edit changed (`None` for rows without a checksum, rows
+    /// of older versions, and statements too long to keep, see [`MAX_KEPT_SQL`]).
+    #[serde(skip)]
+    pub statements_sql: Option<Vec<String>>,
 }
 
+/// The most bytes of statement text a row keeps (in `statements_sql`, so that it fits a
+/// `TEXT` column on every backend); longer revisions keep only their checksum.
+pub const MAX_KEPT_SQL: usize = 60_000;
+
 /// The columns, in the order every statement names them.
-const COLUMNS: [&str; 17] = [
+const COLUMNS: [&str; 18] = [
     "revision",
     "direction",
     "outcome",
@@ -148,6 +157,7 @@ const COLUMNS: [&str; 17] = [
     "tool_version",
     "host",
     "os_user",
+    "statements_sql",
 ];
 
 /// Who and where: what every row written by this process says.
@@ -205,8 +215,38 @@ impl HistoryRow {
             tool_version: origin.tool_version.clone(),
             host: origin.host.clone(),
             os_user: origin.os_user.clone(),
+            statements_sql: None,
         }
     }
+
+    /// This row with `statements` (the texts its checksum was taken of) kept, normalised.
+    pub fn keeping<'a>(mut self, statements: impl IntoIterator<Item = &'a str>) -> HistoryRow {
+        self.statements_sql = Some(statements.into_iter().map(normalize).collect());
+        self
+    }
+}
+
+/// What separates the statements in `statements_sql` (ASCII record separator, which SQL
+/// text does not hold; were one there, only the diff `check` shows would be off).
+const SQL_SEPARATOR: char = '\u{1e}';
+
+/// `statements_sql` as stored: the statements, each followed by [`SQL_SEPARATOR`]; NULL when
+/// longer than [`MAX_KEPT_SQL`].
+fn kept_sql(statements: &Option<Vec<String>>) -> Option<String> {
+    let statements = statements.as_ref()?;
+    let mut text = String::new();
+    for statement in statements {
+        text.push_str(statement);
+        text.push(SQL_SEPARATOR);
+    }
+    (text.len() <= MAX_KEPT_SQL).then_some(text)
+}
+
+/// [`kept_sql`] read back.
+fn parse_kept_sql(text: &str) -> Vec<String> {
+    let mut statements: Vec<String> = text.split(SQL_SEPARATOR).map(str::to_string).collect();
+    statements.pop(); // after the last separator
+    statements
 }
 
 /// `CREATE TABLE` of the history table.
@@ -214,7 +254,7 @@ pub fn create_table_sql(dialect: &dyn Dialect, table: &VersionTable) -> String {
     let history = history_table(table);
     let ts = dialect.timestamp_type();
     format!(
-        "CREATE TABLE {} (\n    {}, \n    revision VARCHAR(255) NOT NULL, \n    direction VARCHAR(16) NOT NULL, \n    outcome VARCHAR(16) NOT NULL, \n    from_versions TEXT NOT NULL, \n    to_versions TEXT NOT NULL, \n    checksum VARCHAR(64), \n    checksum_version INTEGER, \n    prefix_checksum VARCHAR(64), \n    statements INTEGER, \n    statement_index INTEGER, \n    error TEXT, \n    started_at {ts} NOT NULL, \n    finished_at {ts} NOT NULL, \n    duration_ms DOUBLE PRECISION, \n    tool_version VARCHAR(64) NOT NULL, \n    host VARCHAR(255) NOT NULL, \n    os_user VARCHAR(255) NOT NULL\n)",
+        "CREATE TABLE {} (\n    {}, \n    revision VARCHAR(255) NOT NULL, \n    direction VARCHAR(16) NOT NULL, \n    outcome VARCHAR(16) NOT NULL, \n    from_versions TEXT NOT NULL, \n    to_versions TEXT NOT NULL, \n    checksum VARCHAR(64), \n    checksum_version INTEGER, \n    prefix_checksum VARCHAR(64), \n    statements INTEGER, \n    statement_index INTEGER, \n    error TEXT, \n    started_at {ts} NOT NULL, \n    finished_at {ts} NOT NULL, \n    duration_ms DOUBLE PRECISION, \n    tool_version VARCHAR(64) NOT NULL, \n    host VARCHAR(255) NOT NULL, \n    os_user VARCHAR(255) NOT NULL, \n    statements_sql TEXT\n)",
         dialect.version_table_name(&history),
         dialect.history_id_column(),
     )
@@ -254,6 +294,7 @@ pub fn insert_sql(dialect: &dyn Dialect, table: &VersionTable, rows: &[HistoryRo
             text(&row.tool_version),
             text(&row.host),
             text(&row.os_user),
+            opt_text(&kept_sql(&row.statements_sql)),
         ];
         sql.push('(');
         sql.push_str(&values.join(", "));
@@ -325,6 +366,7 @@ pub fn parse_rows(rows: Vec<Vec<Option<String>>>) -> Result<Vec<HistoryRow>> {
                 tool_version: get(15).unwrap_or_default(),
                 host: get(16).unwrap_or_default(),
                 os_user: get(17).unwrap_or_default(),
+                statements_sql: get(18).map(|t| parse_kept_sql(&t)),
             })
         })
         .collect()
@@ -357,6 +399,10 @@ pub enum Finding {
         recorded: String,
         /// The checksum its file computes now.
         current: String,
+        /// The statements that differ, as `- statement N: ...` (what ran) and
+        /// `+ statement N: ...` (what the file has now) lines; empty when the row kept no
+        /// statements (written by an older `migrate`, or too long).
+        diff: Vec<String>,
     },
     /// The version table names a revision the folder does not hold (its file was deleted, or
     /// the folder is another project's).
@@ -364,7 +410,9 @@ pub enum Finding {
         /// The revision.
         revision: String,
     },
-    /// The history says a revision was applied and not undone, but its file is gone.
+    /// The history says a revision was applied and not undone, but its file is gone (and so
+    /// the version table, which would otherwise name it or a revision after it, no longer
+    /// counts it as applied).
     AppliedFileMissing {
         /// The revision.
         revision: String,
@@ -384,7 +432,7 @@ pub enum Finding {
         at: String,
     },
     /// An applied revision has no checksum yet (applied by Alembic or before the history
-    /// existed): the next run records it as adopted.
+    /// existed): the next run that migrates records it as adopted.
     Unrecorded {
         /// The revision.
         revision: String,
@@ -397,8 +445,10 @@ impl Finding {
         match self {
             Finding::ChecksumMismatch { .. }
             | Finding::UnknownRevision { .. }
-            | Finding::AppliedFileMissing { .. }
             | Finding::FailedStep { .. } => Level::Error,
+            // The version table no longer names it (else its row or a child's reference
+            // would be unknown): moved back by another tool, so worth a look, not an error.
+            Finding::AppliedFileMissing { .. } => Level::Warning,
             Finding::Unrecorded { .. } => Level::Info,
         }
     }
@@ -423,20 +473,27 @@ impl std::fmt::Display for Finding {
                 path,
                 recorded,
                 current,
-            } => write!(
-                f,
-                "{}: revision {revision} was edited after it ran: its SQL now has checksum {} (recorded {}); never edit an applied revision: revert the edit and add a new revision, or, after review, record the new checksum with `migrate repair`",
-                path.display(),
-                &current[..12.min(current.len())],
-                &recorded[..12.min(recorded.len())]
-            ),
+                diff,
+            } => {
+                write!(
+                    f,
+                    "{}: revision {revision} was edited after it ran: its SQL now has checksum {} (recorded {}); never edit an applied revision: revert the edit and add a new revision, or, after review, record the new checksum with `migrate repair`",
+                    path.display(),
+                    &current[..12.min(current.len())],
+                    &recorded[..12.min(recorded.len())]
+                )?;
+                for line in diff {
+                    write!(f, "\n    {line}")?;
+                }
+                Ok(())
+            }
             Finding::UnknownRevision { revision } => write!(
                 f,
                 "the version table names revision {revision}, which no file in the version locations declares (deleted, or another project's folder)"
             ),
             Finding::AppliedFileMissing { revision } => write!(
                 f,
-                "revision {revision} ran (the history says so) but its file is gone; restore it from version control"
+                "revision {revision} ran (the history says so, with no downgrade since) and its file is gone; the version table no longer names it, so it was undone outside migrate (by Alembic, or by hand) or the folder is another project's"
             ),
             Finding::FailedStep {
                 revision,
@@ -452,7 +509,7 @@ impl std::fmt::Display for Finding {
             ),
             Finding::Unrecorded { revision } => write!(
                 f,
-                "revision {revision} is applied but has no checksum yet (applied by Alembic or before the history existed); the next run records it as adopted"
+                "revision {revision} is applied but has no checksum yet (applied by Alembic or before the history existed); the next run that migrates records it as adopted"
             ),
         }
     }
@@ -487,6 +544,14 @@ pub fn summarize(rows: &[HistoryRow]) -> Summary<'_> {
             (Direction::Down, Outcome::Applied) => {
                 applied.remove(rev);
             }
+            // A stamp back takes the rows it left out of what is applied.
+            (Direction::Down, Outcome::Stamped) => {
+                for left in &row.from_versions {
+                    if !row.to_versions.contains(left) {
+                        applied.remove(left.as_str());
+                    }
+                }
+            }
             _ => {}
         }
     }
@@ -509,6 +574,74 @@ pub fn revision_checksum(
     let rev = map.get(id)?;
     let statements = statements_of(rev, direction, dialect).ok()?;
     Some(checksum(statements.iter().map(|s| s.text.as_str())))
+}
+
+/// The statements of one direction of `rev` on `dialect`, or `None` when `migrate` cannot
+/// compute its SQL.
+pub fn revision_statements(
+    map: &RevisionMap,
+    id: &str,
+    direction: Direction,
+    dialect: &dyn Dialect,
+) -> Option<Vec<String>> {
+    let rev = map.get(id)?;
+    let statements = statements_of(rev, direction, dialect).ok()?;
+    Some(statements.into_iter().map(|s| s.text).collect())
+}
+
+/// The most lines a mismatch's diff shows.
+const MAX_DIFF_LINES: usize = 12;
+
+/// The statements that differ between `recorded` and `current` (both normalised), matched
+/// as a longest common subsequence of whole statements: `- statement N: ...` for what ran and
+/// is no longer there, `+ statement N: ...` for what the file has instead, each statement's
+/// further lines indented under its first; at most [`MAX_DIFF_LINES`] lines.
+pub fn statement_diff(recorded: &[String], current: &[String]) -> Vec<String> {
+    let (n, m) = (recorded.len(), current.len());
+    // lcs[i][j]: the common length of recorded[i..] and current[j..].
+    let mut lcs = vec![vec![0usize; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if recorded[i] == current[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut lines = Vec::new();
+    let mut push = |sign: char, index: usize, text: &str| {
+        for (k, line) in text.lines().enumerate() {
+            if k == 0 {
+                lines.push(format!("{sign} statement {index}: {line}"));
+            } else {
+                lines.push(format!("{sign}   {line}"));
+            }
+        }
+    };
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        if i < n && j < m && recorded[i] == current[j] {
+            i += 1;
+            j += 1;
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            // On a tie the statement that ran goes first, then its replacement.
+            push('-', i + 1, &recorded[i]);
+            i += 1;
+        } else {
+            push('+', j + 1, &current[j]);
+            j += 1;
+        }
+    }
+    if lines.len() > MAX_DIFF_LINES {
+        let more = lines.len() - MAX_DIFF_LINES;
+        lines.truncate(MAX_DIFF_LINES);
+        lines.push(format!(
+            "... ({more} more line{})",
+            if more == 1 { "" } else { "s" }
+        ));
+    }
+    lines
 }
 
 /// Holds the history against the revision files: `applied` are the revisions the version table
@@ -546,18 +679,28 @@ pub fn verify(
                     // Another algorithm: not comparable; a later version reads it.
                     continue;
                 }
-                let (Some(recorded), Some(current)) = (
+                let (Some(recorded), Some(statements)) = (
                     row.checksum.as_ref(),
-                    revision_checksum(map, id, Direction::Up, dialect),
+                    revision_statements(map, id, Direction::Up, dialect),
                 ) else {
                     continue;
                 };
+                let current = checksum(statements.iter().map(String::as_str));
                 if *recorded != current {
+                    let diff = match &row.statements_sql {
+                        Some(kept) => {
+                            let now: Vec<String> =
+                                statements.iter().map(|s| normalize(s)).collect();
+                            statement_diff(kept, &now)
+                        }
+                        None => Vec::new(),
+                    };
                     findings.push(Finding::ChecksumMismatch {
                         revision: id.clone(),
                         path: rev.path.clone(),
                         recorded: recorded.clone(),
                         current,
+                        diff,
                     });
                 }
             }
@@ -579,4 +722,60 @@ pub fn verify(
         });
     }
     findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| normalize(s)).collect()
+    }
+
+    #[test]
+    fn the_diff_shows_only_the_statements_that_changed() {
+        let ran = texts(&[
+            "CREATE TABLE t (id INT)",
+            "INSERT INTO t VALUES (1)",
+            "SELECT 1",
+        ]);
+        let now = texts(&[
+            "CREATE TABLE t (id INT)",
+            "INSERT INTO t VALUES (2)",
+            "SELECT 1",
+        ]);
+        assert_eq!(
+            statement_diff(&ran, &now),
+            [
+                "- statement 2: INSERT INTO t VALUES (1)",
+                "+ statement 2: INSERT INTO t VALUES (2)"
+            ]
+        );
+        // An added statement, and a removed one with two lines.
+        let now = texts(&[
+            "CREATE TABLE t (id INT)",
+            "INSERT INTO t VALUES (1)",
+            "SELECT 2",
+            "SELECT 1",
+        ]);
+        assert_eq!(statement_diff(&ran, &now), ["+ statement 3: SELECT 2"]);
+        let ran = texts(&["CREATE TABLE t (\n  id INT\n)", "SELECT 1"]);
+        assert_eq!(
+            statement_diff(&ran, &texts(&["SELECT 1"])),
+            ["- statement 1: CREATE TABLE t (", "-     id INT", "-   )"]
+        );
+        // Long diffs are cut.
+        let many: Vec<String> = (0..20).map(|n| format!("SELECT {n}\n")).collect();
+        let diff = statement_diff(&many, &[]);
+        assert_eq!(diff.len(), MAX_DIFF_LINES + 1);
+        assert_eq!(diff[MAX_DIFF_LINES], "... (8 more lines)");
+    }
+
+    #[test]
+    fn kept_statements_read_back_as_written() {
+        let kept = Some(texts(&["SELECT 'a;b'", "", "INSERT INTO t VALUES ('\\')"]));
+        let stored = kept_sql(&kept).expect("short enough");
+        assert_eq!(Some(parse_kept_sql(&stored)), kept);
+        assert_eq!(kept_sql(&Some(vec!["x".repeat(MAX_KEPT_SQL)])), None);
+    }
 }

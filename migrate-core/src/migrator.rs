@@ -17,7 +17,7 @@ use crate::execution::{
 };
 use crate::executor::{DatabaseError, DatabaseErrorKind, Executor, VersionColumn};
 use crate::graph::RevisionMap;
-use crate::history::{revision_checksum, Finding, HistoryRow, Level, Origin, Outcome};
+use crate::history::{Finding, HistoryRow, Level, Origin, Outcome};
 use crate::interrupt::Interrupt;
 use crate::plan::{Direction, VersionChange};
 use crate::report::{AppliedStep, Report, StepKind};
@@ -408,16 +408,21 @@ impl<'m> Migrator<'m> {
                 let origin = Origin::here();
                 let now = crate::clock::Timestamp::now();
                 for id in &adopt {
-                    todo.push(HistoryRow::new(
-                        &origin,
-                        id.clone(),
-                        Direction::Up,
-                        Outcome::Adopted,
-                        Vec::new(),
-                        vec![id.clone()],
-                        revision_checksum(self.map, id, Direction::Up, dialect),
-                        now,
-                        Duration::ZERO,
+                    todo.push(current_row(
+                        self.map,
+                        dialect,
+                        HistoryRow::new(
+                            &origin,
+                            id.clone(),
+                            Direction::Up,
+                            Outcome::Adopted,
+                            // Recording moves no version: before and after are the rows.
+                            rows.clone(),
+                            rows.clone(),
+                            None,
+                            now,
+                            Duration::ZERO,
+                        ),
                     ));
                 }
                 events(&Event::Adopted { revisions: adopt });
@@ -514,16 +519,20 @@ impl<'m> Migrator<'m> {
                     if let Finding::ChecksumMismatch { revision, .. }
                     | Finding::Unrecorded { revision } = finding
                     {
-                        written.push(HistoryRow::new(
-                            &origin,
-                            revision.clone(),
-                            Direction::Up,
-                            Outcome::Repaired,
-                            Vec::new(),
-                            vec![revision.clone()],
-                            revision_checksum(self.map, &revision, Direction::Up, dialect),
-                            now,
-                            Duration::ZERO,
+                        written.push(current_row(
+                            self.map,
+                            dialect,
+                            HistoryRow::new(
+                                &origin,
+                                revision.clone(),
+                                Direction::Up,
+                                Outcome::Repaired,
+                                rows.clone(),
+                                rows.clone(),
+                                None,
+                                now,
+                                Duration::ZERO,
+                            ),
                         ));
                     }
                 }
@@ -540,16 +549,20 @@ impl<'m> Migrator<'m> {
                 } else {
                     Outcome::RolledBack
                 };
-                let mut row = HistoryRow::new(
-                    &origin,
-                    failed.revision.clone(),
-                    failed.direction,
-                    outcome,
-                    failed.from_versions.clone(),
-                    failed.to_versions.clone(),
-                    revision_checksum(self.map, &failed.revision, failed.direction, dialect),
-                    now,
-                    Duration::ZERO,
+                let mut row = current_row(
+                    self.map,
+                    dialect,
+                    HistoryRow::new(
+                        &origin,
+                        failed.revision.clone(),
+                        failed.direction,
+                        outcome,
+                        failed.from_versions.clone(),
+                        failed.to_versions.clone(),
+                        None,
+                        now,
+                        Duration::ZERO,
+                    ),
                 );
                 if what == Repair::Applied {
                     // Move the version table as the finished step would have.
@@ -609,6 +622,26 @@ impl<'m> Migrator<'m> {
             steps: 0,
         });
         Ok(written)
+    }
+}
+
+/// `row` with the checksum and statements its revision's file computes now in its
+/// direction (none when `migrate` cannot compute them).
+fn current_row(
+    map: &RevisionMap,
+    dialect: &dyn crate::dialect::Dialect,
+    row: HistoryRow,
+) -> HistoryRow {
+    match crate::history::revision_statements(map, &row.revision, row.direction, dialect) {
+        Some(statements) => {
+            let mut row = row.keeping(statements.iter().map(String::as_str));
+            row.checksum = Some(crate::checksum::checksum(
+                statements.iter().map(String::as_str),
+            ));
+            row.checksum_version = Some(crate::checksum::CHECKSUM_VERSION);
+            row
+        }
+        None => row,
     }
 }
 
@@ -676,8 +709,12 @@ fn resume_point(
     let prefix = crate::checksum::checksum(statements[..index - 1].iter().map(|s| s.text.as_str()));
     if failed.prefix_checksum.as_deref() != Some(prefix.as_str()) {
         return Err(refuse(format!(
-            "statements 1 to {} changed since they ran; finish or undo the step by hand and say so with `migrate repair --applied` or `--rolled-back`",
-            index - 1
+            "{} since {} ran; finish or undo the step by hand and say so with `migrate repair --applied` or `--rolled-back`",
+            match index - 1 {
+                1 => "statement 1 changed".to_string(),
+                n => format!("statements 1 to {n} changed"),
+            },
+            if index - 1 == 1 { "it" } else { "they" }
         )));
     }
     Ok((failed.revision.clone(), index))
@@ -893,6 +930,9 @@ async fn walk(
                         elapsed,
                     );
                     row.statements = step.revision.as_ref().map(|_| planned.statements);
+                    if step.revision.is_some() && planned.checksum.is_some() {
+                        row = row.keeping(planned.texts.iter().map(String::as_str));
+                    }
                     h.todo.push(row);
                 }
                 if let Some(id) = &step.revision {
@@ -995,12 +1035,12 @@ async fn walk(
                 let _ = exec.rollback().await;
             }
             state.in_tx = false;
-            let err = failure(plan, action, error, &state);
+            let err = failure(plan, action, error, &state, history.is_some());
             if let Some(mut h) = history {
                 if rolled_back {
                     h.rolled_back();
                 }
-                record_failure(exec, plan, &err, h).await;
+                record_failure(exec, plan, &err, h, (step_clock, step_started.elapsed())).await;
             }
             return Err(err);
         }
@@ -1010,7 +1050,8 @@ async fn walk(
 }
 
 /// After a failed statement: the history row saying where it stopped (with the checksum of
-/// the statements before it, for `upgrade --resume`), and the adoption rows still due. Written
+/// the statements before it, for `upgrade --resume`; `started` and `elapsed` are the failed
+/// step's), and the adoption rows still due. Written
 /// on its own, outside the failed transaction; a failure to write it (the history table's
 /// creation was rolled back with the run) leaves the original error as it is.
 async fn record_failure(
@@ -1018,6 +1059,7 @@ async fn record_failure(
     plan: &ExecutionPlan<'_>,
     err: &Error,
     mut history: HistoryWriter,
+    (started, elapsed): (crate::clock::Timestamp, Duration),
 ) {
     if let Error::StatementFailed(f) = err {
         if let Some(planned) = plan
@@ -1041,8 +1083,8 @@ async fn record_failure(
                 planned.step.from.clone(),
                 planned.step.to.clone(),
                 planned.checksum.clone(),
-                crate::clock::Timestamp::now(),
-                Duration::ZERO,
+                started,
+                elapsed,
             );
             let before = f.index.saturating_sub(1).min(planned.texts.len());
             row.prefix_checksum = Some(crate::checksum::checksum(
@@ -1144,6 +1186,7 @@ fn failure(
     action: &Action,
     error: DatabaseError,
     state: &RunState,
+    recorded: bool,
 ) -> Error {
     let report = state.report(&plan.start);
     if let Action::Execute(statement) = action {
@@ -1180,6 +1223,7 @@ fn failure(
                     left,
                     dialect: plan.dialect,
                     report,
+                    resumable: recorded && planned.step.direction == Direction::Up,
                 }));
             }
         }

@@ -257,7 +257,12 @@ pub fn history_row_line(row: &HistoryRow) -> String {
         "{} {} {} {} {}",
         row.finished_at,
         row.direction,
-        row.revision,
+        // A stamp to base names no revision.
+        if row.revision.is_empty() {
+            "<base>"
+        } else {
+            &row.revision
+        },
         moved,
         row.outcome.as_str()
     );
