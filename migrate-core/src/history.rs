@@ -303,18 +303,29 @@ pub fn insert_sql(dialect: &dyn Dialect, table: &VersionTable, rows: &[HistoryRo
     sql
 }
 
-/// `SELECT` of every row, oldest first, times as ISO text.
-pub fn select_sql(dialect: &dyn Dialect, table: &VersionTable) -> String {
+/// `SELECT` of every row, oldest first, times as ISO text; without `kept`, for a table made
+/// before `statements_sql` existed, that column reads as NULL.
+pub fn select_sql(dialect: &dyn Dialect, table: &VersionTable, kept: bool) -> String {
     let columns: Vec<String> = COLUMNS
         .iter()
         .map(|c| match *c {
             "started_at" | "finished_at" => dialect.timestamp_text(c),
+            "statements_sql" if !kept => "NULL".to_string(),
             other => other.to_string(),
         })
         .collect();
     format!(
         "SELECT id, {} FROM {} ORDER BY id",
         columns.join(", "),
+        dialect.version_table_name(&history_table(table))
+    )
+}
+
+/// Adds `statements_sql` to a history table made before it existed (the same statement on
+/// every backend).
+pub fn add_kept_sql_column(dialect: &dyn Dialect, table: &VersionTable) -> String {
+    format!(
+        "ALTER TABLE {} ADD COLUMN statements_sql TEXT",
         dialect.version_table_name(&history_table(table))
     )
 }

@@ -370,7 +370,7 @@ impl<'m> Migrator<'m> {
         let mut todo = Vec::new();
         let mut resume_at = None;
         if self.options.history && needs_work {
-            let found = read_history(exec, table).await?;
+            let found = read_history(exec, table, true).await?;
             history = HistorySetup {
                 enabled: true,
                 exists: found.is_some(),
@@ -460,7 +460,7 @@ impl<'m> Migrator<'m> {
     pub async fn check(&self, exec: &mut dyn Executor) -> Result<Vec<Finding>> {
         let table = &self.options.version_table;
         let rows = read_current(exec, table).await?;
-        let found = read_history(exec, table).await?.unwrap_or_default();
+        let found = read_history(exec, table, false).await?.unwrap_or_default();
         let applied = self.map.applied(&rows);
         Ok(crate::history::verify(
             self.map,
@@ -473,7 +473,7 @@ impl<'m> Migrator<'m> {
 
     /// The history table's rows, oldest first (empty when it does not exist). Changes nothing.
     pub async fn history_rows(&self, exec: &mut dyn Executor) -> Result<Vec<HistoryRow>> {
-        Ok(read_history(exec, &self.options.version_table)
+        Ok(read_history(exec, &self.options.version_table, false)
             .await?
             .unwrap_or_default())
     }
@@ -504,7 +504,7 @@ impl<'m> Migrator<'m> {
         let table = &self.options.version_table;
         let existing = read_rows(exec, table).await?;
         let rows = existing.clone().unwrap_or_default();
-        let found = read_history(exec, table).await?;
+        let found = read_history(exec, table, true).await?;
         let exists = found.is_some();
         let found = found.unwrap_or_default();
         let origin = Origin::here();
@@ -645,10 +645,13 @@ fn current_row(
     }
 }
 
-/// The history's rows, or `None` when the table does not exist.
+/// The history's rows, or `None` when the table does not exist. A table made before
+/// `statements_sql` existed is read without it, and, when `upgrade` (a run about to write
+/// rows), given the column first.
 async fn read_history(
     exec: &mut dyn Executor,
     table: &VersionTable,
+    upgrade: bool,
 ) -> Result<Option<Vec<HistoryRow>>> {
     let history = crate::history::history_table(table);
     let exists = exec
@@ -657,8 +660,21 @@ async fn read_history(
     if exists.is_empty() {
         return Ok(None);
     }
-    let sql = crate::history::select_sql(exec.dialect(), table);
-    let rows = exec.query_text(&sql).await?;
+    let sql = crate::history::select_sql(exec.dialect(), table, true);
+    let rows = match exec.query_text(&sql).await {
+        Ok(rows) => rows,
+        Err(error) => {
+            let old = crate::history::select_sql(exec.dialect(), table, false);
+            let Ok(rows) = exec.query_text(&old).await else {
+                return Err(error.into());
+            };
+            if upgrade {
+                let alter = crate::history::add_kept_sql_column(exec.dialect(), table);
+                exec.execute(&alter).await?;
+            }
+            rows
+        }
+    };
     crate::history::parse_rows(rows).map(Some)
 }
 

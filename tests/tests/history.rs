@@ -937,3 +937,53 @@ fn check_offline_reads_no_database_and_single_head_makes_heads_an_error() {
     );
     assert_eq!(check_errors(&run), [format!("error: {heads}")]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// A history table made before it kept the statements
+
+/// A table without `statements_sql` (written by a build before it) is read as it is by
+/// `check`, which then names an edit without a diff; the next run adds the column and its rows
+/// keep their statements.
+fn a_table_without_kept_statements_is_read_and_upgraded(db: TestDb) {
+    let p = project(
+        &db,
+        &[(A1_FILE, A1_SQL), (B2_FILE, B2_SQL), (C3_FILE, C3_SQL)],
+    );
+    p.migrate(&["upgrade", A1]).ok();
+    db.query(&format!(
+        "ALTER TABLE {HISTORY_TABLE} DROP COLUMN statements_sql"
+    ));
+    let kept = |db: &TestDb| {
+        db.columns(HISTORY_TABLE)
+            .contains(&"statements_sql".to_string())
+    };
+    assert!(!kept(&db));
+    check_passes(&p);
+    p.write(A1_FILE, &a1_edited());
+    let run = p.migrate(&["check"]);
+    run.failed_with(1);
+    assert_eq!(check_errors(&run).len(), 1, "{}", run.stdout);
+    assert!(
+        !run.stdout.contains("statement 2:"),
+        "no diff without the statements: {}",
+        run.stdout
+    );
+    assert!(!kept(&db), "check changes nothing");
+    p.migrate(&["history", "--applied"]).ok();
+
+    p.write(A1_FILE, A1_SQL);
+    p.migrate(&["upgrade", B2]).ok();
+    assert!(kept(&db), "the run added the column");
+    p.write(
+        B2_FILE,
+        &B2_SQL.replace("(id INT PRIMARY KEY)", "(id BIGINT PRIMARY KEY)"),
+    );
+    let run = p.migrate(&["check"]);
+    run.failed_with(1);
+    assert!(
+        run.stdout.contains("\n    - statement 1: CREATE TABLE plans (id INT PRIMARY KEY)\n    + statement 1: CREATE TABLE plans (id BIGINT PRIMARY KEY)\n"),
+        "{}",
+        run.stdout
+    );
+}
+per_backend!(a_table_without_kept_statements_is_read_and_upgraded);
