@@ -562,11 +562,12 @@ impl<'a, 's> Folder<'a, 's> {
             match t.kind {
                 Kind::End | Kind::Newline => return None,
                 Kind::Name if depth == 0 && self.is(k, "for") => return Some(k),
-                Kind::Op => match self.text(k) {
-                    "(" | "[" | "{" => depth += 1,
-                    ")" | "]" | "}" if depth == 0 => return None,
-                    ")" | "]" | "}" => depth -= 1,
-                    "," | ":" if depth == 0 => return None,
+                // Brackets, `,` and `:` are one-character operators.
+                Kind::Op if t.end - t.start == 1 => match self.src.as_bytes()[t.start as usize] {
+                    b'(' | b'[' | b'{' => depth += 1,
+                    b')' | b']' | b'}' if depth == 0 => return None,
+                    b')' | b']' | b'}' => depth -= 1,
+                    b',' | b':' if depth == 0 => return None,
                     _ => {}
                 },
                 _ => {}
