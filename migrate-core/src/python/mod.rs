@@ -65,9 +65,13 @@ pub(crate) fn parse(path: &Path, text: &str, contents: Contents) -> Result<Revis
         /// folder of files does not allocate (and free) one large buffer per file.
         static TOKENS: std::cell::Cell<Vec<lexer::Token>> = const { std::cell::Cell::new(Vec::new()) };
     }
+    /// Beyond this many tokens (about 1.3 MB) a buffer is not kept for the next file.
+    const KEEP: usize = 1 << 16;
     let mut toks = TOKENS.take();
     let parsed = parse_with(path, text, contents, &mut toks);
-    TOKENS.set(toks);
+    if toks.capacity() <= KEEP {
+        TOKENS.set(toks);
+    }
     parsed
 }
 
