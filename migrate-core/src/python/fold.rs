@@ -104,6 +104,8 @@ pub(crate) struct Folder<'a, 's> {
     assigned: Vec<&'s str>,
     /// Blocks emitted so far.
     blocks: Vec<SqlBlock>,
+    /// Reused buffers for the import paths of dotted names (one per nesting depth).
+    path_buffers: Vec<String>,
     /// An `op.execute("COMMIT")` was seen: later blocks run outside a transaction.
     after_commit: bool,
 }
@@ -123,23 +125,28 @@ impl<'a, 's> Folder<'a, 's> {
             locals: Vec::new(),
             assigned: Vec::new(),
             blocks: Vec::new(),
+            path_buffers: Vec::new(),
             after_commit: false,
         }
     }
 
+    #[inline(always)]
     fn tok(&self, i: usize) -> &Token {
         &self.toks[i.min(self.toks.len() - 1)]
     }
 
+    #[inline(always)]
     fn text(&self, i: usize) -> &'s str {
         let t = *self.tok(i);
         &self.src[t.start as usize..t.end as usize]
     }
 
+    #[inline(always)]
     fn is(&self, i: usize, s: &str) -> bool {
         self.tok(i).is(self.src, s)
     }
 
+    #[inline(always)]
     fn is_name(&self, i: usize) -> bool {
         self.tok(i).kind == Kind::Name
     }
@@ -218,20 +225,61 @@ impl<'a, 's> Folder<'a, 's> {
     /// (`sa.text` -> `sqlalchemy.text`), advancing past it. `None` when the first name is not an
     /// import.
     fn dotted_path(&self, i: &mut usize) -> Option<String> {
-        let first = self.text(*i);
+        let mut path = String::new();
+        self.dotted_path_into(i, &mut path).then_some(path)
+    }
+
+    /// [`Folder::dotted_path`] into `path` (cleared first), reusing its allocation; false
+    /// when the first name is not an import.
+    fn dotted_path_into(&self, i: &mut usize, path: &mut String) -> bool {
+        let Some((base, end)) = self.dotted(*i) else {
+            return false;
+        };
+        path.clear();
+        path.push_str(base);
+        let mut k = *i + 1;
+        while k < end {
+            path.push('.');
+            path.push_str(self.text(k + 1));
+            k += 2;
+        }
+        *i = end;
+        true
+    }
+
+    /// The import path the first name of the dotted name at `i` is bound to, and the index of
+    /// the token after the dotted name; `None` when the first name is not an import.
+    fn dotted(&self, i: usize) -> Option<(&'a str, usize)> {
+        let first = self.text(i);
         let base = match self.names.get(first) {
             Some(Binding::Path(p)) if !self.assigned.contains(&first) => p.as_str(),
             _ => return None,
         };
-        let mut path = String::with_capacity(base.len() + 32);
-        path.push_str(base);
-        *i += 1;
-        while self.is(*i, ".") && self.is_name(*i + 1) {
-            path.push('.');
-            path.push_str(self.text(*i + 1));
-            *i += 2;
+        let mut end = i + 1;
+        while self.is(end, ".") && self.is_name(end + 1) {
+            end += 2;
         }
-        Some(path)
+        Some((base, end))
+    }
+
+    /// True when the dotted name from `i` to `end` (as [`Folder::dotted`] gives) resolves to
+    /// `want`, compared piece by piece without building the path.
+    fn dotted_is(&self, base: &str, i: usize, end: usize, want: &str) -> bool {
+        let Some(mut rest) = want.strip_prefix(base) else {
+            return false;
+        };
+        let mut k = i + 1;
+        while k < end {
+            let Some(r) = rest.strip_prefix('.') else {
+                return false;
+            };
+            let Some(r) = r.strip_prefix(self.text(k + 1)) else {
+                return false;
+            };
+            rest = r;
+            k += 2;
+        }
+        rest.is_empty()
     }
 
     /// The source text from token `from` to token `to` (inclusive), for messages.
@@ -514,11 +562,12 @@ impl<'a, 's> Folder<'a, 's> {
             match t.kind {
                 Kind::End | Kind::Newline => return None,
                 Kind::Name if depth == 0 && self.is(k, "for") => return Some(k),
-                Kind::Op => match self.text(k) {
-                    "(" | "[" | "{" => depth += 1,
-                    ")" | "]" | "}" if depth == 0 => return None,
-                    ")" | "]" | "}" => depth -= 1,
-                    "," | ":" if depth == 0 => return None,
+                // Brackets, `,` and `:` are one-character operators.
+                Kind::Op if t.end - t.start == 1 => match self.src.as_bytes()[t.start as usize] {
+                    b'(' | b'[' | b'{' => depth += 1,
+                    b')' | b']' | b'}' if depth == 0 => return None,
+                    b')' | b']' | b'}' => depth -= 1,
+                    b',' | b':' if depth == 0 => return None,
                     _ => {}
                 },
                 _ => {}
@@ -720,7 +769,10 @@ impl<'a, 's> Folder<'a, 's> {
                     let (args, kwargs) = self.call_args(i)?;
                     return self.builtin(start, name, args, kwargs);
                 }
-                let Some(path) = self.dotted_path(i) else {
+                // The path is built in a buffer kept for the next call at this depth.
+                let mut path = self.path_buffers.pop().unwrap_or_default();
+                if !self.dotted_path_into(i, &mut path) {
+                    self.path_buffers.push(path);
                     // Name the call when it is one (`seed(...)`, `engine.connect(...)`).
                     let mut k = start + 1;
                     while self.is(k, ".") && self.is_name(k + 1) {
@@ -731,26 +783,10 @@ impl<'a, 's> Folder<'a, 's> {
                         return Err(self.unrunnable(start, format!("{written}(...)")));
                     }
                     return Err(self.unrunnable(start, format!("name '{name}' is not a constant")));
-                };
-                let written = self.written(start, *i - 1);
-                let sqlalchemy = path.starts_with("sqlalchemy.") || path == "alembic.op.f";
-                if !self.is(*i, "(") {
-                    if sqlalchemy {
-                        // A type class used as a type (`sa.Column("id", sa.Integer)`).
-                        return sa::reference(&path).map_err(|e| self.unrunnable(start, e));
-                    }
-                    return Err(self.unrunnable(start, written.to_string()));
                 }
-                if !(TEXT_PATHS.contains(&path.as_str())
-                    || sqlalchemy
-                    || path == "textwrap.dedent"
-                    || path == "json.dumps"
-                    || path == "alembic.op.get_bind")
-                {
-                    return Err(self.unrunnable(start, format!("{written}(...)")));
-                }
-                let (args, kwargs) = self.call_args(i)?;
-                self.call(start, &path, written, args, kwargs)
+                let v = self.path_atom(i, start, &path);
+                self.path_buffers.push(path);
+                v
             }
             Kind::Op => match self.text(*i) {
                 "(" => {
@@ -865,6 +901,30 @@ impl<'a, 's> Folder<'a, 's> {
             },
             _ => Err(self.unexpected(*i)),
         }
+    }
+
+    /// The rest of [`Folder::atom`] for a dotted name that resolved to the import `path`
+    /// (`*i` after it): a SQLAlchemy reference, or a call of a function the folder knows.
+    fn path_atom(&mut self, i: &mut usize, start: usize, path: &str) -> Folded<Value> {
+        let written = self.written(start, *i - 1);
+        let sqlalchemy = path.starts_with("sqlalchemy.") || path == "alembic.op.f";
+        if !self.is(*i, "(") {
+            if sqlalchemy {
+                // A type class used as a type (`sa.Column("id", sa.Integer)`).
+                return sa::reference(path).map_err(|e| self.unrunnable(start, e));
+            }
+            return Err(self.unrunnable(start, written.to_string()));
+        }
+        if !(TEXT_PATHS.contains(&path)
+            || sqlalchemy
+            || path == "textwrap.dedent"
+            || path == "json.dumps"
+            || path == "alembic.op.get_bind")
+        {
+            return Err(self.unrunnable(start, format!("{written}(...)")));
+        }
+        let (args, kwargs) = self.call_args(i)?;
+        self.call(start, path, written, args, kwargs)
     }
 
     /// A call of one of the builtins [`is_builtin_name`] names.
@@ -1162,6 +1222,7 @@ impl<'a, 's> Folder<'a, 's> {
             locals: self.locals.clone(),
             assigned: self.assigned.clone(),
             blocks: Vec::new(),
+            path_buffers: Vec::new(),
             after_commit: false,
         };
         let mut k = 0;
@@ -1191,8 +1252,21 @@ impl<'a, 's> Folder<'a, 's> {
     /// Fold the body of a function whose `:` is just before token `body`.
     pub(crate) fn function(mut self, body: usize) -> Folded<Migration> {
         let end = skip_body(self.toks, body);
+        let toks = self.toks;
+        let bytes = self.src.as_bytes();
         for k in body..end {
-            if !self.is_name(k) {
+            if toks[k].kind != Kind::Name {
+                continue;
+            }
+            // Most names are neither assigned (`NAME =`, `NAME:`, `NAME +=`) nor bound by a
+            // `for`/`as`/`import` before them, nor `for`: tell that from the neighbours first.
+            let next_tok = toks[(k + 1).min(toks.len() - 1)];
+            let assign_like = next_tok.kind == Kind::Op
+                && matches!(bytes.get(next_tok.end as usize - 1), Some(b'=' | b':'));
+            let prev_tok = toks[k.saturating_sub(1)];
+            let prev_binds = prev_tok.kind == Kind::Name
+                && matches!(prev_tok.text(self.src), "for" | "as" | "import");
+            if !assign_like && !prev_binds && !toks[k].is(self.src, "for") {
                 continue;
             }
             let next = self.text(k + 1);
@@ -1424,31 +1498,42 @@ impl<'a, 's> Folder<'a, 's> {
             return (self.is(i + 1, ".") && self.is(i + 2, "execute") && self.is(i + 3, "("))
                 .then_some(i + 4);
         }
-        let mut j = i;
-        let path = self.dotted_path(&mut j)?;
-        match path.as_str() {
-            "alembic.op.execute" if self.is(j, "(") => Some(j + 1),
-            "alembic.op.get_bind"
-                if self.is(j, "(")
-                    && self.is(j + 1, ")")
-                    && self.is(j + 2, ".")
-                    && self.is(j + 3, "execute")
-                    && self.is(j + 4, "(") =>
-            {
-                Some(j + 5)
-            }
-            _ => None,
+        let (base, j) = self.dotted(i)?;
+        if !self.is(j, "(") {
+            return None;
         }
+        if self.dotted_is(base, i, j, "alembic.op.execute") {
+            return Some(j + 1);
+        }
+        (self.dotted_is(base, i, j, "alembic.op.get_bind")
+            && self.is(j + 1, ")")
+            && self.is(j + 2, ".")
+            && self.is(j + 3, "execute")
+            && self.is(j + 4, "("))
+        .then_some(j + 5)
     }
 
     /// When the statement at `i` is `op.NAME(` for an operation the model holds, its name and
     /// the index of the `(`.
     fn operation_call(&self, i: usize) -> Option<(&'static str, usize)> {
-        let mut j = i;
-        let path = self.dotted_path(&mut j)?;
-        let name = path.strip_prefix("alembic.op.")?;
+        let (base, j) = self.dotted(i)?;
+        if !self.is(j, "(") {
+            return None;
+        }
+        // `op.NAME` (the common case) is told without building the path.
+        let name = if base == "alembic.op" && j == i + 3 {
+            self.text(i + 2)
+        } else {
+            let mut k = i;
+            let path = self.dotted_path(&mut k)?;
+            let name = path.strip_prefix("alembic.op.")?;
+            return ops::OPERATIONS
+                .iter()
+                .find(|o| **o == name)
+                .map(|op| (*op, j));
+        };
         let op = ops::OPERATIONS.iter().find(|o| **o == name)?;
-        self.is(j, "(").then_some((op, j))
+        Some((op, j))
     }
 
     fn emit(&mut self, at: usize, v: Value, transactional: bool) -> Folded<()> {

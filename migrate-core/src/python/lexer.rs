@@ -42,11 +42,13 @@ pub(crate) struct Token {
 
 impl Token {
     /// The source text of the token.
+    #[inline(always)]
     pub(crate) fn text<'s>(&self, src: &'s str) -> &'s str {
         &src[self.start as usize..self.end as usize]
     }
 
     /// True for the operator or keyword `s`.
+    #[inline(always)]
     pub(crate) fn is(&self, src: &str, s: &str) -> bool {
         let (start, end) = (self.start as usize, self.end as usize);
         matches!(self.kind, Kind::Op | Kind::Name)
@@ -241,24 +243,44 @@ fn is_name_char(c: u8) -> bool {
 
 /// Tokenize a whole module.
 pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, LexError> {
-    lex(src, None).map(|(tokens, _)| tokens)
+    let mut tokens = Vec::new();
+    tokenize_into(src, &mut tokens).map(|()| tokens)
+}
+
+/// [`tokenize`] into `tokens` (cleared first), reusing its allocation.
+pub(crate) fn tokenize_into(src: &str, tokens: &mut Vec<Token>) -> Result<(), LexError> {
+    let mut buf = std::mem::take(tokens);
+    buf.clear();
+    let lexed = lex(src, None, buf);
+    match lexed {
+        Ok((toks, _)) => {
+            *tokens = toks;
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The comments of `src`: each one's 1-based line and its byte range after the `#`.
 pub(crate) fn comments(src: &str) -> Result<Vec<(usize, usize, usize)>, LexError> {
-    lex(src, Some(Vec::new())).map(|(_, comments)| comments.unwrap_or_default())
+    lex(src, Some(Vec::new()), Vec::new()).map(|(_, comments)| comments.unwrap_or_default())
 }
 
 type Lexed = (Vec<Token>, Option<Vec<(usize, usize, usize)>>);
 
-fn lex(src: &str, comments: Option<Vec<(usize, usize, usize)>>) -> Result<Lexed, LexError> {
+fn lex(
+    src: &str,
+    comments: Option<Vec<(usize, usize, usize)>>,
+    mut tokens: Vec<Token>,
+) -> Result<Lexed, LexError> {
     let b = src.as_bytes();
+    tokens.reserve(src.len() / 5 + 8);
     let mut lx = Lexer {
         b,
         i: 0,
         line: 1,
         line_start: 0,
-        tokens: Vec::with_capacity(src.len() / 5 + 8),
+        tokens,
         comments,
     };
     if b.starts_with("\u{feff}".as_bytes()) {
@@ -346,7 +368,12 @@ fn lex(src: &str, comments: Option<Vec<(usize, usize, usize)>>) -> Result<Lexed,
         let Some(&c) = b.get(lx.i) else { break };
         let start = lx.i;
         match c {
-            b' ' | b'\t' | b'\x0c' => lx.i += 1,
+            b' ' | b'\t' | b'\x0c' => {
+                lx.i += 1;
+                while matches!(b.get(lx.i), Some(b' ' | b'\t' | b'\x0c')) {
+                    lx.i += 1;
+                }
+            }
             b'#' => {
                 lx.i += b[lx.i..]
                     .iter()

@@ -60,8 +60,30 @@ pub fn parse_python_revision(path: &Path, text: &str) -> Result<Revision> {
 /// [`Contents::Header`] (the whole file is still tokenized: a header value is only known
 /// after the last assignment to it).
 pub(crate) fn parse(path: &Path, text: &str, contents: Contents) -> Result<Revision> {
+    thread_local! {
+        /// The token buffer of the last file this thread read: reused, so that reading a
+        /// folder of files does not allocate (and free) one large buffer per file.
+        static TOKENS: std::cell::Cell<Vec<lexer::Token>> = const { std::cell::Cell::new(Vec::new()) };
+    }
+    /// Beyond this many tokens (about 1.3 MB) a buffer is not kept for the next file.
+    const KEEP: usize = 1 << 16;
+    let mut toks = TOKENS.take();
+    let parsed = parse_with(path, text, contents, &mut toks);
+    if toks.capacity() <= KEEP {
+        TOKENS.set(toks);
+    }
+    parsed
+}
+
+/// [`parse`], tokenizing into `toks`.
+fn parse_with(
+    path: &Path,
+    text: &str,
+    contents: Contents,
+    toks: &mut Vec<lexer::Token>,
+) -> Result<Revision> {
     let file = File { path, src: text };
-    let toks = lexer::tokenize(text).map_err(|e| {
+    lexer::tokenize_into(text, toks).map_err(|e| {
         file.error(
             e.line,
             e.line_start,
@@ -69,7 +91,8 @@ pub(crate) fn parse(path: &Path, text: &str, contents: Contents) -> Result<Revis
             format!("invalid Python: {}", e.message),
         )
     })?;
-    let module = module::scan(text, &toks).map_err(|e| file.scan_error(&toks, e))?;
+    let toks: &[lexer::Token] = toks;
+    let module = module::scan(text, toks).map_err(|e| file.scan_error(toks, e))?;
 
     let slot = |n: usize| &module.header[n];
     let id = match slot(0) {
@@ -121,8 +144,8 @@ pub(crate) fn parse(path: &Path, text: &str, contents: Contents) -> Result<Revis
     let message = doc.split("\n\n").next().unwrap_or("").to_string();
     let (upgrade, downgrade) = match contents {
         Contents::Full => (
-            file.function(&toks, &module, module.upgrade, "upgrade")?,
-            file.function(&toks, &module, module.downgrade, "downgrade")?,
+            file.function(toks, &module, module.upgrade, "upgrade")?,
+            file.function(toks, &module, module.downgrade, "downgrade")?,
         ),
         Contents::Header => (Migration::NotRead, Migration::NotRead),
     };

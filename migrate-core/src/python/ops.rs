@@ -300,10 +300,9 @@ pub(crate) fn operation(
             let nullable = b.opt_bool("nullable")?;
             let server_default = match b.take("server_default") {
                 None | Some(Value::Bool(false)) => None,
-                Some(v) => Some(sa::server_default(
-                    v,
-                    &format!("{what} with server_default="),
-                )?),
+                Some(v) => Some(sa::server_default(v, || {
+                    format!("{what} with server_default=")
+                })?),
             };
             let comment = match b.take("comment") {
                 None | Some(Value::Bool(false)) => None,
@@ -316,7 +315,9 @@ pub(crate) fn operation(
             let existing_type = optional_type(&mut b, "existing_type", what)?;
             let existing_server_default = match b.take("existing_server_default") {
                 None | Some(Value::Bool(false)) => None,
-                Some(v) => sa::server_default(v, &format!("{what} with existing_server_default="))?,
+                Some(v) => {
+                    sa::server_default(v, || format!("{what} with existing_server_default="))?
+                }
             };
             let existing_nullable = b.opt_bool("existing_nullable")?;
             let existing_comment = b.opt_str("existing_comment")?;

@@ -345,8 +345,12 @@ pub(crate) fn to_arg(v: &Value) -> Option<Arg> {
     })
 }
 
-/// A server default value.
-pub(crate) fn server_default(v: Value, what: &str) -> Result<Option<ServerDefault>, String> {
+/// A server default value; `what` names the argument in the message when it is refused
+/// (`{what} a {type}`), and is only called then.
+pub(crate) fn server_default(
+    v: Value,
+    what: impl FnOnce() -> String,
+) -> Result<Option<ServerDefault>, String> {
     Ok(Some(match v {
         Value::None => return Ok(None),
         Value::Str(s) => ServerDefault::Literal(s),
@@ -354,9 +358,9 @@ pub(crate) fn server_default(v: Value, what: &str) -> Result<Option<ServerDefaul
         Value::Sa(sa) => match *sa {
             Sa::Function(f) => ServerDefault::Function(f),
             Sa::Bool(b) => ServerDefault::Bool(b),
-            other => return Err(format!("{what} a {}", other.type_name())),
+            other => return Err(format!("{} a {}", what(), other.type_name())),
         },
-        other => return Err(format!("{what} a {}", other.type_name())),
+        other => return Err(format!("{} a {}", what(), other.type_name())),
     }))
 }
 
@@ -674,7 +678,7 @@ fn column(args: Vec<Value>, kwargs: Vec<(&str, Value)>) -> Result<Column, String
     };
     let primary_key = b.bool_or("primary_key", false)?;
     let server_default = match b.take("server_default") {
-        Some(v) => server_default(v, &format!("{what} with server_default="))?,
+        Some(v) => server_default(v, || format!("{what} with server_default="))?,
         None => None,
     };
     let has_default = !matches!(b.take("default"), None | Some(Value::None))

@@ -362,6 +362,16 @@ pub(crate) fn float_repr(x: f64) -> String {
 /// The value of a Python numeric literal (`12`, `0x1F`, `1_000`, `1.5e-3`, `.5`), or why it
 /// is not folded (complex numbers, ints beyond 128 bits).
 pub(crate) fn number_literal(text: &str) -> Result<Value, String> {
+    // The common case first: a plain decimal (`40`, `0`), no prefix, underscore or exponent.
+    let b = text.as_bytes();
+    if !b.is_empty()
+        && b.len() <= 18
+        && b.iter().all(u8::is_ascii_digit)
+        && (b[0] != b'0' || b.len() == 1)
+    {
+        let n = b.iter().fold(0i128, |n, d| n * 10 + i128::from(d - b'0'));
+        return Ok(Value::Int(n));
+    }
     let lower = text.to_ascii_lowercase();
     if lower.ends_with('j') {
         return Err(format!("the complex number {text}"));
