@@ -13,7 +13,6 @@ use tokio_postgres::{Client, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::Type;
 
 use crate::dialect::PostgresDialect;
 use crate::error::{describe, session_error, statement_error};
@@ -44,6 +43,9 @@ pub struct PostgresExecutor {
     /// The locks taken by [`Executor::lock`], each until [`Executor::unlock`] of its last
     /// version table, under its advisory lock key.
     locks: HeldLocks<i64, HeldLock>,
+    /// The prefix of the catalog queries' prepared statements this session holds, once a
+    /// snapshot has prepared them (see [`crate::snapshot::read_snapshot`]).
+    snapshot_prepared: Option<String>,
 }
 
 /// A migration lock this executor holds.
@@ -189,23 +191,13 @@ impl PostgresExecutor {
             options: None,
             tls: None,
             locks: HeldLocks::new(),
+            snapshot_prepared: None,
         }
     }
 
     /// The underlying client.
     pub fn client(&self) -> &Client {
         &self.client
-    }
-
-    /// The schema `table` lives in: its own, or the session's `current_schema()`.
-    async fn schema_of(&self, table: &VersionTable) -> Result<String, DatabaseError> {
-        if let Some(schema) = &table.schema {
-            return Ok(schema.clone());
-        }
-        let schema = first_value(&self.client, "SELECT current_schema()::text")
-            .await
-            .map_err(|e| session_error("reading current_schema()", &e))?;
-        schema.ok_or_else(no_current_schema)
     }
 
     /// The database, schema and server address of the session that answers (one round trip).
@@ -375,6 +367,18 @@ impl Executor for PostgresExecutor {
         self.execute("COMMIT").await
     }
 
+    /// `sql` and `COMMIT` in one simple query: one round trip. Inside the open transaction
+    /// the server runs them in turn and stops at the first that fails (the transaction is
+    /// then aborted, and the migrator rolls it back), as when they are sent one by one.
+    async fn execute_and_commit(&mut self, sql: &str) -> Result<(), DatabaseError> {
+        self.check_lock()?;
+        // The line break ends a trailing `--` comment; an empty statement is harmless.
+        self.client
+            .batch_execute(&format!("{sql}\n;\nCOMMIT"))
+            .await
+            .map_err(|e| statement_error(&e))
+    }
+
     async fn rollback(&mut self) -> Result<(), DatabaseError> {
         // Never held back by a lost lock: rolling back is what it calls for.
         self.client
@@ -387,21 +391,33 @@ impl Executor for PostgresExecutor {
         &mut self,
         table: &VersionTable,
     ) -> Result<Option<Vec<String>>, DatabaseError> {
-        let schema = self.schema_of(table).await?;
-        // Unnamed statements (query_typed): one round trip each, and nothing a pooler in
-        // transaction mode could route to a server session that never prepared it.
-        let exists = self
-            .client
-            .query_typed_opt(
-                "SELECT 1 FROM pg_catalog.pg_class c \
-                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE n.nspname = $1 AND c.relname = $2 \
-                 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
-                &[(&schema, Type::TEXT), (&table.name, Type::TEXT)],
-            )
+        // The schema and whether the table is there in one round trip (simple protocol).
+        let d = &self.dialect;
+        let schema = match &table.schema {
+            Some(s) => d.string_literal(s),
+            None => "current_schema()".to_string(),
+        };
+        let sql = format!(
+            "SELECT s.name, EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = s.name AND c.relname = {} \
+             AND c.relkind IN ('r', 'p', 'v', 'm', 'f'))::text \
+             FROM (SELECT {schema}::text AS name) s",
+            d.string_literal(&table.name)
+        );
+        let row = first_row(&self.client, &sql)
             .await
             .map_err(|e| session_error("looking for the version table", &e))?;
-        if exists.is_none() {
+        let (schema, exists) = match row.as_deref() {
+            Some([Some(schema), exists]) => (schema.clone(), exists.as_deref() == Some("true")),
+            Some([None, _]) => return Err(no_current_schema()),
+            _ => {
+                return Err(DatabaseError::other(
+                    "looking for the version table returned no usable row",
+                ))
+            }
+        };
+        if !exists {
             return Ok(None);
         }
         let qualified = VersionTable {
@@ -612,9 +628,10 @@ impl Executor for PostgresExecutor {
         }
     }
 
-    /// Reads `pg_catalog` in one round trip (see the `snapshot` module).
+    /// Reads `pg_catalog` in one round trip once this session has prepared the catalog
+    /// queries (see the `snapshot` module).
     async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
-        crate::snapshot::read_snapshot(&self.client, table).await
+        crate::snapshot::read_snapshot(&self.client, table, &mut self.snapshot_prepared).await
     }
 }
 

@@ -164,75 +164,20 @@ type Rows = Vec<Vec<Option<String>>>;
 /// The catalog queries are prepared once per session (`PREPARE migrate_snapshot_<hash>_<n>`,
 /// the hash telling apart the texts of another version table) and then run with `EXECUTE`,
 /// all in one simple-query round trip: `verify` takes three snapshots per revision, and
-/// planning these queries costs about as much as running them. Where prepared statements do
-/// not survive between round trips (a pooler in transaction mode), the queries run as text.
-pub async fn read_snapshot(
+/// planning these queries costs about as much as running them. `prepared` is the executor's
+/// memory of the prefix this session has prepared: while it holds, a snapshot is one round
+/// trip of `EXECUTE`s; otherwise `pg_prepared_statements` is asked first (two round trips).
+/// Where prepared statements do not survive between round trips (a pooler in transaction
+/// mode, a `DISCARD ALL` in a migration), the queries run again as text.
+pub(crate) async fn read_snapshot(
     client: &Client,
     table: &VersionTable,
+    prepared: &mut Option<String>,
 ) -> Result<Snapshot, DatabaseError> {
     let queries = queries(table);
-    let prefix = format!(
-        "migrate_snapshot_{}_",
-        &migrate_core::snapshot::definition_hash(&queries.join(";"))[..12]
-    );
-    let names: Vec<String> = (0..queries.len()).map(|i| format!("{prefix}{i}")).collect();
-    let prepared = client
-        .simple_query(&format!(
-            "SELECT name FROM pg_prepared_statements WHERE name LIKE '{prefix}%'"
-        ))
+    let results = run_queries(client, &queries, prepared)
         .await
         .map_err(|e| session_error("reading the catalog", &e))?;
-    let have: Vec<&str> = prepared
-        .iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(row) => row.get(0),
-            _ => None,
-        })
-        .collect();
-    let mut sql = String::new();
-    for (name, query) in names.iter().zip(&queries) {
-        if !have.contains(&name.as_str()) {
-            sql.push_str(&format!("PREPARE {name} AS {query};\n"));
-        }
-    }
-    let prepares = queries.len() - have.len().min(queries.len());
-    for name in &names {
-        sql.push_str(&format!("EXECUTE {name};\n"));
-    }
-    let messages = match client.simple_query(&sql).await {
-        Ok(messages) => messages,
-        // 26000 (no such prepared statement) / 42P05 (already exists): another session answered.
-        Err(e)
-            if e.code()
-                .is_some_and(|c| ["26000", "42P05"].contains(&c.code())) =>
-        {
-            client
-                .simple_query(&queries.join(";\n"))
-                .await
-                .map_err(|e| session_error("reading the catalog", &e))?
-        }
-        Err(e) => return Err(session_error("reading the catalog", &e)),
-    };
-    let mut results: Vec<Rows> = vec![Vec::new()];
-    for message in messages {
-        match message {
-            SimpleQueryMessage::Row(row) => {
-                let values = (0..row.len())
-                    .map(|i| row.get(i).map(str::to_string))
-                    .collect();
-                if let Some(last) = results.last_mut() {
-                    last.push(values);
-                }
-            }
-            SimpleQueryMessage::CommandComplete(_) => results.push(Vec::new()),
-            _ => {}
-        }
-    }
-    // Each PREPARE completes a command with no rows: skip theirs (the text fallback has none,
-    // and then fewer results than `prepares + queries`).
-    if results.len() > queries.len() + 1 {
-        results.drain(..prepares);
-    }
     let mut results = results.into_iter();
     let mut next = || results.next().unwrap_or_default();
     let (
@@ -439,6 +384,89 @@ pub async fn read_snapshot(
         })
         .collect();
     Ok(snap.sorted())
+}
+
+/// SQLSTATE 26000 (no such prepared statement) or 42P05 (one of that name exists already):
+/// another server session answered than the one that prepared them.
+fn another_session(error: &tokio_postgres::Error) -> bool {
+    error
+        .code()
+        .is_some_and(|c| ["26000", "42P05"].contains(&c.code()))
+}
+
+/// The rows of each of `queries`, in order, through the session's prepared statements (see
+/// [`read_snapshot`]).
+async fn run_queries(
+    client: &Client,
+    queries: &[String],
+    prepared: &mut Option<String>,
+) -> Result<Vec<Rows>, tokio_postgres::Error> {
+    let prefix = format!(
+        "migrate_snapshot_{}_",
+        &migrate_core::snapshot::definition_hash(&queries.join(";"))[..12]
+    );
+    let names: Vec<String> = (0..queries.len()).map(|i| format!("{prefix}{i}")).collect();
+    let executes: String = names.iter().map(|n| format!("EXECUTE {n};\n")).collect();
+    if prepared.as_deref() == Some(prefix.as_str()) {
+        match client.simple_query(&executes).await {
+            Ok(messages) => return Ok(results(messages)),
+            Err(e) if another_session(&e) => *prepared = None,
+            Err(e) => return Err(e),
+        }
+    }
+    let found = client
+        .simple_query(&format!(
+            "SELECT name FROM pg_prepared_statements WHERE name LIKE '{prefix}%'"
+        ))
+        .await?;
+    let have: Vec<&str> = found
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) => row.get(0),
+            _ => None,
+        })
+        .collect();
+    let mut sql = String::new();
+    let mut prepares = 0;
+    for (name, query) in names.iter().zip(queries) {
+        if !have.contains(&name.as_str()) {
+            sql.push_str(&format!("PREPARE {name} AS {query};\n"));
+            prepares += 1;
+        }
+    }
+    sql.push_str(&executes);
+    match client.simple_query(&sql).await {
+        Ok(messages) => {
+            *prepared = Some(prefix);
+            // Each PREPARE completes a command with no rows.
+            let mut all = results(messages);
+            all.drain(..prepares.min(all.len()));
+            Ok(all)
+        }
+        Err(e) if another_session(&e) => {
+            *prepared = None;
+            Ok(results(client.simple_query(&queries.join(";\n")).await?))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The rows of each command of one simple query, in order.
+fn results(messages: Vec<SimpleQueryMessage>) -> Vec<Rows> {
+    let mut all = Vec::new();
+    let mut rows: Rows = Vec::new();
+    for message in messages {
+        match message {
+            SimpleQueryMessage::Row(row) => rows.push(
+                (0..row.len())
+                    .map(|i| row.get(i).map(str::to_string))
+                    .collect(),
+            ),
+            SimpleQueryMessage::CommandComplete(_) => all.push(std::mem::take(&mut rows)),
+            _ => {}
+        }
+    }
+    all
 }
 
 fn opt(row: &[Option<String>], i: usize) -> Option<String> {
