@@ -552,7 +552,10 @@ impl Executor for PostgresExecutor {
     }
 
     /// One query (simple protocol, so it also passes a transaction-pooling PgBouncer): a
-    /// standby in recovery or a read-only session, and `version_num`'s type and length.
+    /// standby in recovery or a read-only session, and `version_num`'s type and length as
+    /// `information_schema.columns` gives them (`data_type`, `character_maximum_length`),
+    /// read from `pg_catalog` the way that view computes them: the view itself costs
+    /// milliseconds to plan on every run.
     async fn preflight(&mut self, table: &VersionTable) -> Result<Preflight, DatabaseError> {
         let d = &self.dialect;
         let schema = match &table.schema {
@@ -565,9 +568,16 @@ impl Executor for PostgresExecutor {
              (SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n \
               ON n.oid = c.relnamespace WHERE n.nspname = {schema} AND c.relname = {name} \
               AND c.relkind IN ('r', 'p', 'v', 'm', 'f'))::text, \
-             (SELECT data_type || ':' || COALESCE(character_maximum_length::text, '') \
-              FROM information_schema.columns WHERE table_schema = {schema} \
-              AND table_name = {name} AND column_name = 'version_num')"
+             (SELECT CASE WHEN bt.typelem <> 0 AND bt.typlen = -1 THEN 'ARRAY' \
+                WHEN bt.typnamespace = 'pg_catalog'::regnamespace THEN format_type(bt.oid, NULL) \
+                ELSE 'USER-DEFINED' END || ':' || COALESCE(information_schema._pg_char_max_length(\
+                information_schema._pg_truetypid(a.*, t.*), information_schema._pg_truetypmod(a.*, t.*))::text, '') \
+              FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+              JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
+              JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END \
+              WHERE n.nspname = {schema} AND c.relname = {name} AND a.attname = 'version_num' \
+              AND a.attnum > 0 AND NOT a.attisdropped)"
         );
         let messages = self
             .client
