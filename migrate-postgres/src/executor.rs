@@ -46,6 +46,10 @@ pub struct PostgresExecutor {
     /// The prefix of the catalog queries' prepared statements this session holds, once a
     /// snapshot has prepared them (see [`crate::snapshot::read_snapshot`]).
     snapshot_prepared: Option<String>,
+    /// What [`Executor::read_versions`] read for [`Executor::preflight`] in the same round
+    /// trip, for the version table it names; forgotten by anything but a read
+    /// ([`Executor::query_text`]) in between.
+    preflight_read: Option<(VersionTable, Preflight)>,
 }
 
 /// A migration lock this executor holds.
@@ -192,12 +196,41 @@ impl PostgresExecutor {
             tls: None,
             locks: HeldLocks::new(),
             snapshot_prepared: None,
+            preflight_read: None,
         }
     }
 
     /// The underlying client.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The preflight's query: one row of a standby in recovery, a read-only session, whether
+    /// the version table exists and its `version_num` column's type (see
+    /// [`preflight_from`]).
+    fn preflight_sql(&self, table: &VersionTable) -> String {
+        let d = &self.dialect;
+        let schema = match &table.schema {
+            Some(s) => d.string_literal(s),
+            None => "current_schema()".to_string(),
+        };
+        let name = d.string_literal(&table.name);
+        format!(
+            "SELECT pg_is_in_recovery()::text, current_setting('transaction_read_only'), \
+             (SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n \
+              ON n.oid = c.relnamespace WHERE n.nspname = {schema} AND c.relname = {name} \
+              AND c.relkind IN ('r', 'p', 'v', 'm', 'f'))::text, \
+             (SELECT CASE WHEN bt.typelem <> 0 AND bt.typlen = -1 THEN 'ARRAY' \
+                WHEN bt.typnamespace = 'pg_catalog'::regnamespace THEN format_type(bt.oid, NULL) \
+                ELSE 'USER-DEFINED' END || ':' || COALESCE(information_schema._pg_char_max_length(\
+                information_schema._pg_truetypid(a.*, t.*), information_schema._pg_truetypmod(a.*, t.*))::text, '') \
+              FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+              JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
+              JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END \
+              WHERE n.nspname = {schema} AND c.relname = {name} AND a.attname = 'version_num' \
+              AND a.attnum > 0 AND NOT a.attisdropped)"
+        )
     }
 
     /// The database, schema and server address of the session that answers (one round trip).
@@ -298,6 +331,34 @@ fn no_current_schema() -> DatabaseError {
     )
 }
 
+/// A [`Preflight`] from the row of [`PostgresExecutor::preflight_sql`]: recovery, read-only,
+/// how many relations have the version table's name, `version_num`'s `type:length`.
+fn preflight_from(row: &[Option<&str>]) -> Preflight {
+    let at = |i: usize| row.get(i).copied().flatten();
+    let read_only = if at(0) == Some("true") {
+        Some("the server is a standby in recovery (pg_is_in_recovery())".to_string())
+    } else if at(1) == Some("on") {
+        Some("the session is read-only (transaction_read_only = on)".to_string())
+    } else {
+        None
+    };
+    let version_column = if at(2) == Some("0") {
+        None
+    } else {
+        Some(at(3).map(|column| {
+            let (data_type, length) = column.rsplit_once(':').unwrap_or((column, ""));
+            VersionColumn {
+                data_type: data_type.to_string(),
+                max_length: length.parse().ok(),
+            }
+        }))
+    };
+    Preflight {
+        read_only,
+        version_column,
+    }
+}
+
 /// Whether connecting failed in the TLS handshake (not in the server's login checks).
 fn is_tls_handshake_failure(error: &tokio_postgres::Error) -> bool {
     error.as_db_error().is_none() && error.to_string().contains("TLS handshake")
@@ -310,6 +371,7 @@ impl Executor for PostgresExecutor {
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), DatabaseError> {
+        self.preflight_read = None;
         self.check_lock()?;
         self.client
             .batch_execute(sql)
@@ -341,6 +403,7 @@ impl Executor for PostgresExecutor {
     /// trip: a transaction on another server session than the one holding the lock means a
     /// pooler in transaction mode, where that lock excludes nobody, and the run stops.
     async fn begin(&mut self) -> Result<(), DatabaseError> {
+        self.preflight_read = None;
         let session_pid = self.locks.locks().find_map(|held| match held {
             HeldLock::Session { pid } => Some(*pid),
             HeldLock::Connection { .. } => None,
@@ -364,6 +427,7 @@ impl Executor for PostgresExecutor {
     }
 
     async fn commit(&mut self) -> Result<(), DatabaseError> {
+        self.preflight_read = None;
         self.execute("COMMIT").await
     }
 
@@ -371,6 +435,7 @@ impl Executor for PostgresExecutor {
     /// the server runs them in turn and stops at the first that fails (the transaction is
     /// then aborted, and the migrator rolls it back), as when they are sent one by one.
     async fn execute_and_commit(&mut self, sql: &str) -> Result<(), DatabaseError> {
+        self.preflight_read = None;
         self.check_lock()?;
         // The line break ends a trailing `--` comment; an empty statement is harmless.
         self.client
@@ -380,6 +445,7 @@ impl Executor for PostgresExecutor {
     }
 
     async fn rollback(&mut self) -> Result<(), DatabaseError> {
+        self.preflight_read = None;
         // Never held back by a lost lock: rolling back is what it calls for.
         self.client
             .batch_execute("ROLLBACK")
@@ -397,20 +463,28 @@ impl Executor for PostgresExecutor {
             Some(s) => d.string_literal(s),
             None => "current_schema()".to_string(),
         };
+        // The preflight's facts come along, for the run that reads the versions and then
+        // asks them (one round trip fewer per run).
         let sql = format!(
             "SELECT s.name, EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
              WHERE n.nspname = s.name AND c.relname = {} \
-             AND c.relkind IN ('r', 'p', 'v', 'm', 'f'))::text \
-             FROM (SELECT {schema}::text AS name) s",
-            d.string_literal(&table.name)
+             AND c.relkind IN ('r', 'p', 'v', 'm', 'f'))::text, p.* \
+             FROM (SELECT {schema}::text AS name) s CROSS JOIN ({}) p",
+            d.string_literal(&table.name),
+            self.preflight_sql(table)
         );
+        self.preflight_read = None;
         let row = first_row(&self.client, &sql)
             .await
             .map_err(|e| session_error("looking for the version table", &e))?;
         let (schema, exists) = match row.as_deref() {
-            Some([Some(schema), exists]) => (schema.clone(), exists.as_deref() == Some("true")),
-            Some([None, _]) => return Err(no_current_schema()),
+            Some([Some(schema), exists, preflight @ ..]) if preflight.len() == 4 => {
+                let values: Vec<Option<&str>> = preflight.iter().map(Option::as_deref).collect();
+                self.preflight_read = Some((table.clone(), preflight_from(&values)));
+                (schema.clone(), exists.as_deref() == Some("true"))
+            }
+            Some([None, ..]) => return Err(no_current_schema()),
             _ => {
                 return Err(DatabaseError::other(
                     "looking for the version table returned no usable row",
@@ -450,6 +524,7 @@ impl Executor for PostgresExecutor {
     /// version tables this executor holds stay held beside it; a table whose lock it holds
     /// already (also under another spelling of its schema) asks nothing more.
     async fn lock(&mut self, table: &VersionTable, wait: Duration) -> Result<(), DatabaseError> {
+        self.preflight_read = None;
         if self.locks.holds(table) {
             return Ok(());
         }
@@ -557,31 +632,14 @@ impl Executor for PostgresExecutor {
     /// read from `pg_catalog` the way that view computes them: the view itself costs
     /// milliseconds to plan on every run.
     async fn preflight(&mut self, table: &VersionTable) -> Result<Preflight, DatabaseError> {
-        let d = &self.dialect;
-        let schema = match &table.schema {
-            Some(s) => d.string_literal(s),
-            None => "current_schema()".to_string(),
-        };
-        let name = d.string_literal(&table.name);
-        let sql = format!(
-            "SELECT pg_is_in_recovery()::text, current_setting('transaction_read_only'), \
-             (SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n \
-              ON n.oid = c.relnamespace WHERE n.nspname = {schema} AND c.relname = {name} \
-              AND c.relkind IN ('r', 'p', 'v', 'm', 'f'))::text, \
-             (SELECT CASE WHEN bt.typelem <> 0 AND bt.typlen = -1 THEN 'ARRAY' \
-                WHEN bt.typnamespace = 'pg_catalog'::regnamespace THEN format_type(bt.oid, NULL) \
-                ELSE 'USER-DEFINED' END || ':' || COALESCE(information_schema._pg_char_max_length(\
-                information_schema._pg_truetypid(a.*, t.*), information_schema._pg_truetypmod(a.*, t.*))::text, '') \
-              FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
-              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-              JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
-              JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END \
-              WHERE n.nspname = {schema} AND c.relname = {name} AND a.attname = 'version_num' \
-              AND a.attnum > 0 AND NOT a.attisdropped)"
-        );
+        if let Some((read_for, found)) = self.preflight_read.take() {
+            if read_for == *table {
+                return Ok(found);
+            }
+        }
         let messages = self
             .client
-            .simple_query(&sql)
+            .simple_query(&self.preflight_sql(table))
             .await
             .map_err(|e| session_error("checking that the database accepts writes", &e))?;
         let Some(row) = messages.iter().find_map(|m| match m {
@@ -590,33 +648,14 @@ impl Executor for PostgresExecutor {
         }) else {
             return Ok(Preflight::default());
         };
-        let read_only = if row.get(0) == Some("true") {
-            Some("the server is a standby in recovery (pg_is_in_recovery())".to_string())
-        } else if row.get(1) == Some("on") {
-            Some("the session is read-only (transaction_read_only = on)".to_string())
-        } else {
-            None
-        };
-        let version_column = if row.get(2) == Some("0") {
-            None
-        } else {
-            Some(row.get(3).map(|column| {
-                let (data_type, length) = column.rsplit_once(':').unwrap_or((column, ""));
-                VersionColumn {
-                    data_type: data_type.to_string(),
-                    max_length: length.parse().ok(),
-                }
-            }))
-        };
-        Ok(Preflight {
-            read_only,
-            version_column,
-        })
+        let values: Vec<Option<&str>> = (0..row.len()).map(|i| row.get(i)).collect();
+        Ok(preflight_from(&values))
     }
 
     /// Releases the lock of `table` (unless another version table this executor locked
     /// shares it), even when this session is in a failed transaction.
     async fn unlock(&mut self, table: &VersionTable) -> Result<(), DatabaseError> {
+        self.preflight_read = None;
         match self.locks.release(table) {
             None => Ok(()),
             Some((_, HeldLock::Connection { lock, .. })) => {
@@ -641,6 +680,7 @@ impl Executor for PostgresExecutor {
     /// Reads `pg_catalog` in one round trip once this session has prepared the catalog
     /// queries (see the `snapshot` module).
     async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
+        self.preflight_read = None;
         crate::snapshot::read_snapshot(&self.client, table, &mut self.snapshot_prepared).await
     }
 }
