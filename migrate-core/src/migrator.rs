@@ -215,6 +215,9 @@ pub struct Migrator<'m> {
     map: &'m RevisionMap,
     options: MigrateOptions,
     interrupt: Interrupt,
+    /// The caller took the migration lock ([`Migrator::take_lock`]) and holds it across runs,
+    /// so a run neither takes nor releases it.
+    caller_holds_lock: bool,
 }
 
 enum Command<'a> {
@@ -253,6 +256,39 @@ impl<'m> Migrator<'m> {
             map,
             options,
             interrupt: Interrupt::new(),
+            caller_holds_lock: false,
+        }
+    }
+
+    /// Takes the migration lock for a series of runs (`verify` on a scratch database): saying
+    /// so when another run holds it, as a run does, then waiting at most the lock timeout.
+    /// The returned migrator's runs neither take nor release it; the caller releases it with
+    /// [`Executor::unlock`] once the series is done.
+    pub(crate) async fn take_lock(
+        mut self,
+        exec: &mut dyn Executor,
+        events: &mut EventSink<'_>,
+    ) -> Result<Migrator<'m>> {
+        self.lock(exec, events).await?;
+        self.caller_holds_lock = true;
+        Ok(self)
+    }
+
+    /// Takes the lock, saying so when another run holds it and then waiting for it.
+    async fn lock(&self, exec: &mut dyn Executor, events: &mut EventSink<'_>) -> Result<()> {
+        let table = &self.options.version_table;
+        match exec.lock(table, Duration::ZERO).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind == DatabaseErrorKind::LockTimeout => {
+                // Naming the holder is a courtesy: a failure to read it does not stop the run.
+                let holder = exec.lock_holder(table).await.unwrap_or(None);
+                events(&Event::WaitingForLock {
+                    timeout: self.options.lock_timeout,
+                    holder,
+                });
+                Ok(exec.lock(table, self.options.lock_timeout).await?)
+            }
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -320,27 +356,19 @@ impl<'m> Migrator<'m> {
         read_current(exec, &self.options.version_table).await
     }
 
-    /// Takes the lock (saying so when another run holds it), runs, and always releases it.
+    /// Takes the lock (saying so when another run holds it), runs, and always releases it;
+    /// under a lock the caller holds ([`Migrator::take_lock`]) it only runs.
     async fn run(
         &self,
         exec: &mut dyn Executor,
         command: Command<'_>,
         events: &mut EventSink<'_>,
     ) -> Result<Report> {
-        let table = self.options.version_table.clone();
-        match exec.lock(&table, Duration::ZERO).await {
-            Ok(()) => {}
-            Err(e) if e.kind == DatabaseErrorKind::LockTimeout => {
-                // Naming the holder is a courtesy: a failure to read it does not stop the run.
-                let holder = exec.lock_holder(&table).await.unwrap_or(None);
-                events(&Event::WaitingForLock {
-                    timeout: self.options.lock_timeout,
-                    holder,
-                });
-                exec.lock(&table, self.options.lock_timeout).await?;
-            }
-            Err(e) => return Err(e.into()),
+        if self.caller_holds_lock {
+            return self.run_locked(exec, command, events).await;
         }
+        let table = self.options.version_table.clone();
+        self.lock(exec, events).await?;
         let result = self.run_locked(exec, command, events).await;
         let unlocked = exec.unlock(&table).await;
         let report = result?;

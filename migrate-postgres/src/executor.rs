@@ -13,7 +13,6 @@ use tokio_postgres::{Client, NoTls};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::Type;
 
 use crate::dialect::PostgresDialect;
 use crate::error::{describe, session_error, statement_error};
@@ -44,6 +43,13 @@ pub struct PostgresExecutor {
     /// The locks taken by [`Executor::lock`], each until [`Executor::unlock`] of its last
     /// version table, under its advisory lock key.
     locks: HeldLocks<i64, HeldLock>,
+    /// The prefix of the catalog queries' prepared statements this session holds, once a
+    /// snapshot has prepared them (see [`crate::snapshot::read_snapshot`]).
+    snapshot_prepared: Option<String>,
+    /// What [`Executor::read_versions`] read for [`Executor::preflight`] in the same round
+    /// trip, for the version table it names; forgotten by anything but a read
+    /// ([`Executor::query_text`]) in between.
+    preflight_read: Option<(VersionTable, Preflight)>,
 }
 
 /// A migration lock this executor holds.
@@ -189,6 +195,8 @@ impl PostgresExecutor {
             options: None,
             tls: None,
             locks: HeldLocks::new(),
+            snapshot_prepared: None,
+            preflight_read: None,
         }
     }
 
@@ -197,15 +205,32 @@ impl PostgresExecutor {
         &self.client
     }
 
-    /// The schema `table` lives in: its own, or the session's `current_schema()`.
-    async fn schema_of(&self, table: &VersionTable) -> Result<String, DatabaseError> {
-        if let Some(schema) = &table.schema {
-            return Ok(schema.clone());
-        }
-        let schema = first_value(&self.client, "SELECT current_schema()::text")
-            .await
-            .map_err(|e| session_error("reading current_schema()", &e))?;
-        schema.ok_or_else(no_current_schema)
+    /// The preflight's query: one row of a standby in recovery, a read-only session, whether
+    /// the version table exists and its `version_num` column's type (see
+    /// [`preflight_from`]).
+    fn preflight_sql(&self, table: &VersionTable) -> String {
+        let d = &self.dialect;
+        let schema = match &table.schema {
+            Some(s) => d.string_literal(s),
+            None => "current_schema()".to_string(),
+        };
+        let name = d.string_literal(&table.name);
+        format!(
+            "SELECT pg_is_in_recovery()::text, current_setting('transaction_read_only'), \
+             (SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n \
+              ON n.oid = c.relnamespace WHERE n.nspname = {schema} AND c.relname = {name} \
+              AND c.relkind IN ('r', 'p', 'v', 'm', 'f'))::text, \
+             (SELECT CASE WHEN bt.typelem <> 0 AND bt.typlen = -1 THEN 'ARRAY' \
+                WHEN bt.typnamespace = 'pg_catalog'::regnamespace THEN format_type(bt.oid, NULL) \
+                ELSE 'USER-DEFINED' END || ':' || COALESCE(information_schema._pg_char_max_length(\
+                information_schema._pg_truetypid(a.*, t.*), information_schema._pg_truetypmod(a.*, t.*))::text, '') \
+              FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+              JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
+              JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END \
+              WHERE n.nspname = {schema} AND c.relname = {name} AND a.attname = 'version_num' \
+              AND a.attnum > 0 AND NOT a.attisdropped)"
+        )
     }
 
     /// The database, schema and server address of the session that answers (one round trip).
@@ -306,6 +331,34 @@ fn no_current_schema() -> DatabaseError {
     )
 }
 
+/// A [`Preflight`] from the row of [`PostgresExecutor::preflight_sql`]: recovery, read-only,
+/// how many relations have the version table's name, `version_num`'s `type:length`.
+fn preflight_from(row: &[Option<&str>]) -> Preflight {
+    let at = |i: usize| row.get(i).copied().flatten();
+    let read_only = if at(0) == Some("true") {
+        Some("the server is a standby in recovery (pg_is_in_recovery())".to_string())
+    } else if at(1) == Some("on") {
+        Some("the session is read-only (transaction_read_only = on)".to_string())
+    } else {
+        None
+    };
+    let version_column = if at(2) == Some("0") {
+        None
+    } else {
+        Some(at(3).map(|column| {
+            let (data_type, length) = column.rsplit_once(':').unwrap_or((column, ""));
+            VersionColumn {
+                data_type: data_type.to_string(),
+                max_length: length.parse().ok(),
+            }
+        }))
+    };
+    Preflight {
+        read_only,
+        version_column,
+    }
+}
+
 /// Whether connecting failed in the TLS handshake (not in the server's login checks).
 fn is_tls_handshake_failure(error: &tokio_postgres::Error) -> bool {
     error.as_db_error().is_none() && error.to_string().contains("TLS handshake")
@@ -318,6 +371,7 @@ impl Executor for PostgresExecutor {
     }
 
     async fn execute(&mut self, sql: &str) -> Result<(), DatabaseError> {
+        self.preflight_read = None;
         self.check_lock()?;
         self.client
             .batch_execute(sql)
@@ -349,6 +403,7 @@ impl Executor for PostgresExecutor {
     /// trip: a transaction on another server session than the one holding the lock means a
     /// pooler in transaction mode, where that lock excludes nobody, and the run stops.
     async fn begin(&mut self) -> Result<(), DatabaseError> {
+        self.preflight_read = None;
         let session_pid = self.locks.locks().find_map(|held| match held {
             HeldLock::Session { pid } => Some(*pid),
             HeldLock::Connection { .. } => None,
@@ -372,10 +427,25 @@ impl Executor for PostgresExecutor {
     }
 
     async fn commit(&mut self) -> Result<(), DatabaseError> {
+        self.preflight_read = None;
         self.execute("COMMIT").await
     }
 
+    /// `sql` and `COMMIT` in one simple query: one round trip. Inside the open transaction
+    /// the server runs them in turn and stops at the first that fails (the transaction is
+    /// then aborted, and the migrator rolls it back), as when they are sent one by one.
+    async fn execute_and_commit(&mut self, sql: &str) -> Result<(), DatabaseError> {
+        self.preflight_read = None;
+        self.check_lock()?;
+        // The line break ends a trailing `--` comment; an empty statement is harmless.
+        self.client
+            .batch_execute(&format!("{sql}\n;\nCOMMIT"))
+            .await
+            .map_err(|e| statement_error(&e))
+    }
+
     async fn rollback(&mut self) -> Result<(), DatabaseError> {
+        self.preflight_read = None;
         // Never held back by a lost lock: rolling back is what it calls for.
         self.client
             .batch_execute("ROLLBACK")
@@ -387,21 +457,41 @@ impl Executor for PostgresExecutor {
         &mut self,
         table: &VersionTable,
     ) -> Result<Option<Vec<String>>, DatabaseError> {
-        let schema = self.schema_of(table).await?;
-        // Unnamed statements (query_typed): one round trip each, and nothing a pooler in
-        // transaction mode could route to a server session that never prepared it.
-        let exists = self
-            .client
-            .query_typed_opt(
-                "SELECT 1 FROM pg_catalog.pg_class c \
-                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE n.nspname = $1 AND c.relname = $2 \
-                 AND c.relkind IN ('r', 'p', 'v', 'm', 'f')",
-                &[(&schema, Type::TEXT), (&table.name, Type::TEXT)],
-            )
+        // The schema and whether the table is there in one round trip (simple protocol).
+        let d = &self.dialect;
+        let schema = match &table.schema {
+            Some(s) => d.string_literal(s),
+            None => "current_schema()".to_string(),
+        };
+        // The preflight's facts come along, for the run that reads the versions and then
+        // asks them (one round trip fewer per run).
+        let sql = format!(
+            "SELECT s.name, EXISTS (SELECT 1 FROM pg_catalog.pg_class c \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = s.name AND c.relname = {} \
+             AND c.relkind IN ('r', 'p', 'v', 'm', 'f'))::text, p.* \
+             FROM (SELECT {schema}::text AS name) s CROSS JOIN ({}) p",
+            d.string_literal(&table.name),
+            self.preflight_sql(table)
+        );
+        self.preflight_read = None;
+        let row = first_row(&self.client, &sql)
             .await
             .map_err(|e| session_error("looking for the version table", &e))?;
-        if exists.is_none() {
+        let (schema, exists) = match row.as_deref() {
+            Some([Some(schema), exists, preflight @ ..]) if preflight.len() == 4 => {
+                let values: Vec<Option<&str>> = preflight.iter().map(Option::as_deref).collect();
+                self.preflight_read = Some((table.clone(), preflight_from(&values)));
+                (schema.clone(), exists.as_deref() == Some("true"))
+            }
+            Some([None, ..]) => return Err(no_current_schema()),
+            _ => {
+                return Err(DatabaseError::other(
+                    "looking for the version table returned no usable row",
+                ))
+            }
+        };
+        if !exists {
             return Ok(None);
         }
         let qualified = VersionTable {
@@ -434,6 +524,7 @@ impl Executor for PostgresExecutor {
     /// version tables this executor holds stay held beside it; a table whose lock it holds
     /// already (also under another spelling of its schema) asks nothing more.
     async fn lock(&mut self, table: &VersionTable, wait: Duration) -> Result<(), DatabaseError> {
+        self.preflight_read = None;
         if self.locks.holds(table) {
             return Ok(());
         }
@@ -536,26 +627,19 @@ impl Executor for PostgresExecutor {
     }
 
     /// One query (simple protocol, so it also passes a transaction-pooling PgBouncer): a
-    /// standby in recovery or a read-only session, and `version_num`'s type and length.
+    /// standby in recovery or a read-only session, and `version_num`'s type and length as
+    /// `information_schema.columns` gives them (`data_type`, `character_maximum_length`),
+    /// read from `pg_catalog` the way that view computes them: the view itself costs
+    /// milliseconds to plan on every run.
     async fn preflight(&mut self, table: &VersionTable) -> Result<Preflight, DatabaseError> {
-        let d = &self.dialect;
-        let schema = match &table.schema {
-            Some(s) => d.string_literal(s),
-            None => "current_schema()".to_string(),
-        };
-        let name = d.string_literal(&table.name);
-        let sql = format!(
-            "SELECT pg_is_in_recovery()::text, current_setting('transaction_read_only'), \
-             (SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n \
-              ON n.oid = c.relnamespace WHERE n.nspname = {schema} AND c.relname = {name} \
-              AND c.relkind IN ('r', 'p', 'v', 'm', 'f'))::text, \
-             (SELECT data_type || ':' || COALESCE(character_maximum_length::text, '') \
-              FROM information_schema.columns WHERE table_schema = {schema} \
-              AND table_name = {name} AND column_name = 'version_num')"
-        );
+        if let Some((read_for, found)) = self.preflight_read.take() {
+            if read_for == *table {
+                return Ok(found);
+            }
+        }
         let messages = self
             .client
-            .simple_query(&sql)
+            .simple_query(&self.preflight_sql(table))
             .await
             .map_err(|e| session_error("checking that the database accepts writes", &e))?;
         let Some(row) = messages.iter().find_map(|m| match m {
@@ -564,33 +648,14 @@ impl Executor for PostgresExecutor {
         }) else {
             return Ok(Preflight::default());
         };
-        let read_only = if row.get(0) == Some("true") {
-            Some("the server is a standby in recovery (pg_is_in_recovery())".to_string())
-        } else if row.get(1) == Some("on") {
-            Some("the session is read-only (transaction_read_only = on)".to_string())
-        } else {
-            None
-        };
-        let version_column = if row.get(2) == Some("0") {
-            None
-        } else {
-            Some(row.get(3).map(|column| {
-                let (data_type, length) = column.rsplit_once(':').unwrap_or((column, ""));
-                VersionColumn {
-                    data_type: data_type.to_string(),
-                    max_length: length.parse().ok(),
-                }
-            }))
-        };
-        Ok(Preflight {
-            read_only,
-            version_column,
-        })
+        let values: Vec<Option<&str>> = (0..row.len()).map(|i| row.get(i)).collect();
+        Ok(preflight_from(&values))
     }
 
     /// Releases the lock of `table` (unless another version table this executor locked
     /// shares it), even when this session is in a failed transaction.
     async fn unlock(&mut self, table: &VersionTable) -> Result<(), DatabaseError> {
+        self.preflight_read = None;
         match self.locks.release(table) {
             None => Ok(()),
             Some((_, HeldLock::Connection { lock, .. })) => {
@@ -612,9 +677,11 @@ impl Executor for PostgresExecutor {
         }
     }
 
-    /// Reads `pg_catalog` in one round trip (see the `snapshot` module).
+    /// Reads `pg_catalog` in one round trip once this session has prepared the catalog
+    /// queries (see the `snapshot` module).
     async fn snapshot(&mut self, table: &VersionTable) -> Result<Snapshot, DatabaseError> {
-        crate::snapshot::read_snapshot(&self.client, table).await
+        self.preflight_read = None;
+        crate::snapshot::read_snapshot(&self.client, table, &mut self.snapshot_prepared).await
     }
 }
 

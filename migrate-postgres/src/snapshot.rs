@@ -36,6 +36,16 @@ fn own(alias: &str, catalog: &str) -> String {
     )
 }
 
+/// The comment of the relation `oid`, or of its column `subid` (`0`: the relation's own), as
+/// `ds.description`: `obj_description` and `col_description` as a join, which the planner
+/// runs once for all rows instead of one function call (and query) per row.
+fn comment(oid: &str, subid: &str) -> String {
+    format!(
+        "LEFT JOIN pg_description ds ON ds.objoid = {oid} \
+         AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = {subid}"
+    )
+}
+
 fn literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
@@ -89,10 +99,12 @@ fn queries(table: &VersionTable) -> Vec<String> {
              AND d.objid = c.oid AND d.deptype = 'i')"
         ),
         format!(
-            "SELECT {SCHEMA}, c.relname, c.relkind, c.relpersistence, pg_get_partkeydef(c.oid), \
-             obj_description(c.oid, 'pg_class') \
+            "SELECT {SCHEMA}, c.relname, c.relkind, c.relpersistence, \
+             CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, ds.description \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relkind IN ('r', 'p') AND {relation}"
+             {} \
+             WHERE c.relkind IN ('r', 'p') AND {relation}",
+            comment("c.oid", "0")
         ),
         format!(
             "SELECT {SCHEMA}, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
@@ -100,14 +112,16 @@ fn queries(table: &VersionTable) -> Vec<String> {
              CASE WHEN a.attcollation <> t.typcollation THEN \
                CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) \
                ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END END, \
-             col_description(c.oid, a.attnum) \
+             ds.description \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_type t ON t.oid = a.atttypid \
              LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
              LEFT JOIN pg_collation co ON co.oid = a.attcollation \
              LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace \
+             {} \
              WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND {relation} \
-             ORDER BY 1, 2, a.attnum"
+             ORDER BY 1, 2, a.attnum",
+            comment("c.oid", "a.attnum")
         ),
         format!(
             "SELECT {SCHEMA}, c.relname, co.conname, co.contype, pg_get_constraintdef(co.oid, true), {}, \
@@ -135,13 +149,15 @@ fn queries(table: &VersionTable) -> Vec<String> {
              WHERE co.conindid = i.oid AND co.conrelid = c.oid AND co.contype IN ('p', 'u', 'x'))"
         ),
         format!(
-            "SELECT {SCHEMA}, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid, true), obj_description(c.oid, 'pg_class'), \
+            "SELECT {SCHEMA}, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid, true), ds.description, \
              (SELECT string_agg(DISTINCT CASE WHEN dn.nspname = current_schema() THEN '' ELSE dn.nspname || '.' END || dc.relname, chr(31)) \
               FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
               JOIN pg_class dc ON dc.oid = d.refobjid JOIN pg_namespace dn ON dn.oid = dc.relnamespace \
               WHERE r.ev_class = c.oid AND dc.oid <> c.oid AND dc.relkind IN ('v', 'm')) \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.relkind IN ('v', 'm') AND {relation}"
+             {} \
+             WHERE c.relkind IN ('v', 'm') AND {relation}",
+            comment("c.oid", "0")
         ),
         format!(
             "SELECT {SCHEMA}, p.proname, p.prokind, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid) \
@@ -164,75 +180,20 @@ type Rows = Vec<Vec<Option<String>>>;
 /// The catalog queries are prepared once per session (`PREPARE migrate_snapshot_<hash>_<n>`,
 /// the hash telling apart the texts of another version table) and then run with `EXECUTE`,
 /// all in one simple-query round trip: `verify` takes three snapshots per revision, and
-/// planning these queries costs about as much as running them. Where prepared statements do
-/// not survive between round trips (a pooler in transaction mode), the queries run as text.
-pub async fn read_snapshot(
+/// planning these queries costs about as much as running them. `prepared` is the executor's
+/// memory of the prefix this session has prepared: while it holds, a snapshot is one round
+/// trip of `EXECUTE`s; otherwise `pg_prepared_statements` is asked first (two round trips).
+/// Where prepared statements do not survive between round trips (a pooler in transaction
+/// mode, a `DISCARD ALL` in a migration), the queries run again as text.
+pub(crate) async fn read_snapshot(
     client: &Client,
     table: &VersionTable,
+    prepared: &mut Option<String>,
 ) -> Result<Snapshot, DatabaseError> {
     let queries = queries(table);
-    let prefix = format!(
-        "migrate_snapshot_{}_",
-        &migrate_core::snapshot::definition_hash(&queries.join(";"))[..12]
-    );
-    let names: Vec<String> = (0..queries.len()).map(|i| format!("{prefix}{i}")).collect();
-    let prepared = client
-        .simple_query(&format!(
-            "SELECT name FROM pg_prepared_statements WHERE name LIKE '{prefix}%'"
-        ))
+    let results = run_queries(client, &queries, prepared)
         .await
         .map_err(|e| session_error("reading the catalog", &e))?;
-    let have: Vec<&str> = prepared
-        .iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(row) => row.get(0),
-            _ => None,
-        })
-        .collect();
-    let mut sql = String::new();
-    for (name, query) in names.iter().zip(&queries) {
-        if !have.contains(&name.as_str()) {
-            sql.push_str(&format!("PREPARE {name} AS {query};\n"));
-        }
-    }
-    let prepares = queries.len() - have.len().min(queries.len());
-    for name in &names {
-        sql.push_str(&format!("EXECUTE {name};\n"));
-    }
-    let messages = match client.simple_query(&sql).await {
-        Ok(messages) => messages,
-        // 26000 (no such prepared statement) / 42P05 (already exists): another session answered.
-        Err(e)
-            if e.code()
-                .is_some_and(|c| ["26000", "42P05"].contains(&c.code())) =>
-        {
-            client
-                .simple_query(&queries.join(";\n"))
-                .await
-                .map_err(|e| session_error("reading the catalog", &e))?
-        }
-        Err(e) => return Err(session_error("reading the catalog", &e)),
-    };
-    let mut results: Vec<Rows> = vec![Vec::new()];
-    for message in messages {
-        match message {
-            SimpleQueryMessage::Row(row) => {
-                let values = (0..row.len())
-                    .map(|i| row.get(i).map(str::to_string))
-                    .collect();
-                if let Some(last) = results.last_mut() {
-                    last.push(values);
-                }
-            }
-            SimpleQueryMessage::CommandComplete(_) => results.push(Vec::new()),
-            _ => {}
-        }
-    }
-    // Each PREPARE completes a command with no rows: skip theirs (the text fallback has none,
-    // and then fewer results than `prepares + queries`).
-    if results.len() > queries.len() + 1 {
-        results.drain(..prepares);
-    }
     let mut results = results.into_iter();
     let mut next = || results.next().unwrap_or_default();
     let (
@@ -439,6 +400,89 @@ pub async fn read_snapshot(
         })
         .collect();
     Ok(snap.sorted())
+}
+
+/// SQLSTATE 26000 (no such prepared statement) or 42P05 (one of that name exists already):
+/// another server session answered than the one that prepared them.
+fn another_session(error: &tokio_postgres::Error) -> bool {
+    error
+        .code()
+        .is_some_and(|c| ["26000", "42P05"].contains(&c.code()))
+}
+
+/// The rows of each of `queries`, in order, through the session's prepared statements (see
+/// [`read_snapshot`]).
+async fn run_queries(
+    client: &Client,
+    queries: &[String],
+    prepared: &mut Option<String>,
+) -> Result<Vec<Rows>, tokio_postgres::Error> {
+    let prefix = format!(
+        "migrate_snapshot_{}_",
+        &migrate_core::snapshot::definition_hash(&queries.join(";"))[..12]
+    );
+    let names: Vec<String> = (0..queries.len()).map(|i| format!("{prefix}{i}")).collect();
+    let executes: String = names.iter().map(|n| format!("EXECUTE {n};\n")).collect();
+    if prepared.as_deref() == Some(prefix.as_str()) {
+        match client.simple_query(&executes).await {
+            Ok(messages) => return Ok(results(messages)),
+            Err(e) if another_session(&e) => *prepared = None,
+            Err(e) => return Err(e),
+        }
+    }
+    let found = client
+        .simple_query(&format!(
+            "SELECT name FROM pg_prepared_statements WHERE name LIKE '{prefix}%'"
+        ))
+        .await?;
+    let have: Vec<&str> = found
+        .iter()
+        .filter_map(|m| match m {
+            SimpleQueryMessage::Row(row) => row.get(0),
+            _ => None,
+        })
+        .collect();
+    let mut sql = String::new();
+    let mut prepares = 0;
+    for (name, query) in names.iter().zip(queries) {
+        if !have.contains(&name.as_str()) {
+            sql.push_str(&format!("PREPARE {name} AS {query};\n"));
+            prepares += 1;
+        }
+    }
+    sql.push_str(&executes);
+    match client.simple_query(&sql).await {
+        Ok(messages) => {
+            *prepared = Some(prefix);
+            // Each PREPARE completes a command with no rows.
+            let mut all = results(messages);
+            all.drain(..prepares.min(all.len()));
+            Ok(all)
+        }
+        Err(e) if another_session(&e) => {
+            *prepared = None;
+            Ok(results(client.simple_query(&queries.join(";\n")).await?))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The rows of each command of one simple query, in order.
+fn results(messages: Vec<SimpleQueryMessage>) -> Vec<Rows> {
+    let mut all = Vec::new();
+    let mut rows: Rows = Vec::new();
+    for message in messages {
+        match message {
+            SimpleQueryMessage::Row(row) => rows.push(
+                (0..row.len())
+                    .map(|i| row.get(i).map(str::to_string))
+                    .collect(),
+            ),
+            SimpleQueryMessage::CommandComplete(_) => all.push(std::mem::take(&mut rows)),
+            _ => {}
+        }
+    }
+    all
 }
 
 fn opt(row: &[Option<String>], i: usize) -> Option<String> {

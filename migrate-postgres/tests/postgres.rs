@@ -644,3 +644,68 @@ async fn libpq_options_reach_the_server_session() {
     drop((exec, setup));
     db.finish().await;
 }
+
+/// The rows of `sql` on a session of its own, as text.
+async fn rows_elsewhere(db: &TestDb, sql: &str) -> Vec<Vec<Option<String>>> {
+    let mut other = db.connect().await;
+    other.query_text(sql).await.unwrap()
+}
+
+#[tokio::test]
+async fn execute_and_commit_commits_the_statement_or_nothing() {
+    let Some(admin) = admin_url() else { return };
+    let db = TestDb::create(&admin).await;
+    let mut exec = db.connect().await;
+    exec.execute("CREATE TABLE t (x int UNIQUE)").await.unwrap();
+    exec.begin().await.unwrap();
+    exec.execute("INSERT INTO t VALUES (1)").await.unwrap();
+    // A trailing comment does not swallow the COMMIT.
+    exec.execute_and_commit("INSERT INTO t VALUES (2) -- the second")
+        .await
+        .unwrap();
+    let committed = rows_elsewhere(&db, "SELECT x::text FROM t ORDER BY x").await;
+    assert_eq!(
+        committed,
+        [[Some("1".to_string())], [Some("2".to_string())]]
+    );
+    // A failing statement stops before the COMMIT: the transaction is rolled back whole.
+    exec.begin().await.unwrap();
+    exec.execute("INSERT INTO t VALUES (3)").await.unwrap();
+    let err = exec
+        .execute_and_commit("INSERT INTO t VALUES (1)")
+        .await
+        .unwrap_err();
+    assert_eq!(err.sqlstate.as_deref(), Some("23505"), "{err:?}");
+    exec.rollback().await.unwrap();
+    let after = rows_elsewhere(&db, "SELECT count(*)::text FROM t").await;
+    assert_eq!(after, [[Some("2".to_string())]]);
+    drop(exec);
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn snapshots_survive_prepared_statements_dropped_under_them() {
+    let Some(admin) = admin_url() else { return };
+    let db = TestDb::create(&admin).await;
+    let mut exec = db.connect().await;
+    let table = VersionTable::default();
+    exec.execute("CREATE TABLE a (id int PRIMARY KEY)")
+        .await
+        .unwrap();
+    let first = exec.snapshot(&table).await.unwrap();
+    assert_eq!(first.tables.len(), 1);
+    // The second snapshot runs the statements the first prepared.
+    exec.execute("CREATE TABLE b (id int)").await.unwrap();
+    let second = exec.snapshot(&table).await.unwrap();
+    assert_eq!(second.tables.len(), 2, "{second:?}");
+    // A migration that drops every prepared statement: the next snapshot prepares again.
+    exec.execute("DEALLOCATE ALL").await.unwrap();
+    let third = exec.snapshot(&table).await.unwrap();
+    assert_eq!(third, second);
+    exec.execute("DISCARD ALL").await.unwrap();
+    exec.execute("DROP TABLE b").await.unwrap();
+    let fourth = exec.snapshot(&table).await.unwrap();
+    assert_eq!(fourth, first);
+    drop(exec);
+    db.finish().await;
+}
