@@ -49,14 +49,25 @@ pub fn normalize(statement: &str) -> String {
 pub fn checksum<'a>(statements: impl IntoIterator<Item = &'a str>) -> String {
     let mut hasher = Sha256::new();
     for statement in statements {
-        hasher.update(normalize(statement).as_bytes());
+        // The lines `normalize` keeps, fed to the hash as they are found (no copy).
+        for line in statement.split('\n') {
+            let line = line.trim_end();
+            let trimmed = line.trim_start();
+            if trimmed.is_empty() || trimmed.starts_with("--") {
+                continue;
+            }
+            hasher.update(line.as_bytes());
+            hasher.update(b"\n");
+        }
         hasher.update([0u8]);
     }
-    hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for b in hasher.finalize() {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 #[cfg(test)]
@@ -79,6 +90,27 @@ mod tests {
             ]),
             "97a09f86635d571535835926fe2e83fb1429227dc480436e54f4f0145cf6566a"
         );
+    }
+
+    /// `checksum` hashes what `normalize` returns, statement by statement.
+    #[test]
+    fn checksum_is_the_hash_of_the_normalised_statements() {
+        let statements = [
+            "-- c\r\nCREATE TABLE t (\r\n  id INT  \r\n\r\n)",
+            "\n",
+            "SELECT 1 -- x",
+        ];
+        let mut hasher = Sha256::new();
+        for s in statements {
+            hasher.update(normalize(s).as_bytes());
+            hasher.update([0u8]);
+        }
+        let expected: String = hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(checksum(statements), expected);
     }
 
     #[test]
