@@ -154,11 +154,14 @@ pub trait Executor: Send {
     /// Roll back the open transaction.
     async fn rollback(&mut self) -> Result<(), DatabaseError>;
 
-    /// Run `sql` (the version-table change that ends a migration) and commit the open
-    /// transaction. A backend where each round trip to the server counts sends both at once;
-    /// the default runs [`Executor::execute`], then [`Executor::commit`].
-    async fn execute_and_commit(&mut self, sql: &str) -> Result<(), DatabaseError> {
-        self.execute(sql).await?;
+    /// Run `statements` in order (the bookkeeping that ends a transaction: the version-table
+    /// change, the history rows) and commit the open transaction, stopping at the first that
+    /// fails. A backend where each round trip to the server counts sends them all at once;
+    /// the default runs [`Executor::execute`] for each, then [`Executor::commit`].
+    async fn execute_and_commit(&mut self, statements: &[&str]) -> Result<(), DatabaseError> {
+        for sql in statements {
+            self.execute(sql).await?;
+        }
         self.commit().await
     }
 

@@ -889,6 +889,8 @@ async fn walk(
     let mut step_started = Instant::now();
     let mut step_clock = crate::clock::Timestamp::now();
     let mut commit_sent = false;
+    // A version change sent with the history rows and COMMIT that follow it (its index).
+    let mut deferred_change: Option<usize> = None;
     let actions = &plan.actions;
     // Where the open transaction began, and how often its statements were retried.
     let mut tx_begin = 0;
@@ -988,49 +990,84 @@ async fn walk(
                 }
                 Ok(())
             }
-            Action::RecordHistory => match history.as_mut() {
-                Some(h) if !h.todo.is_empty() => {
-                    let sql = crate::history::insert_sql(exec.dialect(), &h.table, &h.todo);
-                    let commit_follows = actions[at + 1..]
-                        .iter()
-                        .find(|a| a.talks_to_database())
-                        .is_some_and(|a| *a == Action::Commit);
-                    let sent = if commit_follows {
-                        commit_sent = true;
-                        exec.execute_and_commit(&sql).await
-                    } else {
-                        exec.execute(&sql).await
-                    };
-                    if sent.is_ok() {
-                        let mut rows: Vec<HistoryRow> = h.todo.drain(..).collect();
-                        h.in_tx.append(&mut rows);
-                    } else {
-                        commit_sent = false;
-                    }
-                    sent
-                }
-                _ => Ok(()),
-            },
-            Action::Execute(statement) => {
-                let started = Instant::now();
-                let sent = match &statement.kind {
-                    StatementKind::VersionChange { change, .. } => {
-                        // The last version change of a transaction and its COMMIT go together
-                        // (one round trip where the backend can).
+            Action::RecordHistory => {
+                // The version change held back for this round trip (see `Execute` below).
+                let deferred = deferred_change.take().and_then(|i| match &actions[i] {
+                    Action::Execute(crate::execution::Statement {
+                        sql,
+                        kind: StatementKind::VersionChange { change, .. },
+                    }) => Some((sql.as_str(), change)),
+                    _ => None,
+                });
+                match history.as_mut() {
+                    Some(h) if !h.todo.is_empty() || deferred.is_some() => {
+                        let insert = (!h.todo.is_empty())
+                            .then(|| crate::history::insert_sql(exec.dialect(), &h.table, &h.todo));
+                        let statements: Vec<&str> = deferred
+                            .map(|(sql, _)| sql)
+                            .into_iter()
+                            .chain(insert.as_deref())
+                            .collect();
                         let commit_follows = actions[at + 1..]
                             .iter()
                             .find(|a| a.talks_to_database())
                             .is_some_and(|a| *a == Action::Commit);
                         let sent = if commit_follows {
                             commit_sent = true;
-                            exec.execute_and_commit(&statement.sql).await
+                            exec.execute_and_commit(&statements).await
                         } else {
-                            exec.execute(&statement.sql).await
+                            let mut sent = Ok(());
+                            for sql in &statements {
+                                sent = exec.execute(sql).await;
+                                if sent.is_err() {
+                                    break;
+                                }
+                            }
+                            sent
                         };
                         if sent.is_ok() {
-                            apply_change(&mut state.heads, change);
+                            if let Some((_, change)) = deferred {
+                                apply_change(&mut state.heads, change);
+                            }
+                            let mut rows: Vec<HistoryRow> = h.todo.drain(..).collect();
+                            h.in_tx.append(&mut rows);
+                        } else {
+                            commit_sent = false;
                         }
                         sent
+                    }
+                    _ => Ok(()),
+                }
+            }
+            Action::Execute(statement) => {
+                let started = Instant::now();
+                let sent = match &statement.kind {
+                    StatementKind::VersionChange { change, .. } => {
+                        // The last version change of a transaction and its COMMIT go together
+                        // (one round trip where the backend can); with the history on, the
+                        // step's history rows go in the same round trip, between them: the
+                        // change is held back until `RecordHistory`, which sends all three.
+                        let mut next = actions[at + 1..].iter().filter(|a| a.talks_to_database());
+                        let first = next.next();
+                        let commit_follows = first.is_some_and(|a| *a == Action::Commit);
+                        let history_then_commit = history.is_some()
+                            && first.is_some_and(|a| *a == Action::RecordHistory)
+                            && next.next().is_some_and(|a| *a == Action::Commit);
+                        if history_then_commit {
+                            deferred_change = Some(at);
+                            Ok(())
+                        } else {
+                            let sent = if commit_follows {
+                                commit_sent = true;
+                                exec.execute_and_commit(&[statement.sql.as_str()]).await
+                            } else {
+                                exec.execute(&statement.sql).await
+                            };
+                            if sent.is_ok() {
+                                apply_change(&mut state.heads, change);
+                            }
+                            sent
+                        }
                     }
                     _ => exec.execute(&statement.sql).await,
                 };

@@ -185,9 +185,11 @@ impl Executor for FakeExecutor {
         self.record(format!("execute: {sql}"));
         self.run_statement(sql)
     }
-    async fn execute_and_commit(&mut self, sql: &str) -> Result<(), DatabaseError> {
-        self.record(format!("execute_and_commit: {sql}"));
-        self.run_statement(sql)?;
+    async fn execute_and_commit(&mut self, statements: &[&str]) -> Result<(), DatabaseError> {
+        for sql in statements {
+            self.record(format!("execute_and_commit: {sql}"));
+            self.run_statement(sql)?;
+        }
         self.finish_transaction()
     }
     async fn begin(&mut self) -> Result<(), DatabaseError> {

@@ -400,20 +400,22 @@ impl Executor for MysqlExecutor {
         self.conn.query_drop("ROLLBACK").await.map_err(other)
     }
 
-    /// One packet: (`START TRANSACTION`,) `sql`, `COMMIT`.
-    async fn execute_and_commit(&mut self, sql: &str) -> Result<(), DatabaseError> {
+    /// One packet: (`START TRANSACTION`,) the statements, `COMMIT`.
+    async fn execute_and_commit(&mut self, statements: &[&str]) -> Result<(), DatabaseError> {
         self.check_lock()?;
         let begin = std::mem::take(&mut self.begin_pending);
-        let statements: &[&str] = if begin {
-            &["START TRANSACTION", sql, "COMMIT"]
-        } else {
-            &[sql, "COMMIT"]
-        };
-        let sql_at = usize::from(begin);
-        self.batch(statements).await.map_err(|(index, e)| {
-            if index < sql_at {
+        let mut packet: Vec<&str> = Vec::with_capacity(statements.len() + 2);
+        if begin {
+            packet.push("START TRANSACTION");
+        }
+        packet.extend_from_slice(statements);
+        packet.push("COMMIT");
+        let first = usize::from(begin);
+        let commit_at = first + statements.len();
+        self.batch(&packet).await.map_err(|(index, e)| {
+            if index < first {
                 begin_failed(e)
-            } else if index == sql_at {
+            } else if index < commit_at {
                 statement(e)
             } else {
                 DatabaseError::other(format!("COMMIT failed: {}", message(&e)))

@@ -387,7 +387,7 @@ async fn execute_and_commit_commits_or_reports_the_failed_statement() {
 
     exec.begin().await.unwrap();
     run(&mut exec, "INSERT INTO data VALUES (1)").await;
-    exec.execute_and_commit(&d.insert_version(&t, "aaa111"))
+    exec.execute_and_commit(&[d.insert_version(&t, "aaa111").as_str()])
         .await
         .unwrap();
     let mut other = db.connect().await;
@@ -400,7 +400,7 @@ async fn execute_and_commit_commits_or_reports_the_failed_statement() {
     exec.begin().await.unwrap();
     run(&mut exec, "INSERT INTO data VALUES (2)").await;
     expect_statement_error(
-        exec.execute_and_commit("UPDATE missing SET version_num = 'x'")
+        exec.execute_and_commit(&["UPDATE missing SET version_num = 'x'"])
             .await,
         "ERROR 1146 (42S02)",
     );
@@ -411,13 +411,13 @@ async fn execute_and_commit_commits_or_reports_the_failed_statement() {
     // change fails, so COMMIT never runs.
     exec.begin().await.unwrap();
     expect_statement_error(
-        exec.execute_and_commit("DELETE FROM missing").await,
+        exec.execute_and_commit(&["DELETE FROM missing"]).await,
         "ERROR 1146 (42S02)",
     );
     exec.rollback().await.unwrap();
 
     exec.begin().await.unwrap();
-    exec.execute_and_commit(&d.update_version(&t, "aaa111", "bbb222"))
+    exec.execute_and_commit(&[d.update_version(&t, "aaa111", "bbb222").as_str()])
         .await
         .unwrap();
     assert_eq!(

@@ -431,15 +431,22 @@ impl Executor for PostgresExecutor {
         self.execute("COMMIT").await
     }
 
-    /// `sql` and `COMMIT` in one simple query: one round trip. Inside the open transaction
-    /// the server runs them in turn and stops at the first that fails (the transaction is
-    /// then aborted, and the migrator rolls it back), as when they are sent one by one.
-    async fn execute_and_commit(&mut self, sql: &str) -> Result<(), DatabaseError> {
+    /// The statements and `COMMIT` in one simple query: one round trip. Inside the open
+    /// transaction the server runs them in turn and stops at the first that fails (the
+    /// transaction is then aborted, and the migrator rolls it back), as when they are sent one
+    /// by one.
+    async fn execute_and_commit(&mut self, statements: &[&str]) -> Result<(), DatabaseError> {
         self.preflight_read = None;
         self.check_lock()?;
         // The line break ends a trailing `--` comment; an empty statement is harmless.
+        let mut sql = String::new();
+        for statement in statements {
+            sql.push_str(statement);
+            sql.push_str("\n;\n");
+        }
+        sql.push_str("COMMIT");
         self.client
-            .batch_execute(&format!("{sql}\n;\nCOMMIT"))
+            .batch_execute(&sql)
             .await
             .map_err(|e| statement_error(&e))
     }

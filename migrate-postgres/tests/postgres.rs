@@ -660,7 +660,7 @@ async fn execute_and_commit_commits_the_statement_or_nothing() {
     exec.begin().await.unwrap();
     exec.execute("INSERT INTO t VALUES (1)").await.unwrap();
     // A trailing comment does not swallow the COMMIT.
-    exec.execute_and_commit("INSERT INTO t VALUES (2) -- the second")
+    exec.execute_and_commit(&["INSERT INTO t VALUES (2) -- the second"])
         .await
         .unwrap();
     let committed = rows_elsewhere(&db, "SELECT x::text FROM t ORDER BY x").await;
@@ -672,7 +672,7 @@ async fn execute_and_commit_commits_the_statement_or_nothing() {
     exec.begin().await.unwrap();
     exec.execute("INSERT INTO t VALUES (3)").await.unwrap();
     let err = exec
-        .execute_and_commit("INSERT INTO t VALUES (1)")
+        .execute_and_commit(&["INSERT INTO t VALUES (1)"])
         .await
         .unwrap_err();
     assert_eq!(err.sqlstate.as_deref(), Some("23505"), "{err:?}");

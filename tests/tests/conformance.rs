@@ -221,7 +221,7 @@ async fn execute_and_commit_commits_or_leaves_the_transaction_to_roll_back(db: T
     exec.begin().await.unwrap();
     run(exec.as_mut(), "INSERT INTO data (id) VALUES (1)").await;
     let insert = exec.dialect().insert_version(&table, "aaa111");
-    exec.execute_and_commit(&insert).await.unwrap();
+    exec.execute_and_commit(&[insert.as_str()]).await.unwrap();
     // Seen from another connection: committed.
     assert_eq!(data_ids(&db), ["1"]);
     assert_eq!(db.versions(), Some(vec!["aaa111".to_string()]));
@@ -229,7 +229,7 @@ async fn execute_and_commit_commits_or_leaves_the_transaction_to_roll_back(db: T
     exec.begin().await.unwrap();
     run(exec.as_mut(), "INSERT INTO data (id) VALUES (2)").await;
     let err = exec
-        .execute_and_commit("UPDATE missing_table SET version_num = 'x'")
+        .execute_and_commit(&["UPDATE missing_table SET version_num = 'x'"])
         .await
         .expect_err("the change fails");
     assert_eq!(err.kind, DatabaseErrorKind::Statement, "{err}");
@@ -243,8 +243,26 @@ async fn execute_and_commit_commits_or_leaves_the_transaction_to_roll_back(db: T
     // Straight after `begin`.
     exec.begin().await.unwrap();
     let update = exec.dialect().update_version(&table, "aaa111", "bbb222");
-    exec.execute_and_commit(&update).await.unwrap();
+    exec.execute_and_commit(&[update.as_str()]).await.unwrap();
     assert_eq!(db.versions(), Some(vec!["bbb222".to_string()]));
+
+    // Several statements (the version change and the history rows): the second failing
+    // leaves the first uncommitted; all succeeding commits all.
+    exec.begin().await.unwrap();
+    let update = exec.dialect().update_version(&table, "bbb222", "ccc333");
+    let err = exec
+        .execute_and_commit(&[update.as_str(), "INSERT INTO missing_table VALUES (1)"])
+        .await
+        .expect_err("the second statement fails");
+    assert_eq!(err.kind, DatabaseErrorKind::Statement, "{err}");
+    exec.rollback().await.unwrap();
+    assert_eq!(db.versions(), Some(vec!["bbb222".to_string()]));
+    exec.begin().await.unwrap();
+    exec.execute_and_commit(&[update.as_str(), "INSERT INTO data (id) VALUES (3)"])
+        .await
+        .unwrap();
+    assert_eq!(db.versions(), Some(vec!["ccc333".to_string()]));
+    assert_eq!(data_ids(&db), ["1", "3"]);
 }
 conformance!(execute_and_commit_commits_or_leaves_the_transaction_to_roll_back);
 
