@@ -42,6 +42,42 @@ pub struct MysqlExecutor {
     locks: HeldLocks<String, HeldLock>,
     /// `begin` was called and `START TRANSACTION` is still to be sent.
     begin_pending: bool,
+    /// A statement since `begin` committed implicitly (DDL), so no transaction is open: the
+    /// bookkeeping that ends the migration opens one again, so that the version change and
+    /// its history rows commit together.
+    tx_ended: bool,
+}
+
+/// Whether MySQL commits the open transaction implicitly for `sql`: the DDL statements
+/// (`CREATE`, `ALTER`, `DROP`, `RENAME`, `TRUNCATE`; not `CREATE`/`DROP TEMPORARY TABLE`).
+/// Leading comments are skipped; an executable comment (`/*! ... */`) counts as not knowing,
+/// and not knowing answers false (the bookkeeping then runs as it did before).
+fn commits_implicitly(sql: &str) -> bool {
+    let mut rest = sql;
+    loop {
+        rest = rest.trim_start();
+        if rest.starts_with("--") || rest.starts_with('#') {
+            rest = rest.split_once('\n').map_or("", |(_, after)| after);
+        } else if rest.starts_with("/*") && !rest.starts_with("/*!") {
+            rest = rest.split_once("*/").map_or("", |(_, after)| after);
+        } else {
+            break;
+        }
+    }
+    if rest.starts_with("/*!") {
+        return false;
+    }
+    let mut words = rest
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty());
+    let first = words.next().unwrap_or("").to_ascii_uppercase();
+    match first.as_str() {
+        "ALTER" | "RENAME" | "TRUNCATE" => true,
+        "CREATE" | "DROP" => !words
+            .next()
+            .is_some_and(|w| w.eq_ignore_ascii_case("TEMPORARY")),
+        _ => false,
+    }
 }
 
 /// A migration lock an executor holds.
@@ -125,6 +161,7 @@ impl MysqlExecutor {
             lock_lease: DEFAULT_LEASE,
             locks: HeldLocks::new(),
             begin_pending: false,
+            tx_ended: false,
         }
     }
 
@@ -343,6 +380,8 @@ impl Executor for MysqlExecutor {
     /// was called since the last statement.
     async fn execute(&mut self, sql: &str) -> Result<(), DatabaseError> {
         self.check_lock()?;
+        // The implicit commit happens before the statement runs, so also when it fails.
+        self.tx_ended |= commits_implicitly(sql);
         if !std::mem::take(&mut self.begin_pending) {
             return self.conn.query_drop(sql).await.map_err(statement);
         }
@@ -382,11 +421,13 @@ impl Executor for MysqlExecutor {
     /// DDL inside it still commits implicitly (MySQL has no transactional DDL).
     async fn begin(&mut self) -> Result<(), DatabaseError> {
         self.begin_pending = true;
+        self.tx_ended = false;
         Ok(())
     }
 
     async fn commit(&mut self) -> Result<(), DatabaseError> {
         self.check_lock()?;
+        self.tx_ended = false;
         if std::mem::take(&mut self.begin_pending) {
             return Ok(()); // no statement ran: no transaction was opened
         }
@@ -394,16 +435,18 @@ impl Executor for MysqlExecutor {
     }
 
     async fn rollback(&mut self) -> Result<(), DatabaseError> {
+        self.tx_ended = false;
         if std::mem::take(&mut self.begin_pending) {
             return Ok(());
         }
         self.conn.query_drop("ROLLBACK").await.map_err(other)
     }
 
-    /// One packet: (`START TRANSACTION`,) the statements, `COMMIT`.
+    /// One packet: (`START TRANSACTION`,) the statements, `COMMIT`. The transaction is
+    /// opened again when DDL since `begin` ended it, so that the statements commit together.
     async fn execute_and_commit(&mut self, statements: &[&str]) -> Result<(), DatabaseError> {
         self.check_lock()?;
-        let begin = std::mem::take(&mut self.begin_pending);
+        let begin = std::mem::take(&mut self.begin_pending) || std::mem::take(&mut self.tx_ended);
         let mut packet: Vec<&str> = Vec::with_capacity(statements.len() + 2);
         if begin {
             packet.push("START TRANSACTION");
@@ -636,5 +679,25 @@ impl Canceller for MysqlCanceller {
         let killed = conn.query_drop(format!("KILL QUERY {}", self.id)).await;
         let _ = conn.disconnect().await;
         killed.map_err(other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::commits_implicitly as c;
+
+    #[test]
+    fn ddl_is_known_to_commit_implicitly() {
+        assert!(c("CREATE TABLE t (id INT)"));
+        assert!(c("-- a table\n/* note */ alter table t ADD x INT"));
+        assert!(c("  DROP INDEX i ON t"));
+        assert!(c("RENAME TABLE a TO b"));
+        assert!(c("TRUNCATE t"));
+        assert!(!c("CREATE TEMPORARY TABLE t (id INT)"));
+        assert!(!c("DROP TEMPORARY TABLE t"));
+        assert!(!c("INSERT INTO t VALUES (1)"));
+        assert!(!c("UPDATE created SET x = 1"));
+        assert!(!c("/*!50003 CREATE */ SELECT 1"));
+        assert!(!c("-- only a comment"));
     }
 }

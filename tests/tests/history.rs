@@ -987,3 +987,40 @@ fn a_table_without_kept_statements_is_read_and_upgraded(db: TestDb) {
     );
 }
 per_backend!(a_table_without_kept_statements_is_read_and_upgraded);
+
+/// A history row the database refuses (here: a constraint added to the history table by
+/// hand) fails the run, and the version table is where the message says: the version change
+/// and its history rows commit together or not at all, also on MariaDB, where the
+/// migration's DDL has already committed itself and left no transaction open.
+fn a_refused_history_row_leaves_the_version_table_where_the_message_says(db: TestDb) {
+    let p = project(&db, &[(A1_FILE, A1_SQL), (B2_FILE, B2_SQL)]);
+    p.migrate(&["upgrade", A1]).ok();
+    db.query(&match db.backend {
+        Backend::Sqlite => format!(
+            "CREATE TRIGGER refuse_b2 BEFORE INSERT ON {HISTORY_TABLE} WHEN NEW.revision = '{B2}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        ),
+        _ => format!(
+            "ALTER TABLE {HISTORY_TABLE} ADD CONSTRAINT refuse_b2 CHECK (revision <> '{B2}')"
+        ),
+    });
+    let message = p.migrate(&["upgrade", "head"]).failed();
+    assert!(
+        message.contains(&format!("the version table is at {A1}")),
+        "{message}"
+    );
+    assert_eq!(db.versions(), Some(strings(&[A1])), "{message}");
+    // With the constraint gone the run goes on (MariaDB's `plans` already exists: its DDL
+    // committed, so the revision is stamped past after checking by hand).
+    db.query(&match db.backend {
+        Backend::Sqlite => "DROP TRIGGER refuse_b2".to_string(),
+        Backend::Mysql => format!("ALTER TABLE {HISTORY_TABLE} DROP CONSTRAINT refuse_b2"),
+        _ => format!("ALTER TABLE {HISTORY_TABLE} DROP CONSTRAINT refuse_b2"),
+    });
+    if db.backend == Backend::Mysql {
+        p.migrate(&["stamp", B2]).ok();
+    } else {
+        p.migrate(&["upgrade", "head"]).ok();
+    }
+    assert_eq!(db.versions(), Some(strings(&[B2])));
+}
+per_backend!(a_refused_history_row_leaves_the_version_table_where_the_message_says);
