@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -601,17 +600,7 @@ fn interrupted(db: TestDb) {
     for (format, db) in ["json", "text"].into_iter().zip(&dbs) {
         let p = project(&db.url, &[("a1.sql", sql_revision(A1, "", "", slow))]);
         let mut child = p.spawn(&["--format", format, "-v", "upgrade"]);
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (line_tx, lines) = mpsc::channel();
-        let reader = std::thread::spawn(move || {
-            let mut all = String::new();
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                all.push_str(&line);
-                all.push('\n');
-                let _ = line_tx.send(line);
-            }
-            all
-        });
+        let (lines, reader) = common::follow_stderr(&mut child);
         // -v prints each statement as it is done; the slow one is the second.
         loop {
             let line = lines

@@ -7,9 +7,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::Command;
-use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{output_within, Backend, Project, TestDb, PROCESS_LIMIT};
@@ -45,17 +43,7 @@ fn ctrl_c_stops_the_run_and_says_what_it_left(db: TestDb) {
     );
 
     let mut child = p.spawn(&["upgrade", "head"]);
-    let stderr = child.stderr.take().expect("stderr is piped");
-    let (line_tx, lines) = mpsc::channel();
-    let reader = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            all.push_str(&line);
-            all.push('\n');
-            let _ = line_tx.send(line);
-        }
-        all
-    });
+    let (lines, reader) = common::follow_stderr(&mut child);
     // The first migration is done once its line is printed; the slow statement then runs.
     loop {
         let line = lines

@@ -320,6 +320,29 @@ impl Project {
 }
 
 /// Waits for a spawned run (at most [`PROCESS_LIMIT`]).
+/// Follows a spawned child's stderr: each line as it comes on the receiver, and all of it
+/// from the thread once the child closes it.
+pub fn follow_stderr(
+    child: &mut Child,
+) -> (
+    std::sync::mpsc::Receiver<String>,
+    std::thread::JoinHandle<String>,
+) {
+    use std::io::{BufRead, BufReader};
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let (line_tx, lines) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            all.push_str(&line);
+            all.push('\n');
+            let _ = line_tx.send(line);
+        }
+        all
+    });
+    (lines, reader)
+}
+
 pub fn wait(child: Child, args: &str) -> Run {
     let out = output_within(child, PROCESS_LIMIT, &format!("`migrate {args}`"));
     Run::from_output(args.to_string(), out)
