@@ -186,26 +186,7 @@ impl Executor for SqliteExecutor {
     }
 
     async fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DatabaseError> {
-        use rusqlite::types::ValueRef;
-        let mut stmt = self.conn.prepare(sql).map_err(statement)?;
-        let n = stmt.column_count();
-        let mut rows = stmt.query([]).map_err(statement)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(statement)? {
-            let mut values = Vec::with_capacity(n);
-            for i in 0..n {
-                values.push(match row.get_ref(i).map_err(statement)? {
-                    ValueRef::Null => None,
-                    ValueRef::Integer(v) => Some(v.to_string()),
-                    ValueRef::Real(v) => Some(v.to_string()),
-                    ValueRef::Text(t) | ValueRef::Blob(t) => {
-                        Some(String::from_utf8_lossy(t).into_owned())
-                    }
-                });
-            }
-            out.push(values);
-        }
-        Ok(out)
+        crate::snapshot::text_rows(&self.conn, sql, statement)
     }
 
     /// `BEGIN IMMEDIATE`: takes SQLite's write lock at once, so a concurrent writer fails

@@ -179,17 +179,26 @@ fn rows(conn: &Connection, sql: &str) -> Result<Vec<Vec<String>>, DatabaseError>
 }
 
 fn nullable_rows(conn: &Connection, sql: &str) -> Result<Vec<Vec<Option<String>>>, DatabaseError> {
-    let failed = |e: rusqlite::Error| {
+    text_rows(conn, sql, |e| {
         DatabaseError::other(format!("reading the SQLite catalog ({sql}): {e}"))
-    };
-    let mut stmt = conn.prepare(sql).map_err(failed)?;
+    })
+}
+
+/// Every row of `sql`, each value as text (`NULL` as `None`, blobs read as UTF-8); `failed`
+/// turns SQLite's error into the caller's.
+pub(crate) fn text_rows(
+    conn: &Connection,
+    sql: &str,
+    failed: impl Fn(rusqlite::Error) -> DatabaseError,
+) -> Result<Vec<Vec<Option<String>>>, DatabaseError> {
+    let mut stmt = conn.prepare(sql).map_err(&failed)?;
     let n = stmt.column_count();
     let mut out = Vec::new();
-    let mut q = stmt.query([]).map_err(failed)?;
-    while let Some(row) = q.next().map_err(failed)? {
+    let mut q = stmt.query([]).map_err(&failed)?;
+    while let Some(row) = q.next().map_err(&failed)? {
         let mut values = Vec::with_capacity(n);
         for i in 0..n {
-            values.push(match row.get_ref(i).map_err(failed)? {
+            values.push(match row.get_ref(i).map_err(&failed)? {
                 ValueRef::Null => None,
                 ValueRef::Integer(v) => Some(v.to_string()),
                 ValueRef::Real(v) => Some(v.to_string()),
