@@ -55,7 +55,18 @@ fn list_dir(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) -> Result<()> {
     let by_bytes = |a: &OsString, b: &OsString| a.as_encoded_bytes().cmp(b.as_encoded_bytes());
     files.sort_unstable_by(by_bytes);
     out.reserve(files.len());
-    out.extend(files.iter().map(|name| dir.join(name)));
+    // `dir.join(name)` parses `name` for a root first; a listed name is one plain component.
+    let base = dir.as_os_str();
+    out.extend(files.iter().map(|name| {
+        let mut path = OsString::with_capacity(base.len() + 1 + name.len());
+        path.push(base);
+        let last = base.as_encoded_bytes().last().copied();
+        if last.is_some_and(|b| b != b'/' && b != std::path::MAIN_SEPARATOR as u8) {
+            path.push(std::path::MAIN_SEPARATOR_STR);
+        }
+        path.push(name);
+        PathBuf::from(path)
+    }));
     if recursive {
         dirs.sort_unstable_by(by_bytes);
         for d in dirs {

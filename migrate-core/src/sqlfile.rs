@@ -53,7 +53,11 @@ pub(crate) fn parse(path: &Path, text: &str, contents: Contents) -> Result<Revis
     let body = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = Lines::new(body).peekable();
 
-    let mut header = Header::default();
+    // Room for a typical header's text, which otherwise grows by doubling from a few bytes.
+    let mut header = Header {
+        doc: String::with_capacity(256),
+        ..Header::default()
+    };
     // Leading blank lines, then the run of `--` lines (a directive ends it).
     while lines.next_if(|l| l.text.trim().is_empty()).is_some() {}
     while let Some(line) = lines.peek() {
@@ -292,9 +296,8 @@ impl Header {
         // Each line ends with a newline; the last ones are trimmed when the header ends.
         self.doc.push_str(text);
         self.doc.push('\n');
-        let field = text
-            .split_once(':')
-            .and_then(|(key, value)| Some((Field::from_key(key)?, value.trim())));
+        let field = memchr::memchr(b':', text.as_bytes())
+            .and_then(|at| Some((Field::from_key(&text[..at])?, text[at + 1..].trim())));
         if self.message.is_none() && !text.trim().is_empty() {
             // The first non-empty line is the message, unless it already is a field.
             self.message = Some(if field.is_some() {
@@ -506,7 +509,8 @@ impl<'a> Iterator for Lines<'a> {
         }
         let start = self.pos;
         let rest = &self.src[start..];
-        let (raw, next) = match rest.find('\n') {
+        // `memchr` rather than `str::find`: a third of the instructions on a file's short lines.
+        let (raw, next) = match memchr::memchr(b'\n', rest.as_bytes()) {
             Some(at) => (&rest[..at], start + at + 1),
             None => (rest, len + 1),
         };
