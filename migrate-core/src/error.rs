@@ -391,11 +391,24 @@ impl std::fmt::Display for StatementFailure {
 }
 
 impl StatementFailure {
+    /// Whether `migrate upgrade --resume` can finish this revision from the failed statement:
+    /// the history recorded the failed upgrade and statements before it stayed applied (on
+    /// MySQL/MariaDB, or in a section run outside a transaction).
+    pub fn can_resume(&self) -> bool {
+        let ran_before = match self.left {
+            Left::OutsideTransaction { ran_before } | Left::ImplicitCommit { ran_before } => {
+                ran_before
+            }
+            Left::NothingApplied | Left::MigrationRolledBack => 0,
+        };
+        self.resumable && ran_before > 0
+    }
+
     /// What to do after a failure that left `ran_before` statements of the migration applied.
     fn way_out(&self, ran_before: usize) -> String {
         if ran_before == 0 {
             "Fix the revision, then run the command again.".to_string()
-        } else if self.resumable {
+        } else if self.can_resume() {
             format!(
                 "Fix statement {} (leave those before it as they are), then `migrate upgrade --resume` runs the revision from it; or undo or finish the revision by hand and say so with `migrate repair --rolled-back` or `--applied`.",
                 self.index
@@ -832,6 +845,7 @@ impl Serialize for Error {
                 m.serialize_entry("sqlstate", &f.error.sqlstate)?;
                 m.serialize_entry("database_message", &f.error.message)?;
                 m.serialize_entry("left", &f.left)?;
+                m.serialize_entry("resumable", &f.can_resume())?;
                 m.serialize_entry("report", &f.report)?;
             }
             Error::Database { error, report } => {

@@ -357,6 +357,24 @@ fn mysql_failed_statement_is_recorded_and_resumed() {
         return;
     };
     let p = half_applied(&db);
+    // The same failure as JSON, on a database of its own: it says the revision can be resumed.
+    let other = TestDb::fresh(Backend::Mysql).expect("a second MariaDB database");
+    let q = project(
+        &other,
+        &[
+            (A1_FILE, A1_SQL),
+            (B2_FILE, &three_statements(STEP_ONE, BROKEN_TWO)),
+        ],
+    );
+    let run = q.migrate(&["--format", "json", "upgrade", "head"]);
+    assert_eq!(run.code, Some(1), "{}{}", run.stdout, run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let error = &json["error"];
+    assert_eq!(error["code"], "statement_failed", "{json}");
+    assert_eq!(error["statement_index"], 2, "{json}");
+    assert_eq!(error["left"]["state"], "implicit_commit", "{json}");
+    assert_eq!(error["left"]["ran_before"], 1, "{json}");
+    assert_eq!(error["resumable"], true, "{json}");
     assert_eq!(
         history(&db),
         strings(&[
