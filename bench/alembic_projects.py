@@ -104,7 +104,7 @@ DIALECTS = {
     "mysql": "mysql://u@h/db",
 }
 
-STATUSES = ("alembic-fails", "runs-equal", "refused", "differs")
+STATUSES = ("alembic-fails", "runs-equal", "same-sql", "refused", "differs")
 
 
 # ---------------------------------------------------------------- reading a versions folder
@@ -279,6 +279,66 @@ def own_statements(statements, dialect):
     return st
 
 
+def canonical(statements):
+    """The SQL of `statements` as a list of statements with layout taken out: split at every `;`
+    outside quotes, dollar quotes and comments, runs of whitespace outside quotes made one space,
+    empty statements dropped."""
+    text = "\n".join(statements)
+    out, cur, i, n = [], [], 0, len(text)
+    def flush():
+        s = "".join(cur).strip()
+        if s:
+            out.append(s)
+        cur.clear()
+    while i < n:
+        c = text[i]
+        if c in "'\"`":
+            j = i + 1
+            while j < n:
+                if text[j] == c:
+                    if j + 1 < n and text[j + 1] == c:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            cur.append(text[i:j + 1]); i = j + 1; continue
+        if c == "$":
+            m = re.match(r"\$[A-Za-z_]*\$", text[i:])
+            if m:
+                tag = m.group(0); j = text.find(tag, i + len(tag))
+                j = n if j < 0 else j + len(tag)
+                cur.append(text[i:j]); i = j; continue
+        if text.startswith("--", i):
+            j = text.find("\n", i); j = n if j < 0 else j
+            cur.append(text[i:j]); cur.append(" "); i = j; continue
+        if c == ";":
+            flush(); i += 1; continue
+        if c.isspace():
+            j = i
+            while j < n and text[j].isspace():
+                j += 1
+            cur.append(" "); i = j; continue
+        cur.append(c); i += 1
+    flush()
+    return out
+
+
+INDEX = re.compile(r"CREATE (UNIQUE )?INDEX ")
+
+
+def same_sql(alembic, ours):
+    """Whether two statement lists differ only in layout (whitespace outside quotes, how the
+    text of one op.execute is cut into statements, a doubled `;`), or also in the order of
+    CREATE INDEX statements, which in Alembic follows a set's order (several index=True
+    columns in one create_table)."""
+    a, m = canonical(alembic), canonical(ours)
+    if a == m:
+        return True
+    if sorted(a) != sorted(m):
+        return False
+    return all(x == y or (INDEX.match(x) and INDEX.match(y)) for x, y in zip(a, m))
+
+
 def traceback_file(stderr):
     """The versions file a Python traceback last names, if any."""
     names = re.findall(r'File "[^"]*/versions/([^"/]+\.py)"', stderr)
@@ -287,7 +347,8 @@ def traceback_file(stderr):
 
 def error_line(stderr):
     """The message of an error: Alembic's `FAILED:` line or the traceback's last line."""
-    lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
+    lines = [ln for ln in stderr.strip().splitlines()
+             if ln.strip() and not ln.startswith("ALEMBIC-PROJECTS-FAILED")]
     for ln in lines:
         if ln.startswith("FAILED:"):
             return ln[len("FAILED:"):].strip()
@@ -300,15 +361,73 @@ STUB = ('"""stub: the original file does not import here"""\n'
         "def downgrade():\n    pass\n")
 
 
+# Imports every file given, in Alembic's venv, as Alembic's script loader does; prints one JSON
+# line {file: error} for those that fail.
+IMPORT_CHECK = """
+import importlib.util, json, sys, traceback
+bad = {}
+for i, path in enumerate(sys.argv[1:]):
+    try:
+        spec = importlib.util.spec_from_file_location(f"_rev_{i}", path)
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
+    except BaseException as e:
+        bad[path.rsplit("/", 1)[-1]] = traceback.format_exception_only(e)[-1].strip()
+print(json.dumps(bad))
+"""
+
+
+# Appended to every revision file of Alembic's copy: a failing upgrade() is reported on stderr
+# and the run goes on, so one Alembic process renders a whole run of revisions; what the
+# others print does not change (offline, a revision sees only its own operations).
+GO_ON = """
+
+_alembic_projects_upgrade = upgrade
+
+
+def upgrade(*args, **kwargs):
+    import sys, traceback
+    try:
+        _alembic_projects_upgrade(*args, **kwargs)
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:
+        text = traceback.format_exception_only(e)[-1].strip().replace(chr(10), " ")
+        print("ALEMBIC-PROJECTS-FAILED", revision, text, file=sys.stderr, flush=True)
+"""
+FAILED = re.compile(r"^ALEMBIC-PROJECTS-FAILED (\S+) (.*)$", re.M)
+
+
+def stub(folder, dest, name, rev):
+    header = read_header((folder.path / name).read_text(errors="replace"))
+    (dest / name).write_text(STUB.format(values=(
+        rev, header.get("down_revision"), header.get("branch_labels"), header.get("depends_on"))))
+
+
 def loadable_copy(folder, dest):
     """A copy of the folder for Alembic in which every file that does not import is a stub
-    with its header: {file: reason} of the stubbed files, or ({}, reason) if the folder does not
-    load for another reason."""
+    with its header: {file: reason} of the stubbed files, and None, or the reason the folder
+    does not load. The files are first imported in one process of Alembic's Python (one
+    Alembic process per bad file would take minutes on some folders); Alembic's `heads` then
+    confirms the copy loads."""
     if dest.exists():
         shutil.rmtree(dest)
     shutil.copytree(folder.path, dest)
     stubbed = {}
     by_file = {r["file"]: rev for rev, r in folder.revs.items()}
+    venv_python = os.path.join(os.environ.get("VENV", "/opt/alembic-venv"), "bin", "python")
+    run = subprocess.run([venv_python, "-I", "-c", IMPORT_CHECK] + [str(dest / f) for f in by_file],
+                         capture_output=True, text=True)
+    try:
+        bad = json.loads(run.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        bad = {}
+    for name, err in bad.items():
+        stub(folder, dest, name, by_file[name])
+        stubbed[name] = "does not import: " + err
+    for name in by_file:
+        text = (dest / name).read_text(errors="replace")
+        if name not in stubbed and re.search(r"^def upgrade\(", text, re.M):
+            (dest / name).write_text(text + GO_ON)
     for _ in range(len(folder.revs) + 1):
         code, _, err = oracle(dest, DIALECTS["sqlite"], ["heads"])
         if code == 0:
@@ -316,12 +435,7 @@ def loadable_copy(folder, dest):
         name = traceback_file(err)
         if name is None or name in stubbed or name not in by_file:
             return stubbed, error_line(err)
-        rev = by_file[name]
-        r = folder.revs[rev]
-        header = read_header((folder.path / name).read_text(errors="replace"))
-        (dest / name).write_text(STUB.format(values=(
-            rev, header.get("down_revision"), header.get("branch_labels"),
-            header.get("depends_on"))))
+        stub(folder, dest, name, by_file[name])
         stubbed[name] = "does not import: " + error_line(err)
     return stubbed, "too many files do not import"
 
@@ -337,9 +451,11 @@ def alembic_renders(copy, folder, dialect):
             args = ["upgrade", f"{begin}:{target}" if begin else target, "--sql"]
             code, stdout, stderr = oracle(copy, url, args)
             segs = segments(stdout)
+            failed_here = dict(FAILED.findall(stderr))
             done = 0
             while done < len(todo) and todo[done] in segs and segs[todo[done]][1]:
-                out[todo[done]] = (segs[todo[done]][0], None)
+                rev = todo[done]
+                out[rev] = (None, failed_here[rev]) if rev in failed_here else (segs[rev][0], None)
                 done += 1
             if done == len(todo):
                 break
@@ -431,9 +547,14 @@ def measure(job):
             a, m = own_statements(alembic_st, dialect), own_statements(ours_st, dialect)
             if a == m:
                 rec.update(status="runs-equal", statements=len(a))
+            elif same_sql(a, m):
+                rec.update(status="same-sql", alembic=a, migrate=m)
             else:
                 rec.update(status="differs", alembic=a, migrate=m)
         records.append(rec)
+    tally = collections.Counter(r["status"] for r in records)
+    print(f"{label} {dialect}: " + ", ".join(f"{n} {k}" for k, n in sorted(tally.items())),
+          file=sys.stderr, flush=True)
     return records
 
 
@@ -442,9 +563,10 @@ def measure(job):
 def reason_kind(reason):
     """A refusal's reason without what names the place (file, line, quoted names) and without
     migrate's advice on what to do instead."""
-    r = re.sub(r"^.*? cannot be run by migrate: ", "", reason)
+    r = re.sub(r"^.*? cannot be run by migrate( on \w+)?: ", "", reason)
     r = re.sub(r"\. Apply this step with Alembic.*$", "", r)
-    r = re.sub(r"[\w./-]*\.py(:\d+)?(:\d+)?", "FILE", reason)
+    r = re.sub(r"[\w./-]*\.py(:\d+)?(:\d+)?", "FILE", r)
+    r = re.sub(r"\bat 0x[0-9a-f]+", "at 0x…", r)
     r = re.sub(r"\bline \d+(, column \d+)?", "line N", r)
     r = re.sub(r"'[^']*'", "'…'", r)
     r = re.sub(r"\b[0-9a-f]{12}\b", "REV", r)
@@ -452,64 +574,72 @@ def reason_kind(reason):
 
 
 def report(records, dialects, out):
+    """The tables, the top reasons and every differing revision, as Markdown."""
     def w(line=""):
         print(line, file=out)
 
     counts = collections.defaultdict(collections.Counter)
-    total = collections.defaultdict(collections.Counter)
-    projects = []
+    projects, revisions = [], collections.Counter()
     for rec in records:
         if rec["project"] not in projects:
             projects.append(rec["project"])
         counts[(rec["project"], rec["dialect"])][rec["status"]] += 1
-        total[rec["dialect"]][rec["status"]] += 1
-    revisions = collections.Counter()
-    for rec in records:
+        counts[("", rec["dialect"])][rec["status"]] += 1
         if rec["dialect"] == dialects[0]:
             revisions[rec["project"]] += 1
 
-    head = "| project | revisions | " + " | ".join(
-        f"{d}: renderable / runs / refused / differs" for d in dialects) + " |"
-    w(head)
-    w("|" + "---|" * (2 + len(dialects)))
+    def renderable(c):
+        return c["runs-equal"] + c["same-sql"] + c["refused"] + c["differs"]
+
+    w("Per folder and dialect: revisions Alembic renders offline / migrate runs (exactly "
+      "Alembic's text + the same SQL laid out otherwise) / refused / differs.")
+    w()
+    w("| project | revisions | " + " | ".join(dialects) + " |")
+    w("|---|---|" + "---|" * len(dialects))
     for p in projects:
         cells = []
         for d in dialects:
             c = counts[(p, d)]
-            renderable = c["runs-equal"] + c["refused"] + c["differs"]
-            cells.append(f"{renderable} / {c['runs-equal']} / {c['refused']} / {c['differs']}")
+            runs = f"{c['runs-equal']}+{c['same-sql']}" if c["same-sql"] else f"{c['runs-equal']}"
+            cells.append(f"{renderable(c)} / {runs} / {c['refused']} / {c['differs']}")
         w(f"| {p} | {revisions[p]} | " + " | ".join(cells) + " |")
     w()
-    w("| dialect | revisions | not compared (merges) | alembic-fails | renderable | runs | "
-      "refused | differs | share run |")
-    w("|---|---|---|---|---|---|---|---|---|")
+    w("| dialect | revisions | merges etc. | Alembic fails | renderable | runs exactly | "
+      "same SQL, other layout | refused | differs | share run |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
     for d in dialects:
-        c = total[d]
-        n = sum(c.values())
-        renderable = c["runs-equal"] + c["refused"] + c["differs"]
-        share = 100 * c["runs-equal"] / renderable if renderable else 0
-        w(f"| {d} | {n} | {c['not-compared']} | {c['alembic-fails']} | {renderable} | "
-          f"{c['runs-equal']} | {c['refused']} | {c['differs']} | {share:.1f}% |")
+        c = counts[("", d)]
+        n = renderable(c)
+        share = 100 * (c["runs-equal"] + c["same-sql"]) / n if n else 0
+        w(f"| {d} | {sum(c.values())} | {c['not-compared']} | {c['alembic-fails']} | {n} | "
+          f"{c['runs-equal']} | {c['same-sql']} | {c['refused']} | {c['differs']} | "
+          f"{share:.1f}% |")
     w()
-    w("Top refusal reasons (revision-dialect pairs):")
+    w("Top refusal reasons (revision x dialect):")
     w()
     reasons = collections.Counter(reason_kind(r["reason"]) for r in records
                                   if r["status"] == "refused")
-    for reason, n in reasons.most_common(15):
+    for reason, n in reasons.most_common(12):
         w(f"- {n}: {reason}")
     w()
-    w("Top reasons Alembic cannot render a revision offline:")
+    w("Top reasons Alembic cannot render a revision offline (revision x dialect):")
     w()
-    fails = collections.Counter(reason_kind(r["reason"])[:160] for r in records
+    fails = collections.Counter(reason_kind(r["reason"])[:150] for r in records
                                 if r["status"] == "alembic-fails")
     for reason, n in fails.most_common(8):
         w(f"- {n}: {reason}")
+    layout = [r for r in records if r["status"] == "same-sql"]
+    w()
+    w(f"Same SQL as Alembic's, other layout: {len(layout)}")
+    for r in layout:
+        w(f"- {r['project']} {r['file']} ({r['dialect']})")
     differs = [r for r in records if r["status"] == "differs"]
     w()
     w(f"Differing statements: {len(differs)}")
     for r in differs:
         w()
         w(f"### {r['project']} {r['file']} ({r['dialect']})")
+        w()
         w("Alembic:")
         w("```sql\n" + "\n\n".join(r["alembic"]) + "\n```")
         w("migrate:")
@@ -557,17 +687,16 @@ def main():
                 for d in dialects]
         results = list(pool.map(measure, jobs))
     records = [r for rs in results for r in rs]
-    report(records, dialects, sys.stdout)
     elapsed = time.monotonic() - started
-    print(f"\n{len(prepared)} folders, {len(dialects)} dialects, {elapsed:.0f} s "
-          f"with {args.jobs} workers")
     if args.json:
         meta = {"projects": [{"label": p[0], "repo": p[1], "folder": p[2], "commit": p[3]}
                              for p in prepared],
                 "dialects": dialects, "urls": DIALECTS, "seconds": round(elapsed, 1),
-                "migrate": args.migrate}
+                "jobs": args.jobs, "migrate": args.migrate}
         Path(args.json).write_text(json.dumps({"meta": meta, "records": records}, indent=1))
-
+    report(records, dialects, sys.stdout)
+    print(f"\n{len(prepared)} folders, {len(dialects)} dialects, {elapsed:.0f} s "
+          f"with {args.jobs} workers")
 
 if __name__ == "__main__":
     main()
