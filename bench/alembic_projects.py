@@ -5,6 +5,7 @@ Alembic does (issue 19; the results are in BENCHMARKS.md, "Public Alembic projec
     python3 bench/alembic_projects.py [--migrate BIN] [--mirror /work/.mirror]
         [--work /tmp/alembic-projects] [--projects warehouse,ctfd] [--dialects sqlite,mysql]
         [--jobs 2] [--json OUT.json] [--list]
+    python3 bench/alembic_projects.py --from-json OUT.json   # the report again
 
 For every versions folder in PROJECTS (taken from a bare git mirror, `fetch`ed as
 MIRROR/owner+name/repo, at its HEAD) and every dialect, each revision R with exactly one parent D
@@ -13,7 +14,8 @@ is rendered offline twice:
 - by Alembic 1.20.1 through /work/shared/alembic-oracle/oracle.py (`upgrade D:R --sql`; a run of
   revisions each the only child of the one before is rendered by one `upgrade D:Rk --sql`, which
   prints the same statements for each revision as one run per revision would: offline, a
-  revision's upgrade() sees nothing but its own operations);
+  revision's upgrade() sees nothing but its own operations; Alembic's copy of each file wraps
+  upgrade() so that a failure is reported on stderr and the run goes on);
 - by `migrate -c TOML --url URL upgrade D:R --sql` (`upgrade R --sql` from the base).
 
 The revision's own statements (between its `-- Running upgrade` comment and its version-table
@@ -25,11 +27,13 @@ Alembic never writes there) are compared as text. Each (revision, dialect) is on
   in the denominator. A file that does not import is replaced, for Alembic only, by a stub
   with the same header so that the rest of the folder loads;
 - runs-equal: migrate prints exactly Alembic's statements;
+- same-sql: the same statements laid out otherwise (one op.execute text cut into several, no
+  doubled `;`, CREATE INDEXes of index=True columns in another order);
 - refused: migrate refuses the revision by name (the first line of its message is kept);
 - differs: migrate prints something else. Every one is printed in full: each is a bug.
 
 Merge revisions and revisions with depends_on are counted apart and not compared. The share
-reported is runs-equal / (revisions Alembic renders). `--json` writes every record.
+reported is (runs-equal + same-sql) / (revisions Alembic renders). `--json` writes every record.
 Python 3.11, standard library only; Alembic costs about 0.4 s a process, so `--jobs` (2)
 folders-and-dialects run at once.
 """
