@@ -444,14 +444,20 @@ impl<'m> ExecutionPlan<'m> {
                 (Some((id, from)), Some(rev)) if id == rev && n == 0 => *from,
                 _ => 1,
             };
-            for (block, statements) in blocks {
+            let mut blocks = blocks.into_iter().peekable();
+            // Whether the previous block also ran outside a transaction: consecutive such
+            // blocks (the `op.execute` calls of one `autocommit_block()`) run as one stretch,
+            // with no empty transaction between them, as Alembic emits them.
+            let mut after_outside = false;
+            while let Some((block, statements)) = blocks.next() {
+                let outside_next = blocks.peek().is_some_and(|(next, _)| !next.transactional);
                 if !block.transactional && b.in_tx {
                     // Statements that cannot run in a transaction (CREATE INDEX
                     // CONCURRENTLY): commit what came before, run them on their own, then
                     // open a new transaction.
                     b.commit();
                 }
-                if !block.transactional {
+                if !block.transactional && !after_outside {
                     b.settings(TimeoutScope::Outside);
                 }
                 for stmt in statements {
@@ -468,12 +474,13 @@ impl<'m> ExecutionPlan<'m> {
                     };
                     b.execute(stmt.text, kind);
                 }
-                if !block.transactional {
+                if !block.transactional && !outside_next {
                     b.settings(TimeoutScope::AfterOutside);
                     if wraps {
                         b.begin();
                     }
                 }
+                after_outside = !block.transactional;
             }
             for change in &step.changes {
                 let sql = match change {
