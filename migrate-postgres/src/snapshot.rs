@@ -77,11 +77,15 @@ fn queries(table: &VersionTable) -> Vec<String> {
         "{USER_NAMESPACE} AND {skipped} AND {} AND NOT c.relispartition",
         own("c", "pg_class")
     );
-    // The names of the columns `array` lists, in its order: one index lookup per key.
+    // The names of the columns `array` lists, in its order: one index lookup per key, and for
+    // the usual key of one column a single lookup without the aggregate's machinery.
     let cols = |array: &str, rel: &str| {
         format!(
-            "(SELECT string_agg((SELECT a.attname FROM pg_attribute a WHERE a.attrelid = {rel} AND a.attnum = k.num), \
-             chr(31) ORDER BY k.ord) FROM unnest({array}) WITH ORDINALITY k(num, ord))"
+            "CASE WHEN {array} IS NULL THEN NULL \
+             WHEN cardinality({array}) = 1 THEN \
+               (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = {rel} AND a.attnum = ANY ({array})) \
+             ELSE (SELECT string_agg((SELECT a.attname FROM pg_attribute a WHERE a.attrelid = {rel} AND a.attnum = k.num), \
+               chr(31) ORDER BY k.ord) FROM unnest({array}) WITH ORDINALITY k(num, ord)) END"
         )
     };
     vec![
@@ -94,7 +98,9 @@ fn queries(table: &VersionTable) -> Vec<String> {
             .to_string(),
         format!(
             "SELECT {SCHEMA}, t.typname, string_agg(e.enumlabel, chr(31) ORDER BY e.enumsortorder) \
-             FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace \
+             FROM pg_enum e \
+             CROSS JOIN LATERAL (SELECT t.oid, t.typname, t.typnamespace FROM pg_type t WHERE t.oid = e.enumtypid OFFSET 0) t \
+             JOIN pg_namespace n ON n.oid = t.typnamespace \
              WHERE {USER_NAMESPACE} AND {} GROUP BY 1, 2",
             own("t", "pg_type")
         ),
@@ -142,8 +148,9 @@ fn queries(table: &VersionTable) -> Vec<String> {
         ),
         format!(
             "SELECT {SCHEMA}, c.relname, co.conname, co.contype, pg_get_constraintdef(co.oid, true), {}, \
-             (SELECT CASE WHEN fn.nspname = current_schema() THEN '' ELSE fn.nspname || '.' END || fc.relname \
-              FROM pg_class fc JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = co.confrelid), \
+             CASE WHEN co.confrelid <> 0 THEN \
+               (SELECT CASE WHEN fn.nspname = current_schema() THEN '' ELSE fn.nspname || '.' END || fc.relname \
+                FROM pg_class fc JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = co.confrelid) END, \
              {}, co.confupdtype, co.confdeltype, co.condeferrable, co.condeferred, co.confmatchtype \
              FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE co.contype IN ('p', 'u', 'c', 'f', 'x') AND c.relkind IN ('r', 'p') AND {relation}",
@@ -186,7 +193,9 @@ fn queries(table: &VersionTable) -> Vec<String> {
         ),
         format!(
             "SELECT {SCHEMA}, c.relname, t.tgname, pg_get_triggerdef(t.oid, true) \
-             FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             FROM pg_trigger t \
+             CROSS JOIN LATERAL (SELECT * FROM pg_class c WHERE c.oid = t.tgrelid OFFSET 0) c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE NOT t.tgisinternal AND {relation}"
         ),
     ]
