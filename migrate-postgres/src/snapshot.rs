@@ -83,7 +83,7 @@ fn queries(table: &VersionTable) -> Vec<String> {
         format!(
             "CASE WHEN {array} IS NULL THEN NULL \
              WHEN cardinality({array}) = 1 THEN \
-               (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = {rel} AND a.attnum = ANY ({array})) \
+               (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = {rel} AND a.attnum = ({array})[1]) \
              ELSE (SELECT string_agg((SELECT a.attname FROM pg_attribute a WHERE a.attrelid = {rel} AND a.attnum = k.num), \
                chr(31) ORDER BY k.ord) FROM unnest({array}) WITH ORDINALITY k(num, ord)) END"
         )
@@ -127,7 +127,7 @@ fn queries(table: &VersionTable) -> Vec<String> {
         ),
         format!(
             "SELECT CASE WHEN a.nspname = current_schema() THEN '' ELSE a.nspname END, a.relname, a.attname, \
-             format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid), \
+             t.type, a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid), \
              a.attgenerated, a.attidentity, \
              CASE WHEN a.attcollation <> t.typcollation THEN \
                (SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) \
@@ -141,7 +141,8 @@ fn queries(table: &VersionTable) -> Vec<String> {
                JOIN pg_namespace n ON n.oid = c.relnamespace \
                CROSS JOIN LATERAL (SELECT * FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 \
                  AND NOT a.attisdropped OFFSET 0) a OFFSET 0) a \
-             CROSS JOIN LATERAL (SELECT t.typcollation FROM pg_type t WHERE t.oid = a.atttypid OFFSET 0) t \
+             CROSS JOIN LATERAL (SELECT t.typcollation, format_type(a.atttypid, a.atttypmod) AS type \
+               FROM pg_type t WHERE t.oid = a.atttypid OFFSET 0) t \
              LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
              ORDER BY 1, 2, a.attnum",
             comment("a.attrelid", "a.attnum")
