@@ -28,21 +28,24 @@ const USER_NAMESPACE: &str = "n.nspname NOT IN ('pg_catalog', 'information_schem
 /// `''` for the session's schema, else the schema's name.
 const SCHEMA: &str = "CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname END";
 
-/// `relation` (a `pg_class` alias) is no extension's member.
+/// `{alias}` (a row of `catalog`) is no extension's member. The members are read once
+/// (`NOT IN` is one hashed subplan) through `pg_depend`'s index on the referenced object:
+/// every `e` dependency refers to a `pg_extension` row, so this looks only at the few rows
+/// of extensions instead of the whole of `pg_depend`.
 fn own(alias: &str, catalog: &str) -> String {
     format!(
-        "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass \
-         AND e.objid = {alias}.oid AND e.deptype = 'e')"
+        "{alias}.oid NOT IN (SELECT e.objid FROM pg_depend e WHERE e.refclassid = 'pg_extension'::regclass \
+         AND e.classid = '{catalog}'::regclass AND e.deptype = 'e')"
     )
 }
 
-/// The comment of the relation `oid`, or of its column `subid` (`0`: the relation's own), as
-/// `ds.description`: `obj_description` and `col_description` as a join, which the planner
-/// runs once for all rows instead of one function call (and query) per row.
+/// The comment of the relation `oid`, or of its column `subid` (`0`: the relation's own): a
+/// lookup in `pg_description`'s unique index, which reads only the user's rows where a join
+/// reads the whole catalog (thousands of rows describing the system's own objects).
 fn comment(oid: &str, subid: &str) -> String {
     format!(
-        "LEFT JOIN pg_description ds ON ds.objoid = {oid} \
-         AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = {subid}"
+        "(SELECT ds.description FROM pg_description ds WHERE ds.objoid = {oid} \
+         AND ds.classoid = 'pg_class'::regclass AND ds.objsubid = {subid})"
     )
 }
 
@@ -51,6 +54,17 @@ fn literal(text: &str) -> String {
 }
 
 /// The statements of one snapshot, in the order [`read_snapshot`] reads their results.
+///
+/// Each statement starts from the user's relations (one pass over `pg_class`) or from a catalog
+/// that holds only user rows (`pg_enum`, `pg_sequence`, `pg_trigger`) and reaches the large
+/// catalogs (`pg_attribute`, `pg_type`, `pg_description`, `pg_depend`, `pg_proc`) through their
+/// indexes: those are mostly about the system's own objects, and reading them whole made a
+/// snapshot of an empty database cost nearly as much as one of a hundred tables. The small
+/// ones (`pg_attrdef`, `pg_constraint`, `pg_index`) are left to the planner's hash joins.
+/// `LATERAL (... OFFSET 0)` keeps a subquery one index lookup per outer row (the planner would
+/// otherwise flatten it into a hash join over the whole catalog), and an `OFFSET 0` subquery
+/// of the user's relations is filtered before anything joins it; the generic plans of the
+/// prepared statements were checked to keep this shape.
 fn queries(table: &VersionTable) -> Vec<String> {
     let vt_schema = table
         .schema
@@ -66,10 +80,15 @@ fn queries(table: &VersionTable) -> Vec<String> {
         "{USER_NAMESPACE} AND {skipped} AND {} AND NOT c.relispartition",
         own("c", "pg_class")
     );
+    // The names of the columns `array` lists, in its order: one index lookup per key, and for
+    // the usual key of one column a single lookup without the aggregate's machinery.
     let cols = |array: &str, rel: &str| {
         format!(
-            "(SELECT string_agg(a.attname, chr(31) ORDER BY k.ord) FROM unnest({array}) WITH ORDINALITY k(num, ord) \
-             JOIN pg_attribute a ON a.attrelid = {rel} AND a.attnum = k.num)"
+            "CASE WHEN {array} IS NULL THEN NULL \
+             WHEN cardinality({array}) = 1 THEN \
+               (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = {rel} AND a.attnum = ({array})[1]) \
+             ELSE (SELECT string_agg((SELECT a.attname FROM pg_attribute a WHERE a.attrelid = {rel} AND a.attnum = k.num), \
+               chr(31) ORDER BY k.ord) FROM unnest({array}) WITH ORDINALITY k(num, ord)) END"
         )
     };
     vec![
@@ -82,7 +101,9 @@ fn queries(table: &VersionTable) -> Vec<String> {
             .to_string(),
         format!(
             "SELECT {SCHEMA}, t.typname, string_agg(e.enumlabel, chr(31) ORDER BY e.enumsortorder) \
-             FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace \
+             FROM pg_enum e \
+             CROSS JOIN LATERAL (SELECT t.oid, t.typname, t.typnamespace FROM pg_type t WHERE t.oid = e.enumtypid OFFSET 0) t \
+             JOIN pg_namespace n ON n.oid = t.typnamespace \
              WHERE {USER_NAMESPACE} AND {} GROUP BY 1, 2",
             own("t", "pg_type")
         ),
@@ -94,39 +115,46 @@ fn queries(table: &VersionTable) -> Vec<String> {
               JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
               WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass \
               AND d.deptype = 'a' LIMIT 1) \
-             FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             FROM pg_sequence s \
+             CROSS JOIN LATERAL (SELECT * FROM pg_class c WHERE c.oid = s.seqrelid OFFSET 0) c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {relation} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
-             AND d.objid = c.oid AND d.deptype = 'i')"
+             AND d.objid = c.oid AND d.deptype = 'i' OFFSET 0)"
         ),
         format!(
             "SELECT {SCHEMA}, c.relname, c.relkind, c.relpersistence, \
-             CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, ds.description \
+             CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, {} \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             {} \
              WHERE c.relkind IN ('r', 'p') AND {relation}",
             comment("c.oid", "0")
         ),
         format!(
-            "SELECT {SCHEMA}, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
-             pg_get_expr(ad.adbin, ad.adrelid), a.attgenerated, a.attidentity, \
+            "SELECT CASE WHEN a.nspname = current_schema() THEN '' ELSE a.nspname END, a.relname, a.attname, \
+             t.type, a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid), \
+             a.attgenerated, a.attidentity, \
              CASE WHEN a.attcollation <> t.typcollation THEN \
-               CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) \
-               ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END END, \
-             ds.description \
-             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-             JOIN pg_type t ON t.oid = a.atttypid \
-             LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
-             LEFT JOIN pg_collation co ON co.oid = a.attcollation \
-             LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace \
+               (SELECT CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) \
+                ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END \
+                FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END, \
              {} \
-             WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND {relation} \
+             FROM (SELECT n.nspname, c.relname, a.attrelid, a.attnum, a.attname, a.atttypid, a.atttypmod, \
+               a.attnotnull, a.attgenerated, a.attidentity, a.attcollation \
+               FROM (SELECT c.oid, c.relname, c.relnamespace FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relkind IN ('r', 'p') AND {relation} OFFSET 0) c \
+               JOIN pg_namespace n ON n.oid = c.relnamespace \
+               CROSS JOIN LATERAL (SELECT * FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 \
+                 AND NOT a.attisdropped OFFSET 0) a OFFSET 0) a \
+             CROSS JOIN LATERAL (SELECT t.typcollation, format_type(a.atttypid, a.atttypmod) AS type \
+               FROM pg_type t WHERE t.oid = a.atttypid OFFSET 0) t \
+             LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
              ORDER BY 1, 2, a.attnum",
-            comment("c.oid", "a.attnum")
+            comment("a.attrelid", "a.attnum")
         ),
         format!(
             "SELECT {SCHEMA}, c.relname, co.conname, co.contype, pg_get_constraintdef(co.oid, true), {}, \
-             (SELECT CASE WHEN fn.nspname = current_schema() THEN '' ELSE fn.nspname || '.' END || fc.relname \
-              FROM pg_class fc JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = co.confrelid), \
+             CASE WHEN co.confrelid <> 0 THEN \
+               (SELECT CASE WHEN fn.nspname = current_schema() THEN '' ELSE fn.nspname || '.' END || fc.relname \
+                FROM pg_class fc JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = co.confrelid) END, \
              {}, co.confupdtype, co.confdeltype, co.condeferrable, co.condeferred, co.confmatchtype \
              FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE co.contype IN ('p', 'u', 'c', 'f', 'x') AND c.relkind IN ('r', 'p') AND {relation}",
@@ -146,28 +174,35 @@ fn queries(table: &VersionTable) -> Vec<String> {
              FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class c ON c.oid = ix.indrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = i.relam \
              WHERE c.relkind IN ('r', 'p') AND {relation} AND NOT EXISTS (SELECT 1 FROM pg_constraint co \
-             WHERE co.conindid = i.oid AND co.conrelid = c.oid AND co.contype IN ('p', 'u', 'x'))"
+             WHERE co.conrelid = c.oid AND co.conindid = ix.indexrelid AND co.contype IN ('p', 'u', 'x'))"
         ),
         format!(
-            "SELECT {SCHEMA}, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid, true), ds.description, \
+            "SELECT {SCHEMA}, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid, true), {}, \
              (SELECT string_agg(DISTINCT CASE WHEN dn.nspname = current_schema() THEN '' ELSE dn.nspname || '.' END || dc.relname, chr(31)) \
               FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
               JOIN pg_class dc ON dc.oid = d.refobjid JOIN pg_namespace dn ON dn.oid = dc.relnamespace \
               WHERE r.ev_class = c.oid AND dc.oid <> c.oid AND dc.relkind IN ('v', 'm')) \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             {} \
              WHERE c.relkind IN ('v', 'm') AND {relation}",
             comment("c.oid", "0")
         ),
+        // Routines through their schema's `n` entries in `pg_depend` (the server records one for
+        // every routine outside a pinned schema, and only system schemas are pinned), not a
+        // scan of the thousands of rows of `pg_proc`.
         format!(
             "SELECT {SCHEMA}, p.proname, p.prokind, pg_get_function_identity_arguments(p.oid), pg_get_functiondef(p.oid) \
-             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+             FROM pg_namespace n \
+             CROSS JOIN LATERAL (SELECT p.* FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid \
+               WHERE d.refclassid = 'pg_namespace'::regclass AND d.refobjid = n.oid AND d.classid = 'pg_proc'::regclass \
+               AND d.deptype = 'n' AND p.pronamespace = n.oid OFFSET 0) p \
              WHERE p.prokind IN ('f', 'p') AND {USER_NAMESPACE} AND {}",
             own("p", "pg_proc")
         ),
         format!(
             "SELECT {SCHEMA}, c.relname, t.tgname, pg_get_triggerdef(t.oid, true) \
-             FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             FROM pg_trigger t \
+             CROSS JOIN LATERAL (SELECT * FROM pg_class c WHERE c.oid = t.tgrelid OFFSET 0) c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE NOT t.tgisinternal AND {relation}"
         ),
     ]

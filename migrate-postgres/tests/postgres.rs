@@ -709,3 +709,95 @@ async fn snapshots_survive_prepared_statements_dropped_under_them() {
     drop(exec);
     db.finish().await;
 }
+
+#[tokio::test]
+async fn snapshot_reads_the_users_objects_and_leaves_out_extension_members_and_partitions() {
+    let Some(admin) = admin_url() else { return };
+    let db = TestDb::create(&admin).await;
+    let mut exec = db.connect().await;
+    exec.execute(
+        "CREATE EXTENSION btree_gist; CREATE EXTENSION pg_buffercache;
+         CREATE SCHEMA sales;
+         CREATE TABLE sales.regions (code text, sub int, name text NOT NULL,
+             PRIMARY KEY (code, sub), UNIQUE (name) INCLUDE (sub));
+         CREATE TABLE sales.shops (id int GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+             region text, region_sub int, gone int, label text,
+             FOREIGN KEY (region, region_sub) REFERENCES sales.regions (code, sub)
+                 MATCH FULL ON DELETE SET NULL DEFERRABLE);
+         ALTER TABLE sales.shops DROP COLUMN gone;
+         COMMENT ON COLUMN sales.shops.label IS 'short';
+         CREATE SEQUENCE sales.counter OWNED BY sales.shops.region_sub;
+         CREATE TABLE m (id bigint, at date, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+         CREATE TABLE m_2025 PARTITION OF m FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+         CREATE TABLE bookings (room int, during tsrange, EXCLUDE USING gist (room WITH =, during WITH &&));
+         CREATE FUNCTION add(a int, b int) RETURNS int LANGUAGE sql AS 'SELECT a + b';
+         CREATE FUNCTION add(a numeric, b numeric) RETURNS numeric LANGUAGE sql AS 'SELECT a + b';
+         CREATE TYPE sales.status AS ENUM ('b', 'a');
+         ALTER TYPE sales.status ADD VALUE 'aa' BEFORE 'a';",
+    )
+    .await
+    .unwrap();
+    let snap = exec.snapshot(&VersionTable::default()).await.unwrap();
+    let names: Vec<String> = snap
+        .tables
+        .iter()
+        .map(|t| migrate_core::snapshot::qualified(t.schema.as_deref(), &t.name))
+        .collect();
+    assert_eq!(names, ["bookings", "m", "sales.regions", "sales.shops"]);
+    assert!(
+        snap.views.is_empty(),
+        "the extension's view: {:?}",
+        snap.views
+    );
+    let routines: Vec<(&str, &str)> = snap
+        .routines
+        .iter()
+        .map(|r| (r.name.as_str(), r.arguments.as_str()))
+        .collect();
+    assert_eq!(
+        routines,
+        [
+            ("add", "a integer, b integer"),
+            ("add", "a numeric, b numeric")
+        ]
+    );
+    assert_eq!(snap.schemas, ["sales"]);
+    assert_eq!(snap.enums[0].labels, ["b", "aa", "a"]);
+    assert_eq!(
+        snap.sequences.len(),
+        1,
+        "the identity's own sequence is not listed"
+    );
+    assert_eq!(
+        snap.sequences[0].owned_by.as_deref(),
+        Some("sales.shops.region_sub")
+    );
+
+    let partitioned = snap.table(None, "m").unwrap();
+    assert_eq!(partitioned.options, ["PARTITION BY RANGE (at)"]);
+    let pk = partitioned.primary_key.as_ref().unwrap();
+    assert_eq!(pk.columns, ["id", "at"]);
+    let regions = snap.table(Some("sales"), "regions").unwrap();
+    assert_eq!(regions.uniques[0].columns, ["name"]);
+    let shops = snap.table(Some("sales"), "shops").unwrap();
+    let columns: Vec<&str> = shops.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(columns, ["id", "region", "region_sub", "label"]);
+    assert_eq!(shops.columns[3].comment.as_deref(), Some("short"));
+    let fk = &shops.foreign_keys[0];
+    assert_eq!(fk.columns, ["region", "region_sub"]);
+    assert_eq!(fk.referenced_table, "sales.regions");
+    assert_eq!(fk.referenced_columns, ["code", "sub"]);
+    assert_eq!(fk.on_delete, "SET NULL");
+    assert_eq!(fk.options, "MATCH FULL DEFERRABLE");
+    let bookings = snap.table(None, "bookings").unwrap();
+    assert!(
+        bookings.checks[0]
+            .expression
+            .starts_with("EXCLUDE USING gist"),
+        "{:?}",
+        bookings.checks
+    );
+    assert!(bookings.indexes.is_empty(), "the constraint's index");
+    drop(exec);
+    db.finish().await;
+}
