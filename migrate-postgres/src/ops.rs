@@ -459,18 +459,39 @@ impl DdlDialect for PostgresDdl {
                 .collect::<Result<Vec<_>>>()?,
             Some(_) => return Err(RenderError::new("postgresql_ops= that is not a dict")),
         };
+        // SQLAlchemy names a column by its name and an `sa.text(...)` element by its text
+        // (Alembic's textual index element): an operator class goes after the one it names.
+        let opclass = |key: &str| {
+            ops.iter()
+                .rev()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| format!(" {v}"))
+                .unwrap_or_default()
+        };
+        if let Some((key, _)) = ops.iter().find(|(k, _)| {
+            !ix.expressions.iter().any(|e| match e {
+                migrate_core::ops::IndexExpr::Column(c) | migrate_core::ops::IndexExpr::Text(c) => {
+                    c == k
+                }
+                _ => false,
+            })
+        }) {
+            return Err(RenderError::new(format!(
+                "postgresql_ops= naming {key}, which is not one of the index's columns or expressions"
+            )));
+        }
         let exprs = ix
             .expressions
             .iter()
             .map(|e| match e {
                 migrate_core::ops::IndexExpr::Column(c) => {
-                    let opclass = ops
-                        .iter()
-                        .rev()
-                        .find(|(k, _)| k == c)
-                        .map(|(_, v)| format!(" {v}"));
-                    Ok(format!("{}{}", self.quote(c), opclass.unwrap_or_default()))
+                    Ok(format!("{}{}", self.quote(c), opclass(c)))
                 }
+                migrate_core::ops::IndexExpr::Text(t) => Ok(format!(
+                    "{}{}",
+                    compile::index_expression(self, e)?,
+                    opclass(t)
+                )),
                 other => compile::index_expression(self, other),
             })
             .collect::<Result<Vec<_>>>()?;
