@@ -70,20 +70,28 @@ pub enum TimeoutScope {
 /// assert_eq!(quote_if_needed("a`b", &[], '`'), "`a``b`");
 /// ```
 pub fn quote_if_needed(ident: &str, reserved: &[&str], quote: char) -> String {
-    let plain = ident
-        .chars()
-        .next()
-        .is_some_and(|first| !first.is_ascii_digit() && first != '$')
-        && ident
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
+    // Bytes, not chars: a non-ASCII byte is never plain, and the test is the same.
+    let bytes = ident.as_bytes();
+    let plain = bytes
+        .first()
+        .is_some_and(|&first| !first.is_ascii_digit() && first != b'$')
+        && bytes
+            .iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'$')
         && reserved.binary_search(&ident).is_err();
     if plain {
-        ident.to_string()
-    } else {
-        let doubled: String = [quote, quote].iter().collect();
-        format!("{quote}{}{quote}", ident.replace(quote, &doubled))
+        return ident.to_string();
     }
+    let mut quoted = String::with_capacity(ident.len() + 2);
+    quoted.push(quote);
+    for c in ident.chars() {
+        quoted.push(c);
+        if c == quote {
+            quoted.push(quote);
+        }
+    }
+    quoted.push(quote);
+    quoted
 }
 
 /// The SQL flavour of one backend.
