@@ -78,7 +78,7 @@ pub fn quote_if_needed(ident: &str, reserved: &[&str], quote: char) -> String {
         && bytes
             .iter()
             .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'$')
-        && reserved.binary_search(&ident).is_err();
+        && !is_reserved(bytes, reserved);
     if plain {
         return ident.to_string();
     }
@@ -92,6 +92,20 @@ pub fn quote_if_needed(ident: &str, reserved: &[&str], quote: char) -> String {
     }
     quoted.push(quote);
     quoted
+}
+
+/// Whether `word` is one of `reserved` (sorted): a binary search comparing bytes in line
+/// (the same order as `str`'s, without a call per comparison).
+fn is_reserved(word: &[u8], reserved: &[&str]) -> bool {
+    reserved
+        .binary_search_by(|r| {
+            let r = r.as_bytes();
+            match r.iter().zip(word).find(|(a, b)| a != b) {
+                Some((a, b)) => a.cmp(b),
+                None => r.len().cmp(&word.len()),
+            }
+        })
+        .is_ok()
 }
 
 /// The SQL flavour of one backend.
