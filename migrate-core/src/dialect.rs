@@ -70,6 +70,13 @@ pub enum TimeoutScope {
 /// assert_eq!(quote_if_needed("a`b", &[], '`'), "`a``b`");
 /// ```
 pub fn quote_if_needed(ident: &str, reserved: &[&str], quote: char) -> String {
+    let mut out = String::with_capacity(ident.len() + 2);
+    push_quoted_if_needed(&mut out, ident, reserved, quote);
+    out
+}
+
+/// [`quote_if_needed`], appending to `out` instead of returning a new string.
+pub fn push_quoted_if_needed(out: &mut String, ident: &str, reserved: &[&str], quote: char) {
     // Bytes, not chars: a non-ASCII byte is never plain, and the test is the same.
     let bytes = ident.as_bytes();
     let plain = bytes
@@ -80,18 +87,17 @@ pub fn quote_if_needed(ident: &str, reserved: &[&str], quote: char) -> String {
             .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'$')
         && !is_reserved(bytes, reserved);
     if plain {
-        return ident.to_string();
+        out.push_str(ident);
+        return;
     }
-    let mut quoted = String::with_capacity(ident.len() + 2);
-    quoted.push(quote);
+    out.push(quote);
     for c in ident.chars() {
-        quoted.push(c);
+        out.push(c);
         if c == quote {
-            quoted.push(quote);
+            out.push(quote);
         }
     }
-    quoted.push(quote);
-    quoted
+    out.push(quote);
 }
 
 /// Whether `word` is one of `reserved` (sorted): a binary search comparing bytes in line
@@ -116,6 +122,11 @@ pub trait Dialect: Send + Sync {
     /// Quote an identifier when it needs quoting (as SQLAlchemy does: only names that are not
     /// plain lowercase identifiers or that are reserved words).
     fn quote_identifier(&self, ident: &str) -> String;
+
+    /// [`Dialect::quote_identifier`], appended to `out`.
+    fn push_quoted(&self, out: &mut String, ident: &str) {
+        out.push_str(&self.quote_identifier(ident));
+    }
 
     /// The qualified, quoted name of the version table.
     fn version_table_name(&self, table: &VersionTable) -> String {

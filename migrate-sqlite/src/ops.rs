@@ -48,6 +48,10 @@ impl DdlDialect for SqliteDdl {
         SqliteDialect.quote_identifier(ident)
     }
 
+    fn push_quoted(&self, out: &mut String, ident: &str) {
+        SqliteDialect.push_quoted(out, ident)
+    }
+
     fn supports_comments(&self) -> bool {
         false
     }
@@ -80,7 +84,7 @@ impl DdlDialect for SqliteDdl {
     fn column_specification(&self, table: &Table<'_>, col: &TableColumn<'_>) -> Result<String> {
         let c = col.column;
         let mut spec = String::with_capacity(64);
-        spec.push_str(&self.quote(&c.name));
+        self.push_quoted(&mut spec, &c.name);
         spec.push(' ');
         spec.push_str(&column_type(self, c)?);
         if let Some(d) = &c.server_default {

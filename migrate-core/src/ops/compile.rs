@@ -391,6 +391,11 @@ pub trait DdlDialect {
     /// Quote an identifier where SQLAlchemy quotes it.
     fn quote(&self, ident: &str) -> String;
 
+    /// [`DdlDialect::quote`], appended to `out`.
+    fn push_quoted(&self, out: &mut String, ident: &str) {
+        out.push_str(&self.quote(ident));
+    }
+
     /// The longest constraint or index name the dialect accepts (SQLAlchemy raises beyond it).
     fn max_identifier_length(&self) -> usize {
         9999
@@ -674,7 +679,7 @@ pub fn quoted_list<D: DdlDialect + ?Sized>(d: &D, names: &[String]) -> String {
         if k > 0 {
             text.push_str(", ");
         }
-        text.push_str(&d.quote(n));
+        d.push_quoted(&mut text, n);
     }
     text
 }
