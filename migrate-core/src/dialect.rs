@@ -70,20 +70,48 @@ pub enum TimeoutScope {
 /// assert_eq!(quote_if_needed("a`b", &[], '`'), "`a``b`");
 /// ```
 pub fn quote_if_needed(ident: &str, reserved: &[&str], quote: char) -> String {
-    let plain = ident
-        .chars()
-        .next()
-        .is_some_and(|first| !first.is_ascii_digit() && first != '$')
-        && ident
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$')
-        && reserved.binary_search(&ident).is_err();
+    let mut out = String::with_capacity(ident.len() + 2);
+    push_quoted_if_needed(&mut out, ident, reserved, quote);
+    out
+}
+
+/// [`quote_if_needed`], appending to `out` instead of returning a new string.
+pub fn push_quoted_if_needed(out: &mut String, ident: &str, reserved: &[&str], quote: char) {
+    // Bytes, not chars: a non-ASCII byte is never plain, and the test is the same.
+    let bytes = ident.as_bytes();
+    let plain = bytes
+        .first()
+        .is_some_and(|&first| !first.is_ascii_digit() && first != b'$')
+        && bytes
+            .iter()
+            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'$')
+        && !is_reserved(bytes, reserved);
     if plain {
-        ident.to_string()
-    } else {
-        let doubled: String = [quote, quote].iter().collect();
-        format!("{quote}{}{quote}", ident.replace(quote, &doubled))
+        out.push_str(ident);
+        return;
     }
+    out.push(quote);
+    for c in ident.chars() {
+        out.push(c);
+        if c == quote {
+            out.push(quote);
+        }
+    }
+    out.push(quote);
+}
+
+/// Whether `word` is one of `reserved` (sorted): a binary search comparing bytes in line
+/// (the same order as `str`'s, without a call per comparison).
+fn is_reserved(word: &[u8], reserved: &[&str]) -> bool {
+    reserved
+        .binary_search_by(|r| {
+            let r = r.as_bytes();
+            match r.iter().zip(word).find(|(a, b)| a != b) {
+                Some((a, b)) => a.cmp(b),
+                None => r.len().cmp(&word.len()),
+            }
+        })
+        .is_ok()
 }
 
 /// The SQL flavour of one backend.
@@ -94,6 +122,11 @@ pub trait Dialect: Send + Sync {
     /// Quote an identifier when it needs quoting (as SQLAlchemy does: only names that are not
     /// plain lowercase identifiers or that are reserved words).
     fn quote_identifier(&self, ident: &str) -> String;
+
+    /// [`Dialect::quote_identifier`], appended to `out`.
+    fn push_quoted(&self, out: &mut String, ident: &str) {
+        out.push_str(&self.quote_identifier(ident));
+    }
 
     /// The qualified, quoted name of the version table.
     fn version_table_name(&self, table: &VersionTable) -> String {

@@ -61,6 +61,13 @@ pub enum Contents {
     /// A `.sql` file's directives are still checked; the code of a `.py` file's `upgrade()` /
     /// `downgrade()` is tokenized (a syntax error still fails) but not folded.
     Header,
+    /// The header and the SQL of `upgrade` only: what an `upgrade --sql` script needs. A `.py`
+    /// file's `downgrade()` is read as [`Contents::Header`] reads it (tokenized, not folded;
+    /// [`Migration::NotRead`]); a `.sql` file is read in full.
+    Upgrade,
+    /// [`Contents::Upgrade`] for `downgrade` (a `downgrade --sql` script): a `.py` file's
+    /// `upgrade()` is tokenized but not folded.
+    Downgrade,
 }
 
 /// Why a revision's body cannot be run by `migrate`, and where.

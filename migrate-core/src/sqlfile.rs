@@ -105,7 +105,8 @@ pub(crate) fn parse(path: &Path, text: &str, contents: Contents) -> Result<Revis
     let mut open: Option<(Direction, SqlBlock, usize)> = None;
     // A header-only read still checks every directive (cheap, and a typo is better found by
     // `migrate heads` than by the deploy), but copies no SQL.
-    let full = contents == Contents::Full;
+    // `Contents::Upgrade`/`Downgrade` read both sections: copying one costs next to nothing.
+    let full = contents != Contents::Header;
     let mut sections = Sections::default();
     for line in lines {
         let trimmed = line.text.trim_start();

@@ -1,6 +1,6 @@
 //! The SQL flavour of MySQL and MariaDB: quoting, splitting rules and the version table.
 
-use migrate_core::dialect::{quote_if_needed, TimeoutScope, Timeouts};
+use migrate_core::dialect::{push_quoted_if_needed, quote_if_needed, TimeoutScope, Timeouts};
 use migrate_core::ops::{Operation, RenderError};
 use migrate_core::{split, Dialect, SplitRules, VersionTable};
 
@@ -305,6 +305,10 @@ impl Dialect for MysqlDialect {
 
     fn quote_identifier(&self, ident: &str) -> String {
         quote_if_needed(ident, RESERVED_WORDS, '`')
+    }
+
+    fn push_quoted(&self, out: &mut String, ident: &str) {
+        push_quoted_if_needed(out, ident, RESERVED_WORDS, '`')
     }
 
     /// MySQL reads `\` as an escape inside strings, so it is doubled along with `'`.

@@ -162,6 +162,10 @@ impl DdlDialect for MysqlDdl {
         MysqlDialect.quote_identifier(ident)
     }
 
+    fn push_quoted(&self, out: &mut String, ident: &str) {
+        MysqlDialect.push_quoted(out, ident)
+    }
+
     fn max_identifier_length(&self) -> usize {
         64
     }

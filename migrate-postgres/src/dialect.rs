@@ -1,6 +1,6 @@
 //! The PostgreSQL SQL flavour: quoting, the version table's statements, splitting rules.
 
-use migrate_core::dialect::quote_if_needed;
+use migrate_core::dialect::{push_quoted_if_needed, quote_if_needed};
 use migrate_core::dialect::{TimeoutScope, Timeouts};
 use migrate_core::ops::{Operation, RenderError};
 use migrate_core::{Dialect, SplitRules, VersionTable};
@@ -123,6 +123,10 @@ impl Dialect for PostgresDialect {
 
     fn quote_identifier(&self, ident: &str) -> String {
         quote_if_needed(ident, RESERVED_WORDS, '"')
+    }
+
+    fn push_quoted(&self, out: &mut String, ident: &str) {
+        push_quoted_if_needed(out, ident, RESERVED_WORDS, '"')
     }
 
     /// Alembic's PostgreSQL `INSERT` carries `RETURNING <table>.version_num`.

@@ -180,6 +180,10 @@ impl DdlDialect for PostgresDdl {
         PostgresDialect.quote_identifier(ident)
     }
 
+    fn push_quoted(&self, out: &mut String, ident: &str) {
+        PostgresDialect.push_quoted(out, ident)
+    }
+
     fn max_identifier_length(&self) -> usize {
         63
     }

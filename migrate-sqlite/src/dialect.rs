@@ -1,6 +1,6 @@
 //! The SQL flavour of SQLite: quoting, splitting rules and the version table's statements.
 
-use migrate_core::dialect::{quote_if_needed, TimeoutScope, Timeouts};
+use migrate_core::dialect::{push_quoted_if_needed, quote_if_needed, TimeoutScope, Timeouts};
 use migrate_core::ops::{Operation, RenderError};
 use migrate_core::{Dialect, SplitRules, VersionTable};
 
@@ -139,6 +139,10 @@ impl Dialect for SqliteDialect {
 
     fn quote_identifier(&self, ident: &str) -> String {
         quote_if_needed(ident, RESERVED_WORDS, '"')
+    }
+
+    fn push_quoted(&self, out: &mut String, ident: &str) {
+        push_quoted_if_needed(out, ident, RESERVED_WORDS, '"')
     }
 
     /// Alembic (through SQLAlchemy 2) renders the version insert on SQLite with

@@ -48,6 +48,10 @@ impl DdlDialect for SqliteDdl {
         SqliteDialect.quote_identifier(ident)
     }
 
+    fn push_quoted(&self, out: &mut String, ident: &str) {
+        SqliteDialect.push_quoted(out, ident)
+    }
+
     fn supports_comments(&self) -> bool {
         false
     }
@@ -79,13 +83,19 @@ impl DdlDialect for SqliteDdl {
 
     fn column_specification(&self, table: &Table<'_>, col: &TableColumn<'_>) -> Result<String> {
         let c = col.column;
-        let mut spec = format!("{} {}", self.quote(&c.name), column_type(self, c)?);
+        let mut spec = String::with_capacity(64);
+        self.push_quoted(&mut spec, &c.name);
+        spec.push(' ');
+        spec.push_str(&column_type(self, c)?);
         if let Some(d) = &c.server_default {
             let d = self.default_sql(d)?;
             if needs_parentheses(&d) {
-                spec.push_str(&format!(" DEFAULT ({d})"));
+                spec.push_str(" DEFAULT (");
+                spec.push_str(&d);
+                spec.push(')');
             } else {
-                spec.push_str(&format!(" DEFAULT {d}"));
+                spec.push_str(" DEFAULT ");
+                spec.push_str(&d);
             }
         }
         if !col.nullable {

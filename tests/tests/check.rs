@@ -46,16 +46,22 @@ def upgrade():
     op.execute("CREATE TABLE plans (id INTEGER PRIMARY KEY)")
 "#;
 
-#[test]
-fn check_lists_what_migrate_cannot_run_and_upgrade_refuses_it_before_running_anything() {
+/// An empty SQLite database and a project on it whose revisions are in `m/versions`.
+fn sqlite_project() -> (TestDb, Project) {
     let db = TestDb::sqlite();
     let project = Project::empty();
     let url = format!("sqlite:///{}", db.sqlite_path().unwrap().display());
+    project.write(
+        "migrate.toml",
+        &format!("script_location = \"m\"\nurl = \"{url}\"\n"),
+    );
+    (db, project)
+}
+
+#[test]
+fn check_lists_what_migrate_cannot_run_and_upgrade_refuses_it_before_running_anything() {
+    let (db, project) = sqlite_project();
     project
-        .write(
-            "migrate.toml",
-            &format!("script_location = \"m\"\nurl = \"{url}\"\n"),
-        )
         .write("m/versions/aa11_create_plans.py", PLAIN_SQL)
         .write("m/versions/bb22_accounts.py", ALEMBIC_OPS);
 
@@ -108,4 +114,41 @@ fn check_lists_what_migrate_cannot_run_and_upgrade_refuses_it_before_running_any
     project.migrate(&["stamp", "head"]).ok();
     assert_eq!(db.versions(), Some(vec!["bb22bb22bb22".to_string()]));
     assert_eq!(project.migrate(&["current"]).ok(), "bb22bb22bb22 (head)\n");
+}
+
+/// A `downgrade()` whose one error only folding finds (a bytes literal next to a str one,
+/// which CPython refuses when it compiles the file, not when it tokenizes it).
+const DOWNGRADE_FOLD_ERROR: &str =
+    "\n\ndef downgrade():\n    op.execute(b\"DROP TABLE \" \"plans\")\n";
+
+/// `upgrade --sql` folds only `upgrade()` (and `downgrade --sql` only `downgrade()`): an error
+/// that only folding finds in the other direction does not stop the script, while `check`,
+/// the online commands and the direction's own script still refuse the file.
+#[test]
+fn an_offline_script_folds_only_its_own_direction_and_check_still_reads_both() {
+    let (db, project) = sqlite_project();
+    project.write(
+        "m/versions/aa11_create_plans.py",
+        &format!("{PLAIN_SQL}{DOWNGRADE_FOLD_ERROR}"),
+    );
+    let error = "m/versions/aa11_create_plans.py:19:31:";
+    let cause = "invalid Python: cannot mix bytes and nonbytes literals";
+
+    let run = project.migrate(&["upgrade", "head", "--sql"]);
+    let script = run.ok();
+    assert!(
+        script.contains("CREATE TABLE plans (id INTEGER PRIMARY KEY);"),
+        "{script}"
+    );
+
+    for args in [
+        &["check"][..],
+        &["downgrade", "head:base", "--sql"],
+        &["upgrade", "head"],
+    ] {
+        let message = project.migrate(args).failed();
+        assert!(message.contains(error), "{args:?}: {message}");
+        assert!(message.contains(cause), "{args:?}: {message}");
+    }
+    assert_eq!(db.versions(), None, "the online upgrade ran nothing");
 }

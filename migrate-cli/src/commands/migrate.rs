@@ -155,7 +155,7 @@ pub async fn upgrade(
     resume: bool,
 ) -> Result<Output, CliError> {
     if sql {
-        let map = ctx.map(Contents::Full)?;
+        let map = ctx.map(Contents::Upgrade)?;
         let url = ctx.database_url()?;
         let dialect = backend::dialect(url.backend())?;
         return script(offline::upgrade_sql(
@@ -196,7 +196,7 @@ pub async fn upgrade(
 /// `downgrade REV [--sql]`.
 pub async fn downgrade(ctx: &Context, target: &str, sql: bool) -> Result<Output, CliError> {
     if sql {
-        let map = ctx.map(Contents::Full)?;
+        let map = ctx.map(Contents::Downgrade)?;
         let url = ctx.database_url()?;
         let dialect = backend::dialect(url.backend())?;
         return script(offline::downgrade_sql(

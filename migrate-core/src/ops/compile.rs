@@ -391,6 +391,11 @@ pub trait DdlDialect {
     /// Quote an identifier where SQLAlchemy quotes it.
     fn quote(&self, ident: &str) -> String;
 
+    /// [`DdlDialect::quote`], appended to `out`.
+    fn push_quoted(&self, out: &mut String, ident: &str) {
+        out.push_str(&self.quote(ident));
+    }
+
     /// The longest constraint or index name the dialect accepts (SQLAlchemy raises beyond it).
     fn max_identifier_length(&self) -> usize {
         9999
@@ -669,11 +674,14 @@ pub fn quote_dotted<D: DdlDialect + ?Sized>(d: &D, name: &str) -> String {
 
 /// Quoted names joined by `, `.
 pub fn quoted_list<D: DdlDialect + ?Sized>(d: &D, names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| d.quote(n))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let mut text = String::with_capacity(names.iter().map(|n| n.len() + 4).sum());
+    for (k, n) in names.iter().enumerate() {
+        if k > 0 {
+            text.push_str(", ");
+        }
+        d.push_quoted(&mut text, n);
+    }
+    text
 }
 
 /// `PRIMARY KEY (cols)` with its name and deferrability; `extra` goes before the
@@ -723,11 +731,14 @@ pub fn foreign_key_text<D: DdlDialect + ?Sized>(
     remote: &str,
 ) -> Result<String> {
     let mut text = constraint_preamble(d, &fk.rules.name)?;
-    text.push_str(&format!(
-        "FOREIGN KEY({}) REFERENCES {remote} ({})",
-        quoted_list(d, &fk.columns),
-        quoted_list(d, &fk.referent_columns)
-    ));
+    text.reserve(64 + remote.len());
+    text.push_str("FOREIGN KEY(");
+    text.push_str(&quoted_list(d, &fk.columns));
+    text.push_str(") REFERENCES ");
+    text.push_str(remote);
+    text.push_str(" (");
+    text.push_str(&quoted_list(d, &fk.referent_columns));
+    text.push(')');
     text.push_str(&d.constraint_match(&fk.rules)?);
     text.push_str(&d.constraint_cascades(&fk.rules)?);
     text.push_str(&deferrability(fk.rules.deferrable, &fk.rules.initially)?);
@@ -737,7 +748,9 @@ pub fn foreign_key_text<D: DdlDialect + ?Sized>(
 /// `CREATE [UNIQUE] [prefix ]INDEX [modifier ][IF NOT EXISTS] ` (MySQL's prefix,
 /// PostgreSQL's `CONCURRENTLY`).
 pub fn create_index_head(ix: &IndexDef, prefix: &str, modifier: &str) -> String {
-    let mut text = String::from("CREATE ");
+    // Room for the rest of a usual statement.
+    let mut text = String::with_capacity(96);
+    text.push_str("CREATE ");
     if ix.unique {
         text.push_str("UNIQUE ");
     }
@@ -1022,7 +1035,9 @@ pub fn generic_create_table<D: DdlDialect + ?Sized>(
     let table = Table::for_create(op)?;
     check_schema_types(&table)?;
     let mut out = d.before_create_table(&table)?;
-    let mut text = String::from("CREATE TABLE ");
+    // About a line a column: one allocation for most tables.
+    let mut text = String::with_capacity(64 * (table.columns.len() + table.constraints.len() + 1));
+    text.push_str("CREATE TABLE ");
     if op.if_not_exists {
         text.push_str("IF NOT EXISTS ");
     }
@@ -1058,8 +1073,12 @@ pub fn generic_create_table<D: DdlDialect + ?Sized>(
     let constraints: Vec<String> = constraints.into_iter().filter(|c| !c.is_empty()).collect();
     if !constraints.is_empty() {
         text.push_str(separator);
-        text.push_str("    ");
-        text.push_str(&constraints.join(", \n    "));
+        let mut separator = "    ";
+        for c in &constraints {
+            text.push_str(separator);
+            separator = ", \n    ";
+            text.push_str(c);
+        }
     }
     text.push_str("\n)");
     text.push_str(&d.post_create_table(&table)?);

@@ -1269,6 +1269,18 @@ impl<'a, 's> Folder<'a, 's> {
             if !assign_like && !prev_binds && !toks[k].is(self.src, "for") {
                 continue;
             }
+            // A keyword argument (`nullable=False` after `(` or `,`) binds nothing: none of
+            // the rules below records a name that follows `(` or `,`, and `for` is no
+            // keyword argument.
+            if assign_like
+                && k != body
+                && prev_tok.kind == Kind::Op
+                && prev_tok.end - prev_tok.start == 1
+                && matches!(bytes[prev_tok.start as usize], b'(' | b',')
+                && !toks[k].is(self.src, "for")
+            {
+                continue;
+            }
             let next = self.text(k + 1);
             let prev = self.text(k.saturating_sub(1));
             let at_start = matches!(

@@ -56,9 +56,9 @@ pub fn parse_python_revision(path: &Path, text: &str) -> Result<Revision> {
     parse(path, text, Contents::Full)
 }
 
-/// [`parse_python_revision`], without folding `upgrade()` / `downgrade()` when `contents` is
-/// [`Contents::Header`] (the whole file is still tokenized: a header value is only known
-/// after the last assignment to it).
+/// [`parse_python_revision`], folding only the directions `contents` asks for (none for
+/// [`Contents::Header`], one for [`Contents::Upgrade`] / [`Contents::Downgrade`]); the whole
+/// file is still tokenized: a header value is only known after the last assignment to it.
 pub(crate) fn parse(path: &Path, text: &str, contents: Contents) -> Result<Revision> {
     thread_local! {
         /// The token buffer of the last file this thread read: reused, so that reading a
@@ -145,6 +145,14 @@ fn parse_with(
     let (upgrade, downgrade) = match contents {
         Contents::Full => (
             file.function(toks, &module, module.upgrade, "upgrade")?,
+            file.function(toks, &module, module.downgrade, "downgrade")?,
+        ),
+        Contents::Upgrade => (
+            file.function(toks, &module, module.upgrade, "upgrade")?,
+            Migration::NotRead,
+        ),
+        Contents::Downgrade => (
+            Migration::NotRead,
             file.function(toks, &module, module.downgrade, "downgrade")?,
         ),
         Contents::Header => (Migration::NotRead, Migration::NotRead),
