@@ -463,6 +463,41 @@ pub fn statements(block: &SqlBlock, dialect: &dyn Dialect) -> Result<Vec<Stateme
     }
 }
 
+/// Why the `op.execute` text of a `.py` revision cannot be cut into statements on `dialect`,
+/// when it cannot: Alembic sends such a text to the database whole, and `migrate` runs it
+/// statement by statement. On a dialect without dollar quoting (SQLite, MySQL), a PostgreSQL
+/// body (`$$ ... $$`) with `;` inside would be cut in the middle, so that text is refused
+/// rather than run (or printed) in pieces Alembic never sends.
+fn python_text_refusal(
+    rev: &Revision,
+    block: &SqlBlock,
+    dialect: &dyn Dialect,
+) -> Option<RenderError> {
+    if rev.format != crate::revision::ScriptFormat::Python
+        || block.operation.is_some()
+        || !block.sql.contains('$')
+    {
+        return None;
+    }
+    let rules = dialect.split_rules();
+    if rules.dollar_quotes {
+        return None;
+    }
+    let with_dollars = crate::split::SplitRules {
+        dollar_quotes: true,
+        ..rules
+    };
+    if split(&block.sql, rules).len() == split(&block.sql, with_dollars).len() {
+        return None;
+    }
+    Some(RenderError::new(format!(
+        "op.execute text with a dollar-quoted body ($$ ... $$) holding `;`: {} has no dollar \
+         quoting, so its statements cannot be told apart (Alembic sends the text whole; give \
+         this dialect its own op.execute, or run the revision on PostgreSQL only)",
+        dialect.name()
+    )))
+}
+
 /// [`statements`] for a block of `rev`, with a refused operation as the planning error that
 /// names the file, the line, the operation and why.
 pub(crate) fn block_statements(
@@ -470,18 +505,27 @@ pub(crate) fn block_statements(
     block: &SqlBlock,
     dialect: &dyn Dialect,
 ) -> crate::Result<Vec<Statement>> {
-    statements(block, dialect).map_err(|e| {
-        crate::Error::NoDdl(Box::new(crate::error::NoDdl {
-            revision: rev.id.clone(),
-            path: rev.path.clone(),
-            line: block.line,
-            operation: block
-                .operation
-                .as_ref()
-                .map_or("SQL", |o| o.name())
-                .to_string(),
-            dialect: dialect.name(),
-            reason: e.message,
-        }))
-    })
+    python_text_refusal(rev, block, dialect)
+        .map_or_else(|| statements(block, dialect), Err)
+        .map_err(|e| {
+            crate::Error::NoDdl(Box::new(crate::error::NoDdl {
+                revision: rev.id.clone(),
+                path: rev.path.clone(),
+                line: block.line,
+                operation: block
+                    .operation
+                    .as_ref()
+                    .map_or(
+                        if rev.format == crate::revision::ScriptFormat::Python {
+                            "execute"
+                        } else {
+                            "SQL"
+                        },
+                        |o| o.name(),
+                    )
+                    .to_string(),
+                dialect: dialect.name(),
+                reason: e.message,
+            }))
+        })
 }
