@@ -158,20 +158,21 @@ fn an_operation_without_ddl_on_the_database_is_refused_before_anything_runs() {
 /// An `op.execute` text holding a PostgreSQL function body (`$$ ... $$` around `;`) runs on
 /// PostgreSQL as written; on SQLite and MySQL, which have no dollar quoting, it would be cut
 /// inside the body (Alembic sends the text whole), so it is refused there, online and in a
-/// script, and nothing runs.
+/// script, and nothing runs. The body's `END` has no `;`, so the MySQL rules alone (which keep
+/// `BEGIN ... END` whole) would cut it in one place only: at the `;` after the dollars.
 #[test]
 fn a_dollar_quoted_body_is_refused_where_dollars_do_not_quote() {
     let p = Project::empty();
     p.write("migrate.toml", "script_location = \"m\"\n").write(
         "m/versions/a1_fn.py",
-        "\"\"\"a trigger function\"\"\"\nfrom alembic import op\n\nrevision = \"a1\"\ndown_revision = None\n\n\ndef upgrade():\n    op.execute(\"CREATE TABLE t (a INTEGER)\")\n    op.execute(\"\"\"CREATE FUNCTION f() RETURNS trigger AS $$\n    BEGIN\n        RETURN NULL;\n    END;\n    $$ LANGUAGE plpgsql;\"\"\")\n    op.execute(\"SELECT '$1; not a quote'\")\n",
+        "\"\"\"a trigger function\"\"\"\nfrom alembic import op\n\nrevision = \"a1\"\ndown_revision = None\n\n\ndef upgrade():\n    op.execute(\"CREATE TABLE t (a INTEGER)\")\n    op.execute(\"\"\"CREATE FUNCTION f() RETURNS trigger AS $$\n    BEGIN\n        RETURN NULL;\n    END\n    $$ LANGUAGE plpgsql;\"\"\")\n    op.execute(\"SELECT '$1; not a quote'\")\n",
     );
     let script = p
         .migrate(&["--url", "postgresql://u@h/d", "upgrade", "head", "--sql"])
         .ok()
         .to_string();
     assert!(
-        script.contains("$$\n    BEGIN\n        RETURN NULL;\n    END;\n    $$ LANGUAGE plpgsql;"),
+        script.contains("$$\n    BEGIN\n        RETURN NULL;\n    END\n    $$ LANGUAGE plpgsql;"),
         "one statement on PostgreSQL:\n{script}"
     );
     for (url, dialect) in [("sqlite://", "sqlite"), ("mysql://u@h/d", "mysql")] {

@@ -483,11 +483,17 @@ fn python_text_refusal(
     if rules.dollar_quotes {
         return None;
     }
-    let with_dollars = crate::split::SplitRules {
-        dollar_quotes: true,
+    // `BEGIN ... END` bodies are kept whole by the MySQL and SQLite rules, and so would be
+    // a PostgreSQL body written with BEGIN/END inside its dollars: compare without them.
+    let plain = crate::split::SplitRules {
+        begin_end_blocks: false,
         ..rules
     };
-    if split(&block.sql, rules).len() == split(&block.sql, with_dollars).len() {
+    let with_dollars = crate::split::SplitRules {
+        dollar_quotes: true,
+        ..plain
+    };
+    if split(&block.sql, plain).len() == split(&block.sql, with_dollars).len() {
         return None;
     }
     Some(RenderError::new(format!(

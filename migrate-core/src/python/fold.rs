@@ -1596,7 +1596,20 @@ impl<'a, 's> Folder<'a, 's> {
             ));
         }
         *i = j + 7;
-        self.body(i, false)
+        self.body(i, false)?;
+        // The block's end: Alembic opens a transaction again here, so an autocommit block
+        // right after this one follows an empty `BEGIN; COMMIT;`, while the statements inside
+        // one block run back to back. An empty transactional block (it holds no statement)
+        // tells the execution plan where the stretch outside a transaction ends.
+        let t = self.tok(start);
+        self.blocks.push(SqlBlock {
+            sql: String::new(),
+            operation: None,
+            line: t.line as usize,
+            transactional: !self.after_commit,
+            dialects: Vec::new(),
+        });
+        Ok(())
     }
 
     /// `for TARGET in <constant iterable>:` (a list, tuple, dict, dict view, `enumerate`,
