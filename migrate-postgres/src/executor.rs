@@ -28,8 +28,10 @@ const LOCK_POLL_INTERVAL: Duration = Duration::from_millis(75);
 
 /// A connection to a PostgreSQL database.
 ///
-/// Its own queries never use named prepared statements (the simple protocol, or unnamed
-/// statements), so it works behind PgBouncer in transaction mode; the migration lock is
+/// Its own queries never use protocol-level named prepared statements (the simple protocol,
+/// or unnamed statements; the catalog queries it repeats are SQL `PREPARE`s that it prepares
+/// again in whichever server session answers), so it works behind PgBouncer in transaction
+/// mode; the migration lock is
 /// chosen by `lock_mode` (see [`LockMode`]).
 pub struct PostgresExecutor {
     client: Client,
@@ -46,6 +48,11 @@ pub struct PostgresExecutor {
     /// The prefix of the catalog queries' prepared statements this session holds, once a
     /// snapshot has prepared them (see [`crate::snapshot::read_snapshot`]).
     snapshot_prepared: Option<String>,
+    /// How often [`Executor::read_versions`] looked for the version table; from the second
+    /// time on (`verify` runs hundreds of migrations in one session) the lookup is a
+    /// prepared statement whose prefix this holds, which spares the server its planning.
+    lookups: u32,
+    lookup_prepared: Option<String>,
     /// What [`Executor::read_versions`] read for [`Executor::preflight`] in the same round
     /// trip, for the version table it names; forgotten by anything but a read
     /// ([`Executor::query_text`]) in between.
@@ -196,6 +203,8 @@ impl PostgresExecutor {
             tls: None,
             locks: HeldLocks::new(),
             snapshot_prepared: None,
+            lookups: 0,
+            lookup_prepared: None,
             preflight_read: None,
         }
     }
@@ -482,9 +491,25 @@ impl Executor for PostgresExecutor {
             self.preflight_sql(table)
         );
         self.preflight_read = None;
-        let row = first_row(&self.client, &sql)
+        self.lookups = self.lookups.saturating_add(1);
+        let row = if self.lookups == 1 {
+            first_row(&self.client, &sql).await
+        } else {
+            crate::prepared::run_queries(
+                &self.client,
+                "lookup",
+                std::slice::from_ref(&sql),
+                &mut self.lookup_prepared,
+            )
             .await
-            .map_err(|e| session_error("looking for the version table", &e))?;
+            .map(|results| {
+                results
+                    .into_iter()
+                    .next()
+                    .and_then(|rows| rows.into_iter().next())
+            })
+        }
+        .map_err(|e| session_error("looking for the version table", &e))?;
         let (schema, exists) = match row.as_deref() {
             Some([Some(schema), exists, preflight @ ..]) if preflight.len() == 4 => {
                 let values: Vec<Option<&str>> = preflight.iter().map(Option::as_deref).collect();

@@ -14,6 +14,7 @@ mod executor;
 mod lock;
 mod ops;
 mod pooling;
+mod prepared;
 mod scratch;
 mod snapshot;
 mod tls;

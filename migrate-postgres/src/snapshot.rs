@@ -14,7 +14,7 @@ use migrate_core::snapshot::{
     RoutineKind, Sequence, Snapshot, Table, Trigger, Unique, View,
 };
 use migrate_core::{DatabaseError, VersionTable};
-use tokio_postgres::{Client, SimpleQueryMessage};
+use tokio_postgres::Client;
 
 use crate::error::session_error;
 
@@ -208,8 +208,6 @@ fn queries(table: &VersionTable) -> Vec<String> {
     ]
 }
 
-type Rows = Vec<Vec<Option<String>>>;
-
 /// The snapshot of the database `client` is connected to.
 ///
 /// The catalog queries are prepared once per session (`PREPARE migrate_snapshot_<hash>_<n>`,
@@ -226,7 +224,7 @@ pub(crate) async fn read_snapshot(
     prepared: &mut Option<String>,
 ) -> Result<Snapshot, DatabaseError> {
     let queries = queries(table);
-    let results = run_queries(client, &queries, prepared)
+    let results = crate::prepared::run_queries(client, "snapshot", &queries, prepared)
         .await
         .map_err(|e| session_error("reading the catalog", &e))?;
     let mut results = results.into_iter();
@@ -435,89 +433,6 @@ pub(crate) async fn read_snapshot(
         })
         .collect();
     Ok(snap.sorted())
-}
-
-/// SQLSTATE 26000 (no such prepared statement) or 42P05 (one of that name exists already):
-/// another server session answered than the one that prepared them.
-fn another_session(error: &tokio_postgres::Error) -> bool {
-    error
-        .code()
-        .is_some_and(|c| ["26000", "42P05"].contains(&c.code()))
-}
-
-/// The rows of each of `queries`, in order, through the session's prepared statements (see
-/// [`read_snapshot`]).
-async fn run_queries(
-    client: &Client,
-    queries: &[String],
-    prepared: &mut Option<String>,
-) -> Result<Vec<Rows>, tokio_postgres::Error> {
-    let prefix = format!(
-        "migrate_snapshot_{}_",
-        &migrate_core::snapshot::definition_hash(&queries.join(";"))[..12]
-    );
-    let names: Vec<String> = (0..queries.len()).map(|i| format!("{prefix}{i}")).collect();
-    let executes: String = names.iter().map(|n| format!("EXECUTE {n};\n")).collect();
-    if prepared.as_deref() == Some(prefix.as_str()) {
-        match client.simple_query(&executes).await {
-            Ok(messages) => return Ok(results(messages)),
-            Err(e) if another_session(&e) => *prepared = None,
-            Err(e) => return Err(e),
-        }
-    }
-    let found = client
-        .simple_query(&format!(
-            "SELECT name FROM pg_prepared_statements WHERE name LIKE '{prefix}%'"
-        ))
-        .await?;
-    let have: Vec<&str> = found
-        .iter()
-        .filter_map(|m| match m {
-            SimpleQueryMessage::Row(row) => row.get(0),
-            _ => None,
-        })
-        .collect();
-    let mut sql = String::new();
-    let mut prepares = 0;
-    for (name, query) in names.iter().zip(queries) {
-        if !have.contains(&name.as_str()) {
-            sql.push_str(&format!("PREPARE {name} AS {query};\n"));
-            prepares += 1;
-        }
-    }
-    sql.push_str(&executes);
-    match client.simple_query(&sql).await {
-        Ok(messages) => {
-            *prepared = Some(prefix);
-            // Each PREPARE completes a command with no rows.
-            let mut all = results(messages);
-            all.drain(..prepares.min(all.len()));
-            Ok(all)
-        }
-        Err(e) if another_session(&e) => {
-            *prepared = None;
-            Ok(results(client.simple_query(&queries.join(";\n")).await?))
-        }
-        Err(e) => Err(e),
-    }
-}
-
-/// The rows of each command of one simple query, in order.
-fn results(messages: Vec<SimpleQueryMessage>) -> Vec<Rows> {
-    let mut all = Vec::new();
-    let mut rows: Rows = Vec::new();
-    for message in messages {
-        match message {
-            SimpleQueryMessage::Row(row) => rows.push(
-                (0..row.len())
-                    .map(|i| row.get(i).map(str::to_string))
-                    .collect(),
-            ),
-            SimpleQueryMessage::CommandComplete(_) => all.push(std::mem::take(&mut rows)),
-            _ => {}
-        }
-    }
-    all
 }
 
 fn opt(row: &[Option<String>], i: usize) -> Option<String> {

@@ -801,3 +801,32 @@ async fn snapshot_reads_the_users_objects_and_leaves_out_extension_members_and_p
     drop(exec);
     db.finish().await;
 }
+
+#[tokio::test]
+async fn repeated_version_table_lookups_answer_what_is_there_now() {
+    let Some(admin) = admin_url() else { return };
+    let db = TestDb::create(&admin).await;
+    let mut exec = db.connect().await;
+    let table = VersionTable::default();
+    // The first lookup is a plain query, the later ones a prepared statement.
+    assert_eq!(exec.read_versions(&table).await.unwrap(), None);
+    exec.execute("CREATE TABLE alembic_version (version_num varchar(32) NOT NULL); INSERT INTO alembic_version VALUES ('a1')")
+        .await
+        .unwrap();
+    assert_eq!(
+        exec.read_versions(&table).await.unwrap(),
+        Some(vec!["a1".to_string()])
+    );
+    // A migration that drops every prepared statement: the lookup prepares again.
+    exec.execute("DEALLOCATE ALL; UPDATE alembic_version SET version_num = 'b2'")
+        .await
+        .unwrap();
+    assert_eq!(
+        exec.read_versions(&table).await.unwrap(),
+        Some(vec!["b2".to_string()])
+    );
+    exec.execute("DROP TABLE alembic_version").await.unwrap();
+    assert_eq!(exec.read_versions(&table).await.unwrap(), None);
+    drop(exec);
+    db.finish().await;
+}
