@@ -499,7 +499,7 @@ fn python_text_refusal(
     Some(RenderError::new(format!(
         "op.execute text with a dollar-quoted body ($$ ... $$) holding `;`: {} has no dollar \
          quoting, so its statements cannot be told apart (Alembic sends the text whole; give \
-         this dialect its own op.execute, or run the revision on PostgreSQL only)",
+         each dialect its own section in a .sql revision, or run this one on PostgreSQL only)",
         dialect.name()
     )))
 }
