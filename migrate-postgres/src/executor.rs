@@ -48,10 +48,11 @@ pub struct PostgresExecutor {
     /// The prefix of the catalog queries' prepared statements this session holds, once a
     /// snapshot has prepared them (see [`crate::snapshot::read_snapshot`]).
     snapshot_prepared: Option<String>,
-    /// How often [`Executor::read_versions`] looked for the version table; from the second
-    /// time on (`verify` runs hundreds of migrations in one session) the lookup is a
-    /// prepared statement whose prefix this holds, which spares the server its planning.
-    lookups: u32,
+    /// Whether [`Executor::read_versions`] looked for the version table before: from the
+    /// second time on (`verify` runs hundreds of migrations in one session) the lookup is a
+    /// prepared statement, which spares the server its planning.
+    looked_up: bool,
+    /// The prefix of that prepared lookup, once prepared.
     lookup_prepared: Option<String>,
     /// What [`Executor::read_versions`] read for [`Executor::preflight`] in the same round
     /// trip, for the version table it names; forgotten by anything but a read
@@ -203,7 +204,7 @@ impl PostgresExecutor {
             tls: None,
             locks: HeldLocks::new(),
             snapshot_prepared: None,
-            lookups: 0,
+            looked_up: false,
             lookup_prepared: None,
             preflight_read: None,
         }
@@ -491,8 +492,7 @@ impl Executor for PostgresExecutor {
             self.preflight_sql(table)
         );
         self.preflight_read = None;
-        self.lookups = self.lookups.saturating_add(1);
-        let row = if self.lookups == 1 {
+        let row = if !std::mem::replace(&mut self.looked_up, true) {
             first_row(&self.client, &sql).await
         } else {
             crate::prepared::run_queries(

@@ -463,20 +463,13 @@ pub fn statements(block: &SqlBlock, dialect: &dyn Dialect) -> Result<Vec<Stateme
     }
 }
 
-/// Why the `op.execute` text of a `.py` revision cannot be cut into statements on `dialect`,
+/// Why the `op.execute` text `block` of a `.py` revision cannot be cut into statements on `dialect`,
 /// when it cannot: Alembic sends such a text to the database whole, and `migrate` runs it
 /// statement by statement. On a dialect without dollar quoting (SQLite, MySQL), a PostgreSQL
 /// body (`$$ ... $$`) with `;` inside would be cut in the middle, so that text is refused
 /// rather than run (or printed) in pieces Alembic never sends.
-fn python_text_refusal(
-    rev: &Revision,
-    block: &SqlBlock,
-    dialect: &dyn Dialect,
-) -> Option<RenderError> {
-    if rev.format != crate::revision::ScriptFormat::Python
-        || block.operation.is_some()
-        || !block.sql.contains('$')
-    {
+fn python_text_refusal(block: &SqlBlock, dialect: &dyn Dialect) -> Option<RenderError> {
+    if block.operation.is_some() || !block.sql.contains('$') {
         return None;
     }
     let rules = dialect.split_rules();
@@ -511,7 +504,10 @@ pub(crate) fn block_statements(
     block: &SqlBlock,
     dialect: &dyn Dialect,
 ) -> crate::Result<Vec<Statement>> {
-    python_text_refusal(rev, block, dialect)
+    let python = rev.format == crate::revision::ScriptFormat::Python;
+    python
+        .then(|| python_text_refusal(block, dialect))
+        .flatten()
         .map_or_else(|| statements(block, dialect), Err)
         .map_err(|e| {
             crate::Error::NoDdl(Box::new(crate::error::NoDdl {
@@ -521,14 +517,7 @@ pub(crate) fn block_statements(
                 operation: block
                     .operation
                     .as_ref()
-                    .map_or(
-                        if rev.format == crate::revision::ScriptFormat::Python {
-                            "execute"
-                        } else {
-                            "SQL"
-                        },
-                        |o| o.name(),
-                    )
+                    .map_or(if python { "execute" } else { "SQL" }, |o| o.name())
                     .to_string(),
                 dialect: dialect.name(),
                 reason: e.message,
