@@ -96,6 +96,19 @@ pub enum Error {
         /// Close labels.
         suggestions: Vec<String>,
     },
+    /// An identifier that is no full revision id and no label written as a string, in a history
+    /// where some revision's `branch_labels` is computed by Python (`cli.EXPAND_BRANCH`): it
+    /// could name (or be a prefix of) such a label, which `migrate` cannot know.
+    #[error(
+        "Can't resolve '{argument}': it is not a full revision id or a branch label written as a string, and {} computed by Python, which migrate does not run, so '{argument}' could name one of them; give the full revision id, or write the label as a string in that file",
+        computed_list(labelled)
+    )]
+    ComputedLabel {
+        /// The identifier as given.
+        argument: String,
+        /// The revisions declaring computed labels: `id (expression, ...; file)`.
+        labelled: Vec<String>,
+    },
     /// A prefix matches several revisions.
     #[error("Can't locate revision identified by '{argument}': Multiple revisions start with '{argument}': {}...", candidates.iter().take(3).map(|c| format!("'{c}'")).collect::<Vec<_>>().join(", "))]
     AmbiguousRevision {
@@ -498,6 +511,13 @@ fn did_you_mean(suggestions: &[String]) -> String {
     }
 }
 
+fn computed_list(labelled: &[String]) -> String {
+    match labelled {
+        [one] => format!("revision {one} declares branch_labels"),
+        many => format!("revisions {} declare branch_labels", many.join(", ")),
+    }
+}
+
 fn known_labels(known: &[String]) -> String {
     if known.is_empty() {
         "this history has no branch labels".to_string()
@@ -579,6 +599,19 @@ pub enum GraphError {
         /// The file of `revision`.
         path: PathBuf,
     },
+    /// A `depends_on` names neither a revision nor a label written as a string, in a history
+    /// where some `branch_labels` are computed by Python: it may be one of those labels.
+    #[error("Revision {missing} referenced from {revision} ({}) by `depends_on` is no revision id and no branch label written as a string, and {} computed by Python, which migrate does not run; depend on the revision id, or write the label as a string in that file", path.display(), computed_list(labelled))]
+    DependsOnComputedLabel {
+        /// The name that is not present.
+        missing: String,
+        /// The revision naming it.
+        revision: String,
+        /// The file of `revision`.
+        path: PathBuf,
+        /// The revisions declaring computed labels: `id (expression, ...; file)`.
+        labelled: Vec<String>,
+    },
     /// The `down_revision` links form a cycle.
     #[error("Cycle is detected in revisions ({})", revisions.join(", "))]
     Cycle {
@@ -605,6 +638,7 @@ impl GraphError {
             | GraphError::DependencyCycle { .. } => "cycle",
             GraphError::DuplicateLabel { .. } => "duplicate_branch_label",
             GraphError::MissingRevision { .. } => "missing_revision",
+            GraphError::DependsOnComputedLabel { .. } => "computed_branch_label",
         }
     }
 }
@@ -620,6 +654,7 @@ impl Error {
             Error::EmptyTarget { .. } => "empty_target",
             Error::UnknownRevision { .. } => "unknown_revision",
             Error::UnknownBranch { .. } => "unknown_branch",
+            Error::ComputedLabel { .. } => "computed_branch_label",
             Error::AmbiguousRevision { .. } => "ambiguous_revision",
             Error::NotInBranch { .. } => "not_in_branch",
             Error::MultipleHeads { .. } => "multiple_heads",
@@ -748,6 +783,10 @@ impl Serialize for Error {
                 m.serialize_entry("label", label)?;
                 m.serialize_entry("known_labels", known)?;
                 m.serialize_entry("suggestions", suggestions)?;
+            }
+            Error::ComputedLabel { argument, labelled } => {
+                m.serialize_entry("argument", argument)?;
+                m.serialize_entry("computed_labels", labelled)?;
             }
             Error::AmbiguousRevision {
                 argument,

@@ -32,7 +32,7 @@
 //!     sql: text.into(), line: 1, transactional: true, dialects: vec![], operation: None,
 //! }]);
 //! let rev = Revision {
-//!     id: "aaaa".into(), down_revisions: vec![], branch_labels: vec![], depends_on: vec![],
+//!     id: "aaaa".into(), down_revisions: vec![], branch_labels: vec![], computed_branch_labels: vec![], depends_on: vec![],
 //!     message: "create t".into(), doc: String::new(), path: "v/aaaa.sql".into(),
 //!     format: ScriptFormat::Sql, upgrade: sql("CREATE TABLE t (id INT);"),
 //!     downgrade: sql("DROP TABLE t;"),

@@ -76,12 +76,29 @@ pub struct RevisionMap {
     pub(crate) all_next: Vec<Vec<Node>>,
     /// Own and inherited branch labels.
     pub(crate) branch_labels: Vec<BTreeSet<String>>,
+    /// Own and inherited branch labels that Python computes (`cli.EXPAND_BRANCH`), as written;
+    /// spread as `branch_labels` are. Empty sets (no allocation) in nearly every project.
+    pub(crate) computed_labels: Vec<BTreeSet<String>>,
+    /// The revisions declaring computed labels, in file order: while there is one, only a
+    /// full id or a label written as a string names a revision (see
+    /// [`Revision::computed_branch_labels`]).
+    pub(crate) computing: Vec<Node>,
     /// Length of the longest path down to a base through `norm_down`: a revision can only be
     /// an ancestor of revisions deeper than itself.
     pub(crate) depth: Vec<u32>,
     pub(crate) heads: Vec<Node>,
     pub(crate) real_heads: Vec<Node>,
     pub(crate) bases: Vec<Node>,
+}
+
+/// A revision declaring computed branch labels, for messages: `id (expression, ...; file)`.
+pub(crate) fn computed_source(rev: &Revision) -> String {
+    format!(
+        "{} ({}; {})",
+        rev.id,
+        rev.computed_branch_labels.join(", "),
+        rev.path.display()
+    )
 }
 
 fn describe(rev: &Revision) -> String {
@@ -100,7 +117,7 @@ impl RevisionMap {
     /// let rev = |id: &str, down: &[&str]| Revision {
     ///     id: id.into(),
     ///     down_revisions: down.iter().map(|s| s.to_string()).collect(),
-    ///     branch_labels: vec![], depends_on: vec![],
+    ///     branch_labels: vec![], computed_branch_labels: vec![], depends_on: vec![],
     ///     message: format!("rev {id}"), doc: String::new(),
     ///     path: format!("{id}.sql").into(), format: ScriptFormat::Sql,
     ///     upgrade: Migration::Sql(vec![]), downgrade: Migration::Sql(vec![]),
@@ -218,6 +235,22 @@ impl RevisionMap {
                             dp.push(p)
                         }
                     }
+                    None if revisions
+                        .iter()
+                        .any(|r| !r.computed_branch_labels.is_empty()) =>
+                    {
+                        return Err(GraphError::DependsOnComputedLabel {
+                            missing: dep.clone(),
+                            revision: rev.id.clone(),
+                            path: rev.path.clone(),
+                            labelled: revisions
+                                .iter()
+                                .filter(|r| !r.computed_branch_labels.is_empty())
+                                .map(computed_source)
+                                .collect(),
+                        }
+                        .into())
+                    }
                     None => {
                         return Err(GraphError::MissingRevision {
                             missing: dep.clone(),
@@ -278,6 +311,8 @@ impl RevisionMap {
             next,
             all_next,
             branch_labels: vec![BTreeSet::new(); n],
+            computed_labels: vec![BTreeSet::new(); n],
+            computing: Vec::new(),
             depth: Vec::new(),
             heads,
             real_heads,
@@ -427,34 +462,50 @@ impl RevisionMap {
 
     fn spread_branch_labels(&mut self) {
         let declaring: Vec<Node> = (0..self.revs.len())
-            .filter(|&i| !self.revs[i].branch_labels.is_empty())
+            .filter(|&i| {
+                !self.revs[i].branch_labels.is_empty()
+                    || !self.revs[i].computed_branch_labels.is_empty()
+            })
             .collect();
         for i in declaring {
             let own: Vec<String> = self.revs[i].branch_labels.clone();
-            // Every descendant through down_revision carries the label (Alembic walks them
-            // depth first, and then continues down from the last one it visited).
-            let mut seen = vec![false; self.revs.len()];
-            let mut todo = vec![i];
-            let mut last = i;
-            while let Some(j) = todo.pop() {
-                if seen[j] {
-                    continue;
-                }
-                seen[j] = true;
-                todo.extend(self.next[j].iter().copied());
-                self.branch_labels[j].extend(own.iter().cloned());
-                last = j;
+            let computed: Vec<String> = self.revs[i].computed_branch_labels.clone();
+            if !computed.is_empty() {
+                self.computing.push(i);
             }
-            // From there, down the branch to (not including) the nearest branch or merge point.
-            let mut parent = Some(last);
-            while let Some(p) = parent {
-                if self.all_next[p].len() > 1 || self.down[p].len() > 1 {
-                    break;
-                }
-                self.branch_labels[p].extend(own.iter().cloned());
-                parent = self.down[p].first().copied();
+            for j in self.labelled_by(i) {
+                self.branch_labels[j].extend(own.iter().cloned());
+                self.computed_labels[j].extend(computed.iter().cloned());
             }
         }
+    }
+
+    /// The revisions that carry the labels `i` declares (Alembic's spreading): `i`, every
+    /// descendant through `down_revision` (walked depth first), and from the last one visited
+    /// down the branch to (not including) the nearest branch or merge point.
+    fn labelled_by(&self, i: Node) -> Vec<Node> {
+        let mut out = Vec::new();
+        let mut seen = vec![false; self.revs.len()];
+        let mut todo = vec![i];
+        let mut last = i;
+        while let Some(j) = todo.pop() {
+            if seen[j] {
+                continue;
+            }
+            seen[j] = true;
+            todo.extend(self.next[j].iter().copied());
+            out.push(j);
+            last = j;
+        }
+        let mut parent = Some(last);
+        while let Some(p) = parent {
+            if self.all_next[p].len() > 1 || self.down[p].len() > 1 {
+                break;
+            }
+            out.push(p);
+            parent = self.down[p].first().copied();
+        }
+        out
     }
 
     /// `down_revision` plus the dependencies no ancestor already has (Alembic's
@@ -643,6 +694,15 @@ impl RevisionMap {
     pub fn branch_labels(&self, id: &str) -> Vec<&str> {
         self.node(id)
             .map(|i| self.branch_labels[i].iter().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// The branch labels of `id` that Python computes, as written (`cli.EXPAND_BRANCH`): its
+    /// own and those inherited along its branch, sorted. Empty unless a file declares
+    /// `branch_labels` with a name imported from elsewhere.
+    pub fn computed_branch_labels(&self, id: &str) -> Vec<&str> {
+        self.node(id)
+            .map(|i| self.computed_labels[i].iter().map(String::as_str).collect())
             .unwrap_or_default()
     }
 }

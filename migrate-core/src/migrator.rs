@@ -202,7 +202,7 @@ pub type EventSink<'a> = dyn FnMut(&Event) + Send + 'a;
 /// # // The executor here is a do-nothing stand-in; see migrate-sqlite for a real one.
 /// use migrate_core::{RevisionMap, Revision, Migration, ScriptFormat, Migrator, MigrateOptions};
 /// # let rev = |id: &str, down: &[&str]| Revision { id: id.into(),
-/// #     down_revisions: down.iter().map(|s| s.to_string()).collect(), branch_labels: vec![],
+/// #     down_revisions: down.iter().map(|s| s.to_string()).collect(), branch_labels: vec![], computed_branch_labels: vec![],
 /// #     depends_on: vec![], message: String::new(), doc: String::new(), path: id.into(),
 /// #     format: ScriptFormat::Sql, upgrade: Migration::Sql(vec![]),
 /// #     downgrade: Migration::Sql(vec![]) };
@@ -230,7 +230,7 @@ enum Command<'a> {
 ///
 /// ```
 /// # use migrate_core::{Revision, Migration, ScriptFormat, Direction, Unrunnable};
-/// # let mut rev = Revision { id: "ae10".into(), down_revisions: vec![], branch_labels: vec![],
+/// # let mut rev = Revision { id: "ae10".into(), down_revisions: vec![], branch_labels: vec![], computed_branch_labels: vec![],
 /// #     depends_on: vec![], message: String::new(), doc: String::new(), path: "v/ae10.py".into(),
 /// #     format: ScriptFormat::Python, upgrade: Migration::Sql(vec![]),
 /// #     downgrade: Migration::Missing };

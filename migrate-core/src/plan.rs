@@ -290,6 +290,9 @@ impl RevisionMap {
                 let mut branch = branch.to_string();
                 if let Some(br) = self.get_revision(&branch)? {
                     if self.id(br) == branch {
+                        if !self.computed_labels[br].is_empty() {
+                            return Err(RevErr::Computed { argument: branch });
+                        }
                         let labels = &self.branch_labels[br];
                         if labels.len() != 1 {
                             return Err(RevErr::revision(format!(
@@ -611,7 +614,7 @@ impl RevisionMap {
     /// ```
     /// # use migrate_core::{RevisionMap, Revision, Migration, ScriptFormat, VersionChange};
     /// # let rev = |id: &str, down: &[&str]| Revision { id: id.into(),
-    /// #     down_revisions: down.iter().map(|s| s.to_string()).collect(), branch_labels: vec![],
+    /// #     down_revisions: down.iter().map(|s| s.to_string()).collect(), branch_labels: vec![], computed_branch_labels: vec![],
     /// #     depends_on: vec![], message: String::new(), doc: String::new(), path: id.into(),
     /// #     format: ScriptFormat::Sql, upgrade: Migration::Sql(vec![]),
     /// #     downgrade: Migration::Sql(vec![]) };

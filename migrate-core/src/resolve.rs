@@ -23,6 +23,8 @@ pub(crate) enum RevErr {
     },
     /// A `label@` names no branch.
     NoBranch { label: String },
+    /// An identifier that could name a label Python computes.
+    Computed { argument: String },
     /// A revision asked for within a branch it is not on.
     NotInBranch {
         argument: String,
@@ -113,6 +115,10 @@ impl RevErr {
             } => Error::AmbiguousRevision {
                 argument,
                 candidates,
+            },
+            RevErr::Computed { argument } => Error::ComputedLabel {
+                argument,
+                labelled: map.map(|m| m.computed_label_sources()).unwrap_or_default(),
             },
             RevErr::NoBranch { label } => {
                 let known = map.map(|m| m.label_names()).unwrap_or_default();
@@ -226,6 +232,14 @@ impl RevisionMap {
         let mut names: Vec<String> = self.labels.keys().cloned().collect();
         names.sort();
         names
+    }
+
+    /// The revisions declaring labels Python computes, each as `id (expression, ...; file)`.
+    pub(crate) fn computed_label_sources(&self) -> Vec<String> {
+        self.computing
+            .iter()
+            .map(|&n| crate::graph::computed_source(&self.revs[n]))
+            .collect()
     }
 
     /// The revision ids, labels and keywords closest to a mistyped identifier.
@@ -376,6 +390,13 @@ impl RevisionMap {
         let Some(id) = id else { return Ok(None) };
         let found = match self.node(id).or_else(|| self.labels.get(id).copied()) {
             Some(n) => n,
+            // Alembic would look `id` up among every label first, then among prefixes of ids
+            // and labels: a label only Python knows could be it.
+            None if !self.computing.is_empty() => {
+                return Err(RevErr::Computed {
+                    argument: id.to_string(),
+                })
+            }
             None => {
                 let mut keys: Vec<(&str, Node)> = self
                     .revs

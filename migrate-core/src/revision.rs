@@ -20,6 +20,11 @@ pub struct Revision {
     pub down_revisions: Vec<String>,
     /// Branch labels declared on this revision (`branch_labels`).
     pub branch_labels: Vec<String>,
+    /// Branch labels whose value Python computes and `migrate` does not run, as written
+    /// (`branch_labels = (cli.EXPAND_BRANCH,)` gives `cli.EXPAND_BRANCH`): the revision and
+    /// everything it labels carry a label `migrate` cannot name, so identifiers that could be
+    /// that label (anything but a full revision id or a label written as a string) are refused.
+    pub computed_branch_labels: Vec<String>,
     /// Revisions or labels this revision depends on (`depends_on`), as written.
     pub depends_on: Vec<String>,
     /// The first line of the docstring / header: what `history` prints after the comma.

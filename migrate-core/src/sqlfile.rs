@@ -91,6 +91,7 @@ pub(crate) fn parse(path: &Path, text: &str, contents: Contents) -> Result<Revis
         id,
         down_revisions: header.revises,
         branch_labels: header.branch_labels,
+        computed_branch_labels: Vec::new(),
         depends_on: header.depends_on,
         message: header.message.unwrap_or_default(),
         doc,

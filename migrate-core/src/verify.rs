@@ -554,6 +554,7 @@ mod tests {
             id: id.into(),
             down_revisions: down.iter().map(|s| s.to_string()).collect(),
             branch_labels: vec![],
+            computed_branch_labels: vec![],
             depends_on: deps.iter().map(|s| s.to_string()).collect(),
             message: String::new(),
             doc: String::new(),

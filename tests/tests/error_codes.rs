@@ -326,6 +326,57 @@ fn targets_that_name_nothing_or_several() {
     assert_eq!(db.versions(), Some(vec![A2.to_string()]), "nothing changed");
 }
 
+/// a1, and a `.py` revision on it whose `branch_labels` Python computes: an identifier that is
+/// no full id could be that label, in a target and in `depends_on`.
+#[test]
+fn identifiers_that_could_be_a_computed_label() {
+    let db = TestDb::sqlite();
+    let computed = format!(
+        "from x import cli\nrevision = '{A2}'\ndown_revision = '{A1}'\n\
+         branch_labels = (cli.EXPAND_BRANCH,)\n\ndef upgrade():\n    pass\n\n\
+         def downgrade():\n    pass\n"
+    );
+    let p = project(
+        &db.url,
+        &[
+            ("a1.sql", sql_revision(A1, "", "", "")),
+            ("a2.py", computed.clone()),
+        ],
+    );
+    let error = provoke(
+        &p,
+        &["upgrade", "expand@head"],
+        "computed_branch_label",
+        "usage",
+    );
+    assert_eq!(error["argument"], "expand", "{error:?}");
+    assert_eq!(
+        error["computed_labels"][0]
+            .as_str()
+            .map(|s| s.starts_with(&format!("{A2} (cli.EXPAND_BRANCH; "))),
+        Some(true),
+        "{error:?}"
+    );
+    provoke(&p, &["upgrade", "aaaa1"], "computed_branch_label", "usage");
+    assert_eq!(db.versions(), None, "nothing ran");
+    p.migrate(&["upgrade", "heads"]).ok();
+    let depending = project(
+        &db.url,
+        &[
+            ("a1.sql", sql_revision(A1, "", "", "")),
+            ("a2.py", computed),
+            (
+                "b3.sql",
+                format!(
+                    "-- revision {B3}\n-- Revision ID: {B3}\n-- Revises: {A1}\n-- Depends On: expand\n\n\
+                     -- migrate:upgrade\nSELECT 1;\n-- migrate:downgrade\nSELECT 1;\n"
+                ),
+            ),
+        ],
+    );
+    provoke(&depending, &["heads"], "computed_branch_label", "usage");
+}
+
 #[test]
 fn revisions_migrate_cannot_run() {
     let db = TestDb::sqlite();
@@ -785,6 +836,7 @@ const PROVOKED: &[&str] = &[
     "empty_target",
     "unknown_revision",
     "unknown_branch",
+    "computed_branch_label",
     "ambiguous_revision",
     "not_in_branch",
     "multiple_heads",

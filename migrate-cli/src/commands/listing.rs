@@ -16,7 +16,13 @@ fn entry<'a>(map: &'a RevisionMap, rev: &'a Revision, current: bool) -> Entry<'a
         id: &rev.id,
         down_revisions: &rev.down_revisions,
         depends_on: &rev.depends_on,
-        branch_labels: map.branch_labels(&rev.id),
+        // A label Python computes is shown as its expression (`cli.EXPAND_BRANCH`), after
+        // the labels written as strings.
+        branch_labels: map
+            .branch_labels(&rev.id)
+            .into_iter()
+            .chain(map.computed_branch_labels(&rev.id))
+            .collect(),
         longdoc: if rev.doc.trim().is_empty() {
             &rev.message
         } else {
@@ -44,6 +50,10 @@ pub struct RevisionView {
     pub depends_on: Vec<String>,
     /// Its branch labels, own and inherited.
     pub branch_labels: Vec<String>,
+    /// Its branch labels that Python computes, own and inherited, as written
+    /// (`cli.EXPAND_BRANCH`); left out when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub computed_branch_labels: Vec<String>,
     /// The first line of its docstring or header.
     pub message: String,
     /// Its file.
@@ -62,13 +72,18 @@ pub struct RevisionView {
     pub current: bool,
 }
 
+fn owned(labels: Vec<&str>) -> Vec<String> {
+    labels.into_iter().map(str::to_string).collect()
+}
+
 fn view(map: &RevisionMap, rev: &Revision, current: bool) -> RevisionView {
     let e = entry(map, rev, current);
     RevisionView {
         id: rev.id.clone(),
         parents: rev.down_revisions.clone(),
         depends_on: rev.depends_on.clone(),
-        branch_labels: e.branch_labels.iter().map(|l| l.to_string()).collect(),
+        branch_labels: owned(map.branch_labels(&rev.id)),
+        computed_branch_labels: owned(map.computed_branch_labels(&rev.id)),
         message: rev.message.clone(),
         path: rev.path.clone(),
         children: e.children.iter().map(|c| c.to_string()).collect(),
@@ -361,6 +376,7 @@ mod tests {
             id: id.into(),
             down_revisions: strings(down),
             branch_labels: strings(labels),
+            computed_branch_labels: vec![],
             depends_on: strings(deps),
             message: message.into(),
             doc: format!("{message}\n\nRevision ID: {id}"),

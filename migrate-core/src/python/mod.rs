@@ -121,6 +121,9 @@ fn parse_with(
         }
     };
     let mut lists: [Vec<String>; 3] = Default::default();
+    // Only `branch_labels` may hold names imported from elsewhere (the reader allows them there
+    // alone): they land here.
+    let mut computed_branch_labels = Vec::new();
     for (n, list) in lists.iter_mut().enumerate() {
         *list = match slot(n + 1) {
             HeaderSlot::Unset => Vec::new(),
@@ -131,6 +134,14 @@ fn parse_with(
                 HeaderValue::None => Vec::new(),
                 HeaderValue::Str(s) => vec![s.clone()],
                 HeaderValue::Seq(items) => items.clone(),
+                HeaderValue::Computed(name) => {
+                    computed_branch_labels.push(name.clone());
+                    Vec::new()
+                }
+                HeaderValue::Labels { literal, computed } => {
+                    computed_branch_labels.extend(computed.iter().cloned());
+                    literal.clone()
+                }
             },
         };
     }
@@ -162,6 +173,7 @@ fn parse_with(
         id,
         down_revisions,
         branch_labels,
+        computed_branch_labels,
         depends_on,
         message,
         doc: doc.to_string(),

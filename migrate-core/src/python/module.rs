@@ -52,6 +52,15 @@ pub(crate) enum HeaderValue {
     Str(String),
     /// A tuple or list of strings.
     Seq(Vec<String>),
+    /// `branch_labels` only: a name imported from elsewhere (`cli.EXPAND_BRANCH`), as written.
+    Computed(String),
+    /// `branch_labels` only: a tuple or list of strings and imported names.
+    Labels {
+        /// The strings (and names bound to string constants of this module).
+        literal: Vec<String>,
+        /// The imported names, as written.
+        computed: Vec<String>,
+    },
 }
 
 /// The four header variables.
@@ -645,7 +654,7 @@ impl<'a, 's> Scanner<'a, 's> {
             match value {
                 HeaderValue::None => Some(Value::None),
                 HeaderValue::Str(s) => Some(Value::Str(s)),
-                HeaderValue::Seq(_) => None,
+                HeaderValue::Seq(_) | HeaderValue::Computed(_) | HeaderValue::Labels { .. } => None,
             }
         } else {
             let mut f = Folder::new(self.src, self.toks, &self.module.names);
@@ -744,27 +753,61 @@ impl<'a, 's> Scanner<'a, 's> {
                 if !allow_seq {
                     return Err(None);
                 }
-                let HeaderValue::Str(first) = first else {
-                    return Err(None);
-                };
-                let mut items = vec![first];
+                let mut literal = Vec::new();
+                let mut computed = Vec::new();
+                let mut item = first;
                 loop {
+                    match item {
+                        HeaderValue::Str(s) => literal.push(s),
+                        HeaderValue::Computed(name) => computed.push(name),
+                        _ => return Err(None),
+                    }
                     if self.is(*k, close) {
                         *k += 1;
-                        return Ok(HeaderValue::Seq(items));
+                        return Ok(if computed.is_empty() {
+                            HeaderValue::Seq(literal)
+                        } else {
+                            HeaderValue::Labels { literal, computed }
+                        });
                     }
                     if !self.is(*k, ",") {
                         return Err(None);
                     }
                     *k += 1;
                     if self.is(*k, close) {
-                        continue;
+                        *k += 1;
+                        return Ok(if computed.is_empty() {
+                            HeaderValue::Seq(literal)
+                        } else {
+                            HeaderValue::Labels { literal, computed }
+                        });
                     }
-                    match self.header_item(k, var, false)? {
-                        HeaderValue::Str(s) => items.push(s),
-                        _ => return Err(None),
-                    }
+                    item = self.header_item(k, var, false)?;
                 }
+            }
+            Kind::Name if var == "branch_labels" => self.label_name(k),
+            _ => Err(None),
+        }
+    }
+
+    /// A `branch_labels` item that is a name: a string constant of this module gives its
+    /// value; a name imported from elsewhere (`cli.EXPAND_BRANCH`, `EXPAND_BRANCH` after `from
+    /// x import EXPAND_BRANCH`) is kept as written, since only Python knows its value; anything
+    /// else is not a literal.
+    fn label_name(&self, k: &mut usize) -> Result<HeaderValue, Option<ScanError>> {
+        let root = self.text(*k);
+        let start = *k;
+        *k += 1;
+        while self.is(*k, ".") && self.tok(*k + 1).kind == Kind::Name {
+            *k += 2;
+        }
+        match self.module.names.get(root) {
+            Some(Binding::Value(Value::Str(s))) if *k == start + 1 => {
+                Ok(HeaderValue::Str(s.clone()))
+            }
+            Some(Binding::Path(_)) => {
+                let text = (start..*k).map(|i| self.text(i)).collect::<String>();
+                Ok(HeaderValue::Computed(text))
             }
             _ => Err(None),
         }

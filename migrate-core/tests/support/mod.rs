@@ -21,6 +21,7 @@ pub fn rev(id: &str, parents: &[&str]) -> Revision {
         id: id.into(),
         down_revisions: strings(parents),
         branch_labels: vec![],
+        computed_branch_labels: vec![],
         depends_on: vec![],
         message: format!("make {id}"),
         doc: String::new(),
