@@ -522,11 +522,11 @@ const BATCH_OPERATIONS: &[(&str, usize, usize, &str, &str)] = &[
 
 /// `batch_op.<name>(*args, **kwargs)` in a batch on `table`: the plain operation Alembic's
 /// batch method builds (the same operation on the batch's table and schema).
-pub(crate) fn batch_operation<'k>(
+pub(crate) fn batch_operation(
     name: &str,
     table: &TableRef,
     mut args: Vec<Value>,
-    mut kwargs: Vec<(&'k str, Value)>,
+    mut kwargs: Vec<(&str, Value)>,
 ) -> Result<Operation, String> {
     let Some(&(_, positional, at, table_kw, schema_kw)) =
         BATCH_OPERATIONS.iter().find(|b| b.0 == name)
