@@ -563,4 +563,12 @@ impl DdlDialect for PostgresDdl {
         out.extend(compile::alter_column_statements(self, op, false)?);
         Ok(out)
     }
+    /// Alembic's PostgreSQL rename leaves the new name unqualified (`RENAME TO "new"`).
+    fn rename_table(&self, op: &migrate_core::ops::RenameTable) -> Result<String> {
+        Ok(format!(
+            "ALTER TABLE {} RENAME TO {}",
+            self.table_name(&op.table),
+            self.quote(&op.new_name)
+        ))
+    }
 }

@@ -234,6 +234,55 @@ impl DdlDialect for SqliteDdl {
         }
         Ok(out)
     }
+    /// Alembic's SQLite rename leaves the new name unqualified (`RENAME TO "new"`).
+    fn rename_table(&self, op: &migrate_core::ops::RenameTable) -> Result<String> {
+        Ok(format!(
+            "ALTER TABLE {} RENAME TO {}",
+            self.table_name(&op.table),
+            self.quote(&op.new_name)
+        ))
+    }
+
+    /// Alembic's `SQLiteImpl.requires_recreate_in_batch`: a batch holding only indexes and
+    /// added columns (without a SQL-expression server default) runs as plain operations; any
+    /// other makes Alembic recreate the table, which it cannot do offline.
+    fn batch(&self, op: &migrate_core::ops::Batch) -> Result<Vec<String>> {
+        use migrate_core::ops::ServerDefault;
+        let recreate = op.operations.iter().any(|o| match o {
+            Operation::CreateIndex(_) | Operation::DropIndex(_) => false,
+            // The column's own unique flag (without index=True) or foreign key is an
+            // add_constraint in the batch.
+            Operation::AddColumn(a) => {
+                !matches!(
+                    a.column.server_default,
+                    None | Some(ServerDefault::Literal(_))
+                ) || (a.column.unique == Some(true) && a.column.index != Some(true))
+                    || !a.column.foreign_keys.is_empty()
+            }
+            _ => true,
+        });
+        if recreate {
+            return Err(RenderError::new(format!(
+                "batch_alter_table on SQLite with {} (Alembic recreates the table there, which                  needs a live database to reflect it: offline it raises CommandError)",
+                op.operations
+                    .iter()
+                    .find(|o| !matches!(
+                        o,
+                        Operation::CreateIndex(_) | Operation::DropIndex(_) | Operation::AddColumn(_)
+                    ))
+                    .map_or(
+                        "an added column with a SQL-expression server_default, a unique flag \
+                         or a foreign key",
+                        |o| o.name()
+                    )
+            )));
+        }
+        let mut out = Vec::new();
+        for o in &op.operations {
+            out.extend(compile::render(self, o)?);
+        }
+        Ok(out)
+    }
 }
 
 /// SQLite puts `PRIMARY KEY AUTOINCREMENT` on the column itself for a single integer primary

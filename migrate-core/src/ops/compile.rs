@@ -9,10 +9,10 @@
 //! four spaces, without the `;`.
 
 use super::{
-    AddColumn, AlterColumn, Arg, Autoincrement, Column, ConstraintKind, CreateIndex, CreateTable,
-    DialectOptions, DropConstraint, DropIndex, ForeignKeyConstraint, ForeignKeyRules, IndexExpr,
-    Operation, PrimaryKeyConstraint, RenderError, ServerDefault, SqlType, TableElement, TableRef,
-    UniqueConstraint, Visit,
+    AddColumn, AlterColumn, Arg, Autoincrement, Batch, CheckConstraint, Column, ConstraintKind,
+    CreateIndex, CreateTable, DialectOptions, DropConstraint, DropIndex, ForeignKeyConstraint,
+    ForeignKeyRules, IndexExpr, Operation, PrimaryKeyConstraint, RenameTable, RenderError,
+    ServerDefault, SqlType, TableElement, TableRef, UniqueConstraint, Visit,
 };
 
 /// The result of rendering.
@@ -27,6 +27,8 @@ pub enum Constraint {
     Unique(UniqueConstraint),
     /// `FOREIGN KEY(...) REFERENCES ...`.
     ForeignKey(ForeignKeyConstraint),
+    /// `CHECK (...)`.
+    Check(CheckConstraint),
 }
 
 /// An index of a table being created (`index=True` on a column).
@@ -100,6 +102,7 @@ impl<'a> Table<'a> {
                 TableElement::PrimaryKey(pk) => Some(Constraint::PrimaryKey(pk.clone())),
                 TableElement::Unique(u) => Some(Constraint::Unique(u.clone())),
                 TableElement::ForeignKey(f) => Some(Constraint::ForeignKey(f.clone())),
+                TableElement::Check(c) => Some(Constraint::Check(c.clone())),
                 TableElement::Column(_) => None,
             })
             .collect();
@@ -202,6 +205,7 @@ impl<'a> Table<'a> {
                 Constraint::Unique(u) => &u.columns,
                 Constraint::ForeignKey(f) => &f.columns,
                 Constraint::PrimaryKey(p) => &p.columns,
+                Constraint::Check(_) => &[],
             };
             for col in cols {
                 if !columns.iter().any(|c| &c.name == col) {
@@ -607,6 +611,7 @@ pub trait DdlDialect {
                 Some(s) => s,
                 None => return Ok(None),
             },
+            Constraint::Check(c) => check_text(self, c)?,
             Constraint::PrimaryKey(_) => {
                 return Err(RenderError::new("adding a primary key constraint"));
             }
@@ -662,6 +667,38 @@ pub trait DdlDialect {
     fn create_table(&self, op: &CreateTable) -> Result<Vec<String>> {
         generic_create_table(self, op)
     }
+
+    /// `ALTER TABLE t RENAME TO new` (the new name in the table's schema).
+    fn rename_table(&self, op: &RenameTable) -> Result<String> {
+        Ok(format!(
+            "ALTER TABLE {} RENAME TO {}",
+            self.table_name(&op.table),
+            self.table_name(&TableRef {
+                name: op.new_name.clone(),
+                schema: op.table.schema.clone(),
+            })
+        ))
+    }
+
+    /// The statements of a batch: Alembic's `requires_recreate_in_batch` is false on the base
+    /// implementation, so the batch's operations run as plain operations, in order.
+    fn batch(&self, op: &Batch) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for o in &op.operations {
+            out.extend(render(self, o)?);
+        }
+        Ok(out)
+    }
+}
+
+/// `CHECK (condition)` with its name and deferrability.
+pub fn check_text<D: DdlDialect + ?Sized>(d: &D, c: &CheckConstraint) -> Result<String> {
+    let mut text = constraint_preamble(d, &c.name)?;
+    text.push_str("CHECK (");
+    text.push_str(&c.condition);
+    text.push(')');
+    text.push_str(&deferrability(c.deferrable, &c.initially)?);
+    Ok(text)
 }
 
 /// A dotted schema name quoted part by part (Alembic's `quote_dotted`).
@@ -1067,6 +1104,7 @@ pub fn generic_create_table<D: DdlDialect + ?Sized>(
                     constraints.push(s);
                 }
             }
+            Constraint::Check(c) => constraints.push(check_text(d, c)?),
             Constraint::PrimaryKey(_) => {}
         }
     }
@@ -1263,6 +1301,14 @@ pub fn render<D: DdlDialect + ?Sized>(d: &D, op: &Operation) -> Result<Vec<Strin
             }
         }
         Operation::DropConstraint(c) => vec![d.drop_constraint(c)?],
+        Operation::RenameTable(t) => vec![d.rename_table(t)?],
+        Operation::CreateCheckConstraint(c) => {
+            match d.add_constraint(&c.table, &Constraint::Check(c.constraint.clone()), true)? {
+                Some(s) => vec![s],
+                None => Vec::new(),
+            }
+        }
+        Operation::Batch(b) => d.batch(b)?,
     };
     finish(d, out)
 }

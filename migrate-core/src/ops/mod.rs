@@ -43,6 +43,12 @@ pub enum Operation {
     CreateUniqueConstraint(CreateUniqueConstraint),
     /// `op.drop_constraint(name, table, type_=)`.
     DropConstraint(DropConstraint),
+    /// `op.rename_table(old, new, schema=)`.
+    RenameTable(RenameTable),
+    /// `op.create_check_constraint(name, table, condition)`.
+    CreateCheckConstraint(CreateCheckConstraint),
+    /// `with op.batch_alter_table(table) as batch_op:` and the `batch_op.*` calls in it.
+    Batch(Batch),
 }
 
 impl Operation {
@@ -59,6 +65,9 @@ impl Operation {
             Operation::CreateForeignKey(_) => "create_foreign_key",
             Operation::CreateUniqueConstraint(_) => "create_unique_constraint",
             Operation::DropConstraint(_) => "drop_constraint",
+            Operation::RenameTable(_) => "rename_table",
+            Operation::CreateCheckConstraint(_) => "create_check_constraint",
+            Operation::Batch(_) => "batch_alter_table",
         }
     }
 }
@@ -259,6 +268,8 @@ pub enum TableElement {
     Unique(UniqueConstraint),
     /// A foreign key constraint.
     ForeignKey(ForeignKeyConstraint),
+    /// A check constraint.
+    Check(CheckConstraint),
 }
 
 /// `op.create_table`.
@@ -425,6 +436,51 @@ pub struct DropConstraint {
     pub kind: Option<ConstraintKind>,
     /// `if_exists=`.
     pub if_exists: bool,
+}
+
+/// `sa.CheckConstraint(condition, name=)` or `op.create_check_constraint`'s constraint, its
+/// condition SQL text (a string or `sa.text(...)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckConstraint {
+    /// `name=`.
+    pub name: Option<String>,
+    /// The condition, rendered as written.
+    pub condition: String,
+    /// `deferrable=`.
+    pub deferrable: Option<bool>,
+    /// `initially=`.
+    pub initially: Option<String>,
+}
+
+/// `op.create_check_constraint`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateCheckConstraint {
+    /// The table.
+    pub table: TableRef,
+    /// The constraint.
+    pub constraint: CheckConstraint,
+}
+
+/// `op.rename_table`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenameTable {
+    /// The table as it is named now (`schema=` included).
+    pub table: TableRef,
+    /// The new name (in the same schema).
+    pub new_name: String,
+}
+
+/// `with op.batch_alter_table(table, schema=) as batch_op:`: the operations its `batch_op`
+/// calls recorded, in order, each already on the batch's table. Alembic runs them when the
+/// block ends, as plain operations where it does not recreate the table (PostgreSQL and MySQL
+/// always; SQLite only for added columns and indexes), and recreates the table otherwise,
+/// which needs a live database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// The batch's table.
+    pub table: TableRef,
+    /// The operations, in the order called.
+    pub operations: Vec<Operation>,
 }
 
 /// Why an operation has no DDL on a dialect: what Alembic refuses there (`ALTER` of

@@ -108,7 +108,17 @@ pub(crate) struct Folder<'a, 's> {
     path_buffers: Vec<String>,
     /// An `op.execute("COMMIT")` was seen: later blocks run outside a transaction.
     after_commit: bool,
+    /// Inside `with op.batch_alter_table(...) as NAME:`: NAME, the batch's table, and the
+    /// operations its `NAME.*` calls recorded so far.
+    batch: Option<Batching<'s>>,
 }
+
+/// The batch being read: the `as` name, the table, the recorded operations.
+type Batching<'s> = (
+    Option<&'s str>,
+    crate::ops::TableRef,
+    Vec<crate::ops::Operation>,
+);
 
 type Folded<T> = Result<T, Stop>;
 
@@ -127,6 +137,7 @@ impl<'a, 's> Folder<'a, 's> {
             blocks: Vec::new(),
             path_buffers: Vec::new(),
             after_commit: false,
+            batch: None,
         }
     }
 
@@ -752,6 +763,13 @@ impl<'a, 's> Folder<'a, 's> {
                 if is_keyword(name) {
                     return Err(self.unexpected(*i));
                 }
+                if self.is_batch_call(*i, "f") {
+                    // `batch_op.f(name)` is `op.f(name)`.
+                    let start = *i;
+                    *i += 3;
+                    let (args, kwargs) = self.call_args(i)?;
+                    return self.call(start, "alembic.op.f", "batch_op.f", args, kwargs);
+                }
                 if let Some(v) = self.lookup(name) {
                     let v = v.clone();
                     *i += 1;
@@ -1224,6 +1242,7 @@ impl<'a, 's> Folder<'a, 's> {
             blocks: Vec::new(),
             path_buffers: Vec::new(),
             after_commit: false,
+            batch: None,
         };
         let mut k = 0;
         let result = sub.expr(&mut k).and_then(|v| {
@@ -1344,6 +1363,7 @@ impl<'a, 's> Folder<'a, 's> {
         if self.is_name(*i) {
             match self.text(*i) {
                 "for" => return self.for_loop(i, transactional),
+                "with" if self.is_batch_with(*i) => return self.batch_block(i, transactional),
                 "with" => return self.with_block(i),
                 "if" | "while" | "try" | "def" | "class" | "async" | "elif" | "else" | "except"
                 | "finally" => {
@@ -1437,6 +1457,21 @@ impl<'a, 's> Folder<'a, 's> {
                 *i += 1;
                 self.expect_end(*i)?;
                 return self.emit(arg_tok, v, transactional);
+            }
+            if self.is_batch_call(start, "") {
+                let name = self.text(start + 2);
+                *i = start + 3;
+                let (args, kwargs) = self.call_args(i)?;
+                self.expect_end(*i)?;
+                let op = match &self.batch {
+                    Some((_, table, _)) => ops::batch_operation(name, table, args, kwargs),
+                    None => Err(format!("{name}(...) outside its batch")),
+                };
+                let op = op.map_err(|e| self.unrunnable(start, e))?;
+                if let Some((_, _, recorded)) = &mut self.batch {
+                    recorded.push(op);
+                }
+                return Ok(());
             }
             if let Some((op, open)) = self.operation_call(start) {
                 *i = open;
@@ -1612,6 +1647,68 @@ impl<'a, 's> Folder<'a, 's> {
         Ok(())
     }
 
+    /// True when tokens from `i` are `NAME.METHOD(` with NAME the `as` name of the batch being
+    /// read (and METHOD `method`, or any when `method` is empty).
+    fn is_batch_call(&self, i: usize, method: &str) -> bool {
+        self.batch
+            .as_ref()
+            .is_some_and(|b| b.0.is_some_and(|v| self.is(i, v)))
+            && self.is(i + 1, ".")
+            && self.is_name(i + 2)
+            && (method.is_empty() || self.is(i + 2, method))
+            && self.is(i + 3, "(")
+    }
+
+    /// True when the `with` at `i` opens `op.batch_alter_table(...)`.
+    fn is_batch_with(&self, i: usize) -> bool {
+        let mut j = i + 1;
+        self.is_name(j)
+            && self.dotted_path(&mut j).as_deref() == Some("alembic.op.batch_alter_table")
+            && self.is(j, "(")
+    }
+
+    /// `with op.batch_alter_table(table, ...) [as NAME]:`. The block's statements run as
+    /// they come (an `op.execute` inside runs at once, as under Alembic); the `NAME.*` calls
+    /// are recorded and become one [`crate::ops::Operation::Batch`] at the block's end, where
+    /// Alembic runs them.
+    fn batch_block(&mut self, i: &mut usize, transactional: bool) -> Folded<()> {
+        let start = *i;
+        if self.batch.is_some() {
+            return Err(self.unrunnable(start, "a batch_alter_table block inside another"));
+        }
+        let mut j = start + 1;
+        let _ = self.dotted_path(&mut j);
+        let (args, kwargs) = self.call_args(&mut j)?;
+        let table = ops::batch_table(args, kwargs).map_err(|e| self.unrunnable(start, e))?;
+        let mut var = None;
+        if self.is(j, "as") && self.is_name(j + 1) {
+            var = Some(self.text(j + 1));
+            j += 2;
+        }
+        if !self.is(j, ":") {
+            return Err(self.unexpected(j));
+        }
+        *i = j + 1;
+        self.batch = Some((var, table, Vec::new()));
+        let body = self.body(i, transactional);
+        let batch = self.batch.take();
+        body?;
+        if let Some((_, table, operations)) = batch.filter(|b| !b.2.is_empty()) {
+            let t = self.tok(start);
+            self.blocks.push(SqlBlock {
+                sql: String::new(),
+                operation: Some(Box::new(crate::ops::Operation::Batch(crate::ops::Batch {
+                    table,
+                    operations,
+                }))),
+                line: t.line as usize,
+                transactional: transactional && !self.after_commit,
+                dialects: Vec::new(),
+            });
+        }
+        Ok(())
+    }
+
     /// `for TARGET in <constant iterable>:` (a list, tuple, dict, dict view, `enumerate`,
     /// `zip`, ...), unpacking each item into the target's names.
     fn for_loop(&mut self, i: &mut usize, transactional: bool) -> Folded<()> {
@@ -1692,7 +1789,7 @@ pub(crate) fn skip_body(toks: &[Token], mut i: usize) -> usize {
 
 /// The first bind parameter SQLAlchemy 2.x's `text()` would find (its regex
 /// `(?<![:\w\x5c]):(\w+)(?![:\w])`), or a `\:` escape its compiler would rewrite.
-fn bind_parameter(sql: &str) -> Option<String> {
+pub(crate) fn bind_parameter(sql: &str) -> Option<String> {
     let word = |c: char| c.is_alphanumeric() || c == '_';
     let b = sql.as_bytes();
     let mut from = 0;

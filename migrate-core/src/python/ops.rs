@@ -4,9 +4,10 @@
 use super::sa::{self, bind, sql_type, strings, Bound, Sa, What};
 use super::value::Value;
 use crate::ops::{
-    AddColumn, AlterColumn, ConstraintKind, CreateForeignKey, CreateIndex, CreateTable,
-    CreateUniqueConstraint, DropColumn, DropConstraint, DropIndex, DropTable, ForeignKeyConstraint,
-    ForeignKeyRules, IndexExpr, Operation, TableElement, TableRef, UniqueConstraint,
+    AddColumn, AlterColumn, CheckConstraint, ConstraintKind, CreateCheckConstraint,
+    CreateForeignKey, CreateIndex, CreateTable, CreateUniqueConstraint, DropColumn, DropConstraint,
+    DropIndex, DropTable, ForeignKeyConstraint, ForeignKeyRules, IndexExpr, Operation, RenameTable,
+    TableElement, TableRef, UniqueConstraint,
 };
 
 /// The `op.` functions read into operations.
@@ -21,6 +22,8 @@ pub(crate) const OPERATIONS: &[&str] = &[
     "create_foreign_key",
     "create_unique_constraint",
     "drop_constraint",
+    "rename_table",
+    "create_check_constraint",
 ];
 
 /// Dialect options SQLAlchemy accepts on `CREATE TABLE` that `migrate` carries.
@@ -93,6 +96,7 @@ pub(crate) fn operation(
                     Sa::Column(c) => TableElement::Column(c),
                     Sa::PrimaryKey(p) => TableElement::PrimaryKey(p),
                     Sa::Unique(u) => TableElement::Unique(u),
+                    Sa::Check(c) => TableElement::Check(c),
                     Sa::ForeignKeyConstraint {
                         columns,
                         refcolumns,
@@ -454,8 +458,155 @@ pub(crate) fn operation(
                 if_exists,
             })
         }
+        "rename_table" => {
+            let mut b = bind(
+                what,
+                args,
+                kwargs,
+                &["old_table_name", "new_table_name"],
+                &["schema"],
+                false,
+                false,
+            )?;
+            let table = table_ref(&mut b, "old_table_name", "schema")?;
+            let new_name = b.str("new_table_name")?;
+            b.done(&[])?;
+            Operation::RenameTable(RenameTable { table, new_name })
+        }
+        "create_check_constraint" => {
+            let mut b = bind(
+                what,
+                args,
+                kwargs,
+                &["constraint_name", "table_name", "condition"],
+                &["schema", "deferrable", "initially", "info"],
+                false,
+                true,
+            )?;
+            let name = b.opt_str("constraint_name")?;
+            let table = table_ref(&mut b, "table_name", "schema")?;
+            let condition = sa::check_condition(b.take("condition"), what)?;
+            let deferrable = b.opt_bool("deferrable")?;
+            let initially = b.opt_str("initially")?;
+            b.dialect_options(&[])?;
+            b.done(&["info"])?;
+            Operation::CreateCheckConstraint(CreateCheckConstraint {
+                table,
+                constraint: CheckConstraint {
+                    name,
+                    condition,
+                    deferrable,
+                    initially,
+                },
+            })
+        }
         _ => return Err(what.to_string()),
     })
+}
+
+/// The `batch_op.*` operations of `with op.batch_alter_table(...) as batch_op:`, by Alembic's
+/// `batch_*` signatures: the name, how many positional arguments the batch method takes,
+/// where the batch's table goes among the plain operation's positional arguments, and the
+/// plain operation's parameters for the table and its schema.
+const BATCH_OPERATIONS: &[(&str, usize, usize, &str, &str)] = &[
+    ("add_column", 1, 0, "table_name", "schema"),
+    ("drop_column", 1, 0, "table_name", "schema"),
+    ("alter_column", 1, 0, "table_name", "schema"),
+    ("create_index", 2, 1, "table_name", "schema"),
+    ("drop_index", 1, 1, "table_name", "schema"),
+    ("create_unique_constraint", 2, 1, "table_name", "schema"),
+    ("create_foreign_key", 4, 1, "source_table", "source_schema"),
+    ("drop_constraint", 2, 1, "table_name", "schema"),
+    ("create_check_constraint", 2, 1, "table_name", "schema"),
+];
+
+/// `batch_op.<name>(*args, **kwargs)` in a batch on `table`: the plain operation Alembic's
+/// batch method builds (the same operation on the batch's table and schema).
+pub(crate) fn batch_operation(
+    name: &str,
+    table: &TableRef,
+    mut args: Vec<Value>,
+    mut kwargs: Vec<(&str, Value)>,
+) -> Result<Operation, String> {
+    let Some(&(_, positional, at, table_kw, schema_kw)) =
+        BATCH_OPERATIONS.iter().find(|b| b.0 == name)
+    else {
+        return Err(format!("batch_op.{name}(...)"));
+    };
+    if args.len() > positional {
+        return Err(format!(
+            "batch_op.{name}(...) with more than {positional} positional arguments"
+        ));
+    }
+    // Where Alembic does not recreate the table, insert_before/insert_after are an error
+    // (CommandError) or ignored; a given one is refused rather than guessed.
+    kwargs.retain(|(k, v)| !(matches!(*k, "insert_before" | "insert_after") && *v == Value::None));
+    if let Some((k, _)) = kwargs.iter().find(|(k, _)| {
+        matches!(
+            *k,
+            "insert_before" | "insert_after" | "table_name" | "schema"
+        ) || *k == table_kw
+            || *k == schema_kw
+    }) {
+        return Err(format!("batch_op.{name}(...) with {k}="));
+    }
+    if args.len() >= at {
+        args.insert(at, Value::Str(table.name.clone()));
+    } else {
+        kwargs.push((table_kw, Value::Str(table.name.clone())));
+    }
+    if let Some(schema) = &table.schema {
+        kwargs.push((schema_kw, Value::Str(schema.clone())));
+    }
+    operation(name, args, kwargs).map_err(|e| format!("in a batch, {e}"))
+}
+
+/// The table of `op.batch_alter_table(table_name, schema=None, recreate="auto", ...)`, when
+/// Alembic runs the batch's operations as plain ones (the arguments only used to recreate a
+/// table are accepted and have no effect there).
+pub(crate) fn batch_table(
+    args: Vec<Value>,
+    kwargs: Vec<(&str, Value)>,
+) -> Result<TableRef, String> {
+    let what = What::Op("batch_alter_table");
+    let mut b = bind(
+        what,
+        args,
+        kwargs,
+        &[
+            "table_name",
+            "schema",
+            "recreate",
+            "partial_reordering",
+            "copy_from",
+            "table_args",
+            "table_kwargs",
+            "reflect_args",
+            "reflect_kwargs",
+            "naming_convention",
+        ],
+        &[],
+        false,
+        false,
+    )?;
+    let table = table_ref(&mut b, "table_name", "schema")?;
+    match b.opt_str("recreate")?.as_deref() {
+        None | Some("auto") => {}
+        Some(other) => return Err(format!("{what} with recreate='{other}'")),
+    }
+    for name in ["copy_from", "naming_convention"] {
+        if !matches!(b.take(name), None | Some(Value::None)) {
+            return Err(format!("{what} with {name}="));
+        }
+    }
+    b.done(&[
+        "partial_reordering",
+        "table_args",
+        "table_kwargs",
+        "reflect_args",
+        "reflect_kwargs",
+    ])?;
+    Ok(table)
 }
 
 /// A table name and its schema from parameters `name` and `schema`.

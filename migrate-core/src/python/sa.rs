@@ -5,9 +5,9 @@
 
 use super::value::Value;
 use crate::ops::{
-    Arg, Autoincrement, Column, DialectOption, DialectOptions, ForeignKey, ForeignKeyRules,
-    PrimaryKeyConstraint, ServerDefault, SqlType, TypeClass, TypeDetails, TypeModule,
-    UniqueConstraint,
+    Arg, Autoincrement, CheckConstraint, Column, DialectOption, DialectOptions, ForeignKey,
+    ForeignKeyRules, PrimaryKeyConstraint, ServerDefault, SqlType, TypeClass, TypeDetails,
+    TypeModule, UniqueConstraint,
 };
 
 /// A SQLAlchemy object the folder knows.
@@ -29,6 +29,8 @@ pub(crate) enum Sa {
         refcolumns: Vec<String>,
         rules: ForeignKeyRules,
     },
+    /// `sa.CheckConstraint(...)`.
+    Check(CheckConstraint),
     /// `sa.func.NAME()`.
     Function(String),
     /// `sa.true()` / `sa.false()`.
@@ -45,6 +47,7 @@ impl Sa {
             Sa::PrimaryKey(_) => "PrimaryKeyConstraint",
             Sa::Unique(_) => "UniqueConstraint",
             Sa::ForeignKeyConstraint { .. } => "ForeignKeyConstraint",
+            Sa::Check(_) => "CheckConstraint",
             Sa::Function(_) => "SQL function",
             Sa::Bool(_) => "SQL boolean",
         }
@@ -447,6 +450,7 @@ fn known_call(
                 options,
             }))
         }
+        "CheckConstraint" => sa(Sa::Check(check_constraint(args, kwargs)?)),
         "ForeignKeyConstraint" => {
             let mut b = bind(
                 What::Call("ForeignKeyConstraint"),
@@ -560,6 +564,54 @@ pub(crate) fn fk_rules(b: &mut Bound, known: &[&str]) -> Result<ForeignKeyRules,
         return Err(format!("{} with link_to_name=True", b.what));
     }
     Ok(rules)
+}
+
+/// `sa.CheckConstraint(sqltext, name=, deferrable=, initially=)`.
+fn check_constraint(
+    args: Vec<Value>,
+    kwargs: Vec<(&str, Value)>,
+) -> Result<CheckConstraint, String> {
+    let what = What::Call("CheckConstraint");
+    let mut b = bind(
+        what,
+        args,
+        kwargs,
+        &["sqltext", "name", "deferrable", "initially"],
+        &["info"],
+        false,
+        true,
+    )?;
+    let condition = check_condition(b.take("sqltext"), what)?;
+    let name = b.opt_str("name")?;
+    let deferrable = b.opt_bool("deferrable")?;
+    let initially = b.opt_str("initially")?;
+    b.dialect_options(&[])?;
+    b.done(&["info"])?;
+    Ok(CheckConstraint {
+        name,
+        condition,
+        deferrable,
+        initially,
+    })
+}
+
+/// A check constraint's condition: a string or `sa.text(...)` (SQLAlchemy makes a string a
+/// `text()`), without the bind parameters its compiler would look for.
+pub(crate) fn check_condition(v: Option<Value>, what: What<'_>) -> Result<String, String> {
+    match v {
+        Some(Value::Str(s) | Value::Text(s)) => match super::fold::bind_parameter(&s) {
+            Some(p) => Err(format!(
+                "{what} whose condition holds the bind parameter '{p}' (SQLAlchemy compiles \
+                 the text and needs a value for it)"
+            )),
+            None => Ok(s),
+        },
+        Some(other) => Err(format!(
+            "{what} with a {} as its condition (only a string or sa.text(...) is rendered)",
+            other.type_name()
+        )),
+        None => Err(format!("{what} without a condition")),
+    }
 }
 
 fn foreign_key(args: Vec<Value>, kwargs: Vec<(&str, Value)>) -> Result<ForeignKey, String> {
