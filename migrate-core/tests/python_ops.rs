@@ -153,8 +153,8 @@ fn what_the_model_does_not_hold_is_refused_by_name() {
     );
     // Operations of the next issue.
     assert_eq!(
-        refused("    op.create_check_constraint('ck', 't', 'a > 0')"),
-        (7, 5, "op.create_check_constraint(...)".into())
+        refused("    op.create_primary_key('pk', 't', ['id'])"),
+        (7, 5, "op.create_primary_key(...)".into())
     );
     // A constraint type Alembic does not know.
     assert_eq!(

@@ -45,13 +45,13 @@ fn other_op_calls() {
         "op.bulk_insert(...)",
     );
     assert_refused(
-        "    op.rename_table('t', 'u')",
+        "    op.create_primary_key('pk', 't', ['id'])",
         7,
         5,
-        "op.rename_table(...)",
+        "op.create_primary_key(...)",
     );
     assert_refused(
-        "    with op.batch_alter_table('t') as batch_op:\n        batch_op.drop_column('x')",
+        "    with open('x') as f:\n        op.execute(f.read())",
         7,
         5,
         "with statement (only `with op.get_context().autocommit_block():` is folded)",
