@@ -4,9 +4,9 @@
 //!
 //! A deterministic generator writes, for each dialect, a history of revisions that each make a
 //! few random operations (tables, columns, indexes, column changes, foreign keys, unique
-//! constraints, drops) with random names (some needing quotes), types, defaults, comments,
-//! flags and dialect options, staying within what Alembic renders on that dialect (so that one
-//! Alembic run covers the whole history). `OPS_GENERATED_ROUNDS=N` renders N histories per
+//! and check constraints, renames, `batch_alter_table` blocks, drops) with random names (some
+//! needing quotes), types, defaults, comments, flags and dialect options, staying within what
+//! Alembic renders on that dialect (so that one Alembic run covers the whole history). `OPS_GENERATED_ROUNDS=N` renders N histories per
 //! dialect instead of one. Needs Alembic in `/opt/alembic-venv`
 //! (`bash ../shared/alembic-oracle/setup.sh`); fails without it under
 //! `MIGRATE_TEST_REQUIRE_ALL=1`, else skips.
@@ -397,7 +397,7 @@ impl Gen {
         };
         let t = self.tables[ti].clone();
         let sqlite = self.d == D::Sqlite;
-        match self.r.below(12) {
+        match self.r.below(15) {
             0 | 1 => {
                 let base = self.r.pick(COLUMNS);
                 let cname = self.fresh(base);
@@ -633,10 +633,19 @@ impl Gen {
                 }
                 format!("op.create_unique_constraint({})", args.join(", "))
             }
-            10 if !sqlite && !t.constraints.is_empty() => {
+            // Not a check constraint on MySQL, where `migrate` refuses its drop on purpose (MySQL
+            // and MariaDB need different statements, and Alembic renders MySQL's).
+            10 if !sqlite
+                && t.constraints
+                    .iter()
+                    .any(|c| self.d != D::Mysql || c.1 != "check") =>
+            {
+                let candidates: Vec<usize> = (0..t.constraints.len())
+                    .filter(|&i| self.d != D::Mysql || t.constraints[i].1 != "check")
+                    .collect();
                 let (name, kind) = self.tables[ti]
                     .constraints
-                    .remove(self.r.below(t.constraints.len()));
+                    .remove(candidates[self.r.below(candidates.len())]);
                 let mut args = vec![py(&name), py(&t.name)];
                 if self.d == D::Mysql || self.r.chance(70) {
                     args.push(format!("type_={}", py(kind)));
@@ -661,8 +670,134 @@ impl Gen {
                     None => format!("op.drop_table({}{extra})", py(&t.name)),
                 }
             }
+            12 => {
+                let base = self.r.pick(TABLES);
+                let new = self.fresh(base);
+                self.tables[ti].name = new.clone();
+                match &t.schema {
+                    Some(s) => format!(
+                        "op.rename_table({}, {}, schema={})",
+                        py(&t.name),
+                        py(&new),
+                        py(s)
+                    ),
+                    None => format!("op.rename_table({}, {})", py(&t.name), py(&new)),
+                }
+            }
+            13 if !sqlite => {
+                let name = self.fresh("ck");
+                let condition = match self.r.below(3) {
+                    0 => "'id > 0'".to_string(),
+                    1 => "sa.text('id >= 0')".to_string(),
+                    _ => py("id <> 7 AND id < 1000000"),
+                };
+                let mut args = vec![py(&name), py(&t.name), condition];
+                if let Some(s) = &t.schema {
+                    args.push(format!("schema={}", py(s)));
+                }
+                self.tables[ti].constraints.push((name, "check"));
+                format!("op.create_check_constraint({})", args.join(", "))
+            }
+            14 => self.batch(ti),
             _ => self.create_table(),
         }
+    }
+
+    /// `with op.batch_alter_table(...) as batch_op:` and one to three operations in it: on
+    /// SQLite only those Alembic runs without recreating the table (a column without a SQL
+    /// expression default, indexes), elsewhere also column, unique and check changes.
+    fn batch(&mut self, ti: usize) -> String {
+        let sqlite = self.d == D::Sqlite;
+        let t = self.tables[ti].clone();
+        let mut lines = vec![match &t.schema {
+            Some(s) => format!(
+                "with op.batch_alter_table({}, schema={}) as batch_op:",
+                py(&t.name),
+                py(s)
+            ),
+            None if self.r.chance(30) => format!(
+                "with op.batch_alter_table({}, schema=None) as batch_op:",
+                py(&t.name)
+            ),
+            None => format!("with op.batch_alter_table({}) as batch_op:", py(&t.name)),
+        }];
+        for _ in 0..1 + self.r.below(3) {
+            let cols = self.tables[ti].cols.clone();
+            let mut kind = self.r.below(if sqlite { 3 } else { 7 });
+            if kind == 2 && self.tables[ti].indexes.is_empty() {
+                kind = 1;
+            }
+            let line = match kind {
+                0 => {
+                    let base = self.r.pick(COLUMNS);
+                    let cname = self.fresh(base);
+                    let ty = self.ty();
+                    let mut col = self.column(&cname, &ty, !sqlite, false).0;
+                    if sqlite
+                        && ["sa.text", "sa.func", "sa.false", "ForeignKey"]
+                            .iter()
+                            .any(|e| col.contains(e))
+                    {
+                        col = format!("sa.Column({}, {ty}, nullable=True)", py(&cname));
+                    }
+                    self.tables[ti].cols.push(Col { name: cname, ty });
+                    format!("batch_op.add_column({col})")
+                }
+                1 => {
+                    let name = self.fresh("ix");
+                    let c = &cols[self.r.below(cols.len())];
+                    let unique = if self.r.chance(30) {
+                        ", unique=True"
+                    } else {
+                        ""
+                    };
+                    let shown = if self.r.chance(50) {
+                        format!("batch_op.f({})", py(&name))
+                    } else {
+                        py(&name)
+                    };
+                    self.tables[ti].indexes.push(name);
+                    format!("batch_op.create_index({shown}, [{}]{unique})", py(&c.name))
+                }
+                2 => {
+                    let n = self.tables[ti].indexes.len();
+                    let name = self.tables[ti].indexes.remove(self.r.below(n));
+                    format!("batch_op.drop_index({})", py(&name))
+                }
+                3 if cols.len() > 1 => {
+                    let c = self.tables[ti]
+                        .cols
+                        .remove(1 + self.r.below(cols.len() - 1));
+                    format!("batch_op.drop_column({})", py(&c.name))
+                }
+                4 if cols.len() > 1 => {
+                    let c = &cols[1 + self.r.below(cols.len() - 1)];
+                    let nullable = if self.r.chance(50) { "True" } else { "False" };
+                    format!(
+                        "batch_op.alter_column({}, existing_type={}, nullable={nullable})",
+                        py(&c.name),
+                        c.ty
+                    )
+                }
+                5 if cols.len() > 1 => {
+                    let name = self.fresh("uq");
+                    let c = &cols[1 + self.r.below(cols.len() - 1)];
+                    self.tables[ti].constraints.push((name.clone(), "unique"));
+                    format!(
+                        "batch_op.create_unique_constraint({}, [{}])",
+                        py(&name),
+                        py(&c.name)
+                    )
+                }
+                _ => {
+                    let name = self.fresh("ck");
+                    self.tables[ti].constraints.push((name.clone(), "check"));
+                    format!("batch_op.create_check_constraint({}, 'id > 0')", py(&name))
+                }
+            };
+            lines.push(format!("    {line}"));
+        }
+        lines.join("\n")
     }
 }
 
