@@ -5,7 +5,8 @@
 //! wrote, downgrades and upgrades it), and `migrate` takes Alembic's over in turn.
 //!
 //! `alembic.ini` has the revisions SQLite can run; `alembic_server.ini` adds those SQLite cannot
-//! `ALTER` (alter_column, foreign keys and unique constraints added and dropped), run on
+//! `ALTER` (alter_column, foreign keys and unique constraints added and dropped, also in a
+//! `batch_alter_table` block), run on
 //! PostgreSQL and MariaDB. Needs Alembic in `/opt/alembic-venv` for the comparison and the
 //! takeover (skipped without it, a failure under `MIGRATE_TEST_REQUIRE_ALL=1`).
 
@@ -38,7 +39,14 @@ fn strings(items: &[&str]) -> Vec<String> {
 }
 
 /// The tables the history leaves, with `alembic_version`.
-const TABLES: &[&str] = &["accounts", "alembic_version", "events", "orders", "plans"];
+const TABLES: &[&str] = &[
+    "accounts",
+    "alembic_version",
+    "events",
+    "notes",
+    "orders",
+    "plans",
+];
 
 fn round_trip(db: TestDb, ini: &str, head: &str) {
     let p = project();
@@ -53,6 +61,11 @@ fn round_trip(db: TestDb, ini: &str, head: &str) {
     assert_eq!(db.column("SELECT COUNT(*) FROM plans"), ["2"]);
     let accounts = db.columns("accounts");
     assert!(accounts.contains(&"nickname".to_string()), "{accounts:?}");
+    // Created as drafts, renamed, then a column added in a batch with its server default.
+    assert_eq!(
+        db.column("SELECT title FROM notes WHERE NOT pinned"),
+        ["first"]
+    );
 
     migrate(&p, ini, &db, &["downgrade", "base"]).ok();
     assert_eq!(db.versions(), Some(vec![]));
@@ -108,21 +121,21 @@ fn round_trip(db: TestDb, ini: &str, head: &str) {
 }
 
 fn alembic_operations_run_online(db: TestDb) {
-    round_trip(db, "alembic.ini", "e5f6a7b8c9d0");
+    round_trip(db, "alembic.ini", "f0a1b2c3d4e5");
 }
 per_backend!(alembic_operations_run_online);
 
 #[test]
 fn alter_column_and_constraints_run_online_on_postgresql() {
     if let Some(db) = TestDb::postgres() {
-        round_trip(db, "alembic_server.ini", "a7b8c9d0e1f2");
+        round_trip(db, "alembic_server.ini", "b8c9d0e1f2a3");
     }
 }
 
 #[test]
 fn alter_column_and_constraints_run_online_on_mariadb() {
     if let Some(db) = TestDb::mysql() {
-        round_trip(db, "alembic_server.ini", "a7b8c9d0e1f2");
+        round_trip(db, "alembic_server.ini", "b8c9d0e1f2a3");
     }
 }
 

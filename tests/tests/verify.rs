@@ -305,3 +305,28 @@ fn scratch_url_runs_on_the_given_database_and_keeps_it() {
     assert_eq!(scratch.versions(), Some(vec![SECOND.to_string()]));
     assert_eq!(db.versions(), None);
 }
+
+/// The autogenerate-style project (`op.create_table`, `op.rename_table`, `batch_alter_table`,
+/// ...): every compiled operation's downgrade undoes it exactly, on every backend; on the
+/// servers also the revisions SQLite cannot `ALTER` (`alembic_server.ini`).
+fn alembic_operations_pass(db: TestDb) {
+    let p = Project::empty();
+    p.copy(&fixture("ops_project"), "ops_project");
+    let mut expected =
+        "a1b2c3d4e5f6: ok\nb2c3d4e5f6a7: ok\nc3d4e5f6a7b8: ok\nd4e5f6a7b8c9: ok\ne5f6a7b8c9d0: ok\nf0a1b2c3d4e5: ok\n"
+            .to_string();
+    let mut inis = vec!["alembic.ini"];
+    if db.backend != Backend::Sqlite {
+        inis.push("alembic_server.ini");
+    }
+    for ini in inis {
+        if ini == "alembic_server.ini" {
+            expected.push_str("f6a7b8c9d0e1: ok\na7b8c9d0e1f2: ok\nb8c9d0e1f2a3: ok\n");
+        }
+        let config = format!("ops_project/{ini}");
+        let run = p.migrate(&["-c", &config, "--url", db.url.as_str(), "verify"]);
+        assert_eq!(run.ok(), expected, "{ini}");
+        assert_scratch_dropped(&db, &run);
+    }
+}
+per_backend!(alembic_operations_pass);
