@@ -235,6 +235,15 @@ pub enum Error {
         /// What is wrong with it.
         problem: String,
     },
+    /// A table of the history table's name (`<version_table>_history`) exists but is not the
+    /// one `migrate` writes.
+    #[error("the history table {table} exists but {problem}; it is not the table migrate writes its history to. Nothing was run. Rename or drop that table (migrate makes its own), or set `history = false`")]
+    HistoryTableShape {
+        /// The table.
+        table: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The history says the run must not start: an applied revision was edited, a step failed
     /// halfway, the version table names a revision the folder lacks.
     #[error("{}", history_message(findings))]
@@ -669,6 +678,7 @@ impl Error {
             Error::RevisionIdTooLong { .. } => "revision_id_too_long",
             Error::ReadOnly { .. } => "read_only",
             Error::VersionTableShape { .. } => "version_table_shape",
+            Error::HistoryTableShape { .. } => "history_table_shape",
             Error::History { .. } => "history_check",
             Error::ResumeRefused { .. } => "resume_refused",
             Error::Usage(_) => "usage",
@@ -870,7 +880,8 @@ impl Serialize for Error {
                 m.serialize_entry("revision", revision)?;
                 m.serialize_entry("reason", reason)?;
             }
-            Error::VersionTableShape { table, problem } => {
+            Error::VersionTableShape { table, problem }
+            | Error::HistoryTableShape { table, problem } => {
                 m.serialize_entry("table", table)?;
                 m.serialize_entry("problem", problem)?;
             }

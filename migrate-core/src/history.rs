@@ -330,10 +330,11 @@ pub fn add_kept_sql_column(dialect: &dyn Dialect, table: &VersionTable) -> Strin
     )
 }
 
-/// The rows of [`select_sql`], read as text, into history rows.
-pub fn parse_rows(rows: Vec<Vec<Option<String>>>) -> Result<Vec<HistoryRow>> {
-    let bad = |what: &str| Error::VersionTableShape {
-        table: "the history table".to_string(),
+/// The rows of [`select_sql`], read as text, into history rows; `table` names the history
+/// table in an error.
+pub fn parse_rows(table: &str, rows: Vec<Vec<Option<String>>>) -> Result<Vec<HistoryRow>> {
+    let bad = |what: &str| Error::HistoryTableShape {
+        table: table.to_string(),
         problem: format!("holds a row that is not migrate's ({what})"),
     };
     rows.into_iter()

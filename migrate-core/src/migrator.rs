@@ -694,7 +694,15 @@ async fn read_history(
         Err(error) => {
             let old = crate::history::select_sql(exec.dialect(), table, false);
             let Ok(rows) = exec.query_text(&old).await else {
-                return Err(error.into());
+                if error.kind != crate::executor::DatabaseErrorKind::Statement {
+                    return Err(error.into());
+                }
+                // The server refused both this layout and the one before `statements_sql`:
+                // another table of that name.
+                return Err(Error::HistoryTableShape {
+                    table: exec.dialect().version_table_name(&history),
+                    problem: format!("cannot be read as migrate's history ({})", error.message),
+                });
             };
             if upgrade {
                 let alter = crate::history::add_kept_sql_column(exec.dialect(), table);
@@ -703,7 +711,7 @@ async fn read_history(
             rows
         }
     };
-    crate::history::parse_rows(rows).map(Some)
+    crate::history::parse_rows(&exec.dialect().version_table_name(&history), rows).map(Some)
 }
 
 /// Where `upgrade --resume` starts: the revision that failed halfway and the statement that

@@ -434,6 +434,20 @@ fn version_table_and_history() {
     let error = provoke(&p, &["upgrade"], "version_table_shape", "usage");
     assert_eq!(error["table"], "alembic_version", "{error:?}");
 
+    // Another table where the history goes: named, and nothing runs.
+    let db = TestDb::sqlite();
+    db.query("CREATE TABLE alembic_version_history (x INTEGER)");
+    let p = linear(&db.url);
+    let error = provoke(&p, &["upgrade"], "history_table_shape", "usage");
+    assert_eq!(error["table"], "alembic_version_history", "{error:?}");
+    assert!(
+        error["problem"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("cannot be read as migrate's history (")),
+        "{error:?}"
+    );
+    assert_eq!(db.versions(), None, "nothing ran");
+
     let db = TestDb::sqlite();
     let p = linear(&db.url);
     p.migrate(&["upgrade", A1]).ok();
@@ -849,6 +863,7 @@ const PROVOKED: &[&str] = &[
     "revision_id_too_long",
     "read_only",
     "version_table_shape",
+    "history_table_shape",
     "resume_refused",
     "statement_failed",
     "history_check",
