@@ -69,6 +69,17 @@ pub enum AuthoringError {
         /// The id given.
         id: String,
     },
+    /// A `--branch-label` is already a label or the id of a revision in the folder (Alembic
+    /// writes the file and then refuses to load the folder; this refuses before writing).
+    #[error("Branch name '{label}' already used by revision {revision} ({}); choose another --branch-label", .path.display())]
+    LabelExists {
+        /// The label given.
+        label: String,
+        /// The revision that has it (as a label or as its id).
+        revision: String,
+        /// That revision's file.
+        path: PathBuf,
+    },
     /// A merge names the same revision twice.
     #[error("Duplicate head revisions specified")]
     DuplicateHeads,
@@ -304,6 +315,20 @@ pub fn prepare(
             parents
         }
     };
+    for label in &request.branch_labels {
+        let holder = map.get(label).or_else(|| {
+            map.revisions()
+                .iter()
+                .find(|r| r.branch_labels.iter().any(|l| l == label))
+        });
+        if let Some(r) = holder {
+            return Err(AuthoringError::LabelExists {
+                label: label.clone(),
+                revision: r.id.clone(),
+                path: r.path.clone(),
+            });
+        }
+    }
     let depends_on = map.resolve_depends_on(&request.depends_on)?;
     let (folder, mut new_directories) = version_folder(
         map,

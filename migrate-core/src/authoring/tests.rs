@@ -267,3 +267,33 @@ fn python_revisions_use_the_projects_template_when_there_is_one() {
         "{err}"
     );
 }
+
+#[test]
+fn a_branch_label_already_in_the_folder_is_refused_before_writing() {
+    let (dir, _, layout) = project(&[("a1", "", true), ("b2", "a1", true)]);
+    let a1 = dir.path().join("versions/a1_r.py");
+    std::fs::write(
+        &a1,
+        "\"\"\"r a1\"\"\"\nrevision = 'a1'\ndown_revision = None\nbranch_labels = ('feat',)\ndepends_on = None\n",
+    )
+    .unwrap();
+    let map = ScriptDirectory::load(&layout.version_locations, false)
+        .and_then(ScriptDirectory::into_map)
+        .unwrap();
+    for label in ["feat", "b2"] {
+        let mut req = request("c3", head());
+        req.branch_labels = vec![label.to_string()];
+        let err = prepare(&map, &layout, req).unwrap_err();
+        let holder = if label == "feat" { "a1" } else { "b2" };
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "Branch name '{label}' already used by revision {holder} ({}); choose another --branch-label",
+                dir.path().join(format!("versions/{holder}_r.py")).display()
+            )
+        );
+    }
+    let mut req = request("c3", head());
+    req.branch_labels = vec!["other".to_string()];
+    assert!(prepare(&map, &layout, req).is_ok(), "a new label is fine");
+}
