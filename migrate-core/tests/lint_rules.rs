@@ -1,12 +1,20 @@
 //! One firing and one quiet case per rule, on each database the rule applies to. Revisions are
 //! built from `.sql` and `.py` text in memory; no file, no database.
 
+mod support;
+
 use std::path::Path;
 
 use migrate_core::lint::{lint, Finding, Level, LintOptions, Rule, ServerVersion, Setting, Target};
 use migrate_core::python::parse_python_revision;
 use migrate_core::sqlfile::parse_sql_revision;
 use migrate_core::{Revision, RevisionMap};
+use support::FakeDialect;
+
+/// Renders no operation: these revisions are SQL text.
+const SQL_ONLY: FakeDialect = FakeDialect {
+    transactional: true,
+};
 
 const HEADER: &str =
     "-- a change\n-- Revision ID: {id}\n-- Revises: {down}\n-- Purpose: testing.\n";
@@ -24,7 +32,7 @@ fn sql_rev(id: &str, down: &str, upgrade: &str) -> Revision {
 fn run(revs: Vec<Revision>, options: &LintOptions) -> Vec<Finding> {
     let map = RevisionMap::new(revs).expect("graph");
     let all: Vec<&Revision> = map.revisions().iter().collect();
-    lint(&map, &all, &[], options).findings
+    lint(&map, &all, &[], options, &SQL_ONLY).findings
 }
 
 fn rules_of(findings: &[Finding]) -> Vec<&'static str> {
@@ -435,6 +443,7 @@ fn python_revisions_are_linted_from_their_folded_sql_with_comment_suppressions()
         &all,
         &[("p1".into(), comments)],
         &LintOptions::new(Target::Postgresql),
+        &SQL_ONLY,
     );
     let found: Vec<(&str, usize)> = report
         .findings
@@ -451,7 +460,13 @@ fn python_revisions_are_linted_from_their_folded_sql_with_comment_suppressions()
         "{found:?}"
     );
     // Without the comments, the DROP COLUMN is reported on its line.
-    let report = lint(&map, &all, &[], &LintOptions::new(Target::Postgresql));
+    let report = lint(
+        &map,
+        &all,
+        &[],
+        &LintOptions::new(Target::Postgresql),
+        &SQL_ONLY,
+    );
     assert!(report
         .findings
         .iter()

@@ -17,30 +17,24 @@ use migrate_core::{
     DatabaseError, DatabaseErrorKind, Dialect, Error, Event, Executor, MigrateOptions, Migration,
     Migrator, Report, Revision, RevisionMap, SplitRules, Unrunnable, VersionTable,
 };
-use support::{block, map, rev, RevisionExt};
+use support::{block, map, rev, FakeDialect, RevisionExt};
 
-/// A dialect with (`transactional`, like PostgreSQL and SQLite) or without (like MySQL)
-/// transactional DDL.
-struct FakeDialect {
-    transactional: bool,
-}
+/// [`FakeDialect`] with identifiers as written and version-table statements that name
+/// themselves, so that the executor's log reads plainly.
+struct PlainDialect(FakeDialect);
 
-impl Dialect for FakeDialect {
+impl Dialect for PlainDialect {
     fn name(&self) -> &'static str {
-        if self.transactional {
-            "postgresql"
-        } else {
-            "mysql"
-        }
+        self.0.name()
     }
     fn quote_identifier(&self, ident: &str) -> String {
         ident.to_string()
     }
     fn transactional_ddl(&self) -> bool {
-        self.transactional
+        self.0.transactional_ddl()
     }
     fn split_rules(&self) -> SplitRules {
-        SplitRules::default()
+        self.0.split_rules()
     }
     fn create_version_table(&self, _table: &VersionTable) -> String {
         "CREATE VERSION TABLE".into()
@@ -109,7 +103,7 @@ struct Failures {
 /// An executor that records every call into a shared log (which the events of the run are
 /// written to as well) and keeps a committed and a working [`Db`].
 struct FakeExecutor {
-    dialect: FakeDialect,
+    dialect: PlainDialect,
     committed: Db,
     working: Db,
     in_tx: bool,
@@ -125,7 +119,7 @@ type Log = Arc<Mutex<Vec<String>>>;
 impl FakeExecutor {
     fn new(transactional: bool) -> Self {
         FakeExecutor {
-            dialect: FakeDialect { transactional },
+            dialect: PlainDialect(FakeDialect { transactional }),
             committed: Db::default(),
             working: Db::default(),
             in_tx: false,
@@ -158,7 +152,7 @@ impl FakeExecutor {
         }
         self.working.apply(sql);
         // Without transactional DDL every statement commits at once.
-        if !self.in_tx || !self.dialect.transactional {
+        if !self.in_tx || !self.dialect.0.transactional {
             self.committed = self.working.clone();
         }
         Ok(())

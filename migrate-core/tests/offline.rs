@@ -10,35 +10,8 @@
 mod support;
 
 use migrate_core::offline::{downgrade_sql, stamp_sql, upgrade_sql};
-use migrate_core::{
-    Dialect, MigrateOptions, Migration, RevisionMap, SplitRules, Unrunnable, VersionTable,
-};
-use support::{block, map, rev, RevisionExt};
-
-/// A dialect that quotes identifiers with `"` only when they are not plain lowercase, with or
-/// without transactional DDL; its version-table statements are the trait's (Alembic's).
-struct FakeDialect {
-    transactional: bool,
-}
-
-impl Dialect for FakeDialect {
-    fn name(&self) -> &'static str {
-        if self.transactional {
-            "postgresql"
-        } else {
-            "mysql"
-        }
-    }
-    fn quote_identifier(&self, ident: &str) -> String {
-        migrate_core::dialect::quote_if_needed(ident, &[], '"')
-    }
-    fn transactional_ddl(&self) -> bool {
-        self.transactional
-    }
-    fn split_rules(&self) -> SplitRules {
-        SplitRules::default()
-    }
-}
+use migrate_core::{MigrateOptions, Migration, RevisionMap, Unrunnable, VersionTable};
+use support::{block, map, rev, FakeDialect, RevisionExt};
 
 const TRANSACTIONAL: FakeDialect = FakeDialect {
     transactional: true,

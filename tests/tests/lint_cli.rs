@@ -163,6 +163,41 @@ fn python_revisions_are_linted_without_python() {
     assert!(!run.stdout.contains("p1_drop.py:17:"), "{}", run.stdout);
 }
 
+/// Alembic operations are checked as the statements they compile to on the target, on the
+/// operation's line, with `# migrate:lint-ignore` working on them as on `op.execute`.
+#[test]
+fn alembic_operations_are_linted_as_the_statements_they_compile_to() {
+    let p = Project::empty();
+    p.write(
+        "migrate.toml",
+        "script_location = \"m\"\n\n[lint]\ndialect = \"postgresql\"\n",
+    );
+    p.write(
+        "m/versions/p1_ops.py",
+        "\"\"\"index and drop\n\nRevision ID: p1\nRevises:\nPurpose: faster lookups; b is unused.\n\"\"\"\nfrom alembic import op\nimport sqlalchemy as sa\n\nrevision = \"p1\"\ndown_revision = None\n\n\ndef upgrade():\n    op.execute(\"SET lock_timeout = '1s'\")\n    op.execute(\"SET statement_timeout = '1s'\")\n    op.create_index(\"ix_t_a\", \"t\", [\"a\"])\n    # migrate:lint-ignore ban-drop-column\n    op.drop_column(\"t\", \"b\")\n    op.drop_column(\"t\", \"c\")\n\n\ndef downgrade():\n    op.add_column(\"t\", sa.Column(\"c\", sa.Text()))\n    op.add_column(\"t\", sa.Column(\"b\", sa.Text()))\n    op.drop_index(\"ix_t_a\", table_name=\"t\")\n",
+    );
+    let run = p.migrate(&["lint"]);
+    run.failed();
+    for expected in [
+        "p1_ops.py:17: error[require-concurrent-index-creation]",
+        "p1_ops.py:20: error[ban-drop-column]",
+        "p1_ops.py:26: error[require-concurrent-index-deletion]",
+    ] {
+        assert!(run.stdout.contains(expected), "{expected}:\n{}", run.stdout);
+    }
+    assert!(
+        !run.stdout.contains("p1_ops.py:19:"),
+        "the ignore comment silences the drop below it:\n{}",
+        run.stdout
+    );
+    // Every operation counts as the statements it runs: 5 up, 3 down.
+    assert!(
+        run.stderr.contains("1 revision, 8 statements"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn the_projects_own_migrations_lint_clean_on_every_database() {
     for dialect in ["sqlite", "postgresql", "mysql"] {

@@ -24,7 +24,7 @@ struct Linted<'r> {
 
 /// Runs `migrate lint`.
 pub async fn lint(ctx: &Context, args: &LintArgs) -> Result<Output, CliError> {
-    let options = options(ctx)?;
+    let (options, dialect) = options(ctx)?;
     let (map, rows) = if args.pending {
         let (map, rows) = ctx
             .map_alongside(Contents::Full, async {
@@ -38,7 +38,7 @@ pub async fn lint(ctx: &Context, args: &LintArgs) -> Result<Output, CliError> {
     };
     let revisions = select(map, &args.revisions, rows.as_deref())?;
     let comments = py_comments(&revisions)?;
-    let report = lint::lint(map, &revisions, &comments, &options);
+    let report = lint::lint(map, &revisions, &comments, &options, dialect.as_ref());
     let errors = report
         .findings
         .iter()
@@ -75,8 +75,9 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// The target database (`[lint] dialect`, else the configured URL's, else PostgreSQL) and
-/// the levels, versions and transaction mode from the settings.
-fn options(ctx: &Context) -> Result<LintOptions, CliError> {
+/// the levels, versions and transaction mode from the settings, with the target's dialect
+/// (which renders `.py` revisions' operations).
+fn options(ctx: &Context) -> Result<(LintOptions, Box<dyn migrate_core::Dialect>), CliError> {
     let lint = &ctx.settings.lint;
     let backend = match lint.dialect {
         Some(Target::Sqlite) => Backend::Sqlite,
@@ -102,7 +103,7 @@ fn options(ctx: &Context) -> Result<LintOptions, CliError> {
     // With ddl_lock_timeout / statement_timeout set, migrate sets them before every migration.
     options.sets_lock_timeout = ctx.settings.ddl_lock_timeout.is_some();
     options.sets_statement_timeout = ctx.settings.statement_timeout.is_some();
-    Ok(options)
+    Ok((options, dialect))
 }
 
 /// The revisions to lint, oldest first: those named (and only those), those the database

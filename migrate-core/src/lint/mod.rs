@@ -1,20 +1,29 @@
 //! `migrate lint`: the project's practices and lock safety, checked before a revision ships.
 //!
-//! The rules work on the SQL the readers compute (`.sql` sections and the folded
-//! `op.execute(...)` strings of `.py` files), split with the dialect's [`SplitRules`] and
-//! parsed with sqlparser-rs, with every finding mapped back to its file and line. Nothing here
-//! reads a file or a database: the caller hands over the revisions, the comments of `.py` files
-//! (for suppressions, see [`comments`]) and the [`LintOptions`].
+//! The rules work on the SQL the readers compute (`.sql` sections, the folded
+//! `op.execute(...)` strings of `.py` files, and their Alembic operations as the target's
+//! dialect renders them), split with the dialect's [`SplitRules`] and parsed with
+//! sqlparser-rs, with every finding mapped back to its file and line. Nothing here reads a
+//! file or a database: the caller hands over the revisions, the comments of `.py` files (for
+//! suppressions, see [`comments`]), the [`LintOptions`] and the target's dialect.
 //!
 //! ```
 //! use migrate_core::lint::{lint, LintOptions, Target};
 //! use migrate_core::{RevisionMap, sqlfile::parse_sql_revision};
+//! # use migrate_core::{Dialect, split::SplitRules};
+//! # struct Pg;
+//! # impl Dialect for Pg {
+//! #     fn name(&self) -> &'static str { "postgresql" }
+//! #     fn quote_identifier(&self, i: &str) -> String { i.to_string() }
+//! #     fn transactional_ddl(&self) -> bool { true }
+//! #     fn split_rules(&self) -> SplitRules { SplitRules::postgresql() }
+//! # }
 //! let rev = parse_sql_revision("1_a.sql".as_ref(), "-- add an index\n-- Revision ID: a1\n\
 //!     -- Purpose: faster lookups.\n-- migrate:upgrade\nCREATE INDEX i ON t (a);\n\
 //!     -- migrate:downgrade\nDROP INDEX IF EXISTS i;\n").unwrap();
 //! let map = RevisionMap::new(vec![rev]).unwrap();
 //! let revs: Vec<_> = map.revisions().iter().collect();
-//! let report = lint(&map, &revs, &[], &LintOptions::new(Target::Postgresql));
+//! let report = lint(&map, &revs, &[], &LintOptions::new(Target::Postgresql), &Pg);
 //! let rules: Vec<&str> = report.findings.iter().map(|f| f.rule.name()).collect();
 //! assert!(rules.contains(&"require-concurrent-index-creation"));
 //! ```
@@ -338,11 +347,15 @@ impl Raw {
 /// Lint `revisions` (of `map`, oldest first gives the best cross-revision checks) for
 /// `options.target`. `comments` holds each `.py` revision's `# migrate:lint-ignore` comments
 /// (from [`comments`]), by revision id; `.sql` files keep theirs in their sections and header.
+/// `dialect` (the target's) renders the Alembic operations of `.py` revisions
+/// (`op.create_index(...)`, ...) into the statements they run, which are checked like any
+/// other, on the operation's line.
 pub fn lint(
     map: &RevisionMap,
     revisions: &[&Revision],
     comments: &[(String, Vec<Comment>)],
     options: &LintOptions,
+    dialect: &dyn crate::Dialect,
 ) -> LintReport {
     let mut report = LintReport {
         revisions: revisions.len(),
@@ -356,8 +369,8 @@ pub fn lint(
     for rev in revisions {
         let extra = comments.get(rev.id.as_str()).copied().unwrap_or(&[]);
         let first = report.findings.len();
-        let units =
-            [Section::Upgrade, Section::Downgrade].map(|s| source::Unit::build(rev, s, options));
+        let units = [Section::Upgrade, Section::Downgrade]
+            .map(|s| source::Unit::build(rev, s, options, dialect));
         let mut suppressions = source::Suppressions::of(rev, extra);
         suppressions.add_starts(units.iter().flat_map(|u| u.stmts.iter().map(|s| s.line)));
         let mut raw = project::revision_rules(map, rev, options);

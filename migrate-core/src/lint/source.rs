@@ -26,8 +26,15 @@ pub(crate) struct Unit<'r> {
 }
 
 impl<'r> Unit<'r> {
-    /// The statements `rev` runs in `section` on `options.target`.
-    pub fn build(rev: &'r Revision, section: Section, options: &LintOptions) -> Unit<'r> {
+    /// The statements `rev` runs in `section` on `options.target`, its operations rendered by
+    /// `dialect`. An operation the dialect refuses adds nothing (planning refuses the revision,
+    /// saying why).
+    pub fn build(
+        rev: &'r Revision,
+        section: Section,
+        options: &LintOptions,
+        dialect: &dyn crate::Dialect,
+    ) -> Unit<'r> {
         let migration = match section {
             Section::Upgrade => &rev.upgrade,
             Section::Downgrade => &rev.downgrade,
@@ -42,7 +49,11 @@ impl<'r> Unit<'r> {
         };
         for block in blocks {
             let in_transaction = block.transactional && options.transactional_ddl;
-            for s in split(&block.sql, options.split_rules) {
+            let statements = match &block.operation {
+                None => split(&block.sql, options.split_rules),
+                Some(_) => crate::ops::statements(block, dialect).unwrap_or_default(),
+            };
+            for s in statements {
                 let parsed = super::parse::parse(&s.text, options.target);
                 unit.stmts.push(Stmt {
                     line: block.line + s.line_offset,

@@ -12,7 +12,7 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
-use migrate_core::{Migration, Revision, RevisionMap, ScriptFormat, SqlBlock};
+use migrate_core::{Dialect, Migration, Revision, RevisionMap, ScriptFormat, SplitRules, SqlBlock};
 
 /// A revision `id` on `parents`: the native file `versions/{id}.sql`, message `make {id}`,
 /// no labels or dependencies, and empty (runnable) upgrade and downgrade.
@@ -117,5 +117,31 @@ impl RevisionExt for Revision {
     fn downgrade(mut self, migration: Migration) -> Self {
         self.downgrade = migration;
         self
+    }
+}
+
+/// A dialect that quotes identifiers with `"` only when they are not plain lowercase, with or
+/// without transactional DDL; its version-table statements are the trait's (Alembic's).
+pub struct FakeDialect {
+    /// Like PostgreSQL (named so), else like MySQL.
+    pub transactional: bool,
+}
+
+impl Dialect for FakeDialect {
+    fn name(&self) -> &'static str {
+        if self.transactional {
+            "postgresql"
+        } else {
+            "mysql"
+        }
+    }
+    fn quote_identifier(&self, ident: &str) -> String {
+        migrate_core::dialect::quote_if_needed(ident, &[], '"')
+    }
+    fn transactional_ddl(&self) -> bool {
+        self.transactional
+    }
+    fn split_rules(&self) -> SplitRules {
+        SplitRules::default()
     }
 }
