@@ -52,7 +52,11 @@ fn text_output_is_compiler_style_and_errors_fail_the_run() {
 fn json_output_is_one_document_with_every_field() {
     let p = project("");
     let run = p.migrate(&["lint", "--format", "json"]);
-    run.failed();
+    let message = run.failed();
+    assert!(
+        message.ends_with("(listed in the JSON document on stdout)"),
+        "the error says where the findings are: {message}"
+    );
     let doc: serde_json::Value =
         serde_json::from_str(run.stdout.trim()).expect("one JSON document");
     assert_eq!(doc["format_version"], 1);

@@ -47,10 +47,11 @@ pub async fn lint(ctx: &Context, args: &LintArgs) -> Result<Output, CliError> {
     let failure = (errors > 0).then(|| CliError::Findings {
         code: "lint_failed",
         message: format!(
-            "lint found {errors} error{} in {} revision{} (listed above)",
+            "lint found {errors} error{} in {} revision{} (listed {})",
             plural(errors),
             report.revisions,
-            plural(report.revisions)
+            plural(report.revisions),
+            ctx.listed_where()
         ),
     });
     let (text, summary) = text(&report);

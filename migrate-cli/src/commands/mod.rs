@@ -35,6 +35,15 @@ pub struct Context {
 }
 
 impl Context {
+    /// Where a failing check's findings are, for its one-line error: `above` (text on
+    /// stdout), or `in the JSON document on stdout`.
+    pub fn listed_where(&self) -> &'static str {
+        match self.format {
+            OutputFormat::Text => "above",
+            OutputFormat::Json => "in the JSON document on stdout",
+        }
+    }
+
     /// Reads the revision files of the configured version locations into a graph: in full
     /// for commands that run SQL, their headers only for the others.
     ///

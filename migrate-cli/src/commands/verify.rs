@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::Context;
 use crate::backend::{self, ScratchSource};
-use crate::cli::{DriftArgs, OutputFormat, VerifyArgs};
+use crate::cli::{DriftArgs, VerifyArgs};
 use crate::error::CliError;
 use crate::progress::Verbosity;
 use crate::render::Output;
@@ -147,7 +147,7 @@ pub async fn verify(ctx: &Context, args: &VerifyArgs) -> Result<Output, CliError
         message: format!(
             "verify found {} (listed {})",
             count(messages.len(), "problem"),
-            listed_where(ctx)
+            ctx.listed_where()
         ),
     });
     Ok(Output::new(
@@ -206,7 +206,7 @@ pub async fn drift(ctx: &Context, args: &DriftArgs) -> Result<Output, CliError> 
         message: format!(
             "drift: {} the revisions do not give (listed {})",
             count(messages.len(), "difference"),
-            listed_where(ctx)
+            ctx.listed_where()
         ),
     });
     Ok(Output::new(
@@ -226,12 +226,5 @@ fn count(n: usize, noun: &str) -> String {
         format!("1 {noun}")
     } else {
         format!("{n} {noun}s")
-    }
-}
-
-fn listed_where(ctx: &Context) -> &'static str {
-    match ctx.format {
-        OutputFormat::Text => "above",
-        OutputFormat::Json => "in the JSON document on stdout",
     }
 }
