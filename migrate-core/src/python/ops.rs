@@ -70,8 +70,8 @@ const INDEX_OPTIONS: &[&str] = &[
 /// The operation `op.<name>(*args, **kwargs)`.
 pub(crate) fn operation(
     name: &str,
-    args: Vec<Value>,
-    kwargs: Vec<(&str, Value)>,
+    args: &mut Vec<Value>,
+    kwargs: &mut Vec<(&str, Value)>,
 ) -> Result<Operation, String> {
     let what = What::Op(name);
     Ok(match name {
@@ -86,9 +86,8 @@ pub(crate) fn operation(
                 true,
             )?;
             let table = table_ref(&mut b, "table_name", "schema")?;
-            let rest = std::mem::take(&mut b.rest);
-            let mut elements = Vec::with_capacity(rest.len());
-            for v in rest {
+            let mut elements = Vec::with_capacity(b.rest.len());
+            for v in b.rest.drain(..) {
                 let Value::Sa(sa) = v else {
                     return Err(format!("{what} with a {} argument", v.type_name()));
                 };
@@ -525,8 +524,8 @@ const BATCH_OPERATIONS: &[(&str, usize, usize, &str, &str)] = &[
 pub(crate) fn batch_operation(
     name: &str,
     table: &TableRef,
-    mut args: Vec<Value>,
-    mut kwargs: Vec<(&str, Value)>,
+    args: &mut Vec<Value>,
+    kwargs: &mut Vec<(&str, Value)>,
 ) -> Result<Operation, String> {
     let Some(&(_, positional, at, table_kw, schema_kw)) =
         BATCH_OPERATIONS.iter().find(|b| b.0 == name)
@@ -565,8 +564,8 @@ pub(crate) fn batch_operation(
 /// Alembic runs the batch's operations as plain ones (the arguments only used to recreate a
 /// table are accepted and have no effect there).
 pub(crate) fn batch_table(
-    args: Vec<Value>,
-    kwargs: Vec<(&str, Value)>,
+    args: &mut Vec<Value>,
+    kwargs: &mut Vec<(&str, Value)>,
 ) -> Result<TableRef, String> {
     let what = What::Op("batch_alter_table");
     let mut b = bind(
