@@ -347,7 +347,7 @@ impl<'a, 's> Folder<'a, 's> {
     }
 
     /// `a % b % ...`
-    #[inline]
+    #[inline(always)]
     fn term(&mut self, i: &mut usize) -> Folded<Value> {
         let mut v = self.unary(i)?;
         while self.is(*i, "%") {
@@ -366,7 +366,7 @@ impl<'a, 's> Folder<'a, 's> {
     }
 
     /// `-a`, `+a` (numbers), else a postfix expression.
-    #[inline]
+    #[inline(always)]
     fn unary(&mut self, i: &mut usize) -> Folded<Value> {
         if self.is(*i, "-") || self.is(*i, "+") {
             return self.signed(i);
@@ -547,7 +547,11 @@ impl<'a, 's> Folder<'a, 's> {
     /// expression as the only argument (`", ".join(x for x in L)`) is one argument.
     fn call_args(&mut self, i: &mut usize) -> Folded<Args<'s>> {
         *i += 1;
-        let (mut args, mut kwargs) = self.arg_buffers.pop().unwrap_or_default();
+        // Presized: `op.create_table` takes a table's elements, a type a few keywords.
+        let (mut args, mut kwargs) = self
+            .arg_buffers
+            .pop()
+            .unwrap_or_else(|| (Vec::with_capacity(8), Vec::with_capacity(4)));
         if let Some(for_at) = self.comprehension_for(*i) {
             let items = self.comprehension(i, for_at)?;
             if !self.is(*i, ")") {

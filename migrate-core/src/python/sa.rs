@@ -198,7 +198,9 @@ pub(crate) fn bind<'k, 'v>(
         }
     }
     kwargs.truncate(kept);
-    kwargs.splice(0..0, named.iter().copied().zip(args.drain(..named.len())));
+    // The positional values go first, in order (as a refusal of what is left names them).
+    kwargs.extend(named.iter().copied().zip(args.drain(..named.len())));
+    kwargs.rotate_right(named.len());
     Ok(Bound {
         what,
         values: kwargs,
@@ -271,7 +273,7 @@ impl Bound<'_, '_> {
     /// A list of strings (a list or tuple of `str`).
     pub(crate) fn str_list(&mut self, name: &str) -> Result<Vec<String>, String> {
         match self.take(name) {
-            Some(v) => strings(&v).ok_or_else(|| self.fail(name, "a list of strings", &v)),
+            Some(v) => into_strings(v).map_err(|v| self.fail(name, "a list of strings", &v)),
             None => Err(format!("{} without {name}", self.what)),
         }
     }
@@ -320,6 +322,24 @@ impl Bound<'_, '_> {
             });
         }
         Ok(out)
+    }
+}
+
+/// A list or tuple of strings, taken out of `v` (which is given back when it is not one).
+fn into_strings(v: Value) -> Result<Vec<String>, Value> {
+    match v {
+        Value::List(items) | Value::Tuple(items)
+            if items.iter().all(|i| matches!(i, Value::Str(_))) =>
+        {
+            Ok(items
+                .into_iter()
+                .filter_map(|i| match i {
+                    Value::Str(s) => Some(s),
+                    _ => None,
+                })
+                .collect())
+        }
+        other => Err(other),
     }
 }
 
