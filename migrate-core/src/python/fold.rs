@@ -109,6 +109,9 @@ pub(crate) struct Folder<'a, 's> {
     /// Reused argument vectors of calls (one pair per nesting depth), given back by
     /// [`Folder::recycle`] once a call is bound.
     arg_buffers: Vec<Args<'s>>,
+    /// The tokens folded hold no `for`, so no bracket is a comprehension (set by
+    /// [`Folder::function`]'s pre-pass, which sees every token of the body).
+    no_for: bool,
     /// An `op.execute("COMMIT")` was seen: later blocks run outside a transaction.
     after_commit: bool,
     /// Inside `with op.batch_alter_table(...) as NAME:`: NAME, the batch's table, and the
@@ -140,6 +143,7 @@ impl<'a, 's> Folder<'a, 's> {
             blocks: Vec::new(),
             path_buffers: Vec::new(),
             arg_buffers: Vec::new(),
+            no_for: false,
             after_commit: false,
             batch: None,
         }
@@ -599,6 +603,9 @@ impl<'a, 's> Folder<'a, 's> {
     /// When the bracketed item starting at `i` is a comprehension (`EXPR for ...`), the index
     /// of its `for`.
     fn comprehension_for(&self, i: usize) -> Option<usize> {
+        if self.no_for {
+            return None;
+        }
         let mut depth = 0usize;
         let mut k = i;
         loop {
@@ -1279,6 +1286,7 @@ impl<'a, 's> Folder<'a, 's> {
             blocks: Vec::new(),
             path_buffers: Vec::new(),
             arg_buffers: Vec::new(),
+            no_for: false,
             after_commit: false,
             batch: None,
         };
@@ -1311,6 +1319,7 @@ impl<'a, 's> Folder<'a, 's> {
         let end = skip_body(self.toks, body);
         let toks = self.toks;
         let bytes = self.src.as_bytes();
+        let mut saw_for = false;
         for k in body..end {
             if toks[k].kind != Kind::Name {
                 continue;
@@ -1358,6 +1367,7 @@ impl<'a, 's> Folder<'a, 's> {
                 }
             }
             if self.is(k, "for") {
+                saw_for = true;
                 // Every name of a `for a, (b, c) in ...` target is local.
                 let mut n = k + 1;
                 while n < end && !self.is(n, "in") && self.tok(n).kind != Kind::Newline {
@@ -1368,6 +1378,7 @@ impl<'a, 's> Folder<'a, 's> {
                 }
             }
         }
+        self.no_for = !saw_for;
         let mut i = body;
         self.body(&mut i, true)?;
         Ok(Migration::Sql(self.blocks))

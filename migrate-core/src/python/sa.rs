@@ -532,7 +532,7 @@ const PK_OPTIONS: &[&str] = &[
     "mssql_clustered",
 ];
 /// ... on a unique constraint.
-const UNIQUE_OPTIONS: &[&str] = &[
+pub(crate) const UNIQUE_OPTIONS: &[&str] = &[
     "postgresql_include",
     "postgresql_nulls_not_distinct",
     "sqlite_on_conflict",
