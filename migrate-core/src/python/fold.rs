@@ -830,7 +830,10 @@ impl<'a, 's> Folder<'a, 's> {
                     return self.builtin(start, name, args, kwargs);
                 }
                 // The path is built in a buffer kept for the next call at this depth.
-                let mut path = self.path_buffers.pop().unwrap_or_default();
+                let mut path = self
+                    .path_buffers
+                    .pop()
+                    .unwrap_or_else(|| String::with_capacity(48));
                 if !self.dotted_path_into(i, &mut path) {
                     self.path_buffers.push(path);
                     // Name the call when it is one (`seed(...)`, `engine.connect(...)`).
@@ -1180,6 +1183,22 @@ impl<'a, 's> Folder<'a, 's> {
 
     /// One or more adjacent string literal tokens (implicit concatenation).
     fn strings(&mut self, i: &mut usize) -> Folded<Value> {
+        // A lone plain literal without escapes or carriage returns (`"id"`, `'CASCADE'`) is
+        // the text between its quotes.
+        let t = *self.tok(*i);
+        let b = &self.src.as_bytes()[t.start as usize..t.end as usize];
+        if b.len() >= 2
+            && matches!(b[0], b'"' | b'\'')
+            && b[b.len() - 1] == b[0]
+            && (b.len() == 2 || b[1] != b[0])
+            && self.tok(*i + 1).kind != Kind::Str
+            && !b[1..b.len() - 1].iter().any(|&c| c == b'\\' || c == b'\r')
+        {
+            *i += 1;
+            return Ok(Value::Str(
+                self.src[t.start as usize + 1..t.end as usize - 1].to_string(),
+            ));
+        }
         let first = *i;
         let mut out = String::with_capacity(self.tok(*i).text(self.src).len());
         let mut any_bytes = false;

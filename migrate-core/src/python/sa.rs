@@ -57,7 +57,11 @@ impl Sa {
 /// Where a dotted SQLAlchemy path points: the module of a type, and the last name.
 fn locate(path: &str) -> Option<(TypeModule, &str, &str)> {
     let rest = path.strip_prefix("sqlalchemy.")?;
-    let (module_path, name) = rest.rsplit_once('.').unwrap_or(("", rest));
+    // Paths are short: a backward byte scan beats a general search.
+    let (module_path, name) = match rest.bytes().rposition(|b| b == b'.') {
+        Some(dot) => (&rest[..dot], &rest[dot + 1..]),
+        None => ("", rest),
+    };
     let module = if let Some(d) = module_path.strip_prefix("dialects.") {
         match d.split('.').next() {
             Some("postgresql") => TypeModule::Postgresql,
