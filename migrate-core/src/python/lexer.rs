@@ -467,8 +467,28 @@ fn lex(
             _ => {
                 let rest = &b[lx.i..];
                 let second = rest.get(1).copied().unwrap_or(0);
-                let single = b"+-*/%@&|^~<>,:.;=!".contains(&c);
-                let len = if !b"=>*/<.".contains(&second) {
+                // `matches!` rather than a slice search: this runs for every operator token.
+                let single = matches!(
+                    c,
+                    b'+' | b'-'
+                        | b'*'
+                        | b'/'
+                        | b'%'
+                        | b'@'
+                        | b'&'
+                        | b'|'
+                        | b'^'
+                        | b'~'
+                        | b'<'
+                        | b'>'
+                        | b','
+                        | b':'
+                        | b'.'
+                        | b';'
+                        | b'='
+                        | b'!'
+                );
+                let len = if !matches!(second, b'=' | b'>' | b'*' | b'/' | b'<' | b'.') {
                     usize::from(single)
                 } else if OPS3.iter().any(|o| rest.starts_with(&o[..])) {
                     3
