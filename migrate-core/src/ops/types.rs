@@ -308,7 +308,10 @@ pub struct TypeDetails {
 }
 
 /// Every [`TypeDetails`] at its default.
-static DEFAULT_DETAILS: TypeDetails = TypeDetails {
+static DEFAULT_DETAILS: TypeDetails = DEFAULTS;
+
+/// [`DEFAULT_DETAILS`] as a constant, built in place (no clone) by [`TypeDetails::default`].
+const DEFAULTS: TypeDetails = TypeDetails {
     fsp: None,
     display_width: None,
     unsigned: false,
@@ -334,7 +337,7 @@ static DEFAULT_DETAILS: TypeDetails = TypeDetails {
 
 impl Default for TypeDetails {
     fn default() -> Self {
-        DEFAULT_DETAILS.clone()
+        DEFAULTS
     }
 }
 

@@ -106,6 +106,12 @@ pub(crate) struct Folder<'a, 's> {
     blocks: Vec<SqlBlock>,
     /// Reused buffers for the import paths of dotted names (one per nesting depth).
     path_buffers: Vec<String>,
+    /// Reused argument vectors of calls (one pair per nesting depth), given back by
+    /// [`Folder::recycle`] once a call is bound.
+    arg_buffers: Vec<Args<'s>>,
+    /// The tokens folded hold no `for`, so no bracket is a comprehension (set by
+    /// [`Folder::function`]'s pre-pass, which sees every token of the body).
+    no_for: bool,
     /// An `op.execute("COMMIT")` was seen: later blocks run outside a transaction.
     after_commit: bool,
     /// Inside `with op.batch_alter_table(...) as NAME:`: NAME, the batch's table, and the
@@ -136,6 +142,8 @@ impl<'a, 's> Folder<'a, 's> {
             assigned: Vec::new(),
             blocks: Vec::new(),
             path_buffers: Vec::new(),
+            arg_buffers: Vec::new(),
+            no_for: false,
             after_commit: false,
             batch: None,
         }
@@ -303,6 +311,16 @@ impl<'a, 's> Folder<'a, 's> {
 
     /// `a + b + ...`
     pub(crate) fn expr(&mut self, i: &mut usize) -> Folded<Value> {
+        // Most arguments are one token (`"id"`, `False`, `40`) before a `,` or `)`: no
+        // operator or postfix can follow, so the atom is the whole expression.
+        let next = *self.tok(*i + 1);
+        if matches!(self.tok(*i).kind, Kind::Str | Kind::Number | Kind::Name)
+            && next.kind == Kind::Op
+            && next.end - next.start == 1
+            && matches!(self.src.as_bytes()[next.start as usize], b',' | b')')
+        {
+            return self.atom(i);
+        }
         let mut v = self.term(i)?;
         while self.is(*i, "+") {
             let op = *i;
@@ -333,6 +351,7 @@ impl<'a, 's> Folder<'a, 's> {
     }
 
     /// `a % b % ...`
+    #[inline(always)]
     fn term(&mut self, i: &mut usize) -> Folded<Value> {
         let mut v = self.unary(i)?;
         while self.is(*i, "%") {
@@ -351,23 +370,29 @@ impl<'a, 's> Folder<'a, 's> {
     }
 
     /// `-a`, `+a` (numbers), else a postfix expression.
+    #[inline(always)]
     fn unary(&mut self, i: &mut usize) -> Folded<Value> {
-        let minus = self.is(*i, "-");
-        if minus || self.is(*i, "+") {
-            let op = *i;
-            *i += 1;
-            let v = self.unary(i)?;
-            let r = if minus {
-                value::negate(&v)
-            } else {
-                value::positive(&v)
-            };
-            return r.ok_or_else(|| {
-                let sign = if minus { '-' } else { '+' };
-                self.unrunnable(op, format!("unary '{sign}' of a {}", v.type_name()))
-            });
+        if self.is(*i, "-") || self.is(*i, "+") {
+            return self.signed(i);
         }
         self.postfix(i)
+    }
+
+    /// `-a` or `+a` of a number.
+    fn signed(&mut self, i: &mut usize) -> Folded<Value> {
+        let minus = self.is(*i, "-");
+        let op = *i;
+        *i += 1;
+        let v = self.unary(i)?;
+        let r = if minus {
+            value::negate(&v)
+        } else {
+            value::positive(&v)
+        };
+        r.ok_or_else(|| {
+            let sign = if minus { '-' } else { '+' };
+            self.unrunnable(op, format!("unary '{sign}' of a {}", v.type_name()))
+        })
     }
 
     /// An atom followed by method calls and subscripts.
@@ -526,15 +551,19 @@ impl<'a, 's> Folder<'a, 's> {
     /// expression as the only argument (`", ".join(x for x in L)`) is one argument.
     fn call_args(&mut self, i: &mut usize) -> Folded<Args<'s>> {
         *i += 1;
-        let mut args = Vec::new();
-        let mut kwargs = Vec::new();
+        // Presized: `op.create_table` takes a table's elements, a type a few keywords.
+        let (mut args, mut kwargs) = self
+            .arg_buffers
+            .pop()
+            .unwrap_or_else(|| (Vec::with_capacity(8), Vec::with_capacity(4)));
         if let Some(for_at) = self.comprehension_for(*i) {
             let items = self.comprehension(i, for_at)?;
             if !self.is(*i, ")") {
                 return Err(self.unexpected(*i));
             }
             *i += 1;
-            return Ok((vec![Value::Iter("generator", items)], kwargs));
+            args.push(Value::Iter("generator", items));
+            return Ok((args, kwargs));
         }
         while !self.is(*i, ")") {
             if self.is(*i, "*") || self.is(*i, "**") {
@@ -563,9 +592,20 @@ impl<'a, 's> Folder<'a, 's> {
         Ok((args, kwargs))
     }
 
+    /// Give the argument vectors of a bound call back for the next [`Folder::call_args`],
+    /// emptied (what binding left in them is dropped).
+    fn recycle(&mut self, (mut args, mut kwargs): Args<'s>) {
+        args.clear();
+        kwargs.clear();
+        self.arg_buffers.push((args, kwargs));
+    }
+
     /// When the bracketed item starting at `i` is a comprehension (`EXPR for ...`), the index
     /// of its `for`.
     fn comprehension_for(&self, i: usize) -> Option<usize> {
+        if self.no_for {
+            return None;
+        }
         let mut depth = 0usize;
         let mut k = i;
         loop {
@@ -767,8 +807,10 @@ impl<'a, 's> Folder<'a, 's> {
                     // `batch_op.f(name)` is `op.f(name)`.
                     let start = *i;
                     *i += 3;
-                    let (args, kwargs) = self.call_args(i)?;
-                    return self.call(start, "alembic.op.f", "batch_op.f", args, kwargs);
+                    let (mut args, mut kwargs) = self.call_args(i)?;
+                    let v = self.call(start, "alembic.op.f", "batch_op.f", &mut args, &mut kwargs);
+                    self.recycle((args, kwargs));
+                    return v;
                 }
                 if let Some(v) = self.lookup(name) {
                     let v = v.clone();
@@ -788,7 +830,10 @@ impl<'a, 's> Folder<'a, 's> {
                     return self.builtin(start, name, args, kwargs);
                 }
                 // The path is built in a buffer kept for the next call at this depth.
-                let mut path = self.path_buffers.pop().unwrap_or_default();
+                let mut path = self
+                    .path_buffers
+                    .pop()
+                    .unwrap_or_else(|| String::with_capacity(48));
                 if !self.dotted_path_into(i, &mut path) {
                     self.path_buffers.push(path);
                     // Name the call when it is one (`seed(...)`, `engine.connect(...)`).
@@ -941,8 +986,10 @@ impl<'a, 's> Folder<'a, 's> {
         {
             return Err(self.unrunnable(start, format!("{written}(...)")));
         }
-        let (args, kwargs) = self.call_args(i)?;
-        self.call(start, path, written, args, kwargs)
+        let (mut args, mut kwargs) = self.call_args(i)?;
+        let v = self.call(start, path, written, &mut args, &mut kwargs);
+        self.recycle((args, kwargs));
+        v
     }
 
     /// A call of one of the builtins [`is_builtin_name`] names.
@@ -1067,27 +1114,27 @@ impl<'a, 's> Folder<'a, 's> {
         at: usize,
         path: &str,
         written: &str,
-        args: Vec<Value>,
-        kwargs: Vec<(&'s str, Value)>,
+        args: &mut Vec<Value>,
+        kwargs: &mut Vec<(&'s str, Value)>,
     ) -> Folded<Value> {
         let one_str = |args: &[Value], kwargs: &[(&str, Value)]| match (args, kwargs) {
             ([Value::Str(s)], []) => Some(s.clone()),
             _ => None,
         };
         if TEXT_PATHS.contains(&path) {
-            return one_str(&args, &kwargs).map(Value::Text).ok_or_else(|| {
+            return one_str(args, kwargs).map(Value::Text).ok_or_else(|| {
                 self.unrunnable(at, format!("{written}(...) of anything but one string"))
             });
         }
         if path == "textwrap.dedent" {
-            return one_str(&args, &kwargs)
+            return one_str(args, kwargs)
                 .map(|s| Value::Str(value::dedent(&s)))
                 .ok_or_else(|| {
                     self.unrunnable(at, format!("{written}(...) of anything but one string"))
                 });
         }
         if path == "json.dumps" {
-            return self.json_dumps(at, written, args, kwargs);
+            return self.json_dumps(at, written, std::mem::take(args), std::mem::take(kwargs));
         }
         if path == "alembic.op.get_bind" && args.is_empty() && kwargs.is_empty() {
             return Ok(Value::Bind);
@@ -1136,6 +1183,22 @@ impl<'a, 's> Folder<'a, 's> {
 
     /// One or more adjacent string literal tokens (implicit concatenation).
     fn strings(&mut self, i: &mut usize) -> Folded<Value> {
+        // A lone plain literal without escapes or carriage returns (`"id"`, `'CASCADE'`) is
+        // the text between its quotes.
+        let t = *self.tok(*i);
+        let b = &self.src.as_bytes()[t.start as usize..t.end as usize];
+        if b.len() >= 2
+            && matches!(b[0], b'"' | b'\'')
+            && b[b.len() - 1] == b[0]
+            && (b.len() == 2 || b[1] != b[0])
+            && self.tok(*i + 1).kind != Kind::Str
+            && !b[1..b.len() - 1].iter().any(|&c| c == b'\\' || c == b'\r')
+        {
+            *i += 1;
+            return Ok(Value::Str(
+                self.src[t.start as usize + 1..t.end as usize - 1].to_string(),
+            ));
+        }
         let first = *i;
         let mut out = String::with_capacity(self.tok(*i).text(self.src).len());
         let mut any_bytes = false;
@@ -1241,6 +1304,8 @@ impl<'a, 's> Folder<'a, 's> {
             assigned: self.assigned.clone(),
             blocks: Vec::new(),
             path_buffers: Vec::new(),
+            arg_buffers: Vec::new(),
+            no_for: false,
             after_commit: false,
             batch: None,
         };
@@ -1273,6 +1338,7 @@ impl<'a, 's> Folder<'a, 's> {
         let end = skip_body(self.toks, body);
         let toks = self.toks;
         let bytes = self.src.as_bytes();
+        let mut saw_for = false;
         for k in body..end {
             if toks[k].kind != Kind::Name {
                 continue;
@@ -1320,6 +1386,7 @@ impl<'a, 's> Folder<'a, 's> {
                 }
             }
             if self.is(k, "for") {
+                saw_for = true;
                 // Every name of a `for a, (b, c) in ...` target is local.
                 let mut n = k + 1;
                 while n < end && !self.is(n, "in") && self.tok(n).kind != Kind::Newline {
@@ -1330,6 +1397,7 @@ impl<'a, 's> Folder<'a, 's> {
                 }
             }
         }
+        self.no_for = !saw_for;
         let mut i = body;
         self.body(&mut i, true)?;
         Ok(Migration::Sql(self.blocks))
@@ -1461,12 +1529,15 @@ impl<'a, 's> Folder<'a, 's> {
             if self.is_batch_call(start, "") {
                 let name = self.text(start + 2);
                 *i = start + 3;
-                let (args, kwargs) = self.call_args(i)?;
+                let (mut args, mut kwargs) = self.call_args(i)?;
                 self.expect_end(*i)?;
                 let op = match &self.batch {
-                    Some((_, table, _)) => ops::batch_operation(name, table, args, kwargs),
+                    Some((_, table, _)) => {
+                        ops::batch_operation(name, table, &mut args, &mut kwargs)
+                    }
                     None => Err(format!("{name}(...) outside its batch")),
                 };
+                self.recycle((args, kwargs));
                 let op = op.map_err(|e| self.unrunnable(start, e))?;
                 if let Some((_, _, recorded)) = &mut self.batch {
                     recorded.push(op);
@@ -1475,9 +1546,11 @@ impl<'a, 's> Folder<'a, 's> {
             }
             if let Some((op, open)) = self.operation_call(start) {
                 *i = open;
-                let (args, kwargs) = self.call_args(i)?;
+                let (mut args, mut kwargs) = self.call_args(i)?;
                 self.expect_end(*i)?;
-                let op = ops::operation(op, args, kwargs).map_err(|e| self.unrunnable(start, e))?;
+                let op = ops::operation(op, &mut args, &mut kwargs);
+                self.recycle((args, kwargs));
+                let op = op.map_err(|e| self.unrunnable(start, e))?;
                 let t = self.tok(start);
                 self.blocks.push(SqlBlock {
                     sql: String::new(),
@@ -1678,8 +1751,10 @@ impl<'a, 's> Folder<'a, 's> {
         }
         let mut j = start + 1;
         let _ = self.dotted_path(&mut j);
-        let (args, kwargs) = self.call_args(&mut j)?;
-        let table = ops::batch_table(args, kwargs).map_err(|e| self.unrunnable(start, e))?;
+        let (mut args, mut kwargs) = self.call_args(&mut j)?;
+        let table = ops::batch_table(&mut args, &mut kwargs);
+        self.recycle((args, kwargs));
+        let table = table.map_err(|e| self.unrunnable(start, e))?;
         let mut var = None;
         if self.is(j, "as") && self.is_name(j + 1) {
             var = Some(self.text(j + 1));

@@ -237,8 +237,21 @@ fn is_name_start(c: u8) -> bool {
     c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
 }
 
+/// The bytes [`is_name_char`] accepts, as a table: names are most of a module's bytes.
+static NAME_CHARS: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        table[i] = c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+        i += 1;
+    }
+    table
+};
+
+#[inline(always)]
 fn is_name_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+    NAME_CHARS[c as usize]
 }
 
 /// Tokenize a whole module.
@@ -467,8 +480,28 @@ fn lex(
             _ => {
                 let rest = &b[lx.i..];
                 let second = rest.get(1).copied().unwrap_or(0);
-                let single = b"+-*/%@&|^~<>,:.;=!".contains(&c);
-                let len = if !b"=>*/<.".contains(&second) {
+                // `matches!` rather than a slice search: this runs for every operator token.
+                let single = matches!(
+                    c,
+                    b'+' | b'-'
+                        | b'*'
+                        | b'/'
+                        | b'%'
+                        | b'@'
+                        | b'&'
+                        | b'|'
+                        | b'^'
+                        | b'~'
+                        | b'<'
+                        | b'>'
+                        | b','
+                        | b':'
+                        | b'.'
+                        | b';'
+                        | b'='
+                        | b'!'
+                );
+                let len = if !matches!(second, b'=' | b'>' | b'*' | b'/' | b'<' | b'.') {
                     usize::from(single)
                 } else if OPS3.iter().any(|o| rest.starts_with(&o[..])) {
                     3

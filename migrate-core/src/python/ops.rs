@@ -5,9 +5,9 @@ use super::sa::{self, bind, sql_type, strings, Bound, Sa, What};
 use super::value::Value;
 use crate::ops::{
     AddColumn, AlterColumn, CheckConstraint, ConstraintKind, CreateCheckConstraint,
-    CreateForeignKey, CreateIndex, CreateTable, CreateUniqueConstraint, DropColumn, DropConstraint,
-    DropIndex, DropTable, ForeignKeyConstraint, ForeignKeyRules, IndexExpr, Operation, RenameTable,
-    TableElement, TableRef, UniqueConstraint,
+    CreateForeignKey, CreateIndex, CreateTable, CreateUniqueConstraint, DialectOptions, DropColumn,
+    DropConstraint, DropIndex, DropTable, ForeignKeyConstraint, ForeignKeyRules, IndexExpr,
+    Operation, RenameTable, TableElement, TableRef, UniqueConstraint,
 };
 
 /// The `op.` functions read into operations.
@@ -70,8 +70,8 @@ const INDEX_OPTIONS: &[&str] = &[
 /// The operation `op.<name>(*args, **kwargs)`.
 pub(crate) fn operation(
     name: &str,
-    args: Vec<Value>,
-    kwargs: Vec<(&str, Value)>,
+    args: &mut Vec<Value>,
+    kwargs: &mut Vec<(&str, Value)>,
 ) -> Result<Operation, String> {
     let what = What::Op(name);
     Ok(match name {
@@ -86,9 +86,8 @@ pub(crate) fn operation(
                 true,
             )?;
             let table = table_ref(&mut b, "table_name", "schema")?;
-            let rest = std::mem::take(&mut b.rest);
-            let mut elements = Vec::with_capacity(rest.len());
-            for v in rest {
+            let mut elements = Vec::with_capacity(b.rest.len());
+            for v in b.rest.drain(..) {
                 let Value::Sa(sa) = v else {
                     return Err(format!("{what} with a {} argument", v.type_name()));
                 };
@@ -393,35 +392,18 @@ pub(crate) fn operation(
             })
         }
         "create_unique_constraint" => {
-            let mut b = bind(
-                what,
-                args,
-                kwargs,
-                &["constraint_name", "table_name", "columns"],
-                &["schema", "deferrable", "initially", "info"],
-                false,
-                true,
-            )?;
-            let name = b.opt_str("constraint_name")?;
-            let table = table_ref(&mut b, "table_name", "schema")?;
-            let columns = b.str_list("columns")?;
-            let deferrable = b.opt_bool("deferrable")?;
-            let initially = b.opt_str("initially")?;
-            let options = b.dialect_options(&[
-                "postgresql_include",
-                "postgresql_nulls_not_distinct",
-                "sqlite_on_conflict",
-                "mssql_clustered",
-            ])?;
-            b.done(&["info"])?;
+            let (c, columns) =
+                table_constraint(what, args, kwargs, ("columns", sa::UNIQUE_OPTIONS), |b| {
+                    b.str_list("columns")
+                })?;
             Operation::CreateUniqueConstraint(CreateUniqueConstraint {
-                table,
+                table: c.table,
                 constraint: UniqueConstraint {
-                    name,
+                    name: c.name,
                     columns,
-                    deferrable,
-                    initially,
-                    options,
+                    deferrable: c.deferrable,
+                    initially: c.initially,
+                    options: c.options,
                 },
             })
         }
@@ -474,29 +456,16 @@ pub(crate) fn operation(
             Operation::RenameTable(RenameTable { table, new_name })
         }
         "create_check_constraint" => {
-            let mut b = bind(
-                what,
-                args,
-                kwargs,
-                &["constraint_name", "table_name", "condition"],
-                &["schema", "deferrable", "initially", "info"],
-                false,
-                true,
-            )?;
-            let name = b.opt_str("constraint_name")?;
-            let table = table_ref(&mut b, "table_name", "schema")?;
-            let condition = sa::check_condition(b.take("condition"), what)?;
-            let deferrable = b.opt_bool("deferrable")?;
-            let initially = b.opt_str("initially")?;
-            b.dialect_options(&[])?;
-            b.done(&["info"])?;
+            let (c, condition) = table_constraint(what, args, kwargs, ("condition", &[]), |b| {
+                sa::check_condition(b.take("condition"), what)
+            })?;
             Operation::CreateCheckConstraint(CreateCheckConstraint {
-                table,
+                table: c.table,
                 constraint: CheckConstraint {
-                    name,
+                    name: c.name,
                     condition,
-                    deferrable,
-                    initially,
+                    deferrable: c.deferrable,
+                    initially: c.initially,
                 },
             })
         }
@@ -525,8 +494,8 @@ const BATCH_OPERATIONS: &[(&str, usize, usize, &str, &str)] = &[
 pub(crate) fn batch_operation(
     name: &str,
     table: &TableRef,
-    mut args: Vec<Value>,
-    mut kwargs: Vec<(&str, Value)>,
+    args: &mut Vec<Value>,
+    kwargs: &mut Vec<(&str, Value)>,
 ) -> Result<Operation, String> {
     let Some(&(_, positional, at, table_kw, schema_kw)) =
         BATCH_OPERATIONS.iter().find(|b| b.0 == name)
@@ -565,8 +534,8 @@ pub(crate) fn batch_operation(
 /// Alembic runs the batch's operations as plain ones (the arguments only used to recreate a
 /// table are accepted and have no effect there).
 pub(crate) fn batch_table(
-    args: Vec<Value>,
-    kwargs: Vec<(&str, Value)>,
+    args: &mut Vec<Value>,
+    kwargs: &mut Vec<(&str, Value)>,
 ) -> Result<TableRef, String> {
     let what = What::Op("batch_alter_table");
     let mut b = bind(
@@ -607,6 +576,54 @@ pub(crate) fn batch_table(
         "reflect_kwargs",
     ])?;
     Ok(table)
+}
+
+/// What `op.create_unique_constraint` and `op.create_check_constraint` share.
+struct TableConstraint {
+    name: Option<String>,
+    table: TableRef,
+    deferrable: Option<bool>,
+    initially: Option<String>,
+    options: DialectOptions,
+}
+
+/// `op.create_*_constraint(constraint_name, table_name, PART, schema=, deferrable=,
+/// initially=, info=, **dialect_kw)`: the shared parameters, and the parameter `part_name`
+/// read by `part` (after the table: the parameters are checked in their order); `known` are
+/// the dialect options the constraint accepts.
+fn table_constraint<T>(
+    what: What<'_>,
+    args: &mut Vec<Value>,
+    kwargs: &mut Vec<(&str, Value)>,
+    (part_name, known): (&'static str, &[&str]),
+    part: impl FnOnce(&mut Bound) -> Result<T, String>,
+) -> Result<(TableConstraint, T), String> {
+    let mut b = bind(
+        what,
+        args,
+        kwargs,
+        &["constraint_name", "table_name", part_name],
+        &["schema", "deferrable", "initially", "info"],
+        false,
+        true,
+    )?;
+    let name = b.opt_str("constraint_name")?;
+    let table = table_ref(&mut b, "table_name", "schema")?;
+    let part = part(&mut b)?;
+    let deferrable = b.opt_bool("deferrable")?;
+    let initially = b.opt_str("initially")?;
+    let options = b.dialect_options(known)?;
+    b.done(&["info"])?;
+    Ok((
+        TableConstraint {
+            name,
+            table,
+            deferrable,
+            initially,
+            options,
+        },
+        part,
+    ))
 }
 
 /// A table name and its schema from parameters `name` and `schema`.

@@ -57,7 +57,11 @@ impl Sa {
 /// Where a dotted SQLAlchemy path points: the module of a type, and the last name.
 fn locate(path: &str) -> Option<(TypeModule, &str, &str)> {
     let rest = path.strip_prefix("sqlalchemy.")?;
-    let (module_path, name) = rest.rsplit_once('.').unwrap_or(("", rest));
+    // Paths are short: a backward byte scan beats a general search.
+    let (module_path, name) = match rest.bytes().rposition(|b| b == b'.') {
+        Some(dot) => (&rest[..dot], &rest[dot + 1..]),
+        None => ("", rest),
+    };
     let module = if let Some(d) = module_path.strip_prefix("dialects.") {
         match d.split('.').next() {
             Some("postgresql") => TypeModule::Postgresql,
@@ -86,6 +90,11 @@ fn locate(path: &str) -> Option<(TypeModule, &str, &str)> {
 /// the generic ones it re-exports (`postgresql.INTEGER` is `sqlalchemy.INTEGER`).
 fn type_class(path: &str) -> Option<TypeClass> {
     let (module, _, name) = locate(path)?;
+    type_class_in(module, name)
+}
+
+/// [`type_class`] of the class `name` of `module` (as [`locate`] gives them).
+fn type_class_in(module: TypeModule, name: &str) -> Option<TypeClass> {
     TypeClass::find(module, name).or_else(|| {
         // The dialect modules re-export the generic uppercase types.
         (module != TypeModule::Generic && name.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
@@ -128,14 +137,16 @@ impl std::fmt::Display for What<'_> {
     }
 }
 
-/// Arguments bound to a Python signature.
-pub(crate) struct Bound<'k> {
+/// Arguments bound to a Python signature, in place: the call's keyword vector holds the
+/// named values and its positional vector what is left over, so binding allocates nothing
+/// (the folder reuses both vectors for the next call).
+pub(crate) struct Bound<'k, 'v> {
     /// What the call is, for messages.
-    what: What<'k>,
-    /// Named values (positional ones bound to their parameter names).
-    values: Vec<(&'k str, Value)>,
+    what: What<'v>,
+    /// Named values (positional ones bound to their parameter names, first).
+    values: &'v mut Vec<(&'k str, Value)>,
     /// Positional arguments beyond the named parameters (`*args`).
-    pub(crate) rest: Vec<Value>,
+    pub(crate) rest: &'v mut Vec<Value>,
     /// Dialect keyword arguments (`postgresql_where=`).
     pub(crate) dialect: Vec<(&'k str, Value)>,
 }
@@ -151,53 +162,58 @@ const DIALECTS: &[&str] = &[
 ];
 
 /// Bind `args`/`kwargs` to `positional` parameter names (then `*args` when `varargs`) and
-/// `keyword` names; dialect keyword arguments are kept apart when `dialect_kw`.
-pub(crate) fn bind<'k>(
-    what: What<'k>,
-    args: Vec<Value>,
-    kwargs: Vec<(&'k str, Value)>,
+/// `keyword` names; dialect keyword arguments are kept apart when `dialect_kw`. The vectors
+/// are the call's own: `kwargs` becomes the named values (positional ones first, then the
+/// keywords in the order written), `args` keeps the extra positional values.
+pub(crate) fn bind<'k, 'v>(
+    what: What<'v>,
+    args: &'v mut Vec<Value>,
+    kwargs: &'v mut Vec<(&'k str, Value)>,
     positional: &[&'k str],
     keyword: &[&'k str],
     varargs: bool,
     dialect_kw: bool,
-) -> Result<Bound<'k>, String> {
-    let mut b = Bound {
-        what,
-        values: Vec::with_capacity(args.len() + kwargs.len()),
-        rest: Vec::new(),
-        dialect: Vec::new(),
-    };
-    for (n, v) in args.into_iter().enumerate() {
-        match positional.get(n) {
-            Some(name) => b.values.push((name, v)),
-            None if varargs => b.rest.push(v),
-            None => {
-                return Err(format!(
-                    "{what} with more than {} positional arguments",
-                    positional.len()
-                ))
-            }
-        }
+) -> Result<Bound<'k, 'v>, String> {
+    if args.len() > positional.len() && !varargs {
+        return Err(format!(
+            "{what} with more than {} positional arguments",
+            positional.len()
+        ));
     }
-    for (k, v) in kwargs {
-        if b.values.iter().any(|(n, _)| *n == k) {
+    let named = &positional[..args.len().min(positional.len())];
+    let mut dialect = Vec::new();
+    // Keywords kept so far are at `..kept`; a dialect one is moved out, a refused one stops.
+    let mut kept = 0;
+    for j in 0..kwargs.len() {
+        let k = kwargs[j].0;
+        if named.contains(&k) || kwargs[..kept].iter().any(|(n, _)| *n == k) {
             return Err(format!("{what} with '{k}' given twice"));
         }
         if positional.contains(&k) || keyword.contains(&k) {
-            b.values.push((k, v));
+            kwargs.swap(kept, j);
+            kept += 1;
         } else if dialect_kw
             && k.split_once('_')
                 .is_some_and(|(d, rest)| DIALECTS.contains(&d) && !rest.is_empty())
         {
-            b.dialect.push((k, v));
+            dialect.push((k, std::mem::replace(&mut kwargs[j].1, Value::None)));
         } else {
             return Err(format!("{what} with the keyword argument '{k}'"));
         }
     }
-    Ok(b)
+    kwargs.truncate(kept);
+    // The positional values go first, in order (as a refusal of what is left names them).
+    kwargs.extend(named.iter().copied().zip(args.drain(..named.len())));
+    kwargs.rotate_right(named.len());
+    Ok(Bound {
+        what,
+        values: kwargs,
+        rest: args,
+        dialect,
+    })
 }
 
-impl<'k> Bound<'k> {
+impl Bound<'_, '_> {
     /// The value of parameter `name`, if given.
     pub(crate) fn get(&self, name: &str) -> Option<&Value> {
         self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
@@ -261,7 +277,7 @@ impl<'k> Bound<'k> {
     /// A list of strings (a list or tuple of `str`).
     pub(crate) fn str_list(&mut self, name: &str) -> Result<Vec<String>, String> {
         match self.take(name) {
-            Some(v) => strings(&v).ok_or_else(|| self.fail(name, "a list of strings", &v)),
+            Some(v) => into_strings(v).map_err(|v| self.fail(name, "a list of strings", &v)),
             None => Err(format!("{} without {name}", self.what)),
         }
     }
@@ -310,6 +326,24 @@ impl<'k> Bound<'k> {
             });
         }
         Ok(out)
+    }
+}
+
+/// A list or tuple of strings, taken out of `v` (which is given back when it is not one).
+fn into_strings(v: Value) -> Result<Vec<String>, Value> {
+    match v {
+        Value::List(items) | Value::Tuple(items)
+            if items.iter().all(|i| matches!(i, Value::Str(_))) =>
+        {
+            Ok(items
+                .into_iter()
+                .filter_map(|i| match i {
+                    Value::Str(s) => Some(s),
+                    _ => None,
+                })
+                .collect())
+        }
+        other => Err(other),
     }
 }
 
@@ -382,16 +416,16 @@ pub(crate) fn sql_type(v: Value) -> Option<SqlType> {
 /// what `path` is.
 pub(crate) fn call(
     path: &str,
-    args: Vec<Value>,
-    kwargs: Vec<(&str, Value)>,
+    args: &mut Vec<Value>,
+    kwargs: &mut Vec<(&str, Value)>,
 ) -> Result<Value, Option<String>> {
     known_call(path, args, kwargs)?.ok_or(None)
 }
 
 fn known_call(
     path: &str,
-    args: Vec<Value>,
-    kwargs: Vec<(&str, Value)>,
+    args: &mut Vec<Value>,
+    kwargs: &mut Vec<(&str, Value)>,
 ) -> Result<Option<Value>, String> {
     if path == "alembic.op.f" {
         let mut b = bind(
@@ -418,12 +452,15 @@ fn known_call(
         }
         return sa(Sa::Function(f.to_string()));
     }
-    if let Some(class) = type_class(path) {
-        return sa(Sa::Type(type_call(class, args, kwargs)?));
-    }
-    let Some((TypeModule::Generic, _, name)) = locate(path) else {
+    let Some((module, _, name)) = locate(path) else {
         return Ok(None);
     };
+    if let Some(class) = type_class_in(module, name) {
+        return sa(Sa::Type(type_call(class, args, kwargs)?));
+    }
+    if module != TypeModule::Generic {
+        return Ok(None);
+    }
     match name {
         "true" | "false" if args.is_empty() && kwargs.is_empty() => sa(Sa::Bool(name == "true")),
         "Column" => sa(Sa::Column(column(args, kwargs)?)),
@@ -499,7 +536,7 @@ const PK_OPTIONS: &[&str] = &[
     "mssql_clustered",
 ];
 /// ... on a unique constraint.
-const UNIQUE_OPTIONS: &[&str] = &[
+pub(crate) const UNIQUE_OPTIONS: &[&str] = &[
     "postgresql_include",
     "postgresql_nulls_not_distinct",
     "sqlite_on_conflict",
@@ -518,8 +555,8 @@ type ColumnConstraint = (
 
 fn column_constraint(
     what: What<'_>,
-    args: Vec<Value>,
-    kwargs: Vec<(&str, Value)>,
+    args: &mut Vec<Value>,
+    kwargs: &mut Vec<(&str, Value)>,
     known: &[&str],
 ) -> Result<ColumnConstraint, String> {
     let mut b = bind(
@@ -531,8 +568,9 @@ fn column_constraint(
         true,
         true,
     )?;
-    let columns = std::mem::take(&mut b.rest)
-        .into_iter()
+    let columns = b
+        .rest
+        .drain(..)
         .map(|v| match v {
             Value::Str(s) => Ok(s),
             other => Err(format!(
@@ -568,8 +606,8 @@ pub(crate) fn fk_rules(b: &mut Bound, known: &[&str]) -> Result<ForeignKeyRules,
 
 /// `sa.CheckConstraint(sqltext, name=, deferrable=, initially=)`.
 fn check_constraint(
-    args: Vec<Value>,
-    kwargs: Vec<(&str, Value)>,
+    args: &mut Vec<Value>,
+    kwargs: &mut Vec<(&str, Value)>,
 ) -> Result<CheckConstraint, String> {
     let what = What::Call("CheckConstraint");
     let mut b = bind(
@@ -614,7 +652,10 @@ pub(crate) fn check_condition(v: Option<Value>, what: What<'_>) -> Result<String
     }
 }
 
-fn foreign_key(args: Vec<Value>, kwargs: Vec<(&str, Value)>) -> Result<ForeignKey, String> {
+fn foreign_key(
+    args: &mut Vec<Value>,
+    kwargs: &mut Vec<(&str, Value)>,
+) -> Result<ForeignKey, String> {
     let mut b = bind(
         What::Call("ForeignKey"),
         args,
@@ -654,8 +695,8 @@ fn foreign_key(args: Vec<Value>, kwargs: Vec<(&str, Value)>) -> Result<ForeignKe
     Ok(ForeignKey { target, rules })
 }
 
-fn column(args: Vec<Value>, kwargs: Vec<(&str, Value)>) -> Result<Column, String> {
-    let mut args = args.into_iter();
+fn column(args: &mut Vec<Value>, kwargs: &mut Vec<(&str, Value)>) -> Result<Column, String> {
+    let mut args = args.drain(..);
     let name = match args.next() {
         Some(Value::Str(s)) => s,
         Some(other) => {
@@ -689,9 +730,10 @@ fn column(args: Vec<Value>, kwargs: Vec<(&str, Value)>) -> Result<Column, String
         }
     }
     let what = What::Column(&name);
+    let mut no_args = Vec::new();
     let mut b = bind(
         what,
-        Vec::new(),
+        &mut no_args,
         kwargs,
         &[],
         &[
@@ -783,8 +825,8 @@ fn column(args: Vec<Value>, kwargs: Vec<(&str, Value)>) -> Result<Column, String
 /// Read `class(*args, **kwargs)` by the class's signature.
 fn type_call(
     class: TypeClass,
-    args: Vec<Value>,
-    kwargs: Vec<(&str, Value)>,
+    args: &mut Vec<Value>,
+    kwargs: &mut Vec<(&str, Value)>,
 ) -> Result<SqlType, String> {
     use TypeClass as C;
     let what = What::Call(class.class_name());
@@ -871,7 +913,7 @@ fn type_call(
             }
             let mut b = bind(what, args, kwargs, &[], keyword, true, false)?;
             let mut values = Vec::new();
-            for v in std::mem::take(&mut b.rest) {
+            for v in std::mem::take(b.rest) {
                 match v {
                     Value::Str(s) => values.push(s),
                     Value::List(_) | Value::Tuple(_) if values.is_empty() => {
