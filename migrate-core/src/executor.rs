@@ -165,6 +165,23 @@ pub trait Executor: Send {
         self.commit().await
     }
 
+    /// Run `statements` in order inside the open transaction, stopping at the first that
+    /// fails: the error carries that statement's index. `done(i)` is called as statement `i`
+    /// completes, in order. A backend where each round trip to the server counts sends them
+    /// all at once (the server stops at the first failure, as when they are sent one by one);
+    /// the default runs [`Executor::execute`] for each.
+    async fn execute_in_transaction(
+        &mut self,
+        statements: &[&str],
+        done: &mut (dyn FnMut(usize) + Send),
+    ) -> Result<(), (usize, DatabaseError)> {
+        for (i, sql) in statements.iter().enumerate() {
+            self.execute(sql).await.map_err(|e| (i, e))?;
+            done(i);
+        }
+        Ok(())
+    }
+
     /// The rows of the version table, or `None` when the table does not exist.
     async fn read_versions(
         &mut self,

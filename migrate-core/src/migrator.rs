@@ -897,11 +897,28 @@ async fn walk(
     let mut retries = 0;
     let mut at = 0;
     while at < actions.len() {
-        let action = &actions[at];
+        let mut action = &actions[at];
+        let batch = batch_end(plan, at, state.in_tx);
         let outcome = match action {
             _ if action.talks_to_database() && interrupt.is_triggered() => Err(
                 DatabaseError::interrupted("interrupted before this action (Ctrl-C)"),
             ),
+            // A migration's statements that follow one another in the open transaction go
+            // to the database together; the one that fails is handled as if sent alone.
+            Action::Execute(_) if batch.is_some() => {
+                let end = batch.unwrap_or(at + 1);
+                match send_batch(exec, plan, &actions[at..end], events).await {
+                    Ok(()) => {
+                        at = end - 1;
+                        Ok(())
+                    }
+                    Err((i, error)) => {
+                        at += i;
+                        action = &actions[at];
+                        Err(error)
+                    }
+                }
+            }
             Action::Begin => {
                 state.in_tx = true;
                 tx_begin = at;
@@ -1128,6 +1145,68 @@ async fn walk(
         at += 1;
     }
     Ok(state.report(&plan.start))
+}
+
+/// The end of the run of statements starting at `at` that [`send_batch`] sends together:
+/// two or more of a migration's statements in a row, inside the open transaction of a
+/// database whose DDL is transactional (so a failure rolls back all of them).
+fn batch_end(plan: &ExecutionPlan<'_>, at: usize, in_tx: bool) -> Option<usize> {
+    if !in_tx || !plan.transactional_ddl {
+        return None;
+    }
+    let n = plan.actions[at..]
+        .iter()
+        .take_while(|a| {
+            matches!(
+                a,
+                Action::Execute(crate::execution::Statement {
+                    kind: StatementKind::Migration {
+                        transactional: true,
+                        ..
+                    },
+                    ..
+                })
+            )
+        })
+        .count();
+    (n >= 2).then_some(at + n)
+}
+
+/// Sends the statements of `run` (see [`batch_end`]) through
+/// [`Executor::execute_in_transaction`], each reported done as it completes; a failure
+/// carries the index of the statement in `run`.
+async fn send_batch(
+    exec: &mut dyn Executor,
+    plan: &ExecutionPlan<'_>,
+    run: &[Action],
+    events: &mut EventSink<'_>,
+) -> std::result::Result<(), (usize, DatabaseError)> {
+    let statements: Vec<&str> = run
+        .iter()
+        .filter_map(|a| match a {
+            Action::Execute(statement) => Some(statement.sql.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut last = Instant::now();
+    let mut done = |i: usize| {
+        let now = Instant::now();
+        if let Some(Action::Execute(crate::execution::Statement {
+            kind: StatementKind::Migration { step, index, .. },
+            ..
+        })) = run.get(i)
+        {
+            if let Some(id) = &plan.steps[*step].step.revision {
+                events(&Event::StatementDone {
+                    revision: id.clone(),
+                    index: *index,
+                    elapsed: now - last,
+                });
+            }
+        }
+        last = now;
+    };
+    exec.execute_in_transaction(&statements, &mut done).await
 }
 
 /// After a failed statement: the history row saying where it stopped (with the checksum of

@@ -224,7 +224,7 @@ pub(crate) async fn read_snapshot(
     prepared: &mut Option<String>,
 ) -> Result<Snapshot, DatabaseError> {
     let queries = queries(table);
-    let results = crate::prepared::run_queries(client, "snapshot", &queries, prepared)
+    let results = crate::prepared::run_queries(client, "snapshot", &queries, "", prepared)
         .await
         .map_err(|e| session_error("reading the catalog", &e))?;
     let mut results = results.into_iter();
