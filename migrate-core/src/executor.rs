@@ -166,18 +166,23 @@ pub trait Executor: Send {
     }
 
     /// Run `statements` in order inside the open transaction, stopping at the first that
-    /// fails: the error carries that statement's index. `done(i)` is called as statement `i`
-    /// completes, in order. A backend where each round trip to the server counts sends them
-    /// all at once (the server stops at the first failure, as when they are sent one by one);
-    /// the default runs [`Executor::execute`] for each.
+    /// fails, and with `commit` then commit it: the error carries the index of what failed
+    /// (`statements.len()` for the commit). `done(i)` is called as statement `i` completes,
+    /// in order. A backend where each round trip to the server counts sends them all at once
+    /// (the server stops at the first failure, as when they are sent one by one); the default
+    /// runs [`Executor::execute`] for each, then [`Executor::commit`].
     async fn execute_in_transaction(
         &mut self,
         statements: &[&str],
+        commit: bool,
         done: &mut (dyn FnMut(usize) + Send),
     ) -> Result<(), (usize, DatabaseError)> {
         for (i, sql) in statements.iter().enumerate() {
             self.execute(sql).await.map_err(|e| (i, e))?;
             done(i);
+        }
+        if commit {
+            self.commit().await.map_err(|e| (statements.len(), e))?;
         }
         Ok(())
     }

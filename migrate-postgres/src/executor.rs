@@ -394,13 +394,14 @@ impl Executor for PostgresExecutor {
             .map_err(|e| statement_error(&e))
     }
 
-    /// The statements in one simple query (one round trip) when each is one statement to the
-    /// server, as the core's splitter finds it: the server then completes them in turn and
-    /// stops at the first that fails, whose index is the number of commands completed before
-    /// it. Otherwise one round trip each.
+    /// The statements (and the `COMMIT`) in one simple query, one round trip, when each is
+    /// one statement to the server as the core's splitter finds it: the server then completes
+    /// them in turn and stops at the first that fails, whose index is the number of commands
+    /// completed before it. Otherwise one round trip each.
     async fn execute_in_transaction(
         &mut self,
         statements: &[&str],
+        commit: bool,
         done: &mut (dyn FnMut(usize) + Send),
     ) -> Result<(), (usize, DatabaseError)> {
         self.preflight_read = None;
@@ -408,10 +409,13 @@ impl Executor for PostgresExecutor {
         let one_each = statements
             .iter()
             .all(|sql| migrate_core::split(sql, SplitRules::postgresql()).len() == 1);
-        if !one_each || statements.len() < 2 {
+        if !one_each {
             for (i, sql) in statements.iter().enumerate() {
                 self.execute(sql).await.map_err(|e| (i, e))?;
                 done(i);
+            }
+            if commit {
+                self.commit().await.map_err(|e| (statements.len(), e))?;
             }
             return Ok(());
         }
@@ -421,7 +425,10 @@ impl Executor for PostgresExecutor {
             sql.push_str(statement);
             sql.push_str("\n;\n");
         }
-        let last = statements.len() - 1;
+        if commit {
+            sql.push_str("COMMIT");
+        }
+        let last = statements.len() + usize::from(commit);
         let stream = self
             .client
             .simple_query_raw(&sql)
@@ -434,13 +441,15 @@ impl Executor for PostgresExecutor {
         {
             match message {
                 Ok(SimpleQueryMessage::CommandComplete(_)) => {
-                    if completed <= last {
+                    if completed < statements.len() {
                         done(completed);
                     }
                     completed += 1;
                 }
                 Ok(_) => {}
-                Err(e) => return Err((completed.min(last), statement_error(&e))),
+                Err(e) => {
+                    return Err((completed.min(last.saturating_sub(1)), statement_error(&e)))
+                }
             }
         }
         Ok(())
