@@ -170,19 +170,31 @@ pub trait Executor: Send {
     /// (`statements.len()` for the commit). `done(i)` is called as statement `i` completes,
     /// in order. A backend where each round trip to the server counts sends them all at once
     /// (the server stops at the first failure, as when they are sent one by one); the default
-    /// runs [`Executor::execute`] for each, then [`Executor::commit`].
+    /// runs [`Executor::execute`] for each, the last with the commit through
+    /// [`Executor::execute_and_commit`] (a failure there is the last statement's).
     async fn execute_in_transaction(
         &mut self,
         statements: &[&str],
         commit: bool,
         done: &mut (dyn FnMut(usize) + Send),
     ) -> Result<(), (usize, DatabaseError)> {
-        for (i, sql) in statements.iter().enumerate() {
+        let (with_commit, alone) = match statements.split_last() {
+            Some((last, before)) if commit => (Some(*last), before),
+            _ => (None, statements),
+        };
+        for (i, sql) in alone.iter().enumerate() {
             self.execute(sql).await.map_err(|e| (i, e))?;
             done(i);
         }
-        if commit {
-            self.commit().await.map_err(|e| (statements.len(), e))?;
+        match with_commit {
+            Some(last) => {
+                self.execute_and_commit(&[last])
+                    .await
+                    .map_err(|e| (alone.len(), e))?;
+                done(alone.len());
+            }
+            None if commit => self.commit().await.map_err(|e| (0, e))?,
+            None => {}
         }
         Ok(())
     }

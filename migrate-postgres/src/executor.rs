@@ -447,9 +447,7 @@ impl Executor for PostgresExecutor {
                     completed += 1;
                 }
                 Ok(_) => {}
-                Err(e) => {
-                    return Err((completed.min(last.saturating_sub(1)), statement_error(&e)))
-                }
+                Err(e) => return Err((completed.min(last.saturating_sub(1)), statement_error(&e))),
             }
         }
         Ok(())
