@@ -165,6 +165,40 @@ pub trait Executor: Send {
         self.commit().await
     }
 
+    /// Run `statements` in order inside the open transaction, stopping at the first that
+    /// fails, and with `commit` then commit it: the error carries the index of what failed
+    /// (`statements.len()` for the commit). `done(i)` is called as statement `i` completes,
+    /// in order. A backend where each round trip to the server counts sends them all at once
+    /// (the server stops at the first failure, as when they are sent one by one); the default
+    /// runs [`Executor::execute`] for each, the last with the commit through
+    /// [`Executor::execute_and_commit`] (a failure there is the last statement's).
+    async fn execute_in_transaction(
+        &mut self,
+        statements: &[&str],
+        commit: bool,
+        done: &mut (dyn FnMut(usize) + Send),
+    ) -> Result<(), (usize, DatabaseError)> {
+        let (with_commit, alone) = match statements.split_last() {
+            Some((last, before)) if commit => (Some(*last), before),
+            _ => (None, statements),
+        };
+        for (i, sql) in alone.iter().enumerate() {
+            self.execute(sql).await.map_err(|e| (i, e))?;
+            done(i);
+        }
+        match with_commit {
+            Some(last) => {
+                self.execute_and_commit(&[last])
+                    .await
+                    .map_err(|e| (alone.len(), e))?;
+                done(alone.len());
+            }
+            None if commit => self.commit().await.map_err(|e| (0, e))?,
+            None => {}
+        }
+        Ok(())
+    }
+
     /// The rows of the version table, or `None` when the table does not exist.
     async fn read_versions(
         &mut self,

@@ -904,12 +904,51 @@ async fn walk(
     let mut tx_begin = 0;
     let mut retries = 0;
     let mut at = 0;
+    // The version change sent ahead with the statements before it and the COMMIT (its index).
+    let mut change_sent: Option<usize> = None;
     while at < actions.len() {
-        let action = &actions[at];
+        let mut action = &actions[at];
+        let batch = batch(plan, at, state.in_tx, history.is_some());
+        let sent_already = change_sent == Some(at) || (commit_sent && *action == Action::Commit);
         let outcome = match action {
-            _ if action.talks_to_database() && interrupt.is_triggered() => Err(
+            _ if !sent_already && action.talks_to_database() && interrupt.is_triggered() => Err(
                 DatabaseError::interrupted("interrupted before this action (Ctrl-C)"),
             ),
+            Action::Execute(crate::execution::Statement {
+                kind: StatementKind::VersionChange { change, .. },
+                ..
+            }) if change_sent == Some(at) => {
+                change_sent = None;
+                apply_change(&mut state.heads, change);
+                Ok(())
+            }
+            // A migration's statements that follow one another in the open transaction go
+            // to the database together, with the step's version change and the COMMIT when
+            // they follow; the one that fails is handled as if sent alone.
+            Action::Execute(_) if batch.is_some() => {
+                let Batch { statements, change } = batch.unwrap_or_default();
+                match send_batch(exec, plan, at, statements, change, events).await {
+                    Ok(()) => {
+                        if let Some(change) = change {
+                            change_sent = Some(change);
+                            commit_sent = true;
+                        }
+                        // The version change (sent) or whatever follows comes next.
+                        at += statements - 1;
+                        Ok(())
+                    }
+                    Err((i, error)) => {
+                        at = match change {
+                            Some(change) if i == statements => change,
+                            // The COMMIT, after the step's end.
+                            Some(change) if i > statements => change + 2,
+                            _ => at + i,
+                        };
+                        action = &actions[at];
+                        Err(error)
+                    }
+                }
+            }
             Action::Begin => {
                 state.in_tx = true;
                 tx_begin = at;
@@ -1136,6 +1175,95 @@ async fn walk(
         at += 1;
     }
     Ok(state.report(&plan.start))
+}
+
+/// What [`send_batch`] sends together, from the action it starts at.
+#[derive(Debug, Clone, Copy, Default)]
+struct Batch {
+    /// How many of a migration's statements follow one another there.
+    statements: usize,
+    /// The index of the step's version change when it and the COMMIT come right after them.
+    change: Option<usize>,
+}
+
+/// The statements starting at `at` that [`send_batch`] sends together: a migration's
+/// statements in a row, inside the open transaction of a database whose DDL is
+/// transactional (so a failure rolls back all of them), two or more, or any number when the
+/// step's version change, its end and the COMMIT follow them (without a history to write).
+fn batch(plan: &ExecutionPlan<'_>, at: usize, in_tx: bool, history: bool) -> Option<Batch> {
+    if !in_tx || !plan.transactional_ddl {
+        return None;
+    }
+    let actions = &plan.actions;
+    let statements = actions[at..]
+        .iter()
+        .take_while(|a| {
+            matches!(
+                a,
+                Action::Execute(crate::execution::Statement {
+                    kind: StatementKind::Migration {
+                        transactional: true,
+                        ..
+                    },
+                    ..
+                })
+            )
+        })
+        .count();
+    let end = at + statements;
+    let change = match actions.get(end..end + 3) {
+        Some(
+            [Action::Execute(crate::execution::Statement {
+                kind: StatementKind::VersionChange { .. },
+                ..
+            }), Action::StepEnd(_), Action::Commit],
+        ) if !history && statements > 0 => Some(end),
+        _ => None,
+    };
+    (statements >= 2 || change.is_some()).then_some(Batch { statements, change })
+}
+
+/// Sends the `statements` statements from action `at` (see [`batch`]), and the version change
+/// at `change` with the COMMIT, through [`Executor::execute_in_transaction`], each statement
+/// reported done as it completes. A failure carries the index of what failed: a statement's,
+/// `statements` for the version change, one more for the COMMIT.
+async fn send_batch(
+    exec: &mut dyn Executor,
+    plan: &ExecutionPlan<'_>,
+    at: usize,
+    statements: usize,
+    change: Option<usize>,
+    events: &mut EventSink<'_>,
+) -> std::result::Result<(), (usize, DatabaseError)> {
+    let run = &plan.actions[at..at + statements];
+    let sql: Vec<&str> = run
+        .iter()
+        .chain(change.map(|i| &plan.actions[i]))
+        .filter_map(|a| match a {
+            Action::Execute(statement) => Some(statement.sql.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut last = Instant::now();
+    let mut done = |i: usize| {
+        let now = Instant::now();
+        if let Some(Action::Execute(crate::execution::Statement {
+            kind: StatementKind::Migration { step, index, .. },
+            ..
+        })) = run.get(i)
+        {
+            if let Some(id) = &plan.steps[*step].step.revision {
+                events(&Event::StatementDone {
+                    revision: id.clone(),
+                    index: *index,
+                    elapsed: now - last,
+                });
+            }
+        }
+        last = now;
+    };
+    exec.execute_in_transaction(&sql, change.is_some(), &mut done)
+        .await
 }
 
 /// After a failed statement: the history row saying where it stopped (with the checksum of

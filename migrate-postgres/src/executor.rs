@@ -6,10 +6,11 @@ use async_trait::async_trait;
 use migrate_core::held_locks::HeldLocks;
 use migrate_core::url::DatabaseUrl;
 use migrate_core::{
-    Canceller, DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
+    Canceller, DatabaseError, Dialect, Executor, Preflight, Snapshot, SplitRules, VersionColumn,
+    VersionTable,
 };
 use tokio::time::Instant;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
 use tokio_postgres::error::SqlState;
@@ -54,6 +55,9 @@ pub struct PostgresExecutor {
     looked_up: bool,
     /// The prefix of that prepared lookup, once prepared.
     lookup_prepared: Option<String>,
+    /// The version table the last lookup found and its schema: the next lookup reads that
+    /// table's rows in the same round trip.
+    version_schema: Option<(VersionTable, String)>,
     /// What [`Executor::read_versions`] read for [`Executor::preflight`] in the same round
     /// trip, for the version table it names; forgotten by anything but a read
     /// ([`Executor::query_text`]) in between.
@@ -206,6 +210,7 @@ impl PostgresExecutor {
             snapshot_prepared: None,
             looked_up: false,
             lookup_prepared: None,
+            version_schema: None,
             preflight_read: None,
         }
     }
@@ -389,6 +394,65 @@ impl Executor for PostgresExecutor {
             .map_err(|e| statement_error(&e))
     }
 
+    /// The statements (and the `COMMIT`) in one simple query, one round trip, when each is
+    /// one statement to the server as the core's splitter finds it: the server then completes
+    /// them in turn and stops at the first that fails, whose index is the number of commands
+    /// completed before it. Otherwise one round trip each.
+    async fn execute_in_transaction(
+        &mut self,
+        statements: &[&str],
+        commit: bool,
+        done: &mut (dyn FnMut(usize) + Send),
+    ) -> Result<(), (usize, DatabaseError)> {
+        self.preflight_read = None;
+        self.check_lock().map_err(|e| (0, e))?;
+        let one_each = statements
+            .iter()
+            .all(|sql| migrate_core::split(sql, SplitRules::postgresql()).len() == 1);
+        if !one_each {
+            for (i, sql) in statements.iter().enumerate() {
+                self.execute(sql).await.map_err(|e| (i, e))?;
+                done(i);
+            }
+            if commit {
+                self.commit().await.map_err(|e| (statements.len(), e))?;
+            }
+            return Ok(());
+        }
+        // The line break ends a trailing `--` comment.
+        let mut sql = String::new();
+        for statement in statements {
+            sql.push_str(statement);
+            sql.push_str("\n;\n");
+        }
+        if commit {
+            sql.push_str("COMMIT");
+        }
+        let last = statements.len() + usize::from(commit);
+        let stream = self
+            .client
+            .simple_query_raw(&sql)
+            .await
+            .map_err(|e| (0, statement_error(&e)))?;
+        let mut stream = std::pin::pin!(stream);
+        let mut completed = 0;
+        while let Some(message) =
+            std::future::poll_fn(|cx| futures_core::Stream::poll_next(stream.as_mut(), cx)).await
+        {
+            match message {
+                Ok(SimpleQueryMessage::CommandComplete(_)) => {
+                    if completed < statements.len() {
+                        done(completed);
+                    }
+                    completed += 1;
+                }
+                Ok(_) => {}
+                Err(e) => return Err((completed.min(last.saturating_sub(1)), statement_error(&e))),
+            }
+        }
+        Ok(())
+    }
+
     /// The simple protocol: text values, no prepared statement (PgBouncer-safe).
     async fn query_text(&mut self, sql: &str) -> Result<Vec<Vec<Option<String>>>, DatabaseError> {
         let messages = self
@@ -492,17 +556,49 @@ impl Executor for PostgresExecutor {
             self.preflight_sql(table)
         );
         self.preflight_read = None;
+        // From the second lookup on (a prepared statement), the rows of the table where the
+        // last lookup found it come in the same round trip; they are used only when the
+        // lookup finds it there again (see below).
+        let guess = self
+            .version_schema
+            .as_ref()
+            .filter(|(found_for, _)| found_for == table)
+            .map(|(_, schema)| VersionTable {
+                name: table.name.clone(),
+                schema: Some(schema.clone()),
+            });
+        let mut guessed_rows = None;
         let row = if !std::mem::replace(&mut self.looked_up, true) {
             first_row(&self.client, &sql).await
         } else {
-            crate::prepared::run_queries(
-                &self.client,
-                "lookup",
-                std::slice::from_ref(&sql),
-                &mut self.lookup_prepared,
-            )
-            .await
-            .map(|results| {
+            let read = guess.as_ref().map(|qualified| {
+                format!(
+                    "SELECT version_num FROM {}",
+                    self.dialect.version_table_name(qualified)
+                )
+            });
+            let queries = std::slice::from_ref(&sql);
+            let mut results = None;
+            if let Some(read) = &read {
+                // Failing (the table is gone), it asks again without the read.
+                let prepared = &mut self.lookup_prepared;
+                if let Ok(mut found) =
+                    crate::prepared::run_queries(&self.client, "lookup", queries, read, prepared)
+                        .await
+                {
+                    guessed_rows = found.pop();
+                    results = Some(Ok(found));
+                }
+            }
+            let results = match results {
+                Some(found) => found,
+                None => {
+                    let prepared = &mut self.lookup_prepared;
+                    crate::prepared::run_queries(&self.client, "lookup", queries, "", prepared)
+                        .await
+                }
+            };
+            results.map(|results| {
                 results
                     .into_iter()
                     .next()
@@ -523,6 +619,7 @@ impl Executor for PostgresExecutor {
                 ))
             }
         };
+        self.version_schema = exists.then(|| (table.clone(), schema.clone()));
         if !exists {
             return Ok(None);
         }
@@ -530,6 +627,29 @@ impl Executor for PostgresExecutor {
             name: table.name.clone(),
             schema: Some(schema),
         };
+        // The rows read with the lookup (one snapshot of the catalog and the table) stand
+        // when the table is where they were read from and its column is text, each value
+        // present: anything else is read again as before, which says what is wrong.
+        let text_column = self
+            .preflight_read
+            .as_ref()
+            .and_then(|(_, found)| found.version_column.as_ref())
+            .and_then(Option::as_ref)
+            .is_some_and(|column| {
+                ["character varying", "character", "text", "name"]
+                    .contains(&column.data_type.as_str())
+            });
+        if let (Some(rows), true, true) =
+            (guessed_rows, guess == Some(qualified.clone()), text_column)
+        {
+            let values: Option<Vec<String>> = rows
+                .into_iter()
+                .map(|row| row.into_iter().next().flatten())
+                .collect();
+            if let Some(values) = values {
+                return Ok(Some(values));
+            }
+        }
         let sql = format!(
             "SELECT version_num FROM {}",
             self.dialect.version_table_name(&qualified)

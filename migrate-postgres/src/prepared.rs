@@ -16,7 +16,8 @@ fn another_session(error: &tokio_postgres::Error) -> bool {
 }
 
 /// The rows of each of `queries`, in order, through prepared statements of this session named
-/// `migrate_<purpose>_<hash of the queries>_<i>`. `prepared` remembers the prefix once they
+/// `migrate_<purpose>_<hash of the queries>_<i>`, then those of each statement of `tail`
+/// (plain SQL sent after them in the same round trip; `""` for none). `prepared` remembers the prefix once they
 /// are prepared: the next call sends only the `EXECUTE`s, one round trip. A server session
 /// that does not hold them (PgBouncer gave another one, or a migration ran `DEALLOCATE ALL`)
 /// makes it prepare again, or run the queries as they are.
@@ -24,6 +25,7 @@ pub(crate) async fn run_queries(
     client: &Client,
     purpose: &str,
     queries: &[String],
+    tail: &str,
     prepared: &mut Option<String>,
 ) -> Result<Vec<Rows>, tokio_postgres::Error> {
     let prefix = format!(
@@ -31,7 +33,8 @@ pub(crate) async fn run_queries(
         &migrate_core::snapshot::definition_hash(&queries.join(";"))[..12]
     );
     let names: Vec<String> = (0..queries.len()).map(|i| format!("{prefix}{i}")).collect();
-    let executes: String = names.iter().map(|n| format!("EXECUTE {n};\n")).collect();
+    let mut executes: String = names.iter().map(|n| format!("EXECUTE {n};\n")).collect();
+    executes.push_str(tail);
     if prepared.as_deref() == Some(prefix.as_str()) {
         match client.simple_query(&executes).await {
             Ok(messages) => return Ok(results(messages)),
@@ -70,7 +73,12 @@ pub(crate) async fn run_queries(
         }
         Err(e) if another_session(&e) => {
             *prepared = None;
-            Ok(results(client.simple_query(&queries.join(";\n")).await?))
+            let mut sql = queries.join(";\n");
+            if !tail.is_empty() {
+                sql.push_str(";\n");
+                sql.push_str(tail);
+            }
+            Ok(results(client.simple_query(&sql).await?))
         }
         Err(e) => Err(e),
     }

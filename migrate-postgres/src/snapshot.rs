@@ -26,7 +26,7 @@ const USER_NAMESPACE: &str = "n.nspname NOT IN ('pg_catalog', 'information_schem
      AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'";
 
 /// `''` for the session's schema, else the schema's name.
-const SCHEMA: &str = "CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname END";
+const SCHEMA: &str = "CASE WHEN n.nspname = (SELECT current_schema()) THEN '' ELSE n.nspname END";
 
 /// `{alias}` (a row of `catalog`) is no extension's member. The members are read once
 /// (`NOT IN` is one hashed subplan) through `pg_depend`'s index on the referenced object:
@@ -70,7 +70,7 @@ fn queries(table: &VersionTable) -> Vec<String> {
         .schema
         .as_deref()
         .map(literal)
-        .unwrap_or_else(|| "current_schema()".to_string());
+        .unwrap_or_else(|| "(SELECT current_schema())".to_string());
     let skipped = format!(
         "NOT (n.nspname = {vt_schema} AND c.relname IN ({}, {}))",
         literal(&table.name),
@@ -93,10 +93,10 @@ fn queries(table: &VersionTable) -> Vec<String> {
     };
     vec![
         format!(
-            "SELECT n.nspname FROM pg_namespace n WHERE {USER_NAMESPACE} AND n.nspname <> current_schema() AND {}",
+            "SELECT n.nspname FROM pg_namespace n WHERE {USER_NAMESPACE} AND n.nspname <> (SELECT current_schema()) AND {}",
             own("n", "pg_namespace")
         ),
-        "SELECT e.extname, e.extversion, CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname END \
+        "SELECT e.extname, e.extversion, CASE WHEN n.nspname = (SELECT current_schema()) THEN '' ELSE n.nspname END \
          FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql'"
             .to_string(),
         format!(
@@ -110,7 +110,7 @@ fn queries(table: &VersionTable) -> Vec<String> {
         format!(
             "SELECT {SCHEMA}, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, \
              s.seqmax, s.seqcache, s.seqcycle, \
-             (SELECT CASE WHEN tn.nspname = current_schema() THEN '' ELSE tn.nspname || '.' END || tc.relname || '.' || a.attname \
+             (SELECT CASE WHEN tn.nspname = (SELECT current_schema()) THEN '' ELSE tn.nspname || '.' END || tc.relname || '.' || a.attname \
               FROM pg_depend d JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
               JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
               WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass \
@@ -129,7 +129,7 @@ fn queries(table: &VersionTable) -> Vec<String> {
             comment("c.oid", "0")
         ),
         format!(
-            "SELECT CASE WHEN a.nspname = current_schema() THEN '' ELSE a.nspname END, a.relname, a.attname, \
+            "SELECT CASE WHEN a.nspname = (SELECT current_schema()) THEN '' ELSE a.nspname END, a.relname, a.attname, \
              t.type, a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid), \
              a.attgenerated, a.attidentity, \
              CASE WHEN a.attcollation <> t.typcollation THEN \
@@ -153,7 +153,7 @@ fn queries(table: &VersionTable) -> Vec<String> {
         format!(
             "SELECT {SCHEMA}, c.relname, co.conname, co.contype, pg_get_constraintdef(co.oid, true), {}, \
              CASE WHEN co.confrelid <> 0 THEN \
-               (SELECT CASE WHEN fn.nspname = current_schema() THEN '' ELSE fn.nspname || '.' END || fc.relname \
+               (SELECT CASE WHEN fn.nspname = (SELECT current_schema()) THEN '' ELSE fn.nspname || '.' END || fc.relname \
                 FROM pg_class fc JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = co.confrelid) END, \
              {}, co.confupdtype, co.confdeltype, co.condeferrable, co.condeferred, co.confmatchtype \
              FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -178,7 +178,7 @@ fn queries(table: &VersionTable) -> Vec<String> {
         ),
         format!(
             "SELECT {SCHEMA}, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid, true), {}, \
-             (SELECT string_agg(DISTINCT CASE WHEN dn.nspname = current_schema() THEN '' ELSE dn.nspname || '.' END || dc.relname, chr(31)) \
+             (SELECT string_agg(DISTINCT CASE WHEN dn.nspname = (SELECT current_schema()) THEN '' ELSE dn.nspname || '.' END || dc.relname, chr(31)) \
               FROM pg_rewrite r JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
               JOIN pg_class dc ON dc.oid = d.refobjid JOIN pg_namespace dn ON dn.oid = dc.relnamespace \
               WHERE r.ev_class = c.oid AND dc.oid <> c.oid AND dc.relkind IN ('v', 'm')) \
@@ -224,7 +224,7 @@ pub(crate) async fn read_snapshot(
     prepared: &mut Option<String>,
 ) -> Result<Snapshot, DatabaseError> {
     let queries = queries(table);
-    let results = crate::prepared::run_queries(client, "snapshot", &queries, prepared)
+    let results = crate::prepared::run_queries(client, "snapshot", &queries, "", prepared)
         .await
         .map_err(|e| session_error("reading the catalog", &e))?;
     let mut results = results.into_iter();

@@ -427,6 +427,40 @@ fn failing_version_table_update(db: TestDb) {
 }
 per_backend!(failing_version_table_update);
 
+/// A deferred foreign key that fails only at `COMMIT`, which PostgreSQL receives in the same
+/// round trip as the migration's statements and its version change: the run fails with the
+/// server's error and leaves nothing of the failed transaction; with a transaction per
+/// migration the first migration stays applied.
+#[test]
+fn postgres_a_deferred_constraint_failing_at_commit_undoes_the_transaction() {
+    for per_migration in [false, true] {
+        let Some(db) = TestDb::postgres() else {
+            return;
+        };
+        let p = one_revision_project();
+        p.write(
+            "migrate.toml",
+            &format!(
+                "script_location = \"migrations\"\nurl = \"{}\"\ntransaction_per_migration = {per_migration}\n",
+                db.url
+            ),
+        );
+        p.write(
+            "migrations/versions/0f0f0f0f0f0f_deferred.sql",
+            "-- deferred\n--\n-- Revision ID: 0f0f0f0f0f0f\n-- Revises: 0a0a0a0a0a0a\n\n-- migrate:upgrade\nCREATE TABLE child (parent INTEGER REFERENCES first_table DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO child (parent) VALUES (5);\n\n-- migrate:downgrade\nDROP TABLE child;\n",
+        );
+        let message = p.migrate(&["upgrade", "head"]).failed();
+        assert!(message.contains("23503"), "the server's error: {message}");
+        if per_migration {
+            assert_eq!(db.versions(), Some(vec!["0a0a0a0a0a0a".to_string()]));
+            assert_eq!(db.tables(), ["alembic_version", "first_table"]);
+        } else {
+            assert_eq!(db.versions(), None, "{message}");
+            assert!(db.tables().is_empty(), "{:?}", db.tables());
+        }
+    }
+}
+
 /// TLS that cannot be had, through the binary: `sslmode=require` against a PostgreSQL server
 /// without TLS (an instance of the test's own) and an `sslrootcert` that does not exist are
 /// one `FAILED:` line each, naming the server or the file, without the password.
