@@ -147,6 +147,19 @@ impl Progress {
                 revisions.join(", ")
             )),
             Event::Warning { message } => self.line(&format!("warning: {message}")),
+            Event::Resuming {
+                revision,
+                statement,
+                sql,
+            } => self.line(&format!(
+                "Resuming {revision} at statement {statement}{}: {}",
+                match statement {
+                    1 => String::new(),
+                    2 => " (statement 1 stayed applied)".to_string(),
+                    n => format!(" (statements 1 to {} stayed applied)", n - 1),
+                },
+                first_line(sql)
+            )),
             Event::MigrationStarted {
                 revision,
                 description,
@@ -205,6 +218,16 @@ impl Progress {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
+    }
+}
+
+/// A statement's first line, cut at 80 characters, for a progress line.
+fn first_line(sql: &str) -> String {
+    let line = sql.lines().next().unwrap_or("").trim_end();
+    match line.char_indices().nth(80) {
+        Some((at, _)) => format!("{}...", &line[..at]),
+        None if sql.trim_end().contains('\n') => format!("{line} ..."),
+        None => line.to_string(),
     }
 }
 

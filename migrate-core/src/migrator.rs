@@ -173,6 +173,16 @@ pub enum Event {
         /// The database's message.
         error: String,
     },
+    /// `upgrade --resume` continues a step that failed halfway: from its statement
+    /// `statement`, the ones before it having stayed applied.
+    Resuming {
+        /// The revision of the failed step.
+        revision: String,
+        /// 1-based number of the statement it starts from (the one that failed).
+        statement: usize,
+        /// That statement's text.
+        sql: String,
+    },
     /// Applied revisions without a checksum in the history (applied by Alembic, or before the
     /// history existed) are recorded as adopted, with the checksum of their current files.
     Adopted {
@@ -408,7 +418,20 @@ impl<'m> Migrator<'m> {
             let dialect = exec.dialect();
             let findings = crate::history::verify(self.map, dialect, &rows, &applied, &found);
             if resume {
-                resume_at = Some(resume_point(self.map, dialect, &plan, &found)?);
+                let (revision, statement) = resume_point(self.map, dialect, &plan, &found)?;
+                let sql = self
+                    .map
+                    .get(&revision)
+                    .and_then(|rev| statements_of(rev, Direction::Up, dialect).ok())
+                    .and_then(|all| all.into_iter().nth(statement - 1))
+                    .map(|s| s.text)
+                    .unwrap_or_default();
+                events(&Event::Resuming {
+                    revision: revision.clone(),
+                    statement,
+                    sql,
+                });
+                resume_at = Some((revision, statement));
             }
             let resumed = resume_at.as_ref().map(|(id, _)| id.as_str());
             let mut blocking = Vec::new();

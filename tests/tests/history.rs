@@ -479,6 +479,19 @@ fn mysql_failed_statement_is_recorded_and_resumed() {
     let run = p.migrate(&["upgrade", "--resume"]);
     run.ok();
     assert!(
+        run.stderr.contains(&format!(
+            "Resuming {B2} at statement 2 (statement 1 stayed applied): {}",
+            FIXED_TWO
+                .lines()
+                .next()
+                .unwrap()
+                .trim_end()
+                .trim_end_matches(';')
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
         run.stderr
             .contains(&format!("Running upgrade {A1} -> {B2}, three steps")),
         "{}",
