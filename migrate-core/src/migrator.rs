@@ -1209,10 +1209,12 @@ struct Batch {
     change: Option<usize>,
 }
 
-/// The statements starting at `at` that [`send_batch`] sends together: a migration's
-/// statements in a row, inside the open transaction of a database whose DDL is
-/// transactional (so a failure rolls back all of them), two or more, or any number when the
-/// step's version change, its end and the COMMIT follow them (without a history to write).
+/// What [`send_batch`] sends together from `at`: a migration's last statement, inside the
+/// open transaction of a database whose DDL is transactional (so a failure rolls back all of
+/// it), when the step's version change, its end and the COMMIT follow it (without a history
+/// to write). Statements before the last go one by one: the server reports a statement done
+/// only when its whole message is done, so sending several at once would hide which one is
+/// running from `-v` progress, from `pg_stat_activity`, and from a Ctrl-C.
 fn batch(plan: &ExecutionPlan<'_>, at: usize, in_tx: bool, history: bool) -> Option<Batch> {
     if !in_tx || !plan.transactional_ddl {
         return None;
@@ -1243,7 +1245,7 @@ fn batch(plan: &ExecutionPlan<'_>, at: usize, in_tx: bool, history: bool) -> Opt
         ) if !history && statements > 0 => Some(end),
         _ => None,
     };
-    (statements >= 2 || change.is_some()).then_some(Batch { statements, change })
+    (statements == 1 && change.is_some()).then_some(Batch { statements, change })
 }
 
 /// Sends the `statements` statements from action `at` (see [`batch`]), and the version change
