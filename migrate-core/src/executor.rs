@@ -165,37 +165,27 @@ pub trait Executor: Send {
         self.commit().await
     }
 
-    /// Run `statements` in order inside the open transaction, stopping at the first that
-    /// fails, and with `commit` then commit it: the error carries the index of what failed
-    /// (`statements.len()` for the commit). `done(i)` is called as statement `i` completes,
-    /// in order. A backend where each round trip to the server counts sends them all at once
-    /// (the server stops at the first failure, as when they are sent one by one); the default
-    /// runs [`Executor::execute`] for each, the last with the commit through
-    /// [`Executor::execute_and_commit`] (a failure there is the last statement's).
-    async fn execute_in_transaction(
+    /// [`Executor::execute_and_commit`] telling what failed: the error carries the index of
+    /// the statement (`statements.len()` for the COMMIT), and `done(i)` is called as statement
+    /// `i` completes, in order. The default runs [`Executor::execute`] for each but the last,
+    /// then [`Executor::execute_and_commit`] with the last (a failure there counts as the last
+    /// statement's).
+    async fn execute_and_commit_each(
         &mut self,
         statements: &[&str],
-        commit: bool,
         done: &mut (dyn FnMut(usize) + Send),
     ) -> Result<(), (usize, DatabaseError)> {
-        let (with_commit, alone) = match statements.split_last() {
-            Some((last, before)) if commit => (Some(*last), before),
-            _ => (None, statements),
+        let Some((last, before)) = statements.split_last() else {
+            return self.commit().await.map_err(|e| (0, e));
         };
-        for (i, sql) in alone.iter().enumerate() {
+        for (i, sql) in before.iter().enumerate() {
             self.execute(sql).await.map_err(|e| (i, e))?;
             done(i);
         }
-        match with_commit {
-            Some(last) => {
-                self.execute_and_commit(&[last])
-                    .await
-                    .map_err(|e| (alone.len(), e))?;
-                done(alone.len());
-            }
-            None if commit => self.commit().await.map_err(|e| (0, e))?,
-            None => {}
-        }
+        self.execute_and_commit(&[last])
+            .await
+            .map_err(|e| (before.len(), e))?;
+        done(before.len());
         Ok(())
     }
 

@@ -927,11 +927,10 @@ async fn walk(
     let mut tx_begin = 0;
     let mut retries = 0;
     let mut at = 0;
-    // The version change sent ahead with the statements before it and the COMMIT (its index).
+    // The version change sent ahead with the statement before it and the COMMIT (its index).
     let mut change_sent: Option<usize> = None;
     while at < actions.len() {
         let mut action = &actions[at];
-        let batch = batch(plan, at, state.in_tx, history.is_some());
         let sent_already = change_sent == Some(at) || (commit_sent && *action == Action::Commit);
         let outcome = match action {
             _ if !sent_already && action.talks_to_database() && interrupt.is_triggered() => Err(
@@ -945,28 +944,20 @@ async fn walk(
                 apply_change(&mut state.heads, change);
                 Ok(())
             }
-            // A migration's statements that follow one another in the open transaction go
-            // to the database together, with the step's version change and the COMMIT when
-            // they follow; the one that fails is handled as if sent alone.
-            Action::Execute(_) if batch.is_some() => {
-                let Batch { statements, change } = batch.unwrap_or_default();
-                match send_batch(exec, plan, at, statements, change, events).await {
+            // A migration's last statement goes to the database with the step's version
+            // change and the COMMIT; what fails is handled as if it had been sent alone.
+            Action::Execute(_)
+                if state.in_tx && history.is_none() && ends_with_commit(plan, at) =>
+            {
+                match send_with_commit(exec, plan, at, events).await {
                     Ok(()) => {
-                        if let Some(change) = change {
-                            change_sent = Some(change);
-                            commit_sent = true;
-                        }
-                        // The version change (sent) or whatever follows comes next.
-                        at += statements - 1;
+                        change_sent = Some(at + 1);
+                        commit_sent = true;
                         Ok(())
                     }
                     Err((i, error)) => {
-                        at = match change {
-                            Some(change) if i == statements => change,
-                            // The COMMIT, after the step's end.
-                            Some(change) if i > statements => change + 2,
-                            _ => at + i,
-                        };
+                        // The statement, the version change, or the COMMIT after the step's end.
+                        at += [0, 1, 3][i.min(2)];
                         action = &actions[at];
                         Err(error)
                     }
@@ -1200,95 +1191,71 @@ async fn walk(
     Ok(state.report(&plan.start))
 }
 
-/// What [`send_batch`] sends together, from the action it starts at.
-#[derive(Debug, Clone, Copy, Default)]
-struct Batch {
-    /// How many of a migration's statements follow one another there.
-    statements: usize,
-    /// The index of the step's version change when it and the COMMIT come right after them.
-    change: Option<usize>,
-}
-
-/// What [`send_batch`] sends together from `at`: a migration's last statement, inside the
-/// open transaction of a database whose DDL is transactional (so a failure rolls back all of
-/// it), when the step's version change, its end and the COMMIT follow it (without a history
-/// to write). Statements before the last go one by one: the server reports a statement done
-/// only when its whole message is done, so sending several at once would hide which one is
-/// running from `-v` progress, from `pg_stat_activity`, and from a Ctrl-C.
-fn batch(plan: &ExecutionPlan<'_>, at: usize, in_tx: bool, history: bool) -> Option<Batch> {
-    if !in_tx || !plan.transactional_ddl {
-        return None;
-    }
-    let actions = &plan.actions;
-    let statements = actions[at..]
-        .iter()
-        .take_while(|a| {
-            matches!(
-                a,
+/// Whether the action at `at` is a migration's last statement, inside the open transaction
+/// of a database whose DDL is transactional (so a failure rolls back all of it), followed by
+/// the step's version change, its end and the COMMIT: [`send_with_commit`] then sends the
+/// three together. The statements before a migration's last go one by one: the server reports
+/// the statements of one message done only when the whole message is, so sending several at
+/// once would hide which one is running from `-v` progress, `pg_stat_activity` and Ctrl-C.
+fn ends_with_commit(plan: &ExecutionPlan<'_>, at: usize) -> bool {
+    plan.transactional_ddl
+        && matches!(
+            plan.actions.get(at..at + 4),
+            Some([
                 Action::Execute(crate::execution::Statement {
                     kind: StatementKind::Migration {
                         transactional: true,
                         ..
                     },
                     ..
-                })
-            )
-        })
-        .count();
-    let end = at + statements;
-    let change = match actions.get(end..end + 3) {
-        Some(
-            [Action::Execute(crate::execution::Statement {
-                kind: StatementKind::VersionChange { .. },
-                ..
-            }), Action::StepEnd(_), Action::Commit],
-        ) if !history && statements > 0 => Some(end),
-        _ => None,
-    };
-    (statements == 1 && change.is_some()).then_some(Batch { statements, change })
+                }),
+                Action::Execute(crate::execution::Statement {
+                    kind: StatementKind::VersionChange { .. },
+                    ..
+                }),
+                Action::StepEnd(_),
+                Action::Commit
+            ])
+        )
 }
 
-/// Sends the `statements` statements from action `at` (see [`batch`]), and the version change
-/// at `change` with the COMMIT, through [`Executor::execute_in_transaction`], each statement
-/// reported done as it completes. A failure carries the index of what failed: a statement's,
-/// `statements` for the version change, one more for the COMMIT.
-async fn send_batch(
+/// Sends the statement at `at` and the version change after it, then commits, through
+/// [`Executor::execute_and_commit_each`], the statement reported done as it completes. A
+/// failure carries the index of what failed: 0 the statement, 1 the version change, 2 the
+/// COMMIT.
+async fn send_with_commit(
     exec: &mut dyn Executor,
     plan: &ExecutionPlan<'_>,
     at: usize,
-    statements: usize,
-    change: Option<usize>,
     events: &mut EventSink<'_>,
 ) -> std::result::Result<(), (usize, DatabaseError)> {
-    let run = &plan.actions[at..at + statements];
-    let sql: Vec<&str> = run
+    let sql: Vec<&str> = plan.actions[at..at + 2]
         .iter()
-        .chain(change.map(|i| &plan.actions[i]))
         .filter_map(|a| match a {
             Action::Execute(statement) => Some(statement.sql.as_str()),
             _ => None,
         })
         .collect();
-    let mut last = Instant::now();
+    let started = Instant::now();
     let mut done = |i: usize| {
-        let now = Instant::now();
-        if let Some(Action::Execute(crate::execution::Statement {
-            kind: StatementKind::Migration { step, index, .. },
-            ..
-        })) = run.get(i)
+        if let (
+            0,
+            Action::Execute(crate::execution::Statement {
+                kind: StatementKind::Migration { step, index, .. },
+                ..
+            }),
+        ) = (i, &plan.actions[at])
         {
             if let Some(id) = &plan.steps[*step].step.revision {
                 events(&Event::StatementDone {
                     revision: id.clone(),
                     index: *index,
-                    elapsed: now - last,
+                    elapsed: started.elapsed(),
                 });
             }
         }
-        last = now;
     };
-    exec.execute_in_transaction(&sql, change.is_some(), &mut done)
-        .await
+    exec.execute_and_commit_each(&sql, &mut done).await
 }
 
 /// After a failed statement: the history row saying where it stopped (with the checksum of

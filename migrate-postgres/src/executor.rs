@@ -6,8 +6,7 @@ use async_trait::async_trait;
 use migrate_core::held_locks::HeldLocks;
 use migrate_core::url::DatabaseUrl;
 use migrate_core::{
-    Canceller, DatabaseError, Dialect, Executor, Preflight, Snapshot, SplitRules, VersionColumn,
-    VersionTable,
+    Canceller, DatabaseError, Dialect, Executor, Preflight, Snapshot, VersionColumn, VersionTable,
 };
 use tokio::time::Instant;
 use tokio_postgres::{Client, NoTls, SimpleQueryMessage};
@@ -379,6 +378,18 @@ fn is_tls_handshake_failure(error: &tokio_postgres::Error) -> bool {
     error.as_db_error().is_none() && error.to_string().contains("TLS handshake")
 }
 
+/// `statements` and `COMMIT` as one simple query. The line break ends a trailing `--`
+/// comment; an empty statement is harmless.
+fn with_commit(statements: &[&str]) -> String {
+    let mut sql = String::new();
+    for statement in statements {
+        sql.push_str(statement);
+        sql.push_str("\n;\n");
+    }
+    sql.push_str("COMMIT");
+    sql
+}
+
 #[async_trait]
 impl Executor for PostgresExecutor {
     fn dialect(&self) -> &dyn Dialect {
@@ -394,44 +405,20 @@ impl Executor for PostgresExecutor {
             .map_err(|e| statement_error(&e))
     }
 
-    /// The statements (and the `COMMIT`) in one simple query, one round trip, when each is
-    /// one statement to the server as the core's splitter finds it: the server then completes
-    /// them in turn and stops at the first that fails, whose index is the number of commands
-    /// completed before it. Otherwise one round trip each.
-    async fn execute_in_transaction(
+    /// [`Executor::execute_and_commit`]'s one simple query, read as it comes: the server
+    /// completes the statements in turn and stops at the first that fails, whose index is the
+    /// number of commands completed before it (each statement is one command: the migrator's
+    /// statements come out of the splitter).
+    async fn execute_and_commit_each(
         &mut self,
         statements: &[&str],
-        commit: bool,
         done: &mut (dyn FnMut(usize) + Send),
     ) -> Result<(), (usize, DatabaseError)> {
         self.preflight_read = None;
         self.check_lock().map_err(|e| (0, e))?;
-        let one_each = statements
-            .iter()
-            .all(|sql| migrate_core::split(sql, SplitRules::postgresql()).len() == 1);
-        if !one_each {
-            for (i, sql) in statements.iter().enumerate() {
-                self.execute(sql).await.map_err(|e| (i, e))?;
-                done(i);
-            }
-            if commit {
-                self.commit().await.map_err(|e| (statements.len(), e))?;
-            }
-            return Ok(());
-        }
-        // The line break ends a trailing `--` comment.
-        let mut sql = String::new();
-        for statement in statements {
-            sql.push_str(statement);
-            sql.push_str("\n;\n");
-        }
-        if commit {
-            sql.push_str("COMMIT");
-        }
-        let last = statements.len() + usize::from(commit);
         let stream = self
             .client
-            .simple_query_raw(&sql)
+            .simple_query_raw(&with_commit(statements))
             .await
             .map_err(|e| (0, statement_error(&e)))?;
         let mut stream = std::pin::pin!(stream);
@@ -447,7 +434,9 @@ impl Executor for PostgresExecutor {
                     completed += 1;
                 }
                 Ok(_) => {}
-                Err(e) => return Err((completed.min(last.saturating_sub(1)), statement_error(&e))),
+                Err(e) => {
+                    return Err((completed.min(statements.len()), statement_error(&e)));
+                }
             }
         }
         Ok(())
@@ -512,15 +501,8 @@ impl Executor for PostgresExecutor {
     async fn execute_and_commit(&mut self, statements: &[&str]) -> Result<(), DatabaseError> {
         self.preflight_read = None;
         self.check_lock()?;
-        // The line break ends a trailing `--` comment; an empty statement is harmless.
-        let mut sql = String::new();
-        for statement in statements {
-            sql.push_str(statement);
-            sql.push_str("\n;\n");
-        }
-        sql.push_str("COMMIT");
         self.client
-            .batch_execute(&sql)
+            .batch_execute(&with_commit(statements))
             .await
             .map_err(|e| statement_error(&e))
     }
