@@ -418,14 +418,7 @@ impl<'m> Migrator<'m> {
             let dialect = exec.dialect();
             let findings = crate::history::verify(self.map, dialect, &rows, &applied, &found);
             if resume {
-                let (revision, statement) = resume_point(self.map, dialect, &plan, &found)?;
-                let sql = self
-                    .map
-                    .get(&revision)
-                    .and_then(|rev| statements_of(rev, Direction::Up, dialect).ok())
-                    .and_then(|all| all.into_iter().nth(statement - 1))
-                    .map(|s| s.text)
-                    .unwrap_or_default();
+                let (revision, statement, sql) = resume_point(self.map, dialect, &plan, &found)?;
                 events(&Event::Resuming {
                     revision: revision.clone(),
                     statement,
@@ -737,14 +730,15 @@ async fn read_history(
     crate::history::parse_rows(&exec.dialect().version_table_name(&history), rows).map(Some)
 }
 
-/// Where `upgrade --resume` starts: the revision that failed halfway and the statement that
-/// failed, when the statements before it are unchanged and the plan starts with that revision.
+/// Where `upgrade --resume` starts: the revision that failed halfway, the number of the
+/// statement that failed and its text, when the statements before it are unchanged and the
+/// plan starts with that revision.
 fn resume_point(
     map: &RevisionMap,
     dialect: &dyn crate::dialect::Dialect,
     plan: &crate::plan::Plan,
     rows: &[HistoryRow],
-) -> Result<(String, usize)> {
+) -> Result<(String, usize, String)> {
     let summary = crate::history::summarize(rows);
     let Some(failed) = summary
         .unresolved
@@ -792,7 +786,11 @@ fn resume_point(
             if index - 1 == 1 { "it" } else { "they" }
         )));
     }
-    Ok((failed.revision.clone(), index))
+    Ok((
+        failed.revision.clone(),
+        index,
+        statements[index - 1].text.clone(),
+    ))
 }
 
 /// Refuse, before anything runs, a run that the database would stop halfway: a server that
