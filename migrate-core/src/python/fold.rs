@@ -251,19 +251,25 @@ impl<'a, 's> Folder<'a, 's> {
     /// [`Folder::dotted_path`] into `path` (cleared first), reusing its allocation; false
     /// when the first name is not an import.
     fn dotted_path_into(&self, i: &mut usize, path: &mut String) -> bool {
-        let Some((base, end)) = self.dotted(*i) else {
+        let Some((base, _)) = self.dotted(*i) else {
             return false;
         };
+        self.dotted_path_from(i, base, path);
+        true
+    }
+
+    /// The import path of the dotted name at `*i` whose first name is bound to the import
+    /// `base`, into `path` (cleared first); advances past the dotted name.
+    fn dotted_path_from(&self, i: &mut usize, base: &str, path: &mut String) {
         path.clear();
         path.push_str(base);
         let mut k = *i + 1;
-        while k < end {
+        while self.is(k, ".") && self.is_name(k + 1) {
             path.push('.');
             path.push_str(self.text(k + 1));
             k += 2;
         }
-        *i = end;
-        true
+        *i = k;
     }
 
     /// The import path the first name of the dotted name at `i` is bound to, and the index of
@@ -770,14 +776,6 @@ impl<'a, 's> Folder<'a, 's> {
         self.unrunnable(i, what)
     }
 
-    /// True when `name` means Python's builtin of that name here (nothing binds it).
-    fn is_builtin(&self, name: &str) -> bool {
-        is_builtin_name(name)
-            && !self.assigned.contains(&name)
-            && !self.locals.iter().any(|(n, _)| *n == name)
-            && self.names.get(name).is_none()
-    }
-
     fn atom(&mut self, i: &mut usize) -> Folded<Value> {
         let t = *self.tok(*i);
         match t.kind {
@@ -812,7 +810,10 @@ impl<'a, 's> Folder<'a, 's> {
                     self.recycle((args, kwargs));
                     return v;
                 }
-                if let Some(v) = self.lookup(name) {
+                // One look-up per place a name can be bound: the locals, the function's
+                // assigned names, the module's names (what [`Folder::lookup`],
+                // [`Folder::is_builtin`] and [`Folder::dotted`] ask, asked once).
+                if let Some((_, v)) = self.locals.iter().rev().find(|(n, _)| *n == name) {
                     let v = v.clone();
                     *i += 1;
                     return Ok(v);
@@ -824,17 +825,49 @@ impl<'a, 's> Folder<'a, 's> {
                     ));
                 }
                 let start = *i;
-                if self.is_builtin(name) && self.is(*i + 1, "(") {
-                    *i += 1;
-                    let (args, kwargs) = self.call_args(i)?;
-                    return self.builtin(start, name, args, kwargs);
+                let names = self.names;
+                let base = match names.get(name) {
+                    Some(Binding::Value(v)) => {
+                        *i += 1;
+                        return Ok(v.clone());
+                    }
+                    Some(Binding::Path(p)) => Some(p.as_str()),
+                    Some(Binding::Other) => None,
+                    None => {
+                        if is_builtin_name(name) && self.is(*i + 1, "(") {
+                            *i += 1;
+                            let (args, kwargs) = self.call_args(i)?;
+                            return self.builtin(start, name, args, kwargs);
+                        }
+                        None
+                    }
+                };
+                if base == Some("sqlalchemy")
+                    && self.is(start + 1, ".")
+                    && self.is_name(start + 2)
+                    && self.is(start + 3, "(")
+                    && !self.is(start + 2, "text")
+                {
+                    // `sa.NAME(...)`, the most common call: read as `path_atom` and `call`
+                    // read `sqlalchemy.NAME(...)`, without building the path.
+                    let attr = self.text(start + 2);
+                    *i = start + 3;
+                    let (mut args, mut kwargs) = self.call_args(i)?;
+                    let v = sa::call_generic(attr, &mut args, &mut kwargs).map_err(|e| {
+                        let written = self.written(start, start + 2);
+                        self.unrunnable(start, e.unwrap_or_else(|| format!("{written}(...)")))
+                    });
+                    self.recycle((args, kwargs));
+                    return v;
                 }
                 // The path is built in a buffer kept for the next call at this depth.
                 let mut path = self
                     .path_buffers
                     .pop()
                     .unwrap_or_else(|| String::with_capacity(48));
-                if !self.dotted_path_into(i, &mut path) {
+                if let Some(base) = base {
+                    self.dotted_path_from(i, base, &mut path);
+                } else {
                     self.path_buffers.push(path);
                     // Name the call when it is one (`seed(...)`, `engine.connect(...)`).
                     let mut k = start + 1;
@@ -1334,8 +1367,9 @@ impl<'a, 's> Folder<'a, 's> {
     // ----- statements --------------------------------------------------------------------
 
     /// Fold the body of a function whose `:` is just before token `body`.
-    pub(crate) fn function(mut self, body: usize) -> Folded<Migration> {
-        let end = skip_body(self.toks, body);
+    /// Fold the function whose body runs from token `body` to `end` (as the module scan
+    /// found it, [`skip_body`]).
+    pub(crate) fn function(mut self, body: usize, end: usize) -> Folded<Migration> {
         let toks = self.toks;
         let bytes = self.src.as_bytes();
         let mut saw_for = false;

@@ -51,10 +51,16 @@ impl Token {
     #[inline(always)]
     pub(crate) fn is(&self, src: &str, s: &str) -> bool {
         let (start, end) = (self.start as usize, self.end as usize);
-        matches!(self.kind, Kind::Op | Kind::Name)
-            && end - start == s.len()
-            && src.as_bytes()[start] == s.as_bytes()[0]
-            && &src.as_bytes()[start..end] == s.as_bytes()
+        if !matches!(self.kind, Kind::Op | Kind::Name) || end - start != s.len() {
+            return false;
+        }
+        let b = src.as_bytes();
+        // Most calls ask for one operator byte (`,`, `(`, `)`), a length known where `is`
+        // is inlined: then one byte decides, without a slice comparison.
+        match s.len() {
+            1 => b.get(start) == s.as_bytes().first(),
+            _ => b.get(start..end) == Some(s.as_bytes()),
+        }
     }
 
     /// 1-based column (in characters) of the first byte.

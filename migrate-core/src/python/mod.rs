@@ -290,7 +290,7 @@ impl File<'_> {
                 construct: format!("{name}() with parameters"),
             }));
         }
-        match Folder::new(self.src, toks, &module.names).function(def.body) {
+        match Folder::new(self.src, toks, &module.names).function(def.body, def.end) {
             Ok(m) => Ok(m),
             Err(Stop::Unrunnable(u)) => Ok(Migration::Unrunnable(u)),
             Err(Stop::Syntax(s)) => Err(self.syntax(s)),

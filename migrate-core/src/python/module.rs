@@ -87,6 +87,8 @@ pub(crate) struct FunctionDef {
     pub(crate) unusual: Option<usize>,
     /// Token index of the first parameter, when the function takes any.
     pub(crate) params: Option<usize>,
+    /// Token index just after the body (as [`skip_body`] finds it).
+    pub(crate) end: usize,
 }
 
 /// What the module level holds.
@@ -318,10 +320,12 @@ impl<'a, 's> Scanner<'a, 's> {
             ));
         }
         let params = (self.is(i + 2, "(") && !self.is(i + 3, ")")).then_some(i + 3);
+        let end = skip_body(self.toks, body);
         let def = FunctionDef {
             body,
             unusual,
             params,
+            end,
         };
         match name {
             "upgrade" => self.module.upgrade = Some(def),
@@ -329,7 +333,7 @@ impl<'a, 's> Scanner<'a, 's> {
             _ => {}
         }
         self.module.names.set(name, Binding::Other);
-        Ok(skip_body(self.toks, body))
+        Ok(end)
     }
 
     /// Skip a compound statement (header line and block). When `forget`, every name the block

@@ -161,6 +161,28 @@ const DIALECTS: &[&str] = &[
     "oracle",
 ];
 
+/// True for a dialect keyword argument (`postgresql_where`, `mysql_length`).
+fn is_dialect_keyword(k: &str) -> bool {
+    k.split_once('_')
+        .is_some_and(|(d, rest)| DIALECTS.contains(&d) && !rest.is_empty())
+}
+
+/// The refusal of parameter `name` given a `got` where `wanted` was expected.
+fn expected(what: &What<'_>, name: &str, wanted: &str, got: &Value) -> String {
+    format!(
+        "{what} with {name}= a {} (expected {wanted})",
+        got.type_name()
+    )
+}
+
+/// The refusal of a dialect keyword argument `k` the call does not take (or `migrate`
+/// does not render).
+fn unknown_dialect_option(what: &What<'_>, k: &str) -> String {
+    format!(
+        "{what} with {k}= (not an argument SQLAlchemy knows there, or not rendered by migrate yet)"
+    )
+}
+
 /// Bind `args`/`kwargs` to `positional` parameter names (then `*args` when `varargs`) and
 /// `keyword` names; dialect keyword arguments are kept apart when `dialect_kw`. The vectors
 /// are the call's own: `kwargs` becomes the named values (positional ones first, then the
@@ -180,6 +202,15 @@ pub(crate) fn bind<'k, 'v>(
             positional.len()
         ));
     }
+    if args.is_empty() && kwargs.is_empty() {
+        // `sa.Integer()`: nothing to bind.
+        return Ok(Bound {
+            what,
+            values: kwargs,
+            rest: args,
+            dialect: Vec::new(),
+        });
+    }
     let named = &positional[..args.len().min(positional.len())];
     let mut dialect = Vec::new();
     // Keywords kept so far are at `..kept`; a dialect one is moved out, a refused one stops.
@@ -192,10 +223,7 @@ pub(crate) fn bind<'k, 'v>(
         if positional.contains(&k) || keyword.contains(&k) {
             kwargs.swap(kept, j);
             kept += 1;
-        } else if dialect_kw
-            && k.split_once('_')
-                .is_some_and(|(d, rest)| DIALECTS.contains(&d) && !rest.is_empty())
-        {
+        } else if dialect_kw && is_dialect_keyword(k) {
             dialect.push((k, std::mem::replace(&mut kwargs[j].1, Value::None)));
         } else {
             return Err(format!("{what} with the keyword argument '{k}'"));
@@ -225,12 +253,8 @@ impl Bound<'_, '_> {
         Some(self.values.remove(i).1)
     }
 
-    fn fail(&self, name: &str, expected: &str, got: &Value) -> String {
-        format!(
-            "{} with {name}= a {} (expected {expected})",
-            self.what,
-            got.type_name()
-        )
+    fn fail(&self, name: &str, wanted: &str, got: &Value) -> String {
+        expected(&self.what, name, wanted, got)
     }
 
     /// A required string parameter.
@@ -313,10 +337,7 @@ impl Bound<'_, '_> {
             };
             let canonical = format!("{dialect}_{name}");
             if !known.contains(&canonical.as_str()) {
-                return Err(format!(
-                    "{} with {k}= (not an argument SQLAlchemy knows there, or not rendered by migrate yet)",
-                    self.what
-                ));
+                return Err(unknown_dialect_option(&self.what, k));
             }
             out.0.push(DialectOption {
                 dialect: dialect.to_string(),
@@ -455,6 +476,28 @@ fn known_call(
     let Some((module, _, name)) = locate(path) else {
         return Ok(None);
     };
+    known_in(module, name, args, kwargs)
+}
+
+/// A call of `sqlalchemy.NAME(...)` (the generic module's `NAME`), as [`call`] reads
+/// `sqlalchemy.NAME`, for the folder's `sa.NAME(...)` without building the path. `NAME` is
+/// not `text`, which [`call`] does not read.
+pub(crate) fn call_generic(
+    name: &str,
+    args: &mut Vec<Value>,
+    kwargs: &mut Vec<(&str, Value)>,
+) -> Result<Value, Option<String>> {
+    known_in(TypeModule::Generic, name, args, kwargs)?.ok_or(None)
+}
+
+/// [`known_call`] of the class or function `name` of `module` (as [`locate`] gives them).
+fn known_in(
+    module: TypeModule,
+    name: &str,
+    args: &mut Vec<Value>,
+    kwargs: &mut Vec<(&str, Value)>,
+) -> Result<Option<Value>, String> {
+    let sa = |s: Sa| Ok(Some(Value::Sa(Box::new(s))));
     if let Some(class) = type_class_in(module, name) {
         return sa(Sa::Type(type_call(class, args, kwargs)?));
     }
@@ -695,6 +738,47 @@ fn foreign_key(
     Ok(ForeignKey { target, rules })
 }
 
+/// `sa.Column`'s keyword arguments, by slot (see [`column`]).
+const COLUMN_KEYWORD_NAMES: [&str; COLUMN_KEYWORDS] = [
+    "type_",
+    "nullable",
+    "primary_key",
+    "server_default",
+    "default",
+    "autoincrement",
+    "unique",
+    "index",
+    "comment",
+    "key",
+    "info",
+    "doc",
+    "onupdate",
+    "server_onupdate",
+    "insert_default",
+    "quote",
+    "system",
+    "sort_order",
+];
+const COLUMN_KEYWORDS: usize = 18;
+const C_TYPE: usize = 0;
+const C_NULLABLE: usize = 1;
+const C_PRIMARY_KEY: usize = 2;
+const C_SERVER_DEFAULT: usize = 3;
+const C_DEFAULT: usize = 4;
+const C_AUTOINCREMENT: usize = 5;
+const C_UNIQUE: usize = 6;
+const C_INDEX: usize = 7;
+const C_COMMENT: usize = 8;
+const C_KEY: usize = 9;
+const C_INFO: usize = 10;
+const C_DOC: usize = 11;
+const C_ONUPDATE: usize = 12;
+const C_SERVER_ONUPDATE: usize = 13;
+const C_INSERT_DEFAULT: usize = 14;
+const C_QUOTE: usize = 15;
+const C_SYSTEM: usize = 16;
+const C_SORT_ORDER: usize = 17;
+
 fn column(args: &mut Vec<Value>, kwargs: &mut Vec<(&str, Value)>) -> Result<Column, String> {
     let mut args = args.drain(..);
     let name = match args.next() {
@@ -730,54 +814,73 @@ fn column(args: &mut Vec<Value>, kwargs: &mut Vec<(&str, Value)>) -> Result<Colu
         }
     }
     let what = What::Column(&name);
-    let mut no_args = Vec::new();
-    let mut b = bind(
-        what,
-        &mut no_args,
-        kwargs,
-        &[],
-        &[
-            "type_",
-            "nullable",
-            "primary_key",
-            "server_default",
-            "default",
-            "autoincrement",
-            "unique",
-            "index",
-            "comment",
-            "key",
-            "info",
-            "doc",
-            "onupdate",
-            "server_onupdate",
-            "insert_default",
-            "quote",
-            "system",
-            "sort_order",
-        ],
-        false,
-        true,
-    )?;
-    if let Some(t) = b.take("type_") {
+    // One pass over the keywords, each matched once to its slot (with the order it was
+    // written in, for the refusal of what is left), then read in the order `bind` and
+    // `take` would read them: the same refusals, in the same order.
+    let mut slots: [Option<(usize, Value)>; COLUMN_KEYWORDS] = [const { None }; COLUMN_KEYWORDS];
+    let mut dialect: Option<&str> = None;
+    for (n, (k, v)) in kwargs.drain(..).enumerate() {
+        let slot = match k {
+            "type_" => C_TYPE,
+            "nullable" => C_NULLABLE,
+            "primary_key" => C_PRIMARY_KEY,
+            "server_default" => C_SERVER_DEFAULT,
+            "default" => C_DEFAULT,
+            "autoincrement" => C_AUTOINCREMENT,
+            "unique" => C_UNIQUE,
+            "index" => C_INDEX,
+            "comment" => C_COMMENT,
+            "key" => C_KEY,
+            "info" => C_INFO,
+            "doc" => C_DOC,
+            "onupdate" => C_ONUPDATE,
+            "server_onupdate" => C_SERVER_ONUPDATE,
+            "insert_default" => C_INSERT_DEFAULT,
+            "quote" => C_QUOTE,
+            "system" => C_SYSTEM,
+            "sort_order" => C_SORT_ORDER,
+            _ if is_dialect_keyword(k) => {
+                dialect.get_or_insert(k);
+                continue;
+            }
+            _ => return Err(format!("{what} with the keyword argument '{k}'")),
+        };
+        if slots[slot].is_some() {
+            return Err(format!("{what} with '{k}' given twice"));
+        }
+        slots[slot] = Some((n, v));
+    }
+    let mut take = |slot: usize| slots[slot].take().map(|(_, v)| v);
+    if let Some(t) = take(C_TYPE) {
         type_ = Some(
             sql_type(t)
                 .ok_or_else(|| format!("{what} with type_= that is not a SQLAlchemy type"))?,
         );
     }
-    let nullable = match b.take("nullable") {
+    let nullable = match take(C_NULLABLE) {
         Some(Value::Bool(v)) => Some(v),
         None => None,
         Some(other) => return Err(format!("{what} with nullable= a {}", other.type_name())),
     };
-    let primary_key = b.bool_or("primary_key", false)?;
-    let server_default = match b.take("server_default") {
+    let primary_key = match take(C_PRIMARY_KEY) {
+        Some(Value::Bool(b)) => b,
+        Some(Value::None) | None => false,
+        Some(other) => {
+            return Err(expected(
+                &what,
+                "primary_key",
+                "True, False or None",
+                &other,
+            ))
+        }
+    };
+    let server_default = match take(C_SERVER_DEFAULT) {
         Some(v) => server_default(v, || format!("{what} with server_default="))?,
         None => None,
     };
-    let has_default = !matches!(b.take("default"), None | Some(Value::None))
-        || !matches!(b.take("insert_default"), None | Some(Value::None));
-    let autoincrement = match b.take("autoincrement") {
+    let has_default = !matches!(take(C_DEFAULT), None | Some(Value::None))
+        || !matches!(take(C_INSERT_DEFAULT), None | Some(Value::None));
+    let autoincrement = match take(C_AUTOINCREMENT) {
         None => Autoincrement::Auto,
         Some(Value::Bool(true)) => Autoincrement::Yes,
         Some(Value::Bool(false)) => Autoincrement::No,
@@ -790,22 +893,46 @@ fn column(args: &mut Vec<Value>, kwargs: &mut Vec<(&str, Value)>) -> Result<Colu
             ))
         }
     };
-    let unique = b.opt_bool("unique")?;
-    let index = b.opt_bool("index")?;
-    let comment = b.opt_str("comment")?;
-    if let Some(k) = b.take("key") {
-        if k != Value::Str(name.clone()) {
+    let opt_bool = |v: Option<Value>, name: &str| match v {
+        Some(Value::Bool(b)) => Ok(Some(b)),
+        Some(Value::None) | None => Ok(None),
+        Some(other) => Err(expected(&what, name, "True, False or None", &other)),
+    };
+    let unique = opt_bool(take(C_UNIQUE), "unique")?;
+    let index = opt_bool(take(C_INDEX), "index")?;
+    let comment = match take(C_COMMENT) {
+        Some(Value::Str(s)) => Some(s),
+        Some(Value::None) | None => None,
+        Some(other) => return Err(expected(&what, "comment", "a string or None", &other)),
+    };
+    if let Some(k) = take(C_KEY) {
+        if !matches!(&k, Value::Str(k) if *k == name) {
             return Err(format!("{what} with a key= other than its name"));
         }
     }
-    if let Some(v) = b.take("server_onupdate") {
+    if let Some(v) = take(C_SERVER_ONUPDATE) {
         // A server-side ON UPDATE marker has no DDL of its own.
         if !matches!(v, Value::None | Value::Text(_)) {
             return Err(format!("{what} with server_onupdate= a {}", v.type_name()));
         }
     }
-    let options = b.dialect_options(&[])?;
-    b.done(&["info", "doc", "onupdate"])?;
+    if let Some(k) = dialect {
+        return Err(unknown_dialect_option(&what, k));
+    }
+    // What is left, but `info=`, `doc=` and `onupdate=` (no DDL): refused, the first
+    // written first.
+    let left = [C_INSERT_DEFAULT, C_QUOTE, C_SYSTEM, C_SORT_ORDER]
+        .into_iter()
+        .filter_map(|slot| {
+            slots[slot]
+                .as_ref()
+                .map(|(n, _)| (*n, COLUMN_KEYWORD_NAMES[slot]))
+        })
+        .min();
+    if let Some((_, k)) = left {
+        return Err(format!("{what} with {k}= (not rendered by migrate yet)"));
+    }
+    let options = DialectOptions::default();
     Ok(Column {
         name,
         type_,
@@ -832,6 +959,8 @@ fn type_call(
     let what = What::Call(class.class_name());
     let mut t = SqlType::new(class);
     let mut d = TypeDetails::default();
+    // Without arguments every detail keeps its default (checked in debug builds below).
+    let plain = args.is_empty() && kwargs.is_empty();
     let module = class.module();
     let string_kw: &[&str] = if module == TypeModule::Mysql {
         &[
@@ -1195,7 +1324,11 @@ fn type_call(
     }
     b.take("quote");
     b.done(&[])?;
-    t.set_details(d);
+    if plain {
+        debug_assert!(d == TypeDetails::default(), "{what} changed a detail");
+    } else {
+        t.set_details(d);
+    }
     Ok(t)
 }
 
