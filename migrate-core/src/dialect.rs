@@ -199,9 +199,13 @@ impl ReservedWords {
             return false;
         }
         let (start, end) = self.ranges[first];
-        self.words[start as usize..end as usize]
-            .iter()
-            .any(|r| r.as_bytes() == word)
+        // Same first byte already: the length and the last byte rule out most before the
+        // whole comparison.
+        let last = word[word.len() - 1];
+        self.words[start as usize..end as usize].iter().any(|r| {
+            let r = r.as_bytes();
+            r.len() == word.len() && r[r.len() - 1] == last && r == word
+        })
     }
 
     /// `ident` quoted with `quote` where SQLAlchemy quotes it (see [`quote_if_needed`]).

@@ -95,14 +95,12 @@ pub struct TableColumn<'a> {
 impl<'a> Table<'a> {
     /// Build the table of `op.create_table`.
     pub fn for_create(op: &'a CreateTable) -> Result<Table<'a>> {
-        let columns: Vec<&Column> = op
-            .elements
-            .iter()
-            .filter_map(|e| match e {
-                TableElement::Column(c) => Some(c),
-                _ => None,
-            })
-            .collect();
+        // One allocation: room for every element.
+        let mut columns: Vec<&Column> = Vec::with_capacity(op.elements.len());
+        columns.extend(op.elements.iter().filter_map(|e| match e {
+            TableElement::Column(c) => Some(c),
+            _ => None,
+        }));
         Table::build(
             &op.table,
             columns,
@@ -956,6 +954,14 @@ pub fn is_word(c: char) -> bool {
 /// SQLAlchemy's `validate_sql_phrase`: keywords separated by whitespace (`SET NULL`), else
 /// its `CompileError`.
 pub fn sql_phrase(phrase: &str) -> Result<&str> {
+    // The usual one-word phrase (`CASCADE`) is ASCII word characters only.
+    if !phrase.is_empty()
+        && phrase
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Ok(phrase);
+    }
     let ok = phrase
         .split(|c: char| c.is_whitespace())
         .filter(|w| !w.is_empty())
@@ -1420,14 +1426,13 @@ pub fn alter_column_statements<D: DdlDialect + ?Sized>(
 
 /// Clean up rendered statements as Alembic's offline mode prints them (tabs as four spaces,
 /// stripped), and refuse a `%` where the driver would see it doubled.
-pub fn finish<D: DdlDialect + ?Sized>(d: &D, statements: Vec<String>) -> Result<Vec<String>> {
-    let mut out = Vec::with_capacity(statements.len());
-    for mut s in statements {
+pub fn finish<D: DdlDialect + ?Sized>(d: &D, mut statements: Vec<String>) -> Result<Vec<String>> {
+    for s in &mut statements {
         if s.contains('\t') {
-            s = s.replace('\t', "    ");
+            *s = s.replace('\t', "    ");
         }
         if s.trim().len() != s.len() {
-            s = s.trim().to_string();
+            *s = s.trim().to_string();
         }
         if d.doubles_percents() && s.contains('%') {
             return Err(RenderError::new(format!(
@@ -1436,9 +1441,8 @@ pub fn finish<D: DdlDialect + ?Sized>(d: &D, statements: Vec<String>) -> Result<
                 d.name()
             )));
         }
-        out.push(s);
     }
-    Ok(out)
+    Ok(statements)
 }
 
 /// The statements `op` renders to on `d`.
