@@ -60,8 +60,8 @@ pub enum TimeoutScope {
 
 /// `ident` as SQLAlchemy renders it: bare when it is a plain lowercase identifier (ASCII
 /// lowercase letters, digits, `_` and `$`, not starting with a digit or `$`) that is not one
-/// of `reserved` (sorted), otherwise between `quote`s, with any `quote` inside doubled. Each
-/// dialect's [`Dialect::quote_identifier`] calls it with its reserved words and quote.
+/// of `reserved` (sorted), otherwise between `quote`s, with any `quote` inside doubled. A
+/// dialect's [`Dialect::quote_identifier`] does the same through its [`ReservedWords`].
 ///
 /// ```
 /// use migrate_core::dialect::quote_if_needed;
@@ -77,27 +77,7 @@ pub fn quote_if_needed(ident: &str, reserved: &[&str], quote: char) -> String {
 
 /// [`quote_if_needed`], appending to `out` instead of returning a new string.
 pub fn push_quoted_if_needed(out: &mut String, ident: &str, reserved: &[&str], quote: char) {
-    // Bytes, not chars: a non-ASCII byte is never plain, and the test is the same.
-    let bytes = ident.as_bytes();
-    let plain = bytes
-        .first()
-        .is_some_and(|&first| !first.is_ascii_digit() && first != b'$')
-        && bytes
-            .iter()
-            .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'$')
-        && !is_reserved(bytes, reserved);
-    if plain {
-        out.push_str(ident);
-        return;
-    }
-    out.push(quote);
-    for c in ident.chars() {
-        out.push(c);
-        if c == quote {
-            out.push(quote);
-        }
-    }
-    out.push(quote);
+    push_quoted_unless(out, ident, quote, |word| is_reserved(word, reserved));
 }
 
 /// Whether `word` is one of `reserved` (sorted): a binary search comparing bytes in line
@@ -112,6 +92,154 @@ fn is_reserved(word: &[u8], reserved: &[&str]) -> bool {
             }
         })
         .is_ok()
+}
+
+/// `ident`, bare when it is plain and `reserved` says it is not a reserved word, otherwise
+/// quoted.
+fn push_quoted_unless(
+    out: &mut String,
+    ident: &str,
+    quote: char,
+    reserved: impl FnOnce(&[u8]) -> bool,
+) {
+    // Bytes, not chars: a non-ASCII byte is never plain, and the test is the same.
+    let bytes = ident.as_bytes();
+    let plain = bytes
+        .first()
+        .is_some_and(|&first| !first.is_ascii_digit() && first != b'$')
+        && bytes.iter().all(|&c| PLAIN[c as usize])
+        && !reserved(bytes);
+    if plain {
+        out.push_str(ident);
+        return;
+    }
+    out.push(quote);
+    for c in ident.chars() {
+        out.push(c);
+        if c == quote {
+            out.push(quote);
+        }
+    }
+    out.push(quote);
+}
+
+/// The bytes of a plain identifier: ASCII lowercase letters, digits, `_` and `$`.
+static PLAIN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'$';
+        b += 1;
+    }
+    table
+};
+
+/// A dialect's reserved words (sorted, ASCII), indexed by first byte and length so that
+/// telling whether a name is one compares it with the few words of its first letter and
+/// length only. Built at compile time ([`ReservedWords::new`] refuses an unsorted list).
+#[derive(Debug)]
+pub struct ReservedWords {
+    /// The words, sorted.
+    words: &'static [&'static str],
+    /// For each first byte, the range of `words` starting with it.
+    ranges: [(u16, u16); 128],
+    /// For each first byte, bit `n` set when one of its words is `n` bytes long (bit 31
+    /// for 31 bytes and more).
+    lengths: [u32; 128],
+}
+
+impl ReservedWords {
+    /// The index of `words`, which must be sorted, non-empty ASCII words (checked: a
+    /// `const` built from a list that is not fails to compile).
+    pub const fn new(words: &'static [&'static str]) -> ReservedWords {
+        assert!(words.len() < u16::MAX as usize, "too many reserved words");
+        let mut ranges = [(0u16, 0u16); 128];
+        let mut lengths = [0u32; 128];
+        let mut i = 0;
+        while i < words.len() {
+            let w = words[i].as_bytes();
+            assert!(
+                !w.is_empty() && w[0] < 128,
+                "reserved words must be non-empty ASCII"
+            );
+            if i > 0 {
+                assert!(
+                    bytes_less(words[i - 1].as_bytes(), w),
+                    "reserved words must be sorted"
+                );
+            }
+            let first = w[0] as usize;
+            if ranges[first].0 == ranges[first].1 {
+                ranges[first].0 = i as u16;
+            }
+            ranges[first].1 = i as u16 + 1;
+            lengths[first] |= 1 << length_bit(w.len());
+            i += 1;
+        }
+        ReservedWords {
+            words,
+            ranges,
+            lengths,
+        }
+    }
+
+    /// The words, sorted.
+    pub fn words(&self) -> &'static [&'static str] {
+        self.words
+    }
+
+    /// Whether `word` is one of the words.
+    pub fn contains(&self, word: &[u8]) -> bool {
+        let Some(&first) = word.first() else {
+            return false;
+        };
+        let first = first as usize;
+        if first >= 128 || self.lengths[first] & (1 << length_bit(word.len())) == 0 {
+            return false;
+        }
+        let (start, end) = self.ranges[first];
+        // Same first byte already: the length and the last byte rule out most before the
+        // whole comparison.
+        let last = word[word.len() - 1];
+        self.words[start as usize..end as usize].iter().any(|r| {
+            let r = r.as_bytes();
+            r.len() == word.len() && r[r.len() - 1] == last && r == word
+        })
+    }
+
+    /// `ident` quoted with `quote` where SQLAlchemy quotes it (see [`quote_if_needed`]).
+    pub fn quote(&self, ident: &str, quote: char) -> String {
+        let mut out = String::with_capacity(ident.len() + 2);
+        self.push_quoted(&mut out, ident, quote);
+        out
+    }
+
+    /// [`ReservedWords::quote`], appended to `out`.
+    pub fn push_quoted(&self, out: &mut String, ident: &str, quote: char) {
+        push_quoted_unless(out, ident, quote, |word| self.contains(word));
+    }
+}
+
+/// The bit of [`ReservedWords::lengths`] for a word of `len` bytes.
+const fn length_bit(len: usize) -> u32 {
+    if len < 31 {
+        len as u32
+    } else {
+        31
+    }
+}
+
+/// `a < b`, byte by byte (`str`'s order), for [`ReservedWords::new`].
+const fn bytes_less(a: &[u8], b: &[u8]) -> bool {
+    let mut i = 0;
+    while i < a.len() && i < b.len() {
+        if a[i] != b[i] {
+            return a[i] < b[i];
+        }
+        i += 1;
+    }
+    a.len() < b.len()
 }
 
 /// The SQL flavour of one backend.
@@ -266,5 +394,51 @@ pub trait Dialect: Send + Sync {
             op.name(),
             self.name()
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WORDS: &[&str] = &[
+        "a",
+        "add",
+        "all",
+        "current_date",
+        "order",
+        "table",
+        "to",
+        "zz",
+    ];
+    static INDEX: ReservedWords = ReservedWords::new(WORDS);
+
+    #[test]
+    fn reserved_words_index_agrees_with_the_list() {
+        let mut candidates: Vec<String> = Vec::new();
+        for w in WORDS {
+            candidates.push(w.to_string());
+            candidates.push(format!("{w}x"));
+            candidates.push(format!("x{w}"));
+            candidates.push(w[..w.len() - 1].to_string());
+        }
+        candidates
+            .extend(["", "b", "tab", "tables", "ordeR", "é", "~", "current_dat"].map(String::from));
+        for c in &candidates {
+            assert_eq!(
+                INDEX.contains(c.as_bytes()),
+                WORDS.contains(&c.as_str()),
+                "{c:?}"
+            );
+            assert_eq!(INDEX.quote(c, '"'), quote_if_needed(c, WORDS, '"'), "{c:?}");
+        }
+    }
+
+    #[test]
+    fn long_words_share_the_last_length_bit() {
+        const LONG: &[&str] = &["abcdefghijklmnopqrstuvwxyzabcdefghij"];
+        static LONG_INDEX: ReservedWords = ReservedWords::new(LONG);
+        assert!(LONG_INDEX.contains(LONG[0].as_bytes()));
+        assert!(!LONG_INDEX.contains(b"abcdefghijklmnopqrstuvwxyzabcdefghi"));
     }
 }

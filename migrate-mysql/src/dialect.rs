@@ -1,6 +1,6 @@
 //! The SQL flavour of MySQL and MariaDB: quoting, splitting rules and the version table.
 
-use migrate_core::dialect::{push_quoted_if_needed, quote_if_needed, TimeoutScope, Timeouts};
+use migrate_core::dialect::{ReservedWords, TimeoutScope, Timeouts};
 use migrate_core::ops::{Operation, RenderError};
 use migrate_core::{split, Dialect, SplitRules, VersionTable};
 
@@ -298,17 +298,20 @@ const RESERVED_WORDS: &[&str] = &[
     "zerofill",
 ];
 
+/// [`RESERVED_WORDS`] indexed for the quoting test.
+static RESERVED: ReservedWords = ReservedWords::new(RESERVED_WORDS);
+
 impl Dialect for MysqlDialect {
     fn name(&self) -> &'static str {
         "mysql"
     }
 
     fn quote_identifier(&self, ident: &str) -> String {
-        quote_if_needed(ident, RESERVED_WORDS, '`')
+        RESERVED.quote(ident, '`')
     }
 
     fn push_quoted(&self, out: &mut String, ident: &str) {
-        push_quoted_if_needed(out, ident, RESERVED_WORDS, '`')
+        RESERVED.push_quoted(out, ident, '`')
     }
 
     /// MySQL reads `\` as an escape inside strings, so it is doubled along with `'`.

@@ -114,7 +114,7 @@ impl MysqlDdl {
     ) -> Result<String> {
         let mut spec = format!(
             "{} {}",
-            self.type_sql(ty)?,
+            compile::type_text(self, ty)?,
             if nullable { "NULL" } else { "NOT NULL" }
         );
         if autoincrement {
@@ -187,8 +187,21 @@ impl DdlDialect for MysqlDdl {
         true
     }
 
-    fn visit_type(&self, visit: Visit, ty: &SqlType) -> Result<String> {
+    fn visit_type(&self, out: &mut String, visit: Visit, ty: &SqlType) -> Result<()> {
         use Visit as V;
+        // The generic classes' integers, without MySQL's display width and flags.
+        if !mysql_type(ty) {
+            let name = match visit {
+                V::IntegerUpper => "INTEGER",
+                V::Bigint => "BIGINT",
+                V::Smallint => "SMALLINT",
+                _ => "",
+            };
+            if !name.is_empty() {
+                out.push_str(name);
+                return Ok(());
+            }
+        }
         let num = |name: &str| -> String {
             match (ty.precision, ty.scale) {
                 (None, _) => name.to_string(),
@@ -196,7 +209,7 @@ impl DdlDialect for MysqlDdl {
                 (Some(p), Some(s)) => format!("{name}({p}, {s})"),
             }
         };
-        Ok(match visit {
+        let text: String = match visit {
             V::NumericUpper => Self::numeric(ty, num("NUMERIC")),
             V::Decimal => Self::numeric(ty, num("DECIMAL")),
             V::DoubleUpper | V::Real => {
@@ -290,58 +303,75 @@ impl DdlDialect for MysqlDdl {
             V::Tinyblob => "TINYBLOB".into(),
             V::Mediumblob => "MEDIUMBLOB".into(),
             V::Longblob => "LONGBLOB".into(),
-            V::Enum if !ty.details().native_enum => return compile::generic_visit_type(self, visit, ty),
+            V::Enum if !ty.details().native_enum => {
+                return compile::generic_visit_type(self, out, visit, ty)
+            }
             V::Enum | V::EnumUpper => self.enumerated("ENUM", ty),
             V::Set => self.enumerated("SET", ty),
             V::BooleanUpper => "BOOL".into(),
-            _ => return compile::generic_visit_type(self, visit, ty),
-        })
+            _ => return compile::generic_visit_type(self, out, visit, ty),
+        };
+        out.push_str(&text);
+        Ok(())
     }
 
-    fn column_specification(&self, table: &Table<'_>, col: &TableColumn<'_>) -> Result<String> {
+    fn column_specification(
+        &self,
+        spec: &mut String,
+        table: &Table<'_>,
+        col: &TableColumn<'_>,
+    ) -> Result<()> {
+        // The parts joined by spaces, in MySQL's order.
         let c = col.column;
-        let mut spec = vec![self.quote(&c.name), column_type(self, c)?];
+        self.push_quoted(spec, &c.name);
+        spec.push(' ');
+        column_type(self, spec, c)?;
         if !col.nullable {
-            spec.push("NOT NULL".into());
+            spec.push_str(" NOT NULL");
         } else if c.type_.as_ref().is_some_and(SqlType::is_timestamp) {
-            spec.push("NULL".into());
+            spec.push_str(" NULL");
         }
         if let Some(comment) = &c.comment {
-            spec.push(format!("COMMENT {}", self.string_literal(comment)));
+            spec.push_str(" COMMENT ");
+            spec.push_str(&self.string_literal(comment));
         }
         if table.is_autoincrement(col) && c.server_default.is_none() {
-            spec.push("AUTO_INCREMENT".into());
+            spec.push_str(" AUTO_INCREMENT");
         } else if let Some(d) = &c.server_default {
-            let d = self.default_sql(d)?;
-            if default_needs_parentheses(&d) {
-                spec.push(format!("DEFAULT ({d})"));
-            } else {
-                spec.push(format!("DEFAULT {d}"));
+            spec.push_str(" DEFAULT ");
+            let start = spec.len();
+            self.push_default_sql(spec, d)?;
+            if default_needs_parentheses(&spec[start..]) {
+                spec.insert(start, '(');
+                spec.push(')');
             }
         }
-        Ok(spec.join(" "))
+        Ok(())
     }
 
     fn primary_key_constraint(
         &self,
+        out: &mut String,
         table: &Table<'_>,
         pk: &PrimaryKeyConstraint,
-    ) -> Result<Option<String>> {
+    ) -> Result<()> {
         only_options(&pk.options, "mysql", &["using"], "PrimaryKeyConstraint")?;
-        let mut text = compile::primary_key_text(self, table, pk, "")?;
+        compile::primary_key_text(self, out, table, pk, "")?;
         if let Some(u) = option_str(&pk.options, "mysql", "using").filter(|u| !u.is_empty()) {
-            text.push_str(&format!(" USING {}", self.quote(u)));
+            out.push_str(" USING ");
+            self.push_quoted(out, u);
         }
-        Ok(Some(text))
+        Ok(())
     }
 
-    fn constraint_match(&self, rules: &ForeignKeyRules) -> Result<String> {
+    fn constraint_match(&self, out: &mut String, rules: &ForeignKeyRules) -> Result<()> {
+        let _ = out;
         if rules.match_.is_some() {
             return Err(RenderError::new(
                 "MATCH on MySQL (SQLAlchemy raises: MySQL ignores it and then drops ON UPDATE/ON DELETE)",
             ));
         }
-        Ok(String::new())
+        Ok(())
     }
 
     fn post_create_table(&self, table: &Table<'_>) -> Result<String> {
@@ -421,64 +451,62 @@ impl DdlDialect for MysqlDdl {
         Ok(rendered.join(" "))
     }
 
-    fn create_index(&self, ix: &IndexDef) -> Result<String> {
+    fn create_index(&self, ix: &IndexDef<'_>) -> Result<String> {
         only_options(
-            &ix.options,
+            ix.options,
             "mysql",
             &["length", "prefix", "using", "with_parser"],
             "create_index",
         )?;
-        let columns: Vec<(Option<&str>, String)> = ix
-            .expressions
-            .iter()
-            .map(|e| {
-                Ok(match e {
-                    IndexExpr::Column(c) => (Some(c.as_str()), self.quote(c)),
-                    other => (None, compile::index_expression(self, other)?),
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let prefix = option_str(&ix.options, "mysql", "prefix").unwrap_or("");
+        let prefix = option_str(ix.options, "mysql", "prefix").unwrap_or("");
         let mut text = compile::create_index_head(ix, prefix, "");
-        text.push_str(&format!(
-            "{} ON {} ",
-            self.constraint_name(&ix.name)?,
-            self.table_name(&ix.table)
-        ));
-        let cols = match ix.options.get("mysql", "length") {
-            None | Some(Arg::None) => columns.into_iter().map(|(_, e)| e).collect::<Vec<_>>(),
-            Some(Arg::Int(n)) => columns
-                .into_iter()
-                .map(|(_, e)| format!("{e}({n})"))
-                .collect(),
-            Some(Arg::Dict(pairs)) => {
-                let length = |key: &str| {
-                    pairs.iter().rev().find_map(|(k, v)| match (k, v) {
-                        (Arg::Str(k), Arg::Int(n)) if k == key => Some(*n),
-                        _ => None,
-                    })
-                };
-                columns
-                    .into_iter()
-                    .map(
-                        |(name, e)| match name.and_then(length).or_else(|| length(&e)) {
-                            Some(n) => format!("{e}({n})"),
-                            None => e,
-                        },
-                    )
-                    .collect()
-            }
+        self.push_constraint_name(&mut text, &ix.name)?;
+        text.push_str(" ON ");
+        self.push_table_name(&mut text, ix.table);
+        text.push_str(" (");
+        // A prefix length for every column (an int), or by name or expression (a dict).
+        let lengths = match ix.options.get("mysql", "length") {
+            None | Some(Arg::None) => None,
+            Some(Arg::Int(n)) => Some((Some(*n), &[][..])),
+            Some(Arg::Dict(pairs)) => Some((None, pairs.as_slice())),
             Some(_) => {
                 return Err(RenderError::new(
                     "mysql_length= that is not an int or a dict",
                 ))
             }
         };
-        text.push_str(&format!("({})", cols.join(", ")));
-        if let Some(p) = option_str(&ix.options, "mysql", "with_parser") {
+        let length = |pairs: &[(Arg, Arg)], key: &str| {
+            pairs.iter().rev().find_map(|(k, v)| match (k, v) {
+                (Arg::Str(k), Arg::Int(n)) if k == key => Some(*n),
+                _ => None,
+            })
+        };
+        for (k, e) in ix.expressions.iter().enumerate() {
+            if k > 0 {
+                text.push_str(", ");
+            }
+            let start = text.len();
+            compile::push_index_expression(self, &mut text, e);
+            let n = match lengths {
+                None => None,
+                Some((Some(n), _)) => Some(n),
+                Some((None, pairs)) => match e {
+                    IndexExpr::Column(c) => length(pairs, c),
+                    _ => None,
+                }
+                .or_else(|| length(pairs, &text[start..])),
+            };
+            if let Some(n) = n {
+                text.push('(');
+                text.push_str(&n.to_string());
+                text.push(')');
+            }
+        }
+        text.push(')');
+        if let Some(p) = option_str(ix.options, "mysql", "with_parser") {
             text.push_str(&format!(" WITH PARSER {p}"));
         }
-        if let Some(u) = option_str(&ix.options, "mysql", "using") {
+        if let Some(u) = option_str(ix.options, "mysql", "using") {
             text.push_str(&format!(" USING {}", self.quote(u)));
         }
         Ok(text)
@@ -490,11 +518,12 @@ impl DdlDialect for MysqlDdl {
         if ix.if_exists {
             text.push_str("IF EXISTS ");
         }
-        text.push_str(&format!(
-            "{} ON {}",
-            self.constraint_name(&ix.name)?,
-            self.table_name(&compile::drop_index_table(ix))
-        ));
+        self.push_constraint_name(&mut text, &ix.name)?;
+        text.push_str(" ON ");
+        match &ix.table {
+            Some(t) => self.push_table_name(&mut text, t),
+            None => self.push_table_name(&mut text, &compile::drop_index_table(ix)),
+        }
         Ok(text)
     }
 

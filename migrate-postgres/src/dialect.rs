@@ -1,6 +1,6 @@
 //! The PostgreSQL SQL flavour: quoting, the version table's statements, splitting rules.
 
-use migrate_core::dialect::{push_quoted_if_needed, quote_if_needed};
+use migrate_core::dialect::ReservedWords;
 use migrate_core::dialect::{TimeoutScope, Timeouts};
 use migrate_core::ops::{Operation, RenderError};
 use migrate_core::{Dialect, SplitRules, VersionTable};
@@ -116,17 +116,20 @@ const RESERVED_WORDS: &[&str] = &[
     "with",
 ];
 
+/// [`RESERVED_WORDS`] indexed for the quoting test.
+static RESERVED: ReservedWords = ReservedWords::new(RESERVED_WORDS);
+
 impl Dialect for PostgresDialect {
     fn name(&self) -> &'static str {
         "postgresql"
     }
 
     fn quote_identifier(&self, ident: &str) -> String {
-        quote_if_needed(ident, RESERVED_WORDS, '"')
+        RESERVED.quote(ident, '"')
     }
 
     fn push_quoted(&self, out: &mut String, ident: &str) {
-        push_quoted_if_needed(out, ident, RESERVED_WORDS, '"')
+        RESERVED.push_quoted(out, ident, '"')
     }
 
     /// Alembic's PostgreSQL `INSERT` carries `RETURNING <table>.version_num`.

@@ -101,13 +101,17 @@ impl PostgresDdl {
         }
     }
 
-    /// `TIMESTAMP(p) WITH TIME ZONE` / `TIME ...`.
-    fn with_time_zone(name: &str, ty: &SqlType) -> String {
-        format!(
-            "{name}{} {} TIME ZONE",
-            ty.precision.map(|p| format!("({p})")).unwrap_or_default(),
-            if ty.timezone { "WITH" } else { "WITHOUT" }
-        )
+    /// `TIMESTAMP(p) WITH TIME ZONE` / `TIME ...`, appended to `out`.
+    fn with_time_zone(out: &mut String, name: &str, ty: &SqlType) {
+        out.push_str(name);
+        if let Some(p) = ty.precision {
+            compile::push_parenthesized(out, p);
+        }
+        out.push_str(if ty.timezone {
+            " WITH TIME ZONE"
+        } else {
+            " WITHOUT TIME ZONE"
+        });
     }
 
     /// The quoted names of a `postgresql_<option>=` that is a name or a list of names.
@@ -196,9 +200,9 @@ impl DdlDialect for PostgresDdl {
         true
     }
 
-    fn visit_type(&self, visit: Visit, ty: &SqlType) -> Result<String> {
+    fn visit_type(&self, out: &mut String, visit: Visit, ty: &SqlType) -> Result<()> {
         use Visit as V;
-        Ok(match visit {
+        let text: String = match visit {
             V::Tsvector => "TSVECTOR".into(),
             V::Inet => "INET".into(),
             V::Cidr => "CIDR".into(),
@@ -214,11 +218,17 @@ impl DdlDialect for PostgresDdl {
             V::Hstore => "HSTORE".into(),
             V::Json => "JSON".into(),
             V::Jsonb => "JSONB".into(),
-            V::DateTime => return self.visit_type(V::Timestamp, ty),
-            V::Enum if ty.details().native_enum => return self.visit_type(V::EnumUpper, ty),
+            V::DateTime => return self.visit_type(out, V::Timestamp, ty),
+            V::Enum if ty.details().native_enum => return self.visit_type(out, V::EnumUpper, ty),
             V::EnumUpper => self.type_name(ty)?,
-            V::Timestamp => Self::with_time_zone("TIMESTAMP", ty),
-            V::TimeUpper => Self::with_time_zone("TIME", ty),
+            V::Timestamp => {
+                Self::with_time_zone(out, "TIMESTAMP", ty);
+                return Ok(());
+            }
+            V::TimeUpper => {
+                Self::with_time_zone(out, "TIME", ty);
+                return Ok(());
+            }
             V::IntervalUpper => {
                 let mut text = String::from("INTERVAL");
                 if let Some(f) = &ty.details().fields {
@@ -235,7 +245,7 @@ impl DdlDialect for PostgresDdl {
             V::Interval if ty.details().native => {
                 let mut native = SqlType::new(migrate_core::ops::TypeClass::PgInterval);
                 native.precision = ty.precision;
-                return self.visit_type(V::IntervalUpper, &native);
+                return self.visit_type(out, V::IntervalUpper, &native);
             }
             V::Bit if ty.class != migrate_core::ops::TypeClass::PgBit => {
                 return Err(RenderError::new(
@@ -258,20 +268,27 @@ impl DdlDialect for PostgresDdl {
                         "ARRAY of an enum or of an ARRAY (not rendered by migrate yet)",
                     ));
                 }
-                let inner = self.type_sql(item)?;
+                let inner = compile::type_text(self, item)?;
                 let brackets = "[]".repeat(ty.details().dimensions.unwrap_or(1) as usize);
                 match inner.find(" COLLATE") {
                     Some(p) => format!("{}{brackets}{}", &inner[..p], &inner[p..]),
                     None => format!("{inner}{brackets}"),
                 }
             }
-            _ => return compile::generic_visit_type(self, visit, ty),
-        })
+            _ => return compile::generic_visit_type(self, out, visit, ty),
+        };
+        out.push_str(&text);
+        Ok(())
     }
 
-    fn column_specification(&self, table: &Table<'_>, col: &TableColumn<'_>) -> Result<String> {
+    fn column_specification(
+        &self,
+        spec: &mut String,
+        table: &Table<'_>,
+        col: &TableColumn<'_>,
+    ) -> Result<()> {
         let c = col.column;
-        let mut spec = self.quote(&c.name);
+        self.push_quoted(spec, &c.name);
         let serial = col.primary_key && table.is_autoincrement(col) && !c.has_default;
         match (&c.type_, serial) {
             (Some(t), true) if t.is_big_integer() => spec.push_str(" BIGSERIAL"),
@@ -279,34 +296,35 @@ impl DdlDialect for PostgresDdl {
             (Some(_), true) => spec.push_str(" SERIAL"),
             _ => {
                 spec.push(' ');
-                spec.push_str(&column_type(self, c)?);
+                column_type(self, spec, c)?;
                 if let Some(d) = &c.server_default {
                     spec.push_str(" DEFAULT ");
-                    spec.push_str(&self.default_sql(d)?);
+                    self.push_default_sql(spec, d)?;
                 }
             }
         }
         if !col.nullable {
             spec.push_str(" NOT NULL");
         }
-        Ok(spec)
+        Ok(())
     }
 
     fn primary_key_constraint(
         &self,
+        out: &mut String,
         table: &Table<'_>,
         pk: &PrimaryKeyConstraint,
-    ) -> Result<Option<String>> {
+    ) -> Result<()> {
         only_options(
             &pk.options,
             "postgresql",
             &["include"],
             "PrimaryKeyConstraint",
         )?;
-        compile::primary_key_text(self, table, pk, &self.include(&pk.options)?).map(Some)
+        compile::primary_key_text(self, out, table, pk, &self.include(&pk.options)?)
     }
 
-    fn unique_constraint(&self, u: &UniqueConstraint) -> Result<String> {
+    fn unique_constraint(&self, out: &mut String, u: &UniqueConstraint) -> Result<()> {
         only_options(
             &u.options,
             "postgresql",
@@ -317,14 +335,15 @@ impl DdlDialect for PostgresDdl {
             "" => String::new(),
             d => format!("{d} "),
         };
-        compile::unique_text(self, u, &distinct, &self.include(&u.options)?)
+        compile::unique_text(self, out, u, &distinct, &self.include(&u.options)?)
     }
 
     fn foreign_key_constraint(
         &self,
+        out: &mut String,
         table: &TableRef,
         fk: &ForeignKeyConstraint,
-    ) -> Result<Option<String>> {
+    ) -> Result<()> {
         let _ = table;
         only_options(
             &fk.rules.options,
@@ -332,16 +351,18 @@ impl DdlDialect for PostgresDdl {
             &["not_valid"],
             "a foreign key",
         )?;
-        let mut text = compile::foreign_key_text(self, fk, &self.table_name(&fk.referent))?;
+        compile::foreign_key_text(self, out, fk, true)?;
         if option_true(&fk.rules.options, "postgresql", "not_valid") {
-            text.push_str(" NOT VALID");
+            out.push_str(" NOT VALID");
         }
-        Ok(Some(text))
+        Ok(())
     }
 
-    fn ondelete(&self, action: &str) -> Result<String> {
+    fn ondelete(&self, out: &mut String, action: &str) -> Result<()> {
         if ondelete_phrase(action) {
-            Ok(format!(" ON DELETE {action}"))
+            out.push_str(" ON DELETE ");
+            out.push_str(action);
+            Ok(())
         } else {
             Err(RenderError::new(format!(
                 "the ON DELETE phrase {action:?} (SQLAlchemy accepts only keywords here)"
@@ -412,9 +433,9 @@ impl DdlDialect for PostgresDdl {
         Ok(out)
     }
 
-    fn create_index(&self, ix: &IndexDef) -> Result<String> {
+    fn create_index(&self, ix: &IndexDef<'_>) -> Result<String> {
         only_options(
-            &ix.options,
+            ix.options,
             "postgresql",
             &[
                 "where",
@@ -427,17 +448,16 @@ impl DdlDialect for PostgresDdl {
             ],
             "create_index",
         )?;
-        let concurrently = if option_true(&ix.options, "postgresql", "concurrently") {
+        let concurrently = if option_true(ix.options, "postgresql", "concurrently") {
             "CONCURRENTLY"
         } else {
             ""
         };
         let mut text = compile::create_index_head(ix, "", concurrently);
-        text.push_str(&format!(
-            "{} ON {} ",
-            self.constraint_name(&ix.name)?,
-            self.table_name(&ix.table)
-        ));
+        self.push_constraint_name(&mut text, &ix.name)?;
+        text.push_str(" ON ");
+        self.push_table_name(&mut text, ix.table);
+        text.push(' ');
         match ix.options.get("postgresql", "using") {
             None | Some(Arg::None) => {}
             Some(Arg::Str(u)) if u.is_empty() => {}
@@ -455,7 +475,7 @@ impl DdlDialect for PostgresDdl {
             Some(Arg::Dict(pairs)) => pairs
                 .iter()
                 .map(|(k, v)| match (k, v) {
-                    (Arg::Str(k), Arg::Str(v)) => Ok((k.clone(), v.clone())),
+                    (Arg::Str(k), Arg::Str(v)) => Ok((k.as_str(), v.as_str())),
                     _ => Err(RenderError::new(
                         "postgresql_ops= that is not a dict of names",
                     )),
@@ -465,17 +485,11 @@ impl DdlDialect for PostgresDdl {
         };
         // SQLAlchemy names a column by its name and an `sa.text(...)` element by its text
         // (Alembic's textual index element): an operator class goes after the one it names.
-        let opclass = |key: &str| {
-            ops.iter()
-                .rev()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| format!(" {v}"))
-                .unwrap_or_default()
-        };
+        let opclass = |key: &str| ops.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| *v);
         if let Some((key, _)) = ops.iter().find(|(k, _)| {
             !ix.expressions.iter().any(|e| match e {
                 migrate_core::ops::IndexExpr::Column(c) | migrate_core::ops::IndexExpr::Text(c) => {
-                    c == k
+                    c == *k
                 }
                 _ => false,
             })
@@ -484,30 +498,32 @@ impl DdlDialect for PostgresDdl {
                 "postgresql_ops= naming {key}, which is not one of the index's columns or expressions"
             )));
         }
-        let exprs = ix
-            .expressions
-            .iter()
-            .map(|e| match e {
-                migrate_core::ops::IndexExpr::Column(c) => {
-                    Ok(format!("{}{}", self.quote(c), opclass(c)))
+        text.push('(');
+        for (k, e) in ix.expressions.iter().enumerate() {
+            if k > 0 {
+                text.push_str(", ");
+            }
+            compile::push_index_expression(self, &mut text, e);
+            let key = match e {
+                migrate_core::ops::IndexExpr::Column(c) | migrate_core::ops::IndexExpr::Text(c) => {
+                    Some(c.as_str())
                 }
-                migrate_core::ops::IndexExpr::Text(t) => Ok(format!(
-                    "{}{}",
-                    compile::index_expression(self, e)?,
-                    opclass(t)
-                )),
-                other => compile::index_expression(self, other),
-            })
-            .collect::<Result<Vec<_>>>()?;
-        text.push_str(&format!("({})", exprs.join(", ")));
-        text.push_str(&self.include(&ix.options)?);
-        let distinct = Self::nulls_distinct(&ix.options);
+                _ => None,
+            };
+            if let Some(class) = key.and_then(opclass) {
+                text.push(' ');
+                text.push_str(class);
+            }
+        }
+        text.push(')');
+        text.push_str(&self.include(ix.options)?);
+        let distinct = Self::nulls_distinct(ix.options);
         if !distinct.is_empty() {
             text.push(' ');
             text.push_str(distinct);
         }
         if let Some(t) =
-            option_str(&ix.options, "postgresql", "tablespace").filter(|t| !t.is_empty())
+            option_str(ix.options, "postgresql", "tablespace").filter(|t| !t.is_empty())
         {
             text.push_str(&format!(" TABLESPACE {}", self.quote(t)));
         }
@@ -532,7 +548,7 @@ impl DdlDialect for PostgresDdl {
         if ix.if_exists {
             text.push_str("IF EXISTS ");
         }
-        text.push_str(&compile::schema_qualified_index(self, ix)?);
+        compile::schema_qualified_index(self, &mut text, ix)?;
         Ok(text)
     }
 
@@ -550,7 +566,7 @@ impl DdlDialect for PostgresDdl {
                 "ALTER TABLE {} ALTER COLUMN {} TYPE {} {}",
                 self.table_name(&op.table),
                 self.quote(&op.column),
-                self.type_sql(t)?,
+                compile::type_text(self, t)?,
                 using.map(|u| format!("USING {u}")).unwrap_or_default()
             )),
             (None, Some(_)) => {

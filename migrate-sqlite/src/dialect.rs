@@ -1,6 +1,6 @@
 //! The SQL flavour of SQLite: quoting, splitting rules and the version table's statements.
 
-use migrate_core::dialect::{push_quoted_if_needed, quote_if_needed, TimeoutScope, Timeouts};
+use migrate_core::dialect::{ReservedWords, TimeoutScope, Timeouts};
 use migrate_core::ops::{Operation, RenderError};
 use migrate_core::{Dialect, SplitRules, VersionTable};
 
@@ -132,17 +132,20 @@ const RESERVED_WORDS: &[&str] = &[
     "where",
 ];
 
+/// [`RESERVED_WORDS`] indexed for the quoting test.
+static RESERVED: ReservedWords = ReservedWords::new(RESERVED_WORDS);
+
 impl Dialect for SqliteDialect {
     fn name(&self) -> &'static str {
         "sqlite"
     }
 
     fn quote_identifier(&self, ident: &str) -> String {
-        quote_if_needed(ident, RESERVED_WORDS, '"')
+        RESERVED.quote(ident, '"')
     }
 
     fn push_quoted(&self, out: &mut String, ident: &str) {
-        push_quoted_if_needed(out, ident, RESERVED_WORDS, '"')
+        RESERVED.push_quoted(out, ident, '"')
     }
 
     /// Alembic (through SQLAlchemy 2) renders the version insert on SQLite with

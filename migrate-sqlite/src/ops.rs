@@ -64,12 +64,18 @@ impl DdlDialect for SqliteDdl {
         false
     }
 
-    fn visit_type(&self, visit: Visit, ty: &SqlType) -> Result<String> {
+    fn visit_type(&self, out: &mut String, visit: Visit, ty: &SqlType) -> Result<()> {
         match visit {
-            Visit::LargeBinary => self.visit_type(Visit::Blob, ty),
-            Visit::Json => Ok("JSON".into()),
-            Visit::Jsonb => Ok("JSONB".into()),
-            _ => compile::generic_visit_type(self, visit, ty),
+            Visit::LargeBinary => self.visit_type(out, Visit::Blob, ty),
+            Visit::Json => {
+                out.push_str("JSON");
+                Ok(())
+            }
+            Visit::Jsonb => {
+                out.push_str("JSONB");
+                Ok(())
+            }
+            _ => compile::generic_visit_type(self, out, visit, ty),
         }
     }
 
@@ -81,21 +87,23 @@ impl DdlDialect for SqliteDdl {
         }
     }
 
-    fn column_specification(&self, table: &Table<'_>, col: &TableColumn<'_>) -> Result<String> {
+    fn column_specification(
+        &self,
+        spec: &mut String,
+        table: &Table<'_>,
+        col: &TableColumn<'_>,
+    ) -> Result<()> {
         let c = col.column;
-        let mut spec = String::with_capacity(64);
-        self.push_quoted(&mut spec, &c.name);
+        self.push_quoted(spec, &c.name);
         spec.push(' ');
-        spec.push_str(&column_type(self, c)?);
+        column_type(self, spec, c)?;
         if let Some(d) = &c.server_default {
-            let d = self.default_sql(d)?;
-            if needs_parentheses(&d) {
-                spec.push_str(" DEFAULT (");
-                spec.push_str(&d);
+            spec.push_str(" DEFAULT ");
+            let start = spec.len();
+            self.push_default_sql(spec, d)?;
+            if needs_parentheses(&spec[start..]) {
+                spec.insert(start, '(');
                 spec.push(')');
-            } else {
-                spec.push_str(" DEFAULT ");
-                spec.push_str(&d);
             }
         }
         if !col.nullable {
@@ -112,41 +120,43 @@ impl DdlDialect for SqliteDdl {
                 spec.push_str(" PRIMARY KEY AUTOINCREMENT");
             }
         }
-        Ok(spec)
+        Ok(())
     }
 
     fn primary_key_constraint(
         &self,
+        out: &mut String,
         table: &Table<'_>,
         pk: &PrimaryKeyConstraint,
-    ) -> Result<Option<String>> {
+    ) -> Result<()> {
         only_options(&pk.options, "sqlite", &[], "PrimaryKeyConstraint")?;
         if let [only] = pk.columns.as_slice() {
             if table
                 .column(only)
                 .is_some_and(|c| inline_primary_key(table, c))
             {
-                return Ok(None);
+                return Ok(());
             }
         }
-        compile::primary_key_text(self, table, pk, "").map(Some)
+        compile::primary_key_text(self, out, table, pk, "")
     }
 
-    fn unique_constraint(&self, u: &UniqueConstraint) -> Result<String> {
+    fn unique_constraint(&self, out: &mut String, u: &UniqueConstraint) -> Result<()> {
         only_options(&u.options, "sqlite", &[], "UniqueConstraint")?;
-        compile::unique_text(self, u, "", "")
+        compile::unique_text(self, out, u, "", "")
     }
 
     fn foreign_key_constraint(
         &self,
+        out: &mut String,
         table: &TableRef,
         fk: &ForeignKeyConstraint,
-    ) -> Result<Option<String>> {
+    ) -> Result<()> {
         // SQLite leaves out a foreign key to a table in another schema (attached database).
         if table.schema != fk.referent.schema {
-            return Ok(None);
+            return Ok(());
         }
-        compile::foreign_key_text(self, fk, &self.quote(&fk.referent.name)).map(Some)
+        compile::foreign_key_text(self, out, fk, false)
     }
 
     fn post_create_table(&self, table: &Table<'_>) -> Result<String> {
@@ -173,22 +183,25 @@ impl DdlDialect for SqliteDdl {
         })
     }
 
-    fn create_index(&self, ix: &IndexDef) -> Result<String> {
-        only_options(&ix.options, "sqlite", &["where"], "create_index")?;
+    fn create_index(&self, ix: &IndexDef<'_>) -> Result<String> {
+        only_options(ix.options, "sqlite", &["where"], "create_index")?;
         let mut text = compile::create_index_head(ix, "", "");
-        let name = self.constraint_name(&ix.name)?;
-        let name = match &ix.table.schema {
-            Some(s) => format!("{}.{name}", self.quote(s)),
-            None => name,
-        };
-        text.push_str(&format!(
-            "{name} ON {} ({})",
-            self.quote(&ix.table.name),
-            compile::index_expressions(self, &ix.expressions)?
-        ));
+        if let Some(s) = &ix.table.schema {
+            self.push_quoted(&mut text, s);
+            text.push('.');
+        }
+        self.push_constraint_name(&mut text, &ix.name)?;
+        text.push_str(" ON ");
+        self.push_quoted(&mut text, &ix.table.name);
+        text.push_str(" (");
+        compile::index_expressions(self, &mut text, &ix.expressions)?;
+        text.push(')');
         match ix.options.get("sqlite", "where") {
             None | Some(migrate_core::ops::Arg::None) => {}
-            Some(migrate_core::ops::Arg::Text(w)) => text.push_str(&format!(" WHERE {w}")),
+            Some(migrate_core::ops::Arg::Text(w)) => {
+                text.push_str(" WHERE ");
+                text.push_str(w);
+            }
             Some(_) => {
                 return Err(RenderError::new(
                     "sqlite_where= other than sa.text(...) (not rendered by migrate yet)",
@@ -201,7 +214,7 @@ impl DdlDialect for SqliteDdl {
     fn add_constraint(
         &self,
         table: &TableRef,
-        constraint: &Constraint,
+        constraint: &Constraint<'_>,
         explicit: bool,
     ) -> Result<Option<String>> {
         let _ = (table, constraint, explicit);

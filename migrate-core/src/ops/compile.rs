@@ -8,6 +8,8 @@
 //! [`render`]. Statements come out as Alembic's offline mode prints them: stripped, tabs as
 //! four spaces, without the `;`.
 
+use std::borrow::Cow;
+
 use super::{
     AddColumn, AlterColumn, Arg, Autoincrement, Batch, CheckConstraint, Column, ConstraintKind,
     CreateIndex, CreateTable, DialectOptions, DropConstraint, DropIndex, ForeignKeyConstraint,
@@ -18,35 +20,41 @@ use super::{
 /// The result of rendering.
 pub type Result<T> = std::result::Result<T, RenderError>;
 
-/// A constraint of a table being created or altered, as SQLAlchemy holds it.
+/// A constraint of a table being created or altered, as SQLAlchemy holds it: borrowed from
+/// the operation that declares it, or owned when a column generates it (`unique=True`,
+/// `sa.ForeignKey`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Constraint {
+pub enum Constraint<'a> {
     /// `PRIMARY KEY (...)`.
-    PrimaryKey(PrimaryKeyConstraint),
+    PrimaryKey(Cow<'a, PrimaryKeyConstraint>),
     /// `UNIQUE (...)`.
-    Unique(UniqueConstraint),
+    Unique(Cow<'a, UniqueConstraint>),
     /// `FOREIGN KEY(...) REFERENCES ...`.
-    ForeignKey(ForeignKeyConstraint),
+    ForeignKey(Cow<'a, ForeignKeyConstraint>),
     /// `CHECK (...)`.
-    Check(CheckConstraint),
+    Check(Cow<'a, CheckConstraint>),
 }
 
-/// An index of a table being created (`index=True` on a column).
+/// An index to create: `op.create_index`'s (borrowed from it), or one a column of a table
+/// being created generates (`index=True`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IndexDef {
+pub struct IndexDef<'a> {
     /// The name (`ix_<table>_<column>` for a column's index).
-    pub name: String,
+    pub name: Cow<'a, str>,
     /// The table.
-    pub table: TableRef,
+    pub table: &'a TableRef,
     /// The expressions.
-    pub expressions: Vec<IndexExpr>,
+    pub expressions: Cow<'a, [IndexExpr]>,
     /// Unique index.
     pub unique: bool,
     /// `IF NOT EXISTS`.
     pub if_not_exists: bool,
     /// Dialect options.
-    pub options: DialectOptions,
+    pub options: &'a DialectOptions,
 }
+
+/// No dialect options, for what a column generates.
+static NO_OPTIONS: DialectOptions = DialectOptions(Vec::new());
 
 /// The `Table` SQLAlchemy builds for an operation: `op.create_table`'s, or the one-column
 /// table Alembic builds around `op.add_column`'s column.
@@ -57,14 +65,14 @@ pub struct Table<'a> {
     /// The columns, in order, with their nullability as the table decides it.
     pub columns: Vec<TableColumn<'a>>,
     /// The primary key: its constraint (explicit, or generated from `primary_key=True`).
-    pub primary_key: Option<PrimaryKeyConstraint>,
+    pub primary_key: Option<Cow<'a, PrimaryKeyConstraint>>,
     /// Whether the primary key came from column flags (SQLAlchemy's `_implicit_generated`).
     pub primary_key_implicit: bool,
     /// The other constraints in SQLAlchemy's order (explicit ones as written, then those the
     /// columns generate, column by column).
-    pub constraints: Vec<Constraint>,
+    pub constraints: Vec<Constraint<'a>>,
     /// Indexes the columns generate, column by column.
-    pub indexes: Vec<IndexDef>,
+    pub indexes: Vec<IndexDef<'a>>,
     /// Index of the column SQLAlchemy makes the autoincrement column.
     pub autoincrement: Option<usize>,
     /// Table options (`sqlite_autoincrement=`, `mysql_engine=`, ...).
@@ -87,29 +95,16 @@ pub struct TableColumn<'a> {
 impl<'a> Table<'a> {
     /// Build the table of `op.create_table`.
     pub fn for_create(op: &'a CreateTable) -> Result<Table<'a>> {
-        let columns: Vec<&Column> = op
-            .elements
-            .iter()
-            .filter_map(|e| match e {
-                TableElement::Column(c) => Some(c),
-                _ => None,
-            })
-            .collect();
-        let explicit: Vec<Constraint> = op
-            .elements
-            .iter()
-            .filter_map(|e| match e {
-                TableElement::PrimaryKey(pk) => Some(Constraint::PrimaryKey(pk.clone())),
-                TableElement::Unique(u) => Some(Constraint::Unique(u.clone())),
-                TableElement::ForeignKey(f) => Some(Constraint::ForeignKey(f.clone())),
-                TableElement::Check(c) => Some(Constraint::Check(c.clone())),
-                TableElement::Column(_) => None,
-            })
-            .collect();
+        // One allocation: room for every element.
+        let mut columns: Vec<&Column> = Vec::with_capacity(op.elements.len());
+        columns.extend(op.elements.iter().filter_map(|e| match e {
+            TableElement::Column(c) => Some(c),
+            _ => None,
+        }));
         Table::build(
             &op.table,
             columns,
-            explicit,
+            &op.elements,
             &op.options,
             op.comment.as_deref(),
         )
@@ -117,13 +112,15 @@ impl<'a> Table<'a> {
 
     /// Build the one-column table Alembic makes for `op.add_column`.
     pub fn for_add_column(op: &'a AddColumn, options: &'a DialectOptions) -> Result<Table<'a>> {
-        Table::build(&op.table, vec![&op.column], Vec::new(), options, None)
+        Table::build(&op.table, vec![&op.column], &[], options, None)
     }
 
+    /// The table of `columns`, with the constraints among `elements` (its columns are
+    /// `columns`).
     fn build(
         name: &'a TableRef,
         columns: Vec<&'a Column>,
-        explicit: Vec<Constraint>,
+        elements: &'a [TableElement],
         options: &'a DialectOptions,
         comment: Option<&'a str>,
     ) -> Result<Table<'a>> {
@@ -137,9 +134,9 @@ impl<'a> Table<'a> {
         }
         let mut explicit_pk = None;
         let mut constraints = Vec::new();
-        for c in explicit {
-            match c {
-                Constraint::PrimaryKey(pk) => {
+        for e in elements {
+            match e {
+                TableElement::PrimaryKey(pk) => {
                     if explicit_pk.is_some() {
                         return Err(RenderError::new(format!(
                             "table '{}' has two PrimaryKeyConstraint arguments",
@@ -148,17 +145,27 @@ impl<'a> Table<'a> {
                     }
                     explicit_pk = Some(pk)
                 }
-                other => constraints.push(other),
+                TableElement::Unique(u) => constraints.push(Constraint::Unique(Cow::Borrowed(u))),
+                TableElement::ForeignKey(f) => {
+                    constraints.push(Constraint::ForeignKey(Cow::Borrowed(f)))
+                }
+                TableElement::Check(c) => constraints.push(Constraint::Check(Cow::Borrowed(c))),
+                TableElement::Column(_) => {}
             }
         }
-        let flagged: Vec<String> = columns
+        let flagged: Vec<&str> = columns
             .iter()
             .filter(|c| c.primary_key)
-            .map(|c| c.name.clone())
+            .map(|c| c.name.as_str())
             .collect();
         let (primary_key, implicit) = match explicit_pk {
             Some(pk) => {
-                if !flagged.is_empty() && flagged != pk.columns {
+                if !flagged.is_empty()
+                    && !flagged
+                        .iter()
+                        .copied()
+                        .eq(pk.columns.iter().map(String::as_str))
+                {
                     // SQLAlchemy warns and its result depends on the order of arguments.
                     return Err(RenderError::new(format!(
                         "table '{}' marks columns primary_key=True and also has a different \
@@ -174,17 +181,17 @@ impl<'a> Table<'a> {
                         )));
                     }
                 }
-                (Some(pk), false)
+                (Some(Cow::Borrowed(pk)), false)
             }
             None if flagged.is_empty() => (None, true),
             None => (
-                Some(PrimaryKeyConstraint {
+                Some(Cow::Owned(PrimaryKeyConstraint {
                     name: None,
-                    columns: flagged,
+                    columns: flagged.iter().map(|c| c.to_string()).collect(),
                     deferrable: None,
                     initially: None,
                     options: DialectOptions::default(),
-                }),
+                })),
                 true,
             ),
         };
@@ -222,35 +229,35 @@ impl<'a> Table<'a> {
         for c in &columns {
             let index = c.index == Some(true);
             if c.unique == Some(true) && !index {
-                constraints.push(Constraint::Unique(UniqueConstraint {
+                constraints.push(Constraint::Unique(Cow::Owned(UniqueConstraint {
                     name: None,
                     columns: vec![c.name.clone()],
                     deferrable: None,
                     initially: None,
                     options: DialectOptions::default(),
-                }));
+                })));
             }
             for fk in &c.foreign_keys {
                 let (referent, column) = split_target(&fk.target)?;
-                constraints.push(Constraint::ForeignKey(ForeignKeyConstraint {
+                constraints.push(Constraint::ForeignKey(Cow::Owned(ForeignKeyConstraint {
                     columns: vec![c.name.clone()],
                     referent,
                     referent_columns: vec![column],
                     rules: fk.rules.clone(),
-                }));
+                })));
             }
             if index {
                 indexes.push(IndexDef {
                     // The default naming convention, `ix_%(column_0_label)s`.
-                    name: match &name.schema {
+                    name: Cow::Owned(match &name.schema {
                         Some(s) => format!("ix_{}_{}_{}", s.replace('.', "_"), name.name, c.name),
                         None => format!("ix_{}_{}", name.name, c.name),
-                    },
-                    table: name.clone(),
-                    expressions: vec![IndexExpr::Column(c.name.clone())],
+                    }),
+                    table: name,
+                    expressions: Cow::Owned(vec![IndexExpr::Column(c.name.clone())]),
                     unique: c.unique == Some(true),
                     if_not_exists: false,
-                    options: DialectOptions::default(),
+                    options: &NO_OPTIONS,
                 });
             }
         }
@@ -274,11 +281,11 @@ impl<'a> Table<'a> {
         let Some(pk) = &self.primary_key else {
             return Ok(None);
         };
-        let pk_index: Vec<usize> = pk
-            .columns
-            .iter()
-            .filter_map(|n| self.columns.iter().position(|c| &c.column.name == n))
-            .collect();
+        let pk_index = || {
+            pk.columns
+                .iter()
+                .filter_map(|n| self.columns.iter().position(|c| &c.column.name == n))
+        };
         // SQLAlchemy 2.1's `_validate_autoinc`.
         let valid = |i: usize, explicit: bool| -> Result<bool> {
             let col = self.columns[i].column;
@@ -315,7 +322,8 @@ impl<'a> Table<'a> {
             }
             Ok(true)
         };
-        if let [only] = pk_index[..] {
+        let mut found = pk_index();
+        if let (Some(only), None) = (found.next(), found.next()) {
             return Ok(match self.columns[only].column.autoincrement {
                 Autoincrement::Yes => {
                     valid(only, true)?;
@@ -326,7 +334,7 @@ impl<'a> Table<'a> {
             });
         }
         let mut found = None;
-        for i in pk_index {
+        for i in pk_index() {
             if self.columns[i].column.autoincrement == Autoincrement::Yes {
                 valid(i, true)?;
                 if found.is_some() {
@@ -447,15 +455,33 @@ pub trait DdlDialect {
 
     /// A quoted, schema-qualified table name (`format_table`).
     fn table_name(&self, t: &TableRef) -> String {
-        match &t.schema {
-            Some(s) => format!("{}.{}", quote_dotted(self, s), self.quote(&t.name)),
-            None => self.quote(&t.name),
+        let mut text = String::with_capacity(t.name.len() + 2);
+        self.push_table_name(&mut text, t);
+        text
+    }
+
+    /// [`DdlDialect::table_name`], appended to `out`.
+    fn push_table_name(&self, out: &mut String, t: &TableRef) {
+        if let Some(s) = &t.schema {
+            push_quoted_dotted(self, out, s);
+            out.push('.');
         }
+        self.push_quoted(out, &t.name);
     }
 
     /// A constraint or index name, quoted, refused beyond the dialect's length limit.
     fn constraint_name(&self, name: &str) -> Result<String> {
-        if name.chars().count() > self.max_identifier_length() {
+        let mut text = String::with_capacity(name.len() + 2);
+        self.push_constraint_name(&mut text, name)?;
+        Ok(text)
+    }
+
+    /// [`DdlDialect::constraint_name`], appended to `out`.
+    fn push_constraint_name(&self, out: &mut String, name: &str) -> Result<()> {
+        // A name has at least as many bytes as characters: count them only when it may be
+        // too long.
+        let max = self.max_identifier_length();
+        if name.len() > max && name.chars().count() > max {
             return Err(RenderError::new(format!(
                 "the name '{name}' is longer than the {} characters {} allows (SQLAlchemy raises \
                  IdentifierError)",
@@ -463,17 +489,19 @@ pub trait DdlDialect {
                 self.name()
             )));
         }
-        Ok(self.quote(name))
+        self.push_quoted(out, name);
+        Ok(())
     }
 
-    /// The SQL of a type (SQLAlchemy's type compiler, dispatching on `visit`).
-    fn visit_type(&self, visit: Visit, ty: &SqlType) -> Result<String> {
-        generic_visit_type(self, visit, ty)
+    /// The SQL of a type (SQLAlchemy's type compiler, dispatching on `visit`), appended to
+    /// `out`.
+    fn visit_type(&self, out: &mut String, visit: Visit, ty: &SqlType) -> Result<()> {
+        generic_visit_type(self, out, visit, ty)
     }
 
-    /// The SQL of `ty`.
-    fn type_sql(&self, ty: &SqlType) -> Result<String> {
-        self.visit_type(ty.class.visit(), ty)
+    /// The SQL of `ty`, appended to `out` (see [`type_text`] for it as a string).
+    fn type_sql(&self, out: &mut String, ty: &SqlType) -> Result<()> {
+        self.visit_type(out, ty.class.visit(), ty)
     }
 
     /// A SQL function call without arguments (`sa.func.now()`).
@@ -483,83 +511,100 @@ pub trait DdlDialect {
 
     /// What follows `DEFAULT` for `default` (`get_column_default_string`).
     fn default_sql(&self, default: &ServerDefault) -> Result<String> {
-        Ok(match default {
-            ServerDefault::Literal(s) => self.string_literal(s),
-            ServerDefault::Text(s) => s.clone(),
-            ServerDefault::Function(f) => self.function(f),
+        let mut text = String::new();
+        self.push_default_sql(&mut text, default)?;
+        Ok(text)
+    }
+
+    /// [`DdlDialect::default_sql`], appended to `out`.
+    fn push_default_sql(&self, out: &mut String, default: &ServerDefault) -> Result<()> {
+        match default {
+            ServerDefault::Literal(s) => out.push_str(&self.string_literal(s)),
+            ServerDefault::Text(s) => out.push_str(s),
+            ServerDefault::Function(f) => out.push_str(&self.function(f)),
             ServerDefault::Bool(b) if self.supports_native_boolean() => {
-                if *b { "true" } else { "false" }.to_string()
+                out.push_str(if *b { "true" } else { "false" })
             }
-            ServerDefault::Bool(b) => if *b { "1" } else { "0" }.to_string(),
-        })
+            ServerDefault::Bool(b) => out.push_str(if *b { "1" } else { "0" }),
+        }
+        Ok(())
     }
 
     /// The column definition inside `CREATE TABLE` / `ADD COLUMN`
-    /// (`get_column_specification`): `name TYPE [DEFAULT x] [NOT NULL]`.
-    fn column_specification(&self, table: &Table<'_>, col: &TableColumn<'_>) -> Result<String> {
-        let mut spec = format!(
-            "{} {}",
-            self.quote(&col.column.name),
-            column_type(self, col.column)?
-        );
+    /// (`get_column_specification`), appended to `out`: `name TYPE [DEFAULT x] [NOT NULL]`.
+    fn column_specification(
+        &self,
+        out: &mut String,
+        table: &Table<'_>,
+        col: &TableColumn<'_>,
+    ) -> Result<()> {
+        self.push_quoted(out, &col.column.name);
+        out.push(' ');
+        column_type(self, out, col.column)?;
         if let Some(d) = &col.column.server_default {
-            spec.push_str(" DEFAULT ");
-            spec.push_str(&self.default_sql(d)?);
+            out.push_str(" DEFAULT ");
+            self.push_default_sql(out, d)?;
         }
         if !col.nullable {
-            spec.push_str(" NOT NULL");
+            out.push_str(" NOT NULL");
         }
         let _ = table;
-        Ok(spec)
+        Ok(())
     }
 
-    /// `PRIMARY KEY (...)` inside `CREATE TABLE`, or `None` to leave it out.
+    /// `PRIMARY KEY (...)` inside `CREATE TABLE`, appended to `out`; nothing to leave it out.
     fn primary_key_constraint(
         &self,
+        out: &mut String,
         table: &Table<'_>,
         pk: &PrimaryKeyConstraint,
-    ) -> Result<Option<String>> {
-        primary_key_text(self, table, pk, "").map(Some)
+    ) -> Result<()> {
+        primary_key_text(self, out, table, pk, "")
     }
 
-    /// `UNIQUE (...)`.
-    fn unique_constraint(&self, u: &UniqueConstraint) -> Result<String> {
-        unique_text(self, u, "", "")
+    /// `UNIQUE (...)`, appended to `out`.
+    fn unique_constraint(&self, out: &mut String, u: &UniqueConstraint) -> Result<()> {
+        unique_text(self, out, u, "", "")
     }
 
-    /// `FOREIGN KEY(...) REFERENCES ...`, or `None` to leave it out of `CREATE TABLE`.
+    /// `FOREIGN KEY(...) REFERENCES ...`, appended to `out`; nothing to leave it out of
+    /// `CREATE TABLE` (the text of a foreign key is never empty).
     fn foreign_key_constraint(
         &self,
+        out: &mut String,
         table: &TableRef,
         fk: &ForeignKeyConstraint,
-    ) -> Result<Option<String>> {
+    ) -> Result<()> {
         let _ = table;
-        foreign_key_text(self, fk, &self.table_name(&fk.referent)).map(Some)
+        foreign_key_text(self, out, fk, true)
     }
 
-    /// ` MATCH x`.
-    fn constraint_match(&self, rules: &ForeignKeyRules) -> Result<String> {
-        Ok(match &rules.match_ {
-            Some(m) => format!(" MATCH {}", sql_phrase(m)?),
-            None => String::new(),
-        })
+    /// ` MATCH x`, appended to `out`.
+    fn constraint_match(&self, out: &mut String, rules: &ForeignKeyRules) -> Result<()> {
+        if let Some(m) = &rules.match_ {
+            out.push_str(" MATCH ");
+            out.push_str(sql_phrase(m)?);
+        }
+        Ok(())
     }
 
-    /// ` ON DELETE x`.
-    fn ondelete(&self, action: &str) -> Result<String> {
-        Ok(format!(" ON DELETE {}", sql_phrase(action)?))
+    /// ` ON DELETE x`, appended to `out`.
+    fn ondelete(&self, out: &mut String, action: &str) -> Result<()> {
+        out.push_str(" ON DELETE ");
+        out.push_str(sql_phrase(action)?);
+        Ok(())
     }
 
-    /// ` ON DELETE x ON UPDATE y`.
-    fn constraint_cascades(&self, rules: &ForeignKeyRules) -> Result<String> {
-        let mut text = String::new();
+    /// ` ON DELETE x ON UPDATE y`, appended to `out`.
+    fn constraint_cascades(&self, out: &mut String, rules: &ForeignKeyRules) -> Result<()> {
         if let Some(d) = &rules.ondelete {
-            text.push_str(&self.ondelete(d)?);
+            self.ondelete(out, d)?;
         }
         if let Some(u) = &rules.onupdate {
-            text.push_str(&format!(" ON UPDATE {}", sql_phrase(u)?));
+            out.push_str(" ON UPDATE ");
+            out.push_str(sql_phrase(u)?);
         }
-        Ok(text)
+        Ok(())
     }
 
     /// What follows `CREATE TABLE ... )` (table options).
@@ -575,24 +620,25 @@ pub trait DdlDialect {
     }
 
     /// `CREATE INDEX`.
-    fn create_index(&self, ix: &IndexDef) -> Result<String> {
+    fn create_index(&self, ix: &IndexDef<'_>) -> Result<String> {
         let mut text = create_index_head(ix, "", "");
-        text.push_str(&format!(
-            "{} ON {} ({})",
-            self.constraint_name(&ix.name)?,
-            self.table_name(&ix.table),
-            index_expressions(self, &ix.expressions)?
-        ));
+        self.push_constraint_name(&mut text, &ix.name)?;
+        text.push_str(" ON ");
+        self.push_table_name(&mut text, ix.table);
+        text.push_str(" (");
+        index_expressions(self, &mut text, &ix.expressions)?;
+        text.push(')');
         Ok(text)
     }
 
     /// `DROP INDEX`.
     fn drop_index(&self, ix: &DropIndex) -> Result<String> {
-        let mut text = String::from("DROP INDEX ");
+        let mut text = String::with_capacity(32 + ix.name.len());
+        text.push_str("DROP INDEX ");
         if ix.if_exists {
             text.push_str("IF EXISTS ");
         }
-        text.push_str(&schema_qualified_index(self, ix)?);
+        schema_qualified_index(self, &mut text, ix)?;
         Ok(text)
     }
 
@@ -601,25 +647,30 @@ pub trait DdlDialect {
     fn add_constraint(
         &self,
         table: &TableRef,
-        constraint: &Constraint,
+        constraint: &Constraint<'_>,
         explicit: bool,
     ) -> Result<Option<String>> {
         let _ = explicit;
-        let body = match constraint {
-            Constraint::Unique(u) => self.unique_constraint(u)?,
-            Constraint::ForeignKey(f) => match self.foreign_key_constraint(table, f)? {
-                Some(s) => s,
-                None => return Ok(None),
-            },
-            Constraint::Check(c) => check_text(self, c)?,
-            Constraint::PrimaryKey(_) => {
-                return Err(RenderError::new("adding a primary key constraint"));
+        if let Constraint::PrimaryKey(_) = constraint {
+            return Err(RenderError::new("adding a primary key constraint"));
+        }
+        let mut text = String::with_capacity(96);
+        text.push_str("ALTER TABLE ");
+        self.push_table_name(&mut text, table);
+        text.push_str(" ADD ");
+        let start = text.len();
+        match constraint {
+            Constraint::Unique(u) => self.unique_constraint(&mut text, u)?,
+            Constraint::ForeignKey(f) => {
+                self.foreign_key_constraint(&mut text, table, f)?;
+                if text.len() == start {
+                    return Ok(None);
+                }
             }
-        };
-        Ok(Some(format!(
-            "ALTER TABLE {} ADD {body}",
-            self.table_name(table)
-        )))
+            Constraint::Check(c) => check_text(self, &mut text, c)?,
+            Constraint::PrimaryKey(_) => {}
+        }
+        Ok(Some(text))
     }
 
     /// `ALTER TABLE t DROP CONSTRAINT name`.
@@ -691,100 +742,124 @@ pub trait DdlDialect {
     }
 }
 
-/// `CHECK (condition)` with its name and deferrability.
-pub fn check_text<D: DdlDialect + ?Sized>(d: &D, c: &CheckConstraint) -> Result<String> {
-    let mut text = constraint_preamble(d, &c.name)?;
-    text.push_str("CHECK (");
-    text.push_str(&c.condition);
-    text.push(')');
-    text.push_str(&deferrability(c.deferrable, &c.initially)?);
-    Ok(text)
+/// `CHECK (condition)` with its name and deferrability, appended to `out`.
+pub fn check_text<D: DdlDialect + ?Sized>(
+    d: &D,
+    out: &mut String,
+    c: &CheckConstraint,
+) -> Result<()> {
+    constraint_preamble(d, out, &c.name)?;
+    out.push_str("CHECK (");
+    out.push_str(&c.condition);
+    out.push(')');
+    deferrability(out, c.deferrable, &c.initially)
 }
 
 /// A dotted schema name quoted part by part (Alembic's `quote_dotted`).
 pub fn quote_dotted<D: DdlDialect + ?Sized>(d: &D, name: &str) -> String {
-    name.split('.')
-        .map(|p| d.quote(p))
-        .collect::<Vec<_>>()
-        .join(".")
+    let mut text = String::with_capacity(name.len() + 2);
+    push_quoted_dotted(d, &mut text, name);
+    text
+}
+
+/// [`quote_dotted`], appended to `out`.
+pub fn push_quoted_dotted<D: DdlDialect + ?Sized>(d: &D, out: &mut String, name: &str) {
+    for (k, part) in name.split('.').enumerate() {
+        if k > 0 {
+            out.push('.');
+        }
+        d.push_quoted(out, part);
+    }
 }
 
 /// Quoted names joined by `, `.
 pub fn quoted_list<D: DdlDialect + ?Sized>(d: &D, names: &[String]) -> String {
     let mut text = String::with_capacity(names.iter().map(|n| n.len() + 4).sum());
-    for (k, n) in names.iter().enumerate() {
-        if k > 0 {
-            text.push_str(", ");
-        }
-        d.push_quoted(&mut text, n);
-    }
+    push_quoted_list(d, &mut text, names);
     text
 }
 
-/// `PRIMARY KEY (cols)` with its name and deferrability; `extra` goes before the
-/// deferrability (PostgreSQL's `INCLUDE`).
+/// [`quoted_list`], appended to `out`.
+pub fn push_quoted_list<D: DdlDialect + ?Sized>(d: &D, out: &mut String, names: &[String]) {
+    for (k, n) in names.iter().enumerate() {
+        if k > 0 {
+            out.push_str(", ");
+        }
+        d.push_quoted(out, n);
+    }
+}
+
+/// `PRIMARY KEY (cols)` with its name and deferrability, appended to `out` (nothing for a
+/// primary key without columns); `extra` goes before the deferrability (PostgreSQL's
+/// `INCLUDE`).
 pub fn primary_key_text<D: DdlDialect + ?Sized>(
     d: &D,
+    out: &mut String,
     table: &Table<'_>,
     pk: &PrimaryKeyConstraint,
     extra: &str,
-) -> Result<String> {
+) -> Result<()> {
     if pk.columns.is_empty() {
-        return Ok(String::new());
+        return Ok(());
     }
-    let mut text = constraint_preamble(d, &pk.name)?;
-    text.push_str(&primary_key_body(d, table, pk));
-    text.push_str(extra);
-    text.push_str(&deferrability(pk.deferrable, &pk.initially)?);
-    Ok(text)
+    constraint_preamble(d, out, &pk.name)?;
+    primary_key_body(d, out, table, pk);
+    out.push_str(extra);
+    deferrability(out, pk.deferrable, &pk.initially)
 }
 
-/// `UNIQUE (cols)` with its name and deferrability; `distinct` goes after `UNIQUE `
-/// (PostgreSQL's `NULLS NOT DISTINCT `), `extra` before the deferrability.
+/// `UNIQUE (cols)` with its name and deferrability, appended to `out` (nothing for a
+/// constraint without columns); `distinct` goes after `UNIQUE ` (PostgreSQL's
+/// `NULLS NOT DISTINCT `), `extra` before the deferrability.
 pub fn unique_text<D: DdlDialect + ?Sized>(
     d: &D,
+    out: &mut String,
     u: &UniqueConstraint,
     distinct: &str,
     extra: &str,
-) -> Result<String> {
+) -> Result<()> {
     if u.columns.is_empty() {
-        return Ok(String::new());
+        return Ok(());
     }
-    let mut text = constraint_preamble(d, &u.name)?;
-    text.push_str(&format!(
-        "UNIQUE {distinct}({})",
-        quoted_list(d, &u.columns)
-    ));
-    text.push_str(extra);
-    text.push_str(&deferrability(u.deferrable, &u.initially)?);
-    Ok(text)
+    constraint_preamble(d, out, &u.name)?;
+    out.push_str("UNIQUE ");
+    out.push_str(distinct);
+    out.push('(');
+    push_quoted_list(d, out, &u.columns);
+    out.push(')');
+    out.push_str(extra);
+    deferrability(out, u.deferrable, &u.initially)
 }
 
 /// `FOREIGN KEY(cols) REFERENCES remote (cols)` with its name, match, cascades and
-/// deferrability.
+/// deferrability, appended to `out`. The remote table is schema-qualified when `qualified`,
+/// else its bare name (SQLite's).
 pub fn foreign_key_text<D: DdlDialect + ?Sized>(
     d: &D,
+    out: &mut String,
     fk: &ForeignKeyConstraint,
-    remote: &str,
-) -> Result<String> {
-    let mut text = constraint_preamble(d, &fk.rules.name)?;
-    text.reserve(64 + remote.len());
-    text.push_str("FOREIGN KEY(");
-    text.push_str(&quoted_list(d, &fk.columns));
-    text.push_str(") REFERENCES ");
-    text.push_str(remote);
-    text.push_str(" (");
-    text.push_str(&quoted_list(d, &fk.referent_columns));
-    text.push(')');
-    text.push_str(&d.constraint_match(&fk.rules)?);
-    text.push_str(&d.constraint_cascades(&fk.rules)?);
-    text.push_str(&deferrability(fk.rules.deferrable, &fk.rules.initially)?);
-    Ok(text)
+    qualified: bool,
+) -> Result<()> {
+    constraint_preamble(d, out, &fk.rules.name)?;
+    out.push_str("FOREIGN KEY(");
+    push_quoted_list(d, out, &fk.columns);
+    out.push_str(") REFERENCES ");
+    if qualified {
+        d.push_table_name(out, &fk.referent);
+    } else {
+        d.push_quoted(out, &fk.referent.name);
+    }
+    out.push_str(" (");
+    push_quoted_list(d, out, &fk.referent_columns);
+    out.push(')');
+    d.constraint_match(out, &fk.rules)?;
+    d.constraint_cascades(out, &fk.rules)?;
+    deferrability(out, fk.rules.deferrable, &fk.rules.initially)
 }
 
 /// `CREATE [UNIQUE] [prefix ]INDEX [modifier ][IF NOT EXISTS] ` (MySQL's prefix,
 /// PostgreSQL's `CONCURRENTLY`).
-pub fn create_index_head(ix: &IndexDef, prefix: &str, modifier: &str) -> String {
+pub fn create_index_head(ix: &IndexDef<'_>, prefix: &str, modifier: &str) -> String {
     // Room for the rest of a usual statement.
     let mut text = String::with_capacity(96);
     text.push_str("CREATE ");
@@ -806,45 +881,69 @@ pub fn create_index_head(ix: &IndexDef, prefix: &str, modifier: &str) -> String 
     text
 }
 
-/// `CONSTRAINT name ` when the constraint is named.
-pub fn constraint_preamble<D: DdlDialect + ?Sized>(d: &D, name: &Option<String>) -> Result<String> {
-    Ok(match name {
-        Some(n) => format!("CONSTRAINT {} ", d.constraint_name(n)?),
-        None => String::new(),
-    })
+/// `CONSTRAINT name ` when the constraint is named, appended to `out`.
+pub fn constraint_preamble<D: DdlDialect + ?Sized>(
+    d: &D,
+    out: &mut String,
+    name: &Option<String>,
+) -> Result<()> {
+    if let Some(n) = name {
+        out.push_str("CONSTRAINT ");
+        d.push_constraint_name(out, n)?;
+        out.push(' ');
+    }
+    Ok(())
 }
 
-/// `PRIMARY KEY (cols)`, the autoincrement column first for a generated primary key.
+/// `PRIMARY KEY (cols)`, the autoincrement column first for a generated primary key,
+/// appended to `out`.
 pub fn primary_key_body<D: DdlDialect + ?Sized>(
     d: &D,
+    out: &mut String,
     table: &Table<'_>,
     pk: &PrimaryKeyConstraint,
-) -> String {
-    let mut cols: Vec<String> = pk.columns.clone();
-    if table.primary_key_implicit {
-        if let Some(i) = table.autoincrement {
+) {
+    let first = if table.primary_key_implicit {
+        table.autoincrement.and_then(|i| {
             let name = &table.columns[i].column.name;
-            if let Some(p) = cols.iter().position(|c| c == name) {
-                let c = cols.remove(p);
-                cols.insert(0, c);
-            }
-        }
+            pk.columns.iter().position(|c| c == name)
+        })
+    } else {
+        None
+    };
+    out.push_str("PRIMARY KEY (");
+    let mut separator = "";
+    if let Some(p) = first {
+        d.push_quoted(out, &pk.columns[p]);
+        separator = ", ";
     }
-    format!("PRIMARY KEY ({})", quoted_list(d, &cols))
+    for (k, c) in pk.columns.iter().enumerate() {
+        if Some(k) == first {
+            continue;
+        }
+        out.push_str(separator);
+        separator = ", ";
+        d.push_quoted(out, c);
+    }
+    out.push(')');
 }
 
-/// ` DEFERRABLE` / ` NOT DEFERRABLE`, ` INITIALLY x`.
-pub fn deferrability(deferrable: Option<bool>, initially: &Option<String>) -> Result<String> {
-    let mut text = String::new();
+/// ` DEFERRABLE` / ` NOT DEFERRABLE`, ` INITIALLY x`, appended to `out`.
+pub fn deferrability(
+    out: &mut String,
+    deferrable: Option<bool>,
+    initially: &Option<String>,
+) -> Result<()> {
     match deferrable {
-        Some(true) => text.push_str(" DEFERRABLE"),
-        Some(false) => text.push_str(" NOT DEFERRABLE"),
+        Some(true) => out.push_str(" DEFERRABLE"),
+        Some(false) => out.push_str(" NOT DEFERRABLE"),
         None => {}
     }
     if let Some(i) = initially {
-        text.push_str(&format!(" INITIALLY {}", sql_phrase(i)?));
+        out.push_str(" INITIALLY ");
+        out.push_str(sql_phrase(i)?);
     }
-    Ok(text)
+    Ok(())
 }
 
 /// Python's `\w` for one character (letters and digits of any script, `_`).
@@ -855,6 +954,14 @@ pub fn is_word(c: char) -> bool {
 /// SQLAlchemy's `validate_sql_phrase`: keywords separated by whitespace (`SET NULL`), else
 /// its `CompileError`.
 pub fn sql_phrase(phrase: &str) -> Result<&str> {
+    // The usual one-word phrase (`CASCADE`) is ASCII word characters only.
+    if !phrase.is_empty()
+        && phrase
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Ok(phrase);
+    }
     let ok = phrase
         .split(|c: char| c.is_whitespace())
         .filter(|w| !w.is_empty())
@@ -872,33 +979,51 @@ pub fn sql_phrase(phrase: &str) -> Result<&str> {
 
 /// One indexed expression: a quoted column name, `sa.text` as written.
 pub fn index_expression<D: DdlDialect + ?Sized>(d: &D, e: &IndexExpr) -> Result<String> {
-    Ok(match e {
-        IndexExpr::Column(c) => d.quote(c),
-        IndexExpr::Text(t) => t.clone(),
-    })
+    let mut text = String::new();
+    push_index_expression(d, &mut text, e);
+    Ok(text)
 }
 
-/// The indexed expressions, joined by `, `.
-pub fn index_expressions<D: DdlDialect + ?Sized>(d: &D, exprs: &[IndexExpr]) -> Result<String> {
-    Ok(exprs
-        .iter()
-        .map(|e| index_expression(d, e))
-        .collect::<Result<Vec<_>>>()?
-        .join(", "))
+/// [`index_expression`], appended to `out`.
+pub fn push_index_expression<D: DdlDialect + ?Sized>(d: &D, out: &mut String, e: &IndexExpr) {
+    match e {
+        IndexExpr::Column(c) => d.push_quoted(out, c),
+        IndexExpr::Text(t) => out.push_str(t),
+    }
 }
 
-/// `schema.name` of the index `op.drop_index` names (its table's schema, or `schema=`).
-pub fn schema_qualified_index<D: DdlDialect + ?Sized>(d: &D, ix: &DropIndex) -> Result<String> {
+/// The indexed expressions, joined by `, `, appended to `out`.
+pub fn index_expressions<D: DdlDialect + ?Sized>(
+    d: &D,
+    out: &mut String,
+    exprs: &[IndexExpr],
+) -> Result<()> {
+    for (k, e) in exprs.iter().enumerate() {
+        if k > 0 {
+            out.push_str(", ");
+        }
+        push_index_expression(d, out, e);
+    }
+    Ok(())
+}
+
+/// `schema.name` of the index `op.drop_index` names (its table's schema, or `schema=`),
+/// appended to `out`.
+pub fn schema_qualified_index<D: DdlDialect + ?Sized>(
+    d: &D,
+    out: &mut String,
+    ix: &DropIndex,
+) -> Result<()> {
     let schema = ix
         .table
         .as_ref()
         .and_then(|t| t.schema.as_ref())
         .or(ix.schema.as_ref());
-    let name = d.constraint_name(&ix.name)?;
-    Ok(match schema {
-        Some(s) => format!("{}.{name}", d.quote(s)),
-        None => name,
-    })
+    if let Some(s) = schema {
+        d.push_quoted(out, s);
+        out.push('.');
+    }
+    d.push_constraint_name(out, &ix.name)
 }
 
 /// The table `op.drop_index` names (`no_table` when none is given, as Alembic builds it).
@@ -912,15 +1037,47 @@ pub fn drop_index_table(ix: &DropIndex) -> TableRef {
     }
 }
 
-/// The type of a column, or SQLAlchemy's error for a column without one.
-pub fn column_type<D: DdlDialect + ?Sized>(d: &D, col: &Column) -> Result<String> {
+/// The type of a column, appended to `out`, or SQLAlchemy's error for a column without one.
+pub fn column_type<D: DdlDialect + ?Sized>(d: &D, out: &mut String, col: &Column) -> Result<()> {
     match &col.type_ {
-        Some(t) => d.type_sql(t),
+        Some(t) => d.type_sql(out, t),
         None => Err(RenderError::new(format!(
             "column '{}' has no type (SQLAlchemy cannot generate DDL for NullType)",
             col.name
         ))),
     }
+}
+
+/// The SQL of `ty` on `d`, as a string.
+pub fn type_text<D: DdlDialect + ?Sized>(d: &D, ty: &SqlType) -> Result<String> {
+    let mut text = String::with_capacity(16);
+    d.type_sql(&mut text, ty)?;
+    Ok(text)
+}
+
+/// `n` in decimal, appended to `out` (as `format!("{n}")` writes it).
+pub fn push_number(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &b in &digits[i..] {
+        out.push(b as char);
+    }
+}
+
+/// `(n)`, appended to `out`.
+pub fn push_parenthesized(out: &mut String, n: u32) {
+    out.push('(');
+    push_number(out, n);
+    out.push(')');
 }
 
 /// SQLAlchemy's ANSI functions, which render without parentheses.
@@ -949,26 +1106,32 @@ pub fn generic_function(name: &str) -> String {
 /// `NAME(length) COLLATE x` (`_render_string_type`).
 pub fn string_type<D: DdlDialect + ?Sized>(
     d: &D,
+    out: &mut String,
     name: &str,
     length: Option<u32>,
     collation: &Option<String>,
-) -> String {
-    let mut text = name.to_string();
+) {
+    out.push_str(name);
     if let Some(l) = length.filter(|l| *l > 0) {
-        text.push_str(&format!("({l})"));
+        push_parenthesized(out, l);
     }
     if let Some(c) = collation {
-        text.push_str(" COLLATE ");
-        text.push_str(&d.quote(c));
+        out.push_str(" COLLATE ");
+        d.push_quoted(out, c);
     }
-    text
 }
 
-fn numeric_type(name: &str, ty: &SqlType) -> String {
-    match (ty.precision, ty.scale) {
-        (None, _) => name.to_string(),
-        (Some(p), None) => format!("{name}({p})"),
-        (Some(p), Some(s)) => format!("{name}({p}, {s})"),
+/// `NAME`, `NAME(p)` or `NAME(p, s)`, appended to `out`.
+fn numeric_type(out: &mut String, name: &str, ty: &SqlType) {
+    out.push_str(name);
+    if let Some(p) = ty.precision {
+        out.push('(');
+        push_number(out, p);
+        if let Some(s) = ty.scale {
+            out.push_str(", ");
+            push_number(out, s);
+        }
+        out.push(')');
     }
 }
 
@@ -981,72 +1144,87 @@ pub fn unsupported<D: DdlDialect + ?Sized>(d: &D, ty: &SqlType) -> RenderError {
     ))
 }
 
-/// SQLAlchemy's `GenericTypeCompiler`.
+/// SQLAlchemy's `GenericTypeCompiler`, appending to `out`.
 pub fn generic_visit_type<D: DdlDialect + ?Sized>(
     d: &D,
+    out: &mut String,
     visit: Visit,
     ty: &SqlType,
-) -> Result<String> {
+) -> Result<()> {
     use Visit as V;
-    Ok(match visit {
-        V::FloatUpper => "FLOAT".into(),
-        V::DoubleUpper => "DOUBLE".into(),
-        V::Float => return d.visit_type(V::FloatUpper, ty),
-        V::Double => return d.visit_type(V::DoubleUpper, ty),
-        V::DoublePrecision => "DOUBLE PRECISION".into(),
-        V::Real => "REAL".into(),
-        V::NumericUpper => numeric_type("NUMERIC", ty),
-        V::Numeric => return d.visit_type(V::NumericUpper, ty),
-        V::Decimal => numeric_type("DECIMAL", ty),
-        V::IntegerUpper => "INTEGER".into(),
-        V::Smallint => "SMALLINT".into(),
-        V::Bigint => "BIGINT".into(),
-        V::Integer => return d.visit_type(V::IntegerUpper, ty),
-        V::SmallInteger => return d.visit_type(V::Smallint, ty),
-        V::BigInteger => return d.visit_type(V::Bigint, ty),
-        V::Timestamp => "TIMESTAMP".into(),
-        V::DatetimeUpper => "DATETIME".into(),
-        V::DateUpper => "DATE".into(),
-        V::TimeUpper => "TIME".into(),
-        V::DateTime => return d.visit_type(V::DatetimeUpper, ty),
-        V::Date => return d.visit_type(V::DateUpper, ty),
-        V::Time => return d.visit_type(V::TimeUpper, ty),
-        V::Clob => "CLOB".into(),
-        V::Char => string_type(d, "CHAR", ty.length, &ty.collation),
-        V::Nchar => string_type(d, "NCHAR", ty.length, &ty.collation),
-        V::Varchar => string_type(d, "VARCHAR", ty.length, &ty.collation),
-        V::Nvarchar => string_type(d, "NVARCHAR", ty.length, &ty.collation),
-        V::TextUpper => string_type(d, "TEXT", ty.length, &ty.collation),
-        V::UuidUpper => "UUID".into(),
-        V::Blob => "BLOB".into(),
-        V::Binary => format!(
-            "BINARY{}",
-            ty.length
-                .filter(|l| *l > 0)
-                .map(|l| format!("({l})"))
-                .unwrap_or_default()
-        ),
-        V::Varbinary => format!(
-            "VARBINARY{}",
-            ty.length
-                .filter(|l| *l > 0)
-                .map(|l| format!("({l})"))
-                .unwrap_or_default()
-        ),
-        V::BooleanUpper => "BOOLEAN".into(),
-        V::Uuid if !ty.details().native_uuid || !d.supports_native_uuid() => {
-            string_type(d, "CHAR", Some(32), &None)
+    let name = match visit {
+        V::FloatUpper => "FLOAT",
+        V::DoubleUpper => "DOUBLE",
+        V::Float => return d.visit_type(out, V::FloatUpper, ty),
+        V::Double => return d.visit_type(out, V::DoubleUpper, ty),
+        V::DoublePrecision => "DOUBLE PRECISION",
+        V::Real => "REAL",
+        V::NumericUpper => {
+            numeric_type(out, "NUMERIC", ty);
+            return Ok(());
         }
-        V::Uuid => return d.visit_type(V::UuidUpper, ty),
-        V::LargeBinary => return d.visit_type(V::Blob, ty),
-        V::Boolean => return d.visit_type(V::BooleanUpper, ty),
-        V::String | V::Unicode => return d.visit_type(V::Varchar, ty),
-        V::Text | V::UnicodeText => return d.visit_type(V::TextUpper, ty),
-        V::Enum => return d.visit_type(V::Varchar, &enum_as_string(ty)),
+        V::Numeric => return d.visit_type(out, V::NumericUpper, ty),
+        V::Decimal => {
+            numeric_type(out, "DECIMAL", ty);
+            return Ok(());
+        }
+        V::IntegerUpper => "INTEGER",
+        V::Smallint => "SMALLINT",
+        V::Bigint => "BIGINT",
+        V::Integer => return d.visit_type(out, V::IntegerUpper, ty),
+        V::SmallInteger => return d.visit_type(out, V::Smallint, ty),
+        V::BigInteger => return d.visit_type(out, V::Bigint, ty),
+        V::Timestamp => "TIMESTAMP",
+        V::DatetimeUpper => "DATETIME",
+        V::DateUpper => "DATE",
+        V::TimeUpper => "TIME",
+        V::DateTime => return d.visit_type(out, V::DatetimeUpper, ty),
+        V::Date => return d.visit_type(out, V::DateUpper, ty),
+        V::Time => return d.visit_type(out, V::TimeUpper, ty),
+        V::Clob => "CLOB",
+        V::Char | V::Nchar | V::Varchar | V::Nvarchar | V::TextUpper => {
+            let name = match visit {
+                V::Char => "CHAR",
+                V::Nchar => "NCHAR",
+                V::Varchar => "VARCHAR",
+                V::Nvarchar => "NVARCHAR",
+                _ => "TEXT",
+            };
+            string_type(d, out, name, ty.length, &ty.collation);
+            return Ok(());
+        }
+        V::UuidUpper => "UUID",
+        V::Blob => "BLOB",
+        V::Binary | V::Varbinary => {
+            out.push_str(if visit == V::Binary {
+                "BINARY"
+            } else {
+                "VARBINARY"
+            });
+            if let Some(l) = ty.length.filter(|l| *l > 0) {
+                push_parenthesized(out, l);
+            }
+            return Ok(());
+        }
+        V::BooleanUpper => "BOOLEAN",
+        V::Uuid if !ty.details().native_uuid || !d.supports_native_uuid() => {
+            string_type(d, out, "CHAR", Some(32), &None);
+            return Ok(());
+        }
+        V::Uuid => return d.visit_type(out, V::UuidUpper, ty),
+        V::LargeBinary => return d.visit_type(out, V::Blob, ty),
+        V::Boolean => return d.visit_type(out, V::BooleanUpper, ty),
+        V::String | V::Unicode => return d.visit_type(out, V::Varchar, ty),
+        V::Text | V::UnicodeText => return d.visit_type(out, V::TextUpper, ty),
+        V::Enum => return d.visit_type(out, V::Varchar, &enum_as_string(ty)),
         // An emulated type over `DateTime` (PostgreSQL adapts it to its native INTERVAL).
-        V::Interval => return d.visit_type(V::DateTime, &SqlType::new(super::TypeClass::DateTime)),
+        V::Interval => {
+            return d.visit_type(out, V::DateTime, &SqlType::new(super::TypeClass::DateTime))
+        }
         _ => return Err(unsupported(d, ty)),
-    })
+    };
+    out.push_str(name);
+    Ok(())
 }
 
 /// A non-native `Enum` as the `VARCHAR` it renders as: `length` is the longest value unless
@@ -1078,44 +1256,46 @@ pub fn generic_create_table<D: DdlDialect + ?Sized>(
     if op.if_not_exists {
         text.push_str("IF NOT EXISTS ");
     }
-    text.push_str(&d.table_name(&op.table));
+    d.push_table_name(&mut text, &op.table);
     text.push_str(" (");
     let mut separator = "\n";
     for col in &table.columns {
         text.push_str(separator);
         separator = ", \n";
         text.push_str("    ");
-        text.push_str(&d.column_specification(&table, col)?);
+        d.column_specification(&mut text, &table, col)?;
     }
-    let mut constraints = Vec::new();
-    if let Some(pk) = &table.primary_key {
-        if let Some(s) = d.primary_key_constraint(&table, pk)? {
-            constraints.push(s);
+    // Each constraint on its line after the columns, rendered in place; one that renders
+    // to nothing takes its separator back.
+    let mut item = |text: &mut String, render: &mut dyn FnMut(&mut String) -> Result<()>| {
+        let mark = text.len();
+        text.push_str(separator);
+        text.push_str("    ");
+        let start = text.len();
+        render(text)?;
+        if text.len() == start {
+            text.truncate(mark);
+        } else {
+            separator = ", \n";
         }
+        Ok::<(), RenderError>(())
+    };
+    if let Some(pk) = &table.primary_key {
+        item(&mut text, &mut |t| d.primary_key_constraint(t, &table, pk))?;
     }
     for c in &table.constraints {
         match c {
-            Constraint::Unique(u) => constraints.push(d.unique_constraint(u)?),
+            Constraint::Unique(u) => item(&mut text, &mut |t| d.unique_constraint(t, u))?,
             Constraint::ForeignKey(f) => {
                 if f.rules.use_alter && d.supports_alter() {
                     continue;
                 }
-                if let Some(s) = d.foreign_key_constraint(&op.table, f)? {
-                    constraints.push(s);
-                }
+                item(&mut text, &mut |t| {
+                    d.foreign_key_constraint(t, &op.table, f)
+                })?;
             }
-            Constraint::Check(c) => constraints.push(check_text(d, c)?),
+            Constraint::Check(c) => item(&mut text, &mut |t| check_text(d, t, c))?,
             Constraint::PrimaryKey(_) => {}
-        }
-    }
-    let constraints: Vec<String> = constraints.into_iter().filter(|c| !c.is_empty()).collect();
-    if !constraints.is_empty() {
-        text.push_str(separator);
-        let mut separator = "    ";
-        for c in &constraints {
-            text.push_str(separator);
-            separator = ", \n    ";
-            text.push_str(c);
         }
     }
     text.push_str("\n)");
@@ -1165,15 +1345,17 @@ fn check_type(t: &SqlType) -> Result<()> {
 /// generates (unique, then foreign keys: Alembic's order among these varies from run to run,
 /// so one fixed order is used), then its comment.
 pub fn generic_add_column<D: DdlDialect + ?Sized>(d: &D, op: &AddColumn) -> Result<Vec<String>> {
-    let no_options = DialectOptions::default();
-    let table = Table::for_add_column(op, &no_options)?;
+    let table = Table::for_add_column(op, &NO_OPTIONS)?;
     check_schema_types(&table)?;
     let col = &table.columns[0];
-    let mut text = format!("ALTER TABLE {} ADD COLUMN ", d.table_name(&op.table));
+    let mut text = String::with_capacity(96);
+    text.push_str("ALTER TABLE ");
+    d.push_table_name(&mut text, &op.table);
+    text.push_str(" ADD COLUMN ");
     if op.if_not_exists {
         text.push_str("IF NOT EXISTS ");
     }
-    text.push_str(&d.column_specification(&table, col)?);
+    d.column_specification(&mut text, &table, col)?;
     let mut out = vec![text];
     for c in &table.constraints {
         if let Some(s) = d.add_constraint(&op.table, c, false)? {
@@ -1226,7 +1408,7 @@ pub fn alter_column_statements<D: DdlDialect + ?Sized>(
     }
     if with_type {
         if let Some(t) = &op.type_ {
-            out.push(format!("{alter} {column} TYPE {}", d.type_sql(t)?));
+            out.push(format!("{alter} {column} TYPE {}", type_text(d, t)?));
         }
     }
     if let Some(comment) = &op.comment {
@@ -1244,14 +1426,13 @@ pub fn alter_column_statements<D: DdlDialect + ?Sized>(
 
 /// Clean up rendered statements as Alembic's offline mode prints them (tabs as four spaces,
 /// stripped), and refuse a `%` where the driver would see it doubled.
-pub fn finish<D: DdlDialect + ?Sized>(d: &D, statements: Vec<String>) -> Result<Vec<String>> {
-    let mut out = Vec::with_capacity(statements.len());
-    for mut s in statements {
+pub fn finish<D: DdlDialect + ?Sized>(d: &D, mut statements: Vec<String>) -> Result<Vec<String>> {
+    for s in &mut statements {
         if s.contains('\t') {
-            s = s.replace('\t', "    ");
+            *s = s.replace('\t', "    ");
         }
         if s.trim().len() != s.len() {
-            s = s.trim().to_string();
+            *s = s.trim().to_string();
         }
         if d.doubles_percents() && s.contains('%') {
             return Err(RenderError::new(format!(
@@ -1260,9 +1441,8 @@ pub fn finish<D: DdlDialect + ?Sized>(d: &D, statements: Vec<String>) -> Result<
                 d.name()
             )));
         }
-        out.push(s);
     }
-    Ok(out)
+    Ok(statements)
 }
 
 /// The statements `op` renders to on `d`.
@@ -1270,11 +1450,15 @@ pub fn render<D: DdlDialect + ?Sized>(d: &D, op: &Operation) -> Result<Vec<Strin
     let out = match op {
         Operation::CreateTable(t) => return d.create_table(t),
         Operation::AddColumn(a) => return d.add_column(a),
-        Operation::DropTable(t) => vec![format!(
-            "DROP TABLE {}{}",
-            if t.if_exists { "IF EXISTS " } else { "" },
-            d.table_name(&t.table)
-        )],
+        Operation::DropTable(t) => {
+            let mut text = String::with_capacity(24 + t.table.name.len());
+            text.push_str("DROP TABLE ");
+            if t.if_exists {
+                text.push_str("IF EXISTS ");
+            }
+            d.push_table_name(&mut text, &t.table);
+            vec![text]
+        }
         Operation::DropColumn(c) => vec![format!(
             "ALTER TABLE {} DROP COLUMN {}{}",
             d.table_name(&c.table),
@@ -1287,7 +1471,7 @@ pub fn render<D: DdlDialect + ?Sized>(d: &D, op: &Operation) -> Result<Vec<Strin
         Operation::CreateForeignKey(f) => {
             match d.add_constraint(
                 &f.table,
-                &Constraint::ForeignKey(f.constraint.clone()),
+                &Constraint::ForeignKey(Cow::Borrowed(&f.constraint)),
                 true,
             )? {
                 Some(s) => vec![s],
@@ -1295,7 +1479,11 @@ pub fn render<D: DdlDialect + ?Sized>(d: &D, op: &Operation) -> Result<Vec<Strin
             }
         }
         Operation::CreateUniqueConstraint(u) => {
-            match d.add_constraint(&u.table, &Constraint::Unique(u.constraint.clone()), true)? {
+            match d.add_constraint(
+                &u.table,
+                &Constraint::Unique(Cow::Borrowed(&u.constraint)),
+                true,
+            )? {
                 Some(s) => vec![s],
                 None => Vec::new(),
             }
@@ -1303,7 +1491,11 @@ pub fn render<D: DdlDialect + ?Sized>(d: &D, op: &Operation) -> Result<Vec<Strin
         Operation::DropConstraint(c) => vec![d.drop_constraint(c)?],
         Operation::RenameTable(t) => vec![d.rename_table(t)?],
         Operation::CreateCheckConstraint(c) => {
-            match d.add_constraint(&c.table, &Constraint::Check(c.constraint.clone()), true)? {
+            match d.add_constraint(
+                &c.table,
+                &Constraint::Check(Cow::Borrowed(&c.constraint)),
+                true,
+            )? {
                 Some(s) => vec![s],
                 None => Vec::new(),
             }
@@ -1314,14 +1506,14 @@ pub fn render<D: DdlDialect + ?Sized>(d: &D, op: &Operation) -> Result<Vec<Strin
 }
 
 /// The [`IndexDef`] of `op.create_index`.
-pub fn index_def(ix: &CreateIndex) -> IndexDef {
+pub fn index_def(ix: &CreateIndex) -> IndexDef<'_> {
     IndexDef {
-        name: ix.name.clone(),
-        table: ix.table.clone(),
-        expressions: ix.expressions.clone(),
+        name: Cow::Borrowed(&ix.name),
+        table: &ix.table,
+        expressions: Cow::Borrowed(&ix.expressions),
         unique: ix.unique,
         if_not_exists: ix.if_not_exists,
-        options: ix.options.clone(),
+        options: &ix.options,
     }
 }
 
