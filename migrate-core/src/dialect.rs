@@ -58,42 +58,6 @@ pub enum TimeoutScope {
     AfterOutside,
 }
 
-/// `ident` as SQLAlchemy renders it: bare when it is a plain lowercase identifier (ASCII
-/// lowercase letters, digits, `_` and `$`, not starting with a digit or `$`) that is not one
-/// of `reserved` (sorted), otherwise between `quote`s, with any `quote` inside doubled. A
-/// dialect's [`Dialect::quote_identifier`] does the same through its [`ReservedWords`].
-///
-/// ```
-/// use migrate_core::dialect::quote_if_needed;
-/// assert_eq!(quote_if_needed("alembic_version", &["order"], '"'), "alembic_version");
-/// assert_eq!(quote_if_needed("order", &["order"], '"'), "\"order\"");
-/// assert_eq!(quote_if_needed("a`b", &[], '`'), "`a``b`");
-/// ```
-pub fn quote_if_needed(ident: &str, reserved: &[&str], quote: char) -> String {
-    let mut out = String::with_capacity(ident.len() + 2);
-    push_quoted_if_needed(&mut out, ident, reserved, quote);
-    out
-}
-
-/// [`quote_if_needed`], appending to `out` instead of returning a new string.
-pub fn push_quoted_if_needed(out: &mut String, ident: &str, reserved: &[&str], quote: char) {
-    push_quoted_unless(out, ident, quote, |word| is_reserved(word, reserved));
-}
-
-/// Whether `word` is one of `reserved` (sorted): a binary search comparing bytes in line
-/// (the same order as `str`'s, without a call per comparison).
-fn is_reserved(word: &[u8], reserved: &[&str]) -> bool {
-    reserved
-        .binary_search_by(|r| {
-            let r = r.as_bytes();
-            match r.iter().zip(word).find(|(a, b)| a != b) {
-                Some((a, b)) => a.cmp(b),
-                None => r.len().cmp(&word.len()),
-            }
-        })
-        .is_ok()
-}
-
 /// `ident`, bare when it is plain and `reserved` says it is not a reserved word, otherwise
 /// quoted.
 fn push_quoted_unless(
@@ -208,7 +172,18 @@ impl ReservedWords {
         })
     }
 
-    /// `ident` quoted with `quote` where SQLAlchemy quotes it (see [`quote_if_needed`]).
+    /// `ident` as SQLAlchemy renders it: bare when it is a plain lowercase identifier
+    /// (ASCII lowercase letters, digits, `_` and `$`, not starting with a digit or `$`) that
+    /// is not one of the words, otherwise between `quote`s, with any `quote` inside doubled.
+    /// Each dialect's [`Dialect::quote_identifier`] calls it with its reserved words and quote.
+    ///
+    /// ```
+    /// use migrate_core::dialect::ReservedWords;
+    /// static RESERVED: ReservedWords = ReservedWords::new(&["order"]);
+    /// assert_eq!(RESERVED.quote("alembic_version", '"'), "alembic_version");
+    /// assert_eq!(RESERVED.quote("order", '"'), "\"order\"");
+    /// assert_eq!(RESERVED.quote("a`b", '`'), "`a``b`");
+    /// ```
     pub fn quote(&self, ident: &str, quote: char) -> String {
         let mut out = String::with_capacity(ident.len() + 2);
         self.push_quoted(&mut out, ident, quote);
@@ -430,7 +405,10 @@ mod tests {
                 WORDS.contains(&c.as_str()),
                 "{c:?}"
             );
-            assert_eq!(INDEX.quote(c, '"'), quote_if_needed(c, WORDS, '"'), "{c:?}");
+            let plain = c.starts_with(|f: char| f.is_ascii_lowercase() || f == '_')
+                && c.bytes().all(|b| PLAIN[b as usize]);
+            let bare = plain && !WORDS.contains(&c.as_str());
+            assert_eq!(INDEX.quote(c, '"') == *c, bare, "{c:?}");
         }
     }
 

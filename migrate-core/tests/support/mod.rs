@@ -136,7 +136,9 @@ impl Dialect for FakeDialect {
         }
     }
     fn quote_identifier(&self, ident: &str) -> String {
-        migrate_core::dialect::quote_if_needed(ident, &[], '"')
+        static NONE: migrate_core::dialect::ReservedWords =
+            migrate_core::dialect::ReservedWords::new(&[]);
+        NONE.quote(ident, '"')
     }
     fn transactional_ddl(&self) -> bool {
         self.transactional
