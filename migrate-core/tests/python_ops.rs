@@ -166,3 +166,54 @@ fn what_the_model_does_not_hold_is_refused_by_name() {
         )
     );
 }
+
+#[test]
+fn a_columns_keywords_are_refused_in_the_order_they_are_read() {
+    // Read in SQLAlchemy's parameter order (type_, nullable, primary_key, ..., dialect
+    // keywords), then what is left is refused by the first one written. The messages are
+    // those `migrate check` printed for the same columns before `sa.Column`'s keywords were
+    // matched in one pass (2026-12-02, main 7680507).
+    let column = |kw: &str| {
+        refused(&format!(
+            "    op.add_column('t', sa.Column('x', sa.Integer, {kw}))"
+        ))
+        .2
+    };
+    let unrendered = |k: &str| format!("Column('x', ...) with {k}= (not rendered by migrate yet)");
+    assert_eq!(
+        column("sort_order=1, quote=True, info={}"),
+        unrendered("sort_order")
+    );
+    assert_eq!(column("quote=True, sort_order=1"), unrendered("quote"));
+    // `insert_default=` is read only without `default=`.
+    assert_eq!(
+        column("default=1, insert_default=2, system=True"),
+        unrendered("insert_default")
+    );
+    assert_eq!(column("insert_default=2, quote=True"), unrendered("quote"));
+    assert_eq!(
+        column("default=None, insert_default=None, onupdate=1, sort_order=2"),
+        unrendered("sort_order")
+    );
+    // A wrong value is refused before what is left, in parameter order.
+    assert_eq!(
+        column("system=True, unique='yes'"),
+        "Column('x', ...) with unique= a str (expected True, False or None)"
+    );
+    assert_eq!(
+        column("comment=5, primary_key='no'"),
+        "Column('x', ...) with primary_key= a str (expected True, False or None)"
+    );
+    assert_eq!(
+        column("postgresql_foo=1, nullable=3"),
+        "Column('x', ...) with nullable= a int"
+    );
+    assert_eq!(
+        column("postgresql_foo=1, doc='d'"),
+        "Column('x', ...) with postgresql_foo= (not an argument SQLAlchemy knows there, or not rendered by migrate yet)"
+    );
+    assert_eq!(
+        column("key='y'"),
+        "Column('x', ...) with a key= other than its name"
+    );
+}

@@ -738,27 +738,7 @@ fn foreign_key(
     Ok(ForeignKey { target, rules })
 }
 
-/// `sa.Column`'s keyword arguments, by slot (see [`column`]).
-const COLUMN_KEYWORD_NAMES: [&str; COLUMN_KEYWORDS] = [
-    "type_",
-    "nullable",
-    "primary_key",
-    "server_default",
-    "default",
-    "autoincrement",
-    "unique",
-    "index",
-    "comment",
-    "key",
-    "info",
-    "doc",
-    "onupdate",
-    "server_onupdate",
-    "insert_default",
-    "quote",
-    "system",
-    "sort_order",
-];
+/// `sa.Column`'s keyword arguments: how many, and the slot of each (see [`column`]).
 const COLUMN_KEYWORDS: usize = 18;
 const C_TYPE: usize = 0;
 const C_NULLABLE: usize = 1;
@@ -817,7 +797,8 @@ fn column(args: &mut Vec<Value>, kwargs: &mut Vec<(&str, Value)>) -> Result<Colu
     // One pass over the keywords, each matched once to its slot (with the order it was
     // written in, for the refusal of what is left), then read in the order `bind` and
     // `take` would read them: the same refusals, in the same order.
-    let mut slots: [Option<(usize, Value)>; COLUMN_KEYWORDS] = [const { None }; COLUMN_KEYWORDS];
+    let mut slots: [Option<(usize, &str, Value)>; COLUMN_KEYWORDS] =
+        [const { None }; COLUMN_KEYWORDS];
     let mut dialect: Option<&str> = None;
     for (n, (k, v)) in kwargs.drain(..).enumerate() {
         let slot = match k {
@@ -848,9 +829,9 @@ fn column(args: &mut Vec<Value>, kwargs: &mut Vec<(&str, Value)>) -> Result<Colu
         if slots[slot].is_some() {
             return Err(format!("{what} with '{k}' given twice"));
         }
-        slots[slot] = Some((n, v));
+        slots[slot] = Some((n, k, v));
     }
-    let mut take = |slot: usize| slots[slot].take().map(|(_, v)| v);
+    let mut take = |slot: usize| slots[slot].take().map(|(_, _, v)| v);
     if let Some(t) = take(C_TYPE) {
         type_ = Some(
             sql_type(t)
@@ -923,11 +904,7 @@ fn column(args: &mut Vec<Value>, kwargs: &mut Vec<(&str, Value)>) -> Result<Colu
     // written first.
     let left = [C_INSERT_DEFAULT, C_QUOTE, C_SYSTEM, C_SORT_ORDER]
         .into_iter()
-        .filter_map(|slot| {
-            slots[slot]
-                .as_ref()
-                .map(|(n, _)| (*n, COLUMN_KEYWORD_NAMES[slot]))
-        })
+        .filter_map(|slot| slots[slot].as_ref().map(|(n, k, _)| (*n, *k)))
         .min();
     if let Some((_, k)) = left {
         return Err(format!("{what} with {k}= (not rendered by migrate yet)"));
