@@ -811,8 +811,8 @@ impl<'a, 's> Folder<'a, 's> {
                     return v;
                 }
                 // One look-up per place a name can be bound: the locals, the function's
-                // assigned names, the module's names (what [`Folder::lookup`],
-                // [`Folder::is_builtin`] and [`Folder::dotted`] ask, asked once).
+                // assigned names, the module's names (a builtin is a name none of them
+                // binds).
                 if let Some((_, v)) = self.locals.iter().rev().find(|(n, _)| *n == name) {
                     let v = v.clone();
                     *i += 1;
@@ -1366,9 +1366,8 @@ impl<'a, 's> Folder<'a, 's> {
 
     // ----- statements --------------------------------------------------------------------
 
-    /// Fold the body of a function whose `:` is just before token `body`.
-    /// Fold the function whose body runs from token `body` to `end` (as the module scan
-    /// found it, [`skip_body`]).
+    /// Fold the body of a function: from token `body` (just after its `:`) to `end` (just
+    /// after the body, as the module scan found it with [`skip_body`]).
     pub(crate) fn function(mut self, body: usize, end: usize) -> Folded<Migration> {
         let toks = self.toks;
         let bytes = self.src.as_bytes();
